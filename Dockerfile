@@ -1,0 +1,77 @@
+# betadata: open-data API (actix-web + diesel, SQLite by default, PostgreSQL optional).
+#
+#   docker build -t betadata .
+#   docker run -p 8080:8080 -v betadata-data:/var/lib/betadata betadata
+#
+# SQLite is bundled into the binary (libsqlite3-sys "bundled"), migrations and
+# seeds are embedded at compile time, so the runtime image only needs libpq.
+
+# ---------------------------------------------------------------------------
+# Builder
+# ---------------------------------------------------------------------------
+FROM rust:1-bookworm AS builder
+
+# diesel's postgres backend links libpq (pq-sys finds it via pkg-config/pg_config).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /usr/src/betadata
+
+# 1. Dependencies only: build a dummy crate against the real manifest and
+#    lockfile, so this layer is reused until Cargo.toml/Cargo.lock change.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src \
+    && echo 'fn main() {}' > src/main.rs \
+    && : > src/lib.rs \
+    && cargo build --release --locked \
+    && rm -rf src
+
+# 2. The real sources. build.rs is optional: the [s] wildcard matches nothing
+#    when it is absent (Cargo.toml is listed too so the classic builder, which
+#    rejects a COPY whose sources all match nothing, accepts it as well).
+COPY src ./src
+COPY migrations ./migrations
+COPY seeds ./seeds
+COPY Cargo.toml build.r[s] ./
+
+# COPY keeps the files' original mtimes, which may be older than the dummy
+# build: drop the dummy's artifacts for this crate so cargo cannot consider
+# them fresh, then build for real.
+RUN rm -rf target/release/.fingerprint/betadata-* \
+        target/release/build/betadata-* \
+        target/release/deps/betadata-* \
+        target/release/deps/libbetadata-* \
+        target/release/betadata \
+    && cargo build --release --locked
+
+# ---------------------------------------------------------------------------
+# Runtime
+# ---------------------------------------------------------------------------
+FROM debian:bookworm-slim
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 betadata \
+    && useradd --system --no-log-init --uid 10001 --gid betadata \
+        --home-dir /var/lib/betadata --no-create-home \
+        --shell /usr/sbin/nologin betadata \
+    && mkdir -p /var/lib/betadata \
+    && chown betadata:betadata /var/lib/betadata
+
+COPY --from=builder /usr/src/betadata/target/release/betadata /usr/local/bin/betadata
+
+ENV BETADATA_BIND=0.0.0.0:8080 \
+    DATABASE_URL=/var/lib/betadata/betadata.db \
+    RUST_LOG=info
+
+WORKDIR /var/lib/betadata
+EXPOSE 8080
+# Declared after the chown above so a fresh volume is owned by betadata.
+VOLUME /var/lib/betadata
+
+# No HEALTHCHECK: the image has no HTTP client (curl/wget) to probe with.
+USER betadata
+ENTRYPOINT ["betadata"]
+CMD ["serve"]

@@ -1,0 +1,11 @@
+DROP TABLE observations;
+DROP TABLE metrics;
+DROP TABLE sources;
+DROP TABLE startup_events;
+DROP TABLE startup_tags;
+DROP TABLE startup_sponsors;
+DROP TABLE startup_phases;
+DROP TABLE startups;
+DROP TABLE phases;
+DROP TABLE incubators;
+DROP TABLE organisations;

@@ -1,0 +1,159 @@
+//! `/api/v1/incubators`: the teams that host startups, and their portfolios.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::list::{ListResponse, page_request, respond};
+use super::query::{ApiQuery, de};
+use super::startups::{StartupSummary, StartupsQuery, list_startups_page};
+use super::state::{AppState, today};
+use crate::db::incubators::Incubator;
+use crate::db::phases::Phase;
+use crate::error::{ApiError, FieldError, Problem};
+
+/// An incubator as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncubatorSummary {
+    #[schema(example = "sgmas")]
+    pub id: String,
+    #[schema(example = "Fabrique numérique des ministères sociaux")]
+    pub title: String,
+    /// Id of the organisation that runs it.
+    #[schema(example = "solidarite-sante")]
+    pub owner: Option<String>,
+    pub website: Option<String>,
+    pub contact: Option<String>,
+    pub address: Option<String>,
+    pub description: Option<String>,
+}
+
+impl From<Incubator> for IncubatorSummary {
+    fn from(i: Incubator) -> Self {
+        Self {
+            id: i.id,
+            title: i.title,
+            owner: i.owner_id,
+            website: i.website,
+            contact: i.contact,
+            address: i.address,
+            description: i.description,
+        }
+    }
+}
+
+/// An incubator with its portfolio today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncubatorResponse {
+    #[serde(flatten)]
+    pub incubator: IncubatorSummary,
+    /// How many of its startups are in each phase today; phases with none are left out.
+    #[schema(example = json!({"transfere": 4, "abandon": 2}))]
+    pub startups_by_phase: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncubatorsQuery {
+    /// Items per page, from 1 to 1000.
+    #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
+    #[serde(default, deserialize_with = "de::page_size")]
+    pub page_size: Option<u32>,
+    /// Opaque position, as found in `links.next` or `links.prev`.
+    pub cursor: Option<String>,
+}
+
+/// List incubators, by id.
+#[utoipa::path(
+    tag = "incubators",
+    params(IncubatorsQuery),
+    responses(
+        (status = 200, description = "A page of incubators", body = ListResponse<IncubatorSummary>),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/incubators")]
+pub async fn list_incubators(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiQuery(query): ApiQuery<IncubatorsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let request = page_request(query.page_size, query.cursor.as_deref())?;
+    let size = request.size;
+    let page = state
+        .db(move |conn| Incubator::page(conn, &request))
+        .await?;
+    Ok(respond(&req, page.map(IncubatorSummary::from), size))
+}
+
+/// Get one incubator, with how many of its startups are in each phase.
+#[utoipa::path(
+    tag = "incubators",
+    params(("id" = String, Path, description = "Incubator id", example = "sgmas")),
+    responses(
+        (status = 200, description = "The incubator", body = IncubatorResponse),
+        (status = 404, description = "No such incubator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/incubators/{id}")]
+pub async fn get_incubator(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<IncubatorResponse>, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let found = state
+        .db(move |conn| {
+            let Some(incubator) = Incubator::find(conn, &key)? else {
+                return Ok(None);
+            };
+            let counts = Phase::current_counts(conn, today(), Some(&key))?;
+            Ok(Some((incubator, counts)))
+        })
+        .await?;
+    let (incubator, startups_by_phase) = found.ok_or(ApiError::NotFound {
+        resource: "incubator",
+        id,
+    })?;
+    Ok(web::Json(IncubatorResponse {
+        incubator: incubator.into(),
+        startups_by_phase,
+    }))
+}
+
+/// List the startups of one incubator; takes the filters of `/startups` but `incubator`.
+#[utoipa::path(
+    tag = "incubators",
+    params(("id" = String, Path, description = "Incubator id", example = "sgmas"), StartupsQuery),
+    responses(
+        (status = 200, description = "A page of the incubator's startups", body = ListResponse<StartupSummary>),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incubator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/incubators/{id}/startups")]
+pub async fn list_incubator_startups(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    ApiQuery(query): ApiQuery<StartupsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    if !state.db(move |conn| Incubator::exists(conn, &key)).await? {
+        return Err(ApiError::NotFound {
+            resource: "incubator",
+            id,
+        });
+    }
+    if query.incubator.is_some() {
+        return Err(FieldError::new(
+            "incubator",
+            "the incubator is given by the path here; leave this parameter out",
+        )
+        .into());
+    }
+    list_startups_page(&req, &state, query, Some(id)).await
+}

@@ -1,0 +1,175 @@
+//! The list envelope shared by every collection, its links and its opaque cursors.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::query::de::DEFAULT_PAGE_SIZE;
+use crate::db::page::{Cursor, Direction, Page, PageRequest};
+use crate::error::FieldError;
+
+/// A page of a collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T: ToSchema> {
+    pub data: Vec<T>,
+    pub links: Links,
+    pub meta: ListMeta,
+}
+
+/// Where this page, and the pages around it, are.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    /// This page.
+    #[serde(rename = "self")]
+    #[schema(example = "http://localhost:8080/api/v1/startups?page_size=20")]
+    pub self_: String,
+    /// The next page; absent on the last one.
+    pub next: Option<String>,
+    /// The previous page; absent on the first one.
+    pub prev: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListMeta {
+    /// How many items the filtered collection holds, across all pages.
+    #[schema(example = 22)]
+    pub total: i64,
+    /// The most items a page holds.
+    #[schema(example = 20)]
+    pub page_size: i64,
+}
+
+/// Reads `page_size` and `cursor` into a request for the database.
+pub fn page_request(
+    page_size: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<PageRequest, FieldError> {
+    Ok(PageRequest {
+        size: i64::from(page_size.unwrap_or(DEFAULT_PAGE_SIZE)),
+        cursor: cursor.map(decode_cursor).transpose()?,
+    })
+}
+
+const AFTER: &str = "a:";
+const BEFORE: &str = "b:";
+
+pub fn encode_cursor(cursor: &Cursor) -> String {
+    let prefix = match cursor.direction {
+        Direction::After => AFTER,
+        Direction::Before => BEFORE,
+    };
+    URL_SAFE_NO_PAD.encode(format!("{prefix}{}", cursor.key))
+}
+
+fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
+    let invalid = || {
+        FieldError::new(
+            "cursor",
+            "not a cursor issued by this API: follow links.next or links.prev as given",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (direction, key) = if let Some(key) = decoded.strip_prefix(AFTER) {
+        (Direction::After, key)
+    } else if let Some(key) = decoded.strip_prefix(BEFORE) {
+        (Direction::Before, key)
+    } else {
+        return Err(invalid());
+    };
+    if key.is_empty() {
+        return Err(invalid());
+    }
+    Ok(Cursor {
+        direction,
+        key: key.to_owned(),
+    })
+}
+
+/// The URL of this request with its cursor replaced (or removed).
+fn url_with_cursor(req: &HttpRequest, cursor: Option<&Cursor>) -> String {
+    let info = req.connection_info();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if name != "cursor" {
+            query.append_pair(&name, &value);
+        }
+    }
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", &encode_cursor(cursor));
+    }
+    let query = query.finish();
+    let separator = if query.is_empty() { "" } else { "?" };
+    format!(
+        "{}://{}{}{separator}{query}",
+        info.scheme(),
+        info.host(),
+        req.path()
+    )
+}
+
+/// Renders a page as the list envelope, with the RFC 8288 `Link` header.
+pub fn respond<T: ToSchema + Serialize>(
+    req: &HttpRequest,
+    page: Page<T>,
+    page_size: i64,
+) -> HttpResponse {
+    let next = page.next.as_ref().map(|c| url_with_cursor(req, Some(c)));
+    let prev = page.prev.as_ref().map(|c| url_with_cursor(req, Some(c)));
+    let first = url_with_cursor(req, None);
+    let links = Links {
+        self_: url_with_cursor(req, req_cursor(req).as_ref()),
+        next,
+        prev,
+    };
+    let mut link_header = vec![format!("<{first}>; rel=\"first\"")];
+    if let Some(next) = &links.next {
+        link_header.push(format!("<{next}>; rel=\"next\""));
+    }
+    if let Some(prev) = &links.prev {
+        link_header.push(format!("<{prev}>; rel=\"prev\""));
+    }
+    HttpResponse::Ok()
+        .insert_header((header::LINK, link_header.join(", ")))
+        .json(ListResponse {
+            data: page.rows,
+            links,
+            meta: ListMeta {
+                total: page.total,
+                page_size,
+            },
+        })
+}
+
+fn req_cursor(req: &HttpRequest) -> Option<Cursor> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "cursor")
+        .and_then(|(_, value)| decode_cursor(&value).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        for direction in [Direction::After, Direction::Before] {
+            let cursor = Cursor {
+                direction,
+                key: "fiche.commune.entreprise".into(),
+            };
+            assert_eq!(decode_cursor(&encode_cursor(&cursor)), Ok(cursor));
+        }
+    }
+
+    #[test]
+    fn tampered_cursors_are_refused() {
+        for bad in ["%%%", "eDp5", "", "YTo"] {
+            let error = decode_cursor(bad).expect_err(bad);
+            assert_eq!(error.parameter, "cursor");
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The HTTP API: version 1 under `/api/v1`, its OpenAPI contract and the operational routes.
+//!
+//! Routes are registered through utoipa-actix-web, so the served routes and the contract are
+//! one list and cannot drift.
+
+pub mod health;
+pub mod incubators;
+pub mod list;
+pub mod metrics;
+pub mod organisations;
+pub mod phases;
+pub mod query;
+pub mod startups;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Spec;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::AppState;
+
+use crate::error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "betadata",
+        description = "Open data of the French Startups d'État (beta.gouv.fr): startups, \
+            incubators, sponsor organisations, phases and impact metrics. Every error is an \
+            RFC 9457 `application/problem+json` document.",
+        license(name = "Licence Ouverte 2.0 (etalab-2.0)", identifier = "etalab-2.0"),
+    ),
+    tags(
+        (name = "startups", description = "The portfolio, with phase histories"),
+        (name = "incubators", description = "The teams that host startups"),
+        (name = "organisations", description = "Sponsors and owners of incubators"),
+        (name = "phases", description = "The phases of the method and the ways out of it"),
+        (name = "metrics", description = "Impact indicators and their observations"),
+        (name = "operations", description = "Health of the service"),
+    )
+)]
+struct ApiDoc;
+
+/// Registers every documented route on `app`.
+fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(health::health).service(
+        scope::scope("/api/v1")
+            .service(startups::list_startups)
+            .service(startups::get_startup)
+            .service(startups::list_startup_phases)
+            .service(startups::list_startup_metrics)
+            .service(incubators::list_incubators)
+            .service(incubators::get_incubator)
+            .service(incubators::list_incubator_startups)
+            .service(organisations::list_organisations)
+            .service(organisations::get_organisation)
+            .service(phases::list_phases)
+            .service(phases::get_phase)
+            .service(metrics::list_metrics)
+            .service(metrics::get_metric)
+            .service(metrics::list_metric_observations),
+    )
+}
+
+/// The OpenAPI contract, generated from the routes and types.
+pub fn openapi() -> Spec {
+    routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
+        .split_for_parts()
+        .1
+}
+
+/// The whole application: routes, contract, Swagger UI, logging and problem+json fallbacks.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, spec) = routes(
+        App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(web::Data::new(state)),
+    )
+    .split_for_parts();
+    let known = web::Data::new(KnownRoutes::from_spec(&spec));
+    let spec_json = web::Data::new(spec.clone());
+    app.app_data(known)
+        .app_data(spec_json)
+        .route("/api/v1/openapi.json", web::get().to(serve_openapi))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", spec))
+        .default_service(web::to(fallback))
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}
+
+async fn serve_openapi(spec: web::Data<Spec>) -> HttpResponse {
+    HttpResponse::Ok().json(spec.get_ref())
+}
+
+/// The documented paths and their methods, to tell "no such resource" (404) from "not with
+/// this method" (405).
+struct KnownRoutes(Vec<(ResourceDef, Vec<Method>)>);
+
+impl KnownRoutes {
+    fn from_spec(spec: &Spec) -> Self {
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
+                ]
+                .into_iter()
+                .filter(|(_, operation)| operation.is_some())
+                .map(|(method, _)| method)
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self(routes)
+    }
+}
+
+/// Answers requests no route took: 405 when the path exists under other methods, else 404.
+async fn fallback(
+    req: HttpRequest,
+    known: web::Data<KnownRoutes>,
+) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    Err(match known.0.iter().find(|(def, _)| def.is_match(path)) {
+        Some((_, methods)) => ApiError::MethodNotAllowed {
+            allowed: methods.clone(),
+        },
+        None => ApiError::NoRoute,
+    })
+}

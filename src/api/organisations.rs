@@ -1,0 +1,123 @@
+//! `/api/v1/organisations`: the ministries, agencies and authorities behind the startups.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::list::{ListResponse, page_request, respond};
+use super::query::{ApiQuery, de};
+use super::state::AppState;
+use crate::db::organisations::{Involvement, Organisation};
+use crate::error::{ApiError, Problem};
+
+/// An organisation as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationSummary {
+    #[schema(example = "dgs")]
+    pub id: String,
+    #[schema(example = "Direction générale de la santé")]
+    pub name: String,
+    #[schema(example = "DGS")]
+    pub acronym: Option<String>,
+    /// One of `ministry`, `agency`, `local_authority`, `other`.
+    #[schema(example = "ministry")]
+    pub kind: String,
+}
+
+impl From<Organisation> for OrganisationSummary {
+    fn from(o: Organisation) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            acronym: o.acronym,
+            kind: o.kind,
+        }
+    }
+}
+
+/// An organisation with what it takes part in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationResponse {
+    #[serde(flatten)]
+    pub organisation: OrganisationSummary,
+    /// Ids of the incubators it owns.
+    pub incubators: Vec<String>,
+    /// How many startups it sponsors.
+    #[schema(example = 2)]
+    pub sponsored_startups: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationsQuery {
+    /// Items per page, from 1 to 1000.
+    #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
+    #[serde(default, deserialize_with = "de::page_size")]
+    pub page_size: Option<u32>,
+    /// Opaque position, as found in `links.next` or `links.prev`.
+    pub cursor: Option<String>,
+}
+
+/// List organisations, by id.
+#[utoipa::path(
+    tag = "organisations",
+    params(OrganisationsQuery),
+    responses(
+        (status = 200, description = "A page of organisations", body = ListResponse<OrganisationSummary>),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations")]
+pub async fn list_organisations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiQuery(query): ApiQuery<OrganisationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let request = page_request(query.page_size, query.cursor.as_deref())?;
+    let size = request.size;
+    let page = state
+        .db(move |conn| Organisation::page(conn, &request))
+        .await?;
+    Ok(respond(&req, page.map(OrganisationSummary::from), size))
+}
+
+/// Get one organisation.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = String, Path, description = "Organisation id", example = "dgs")),
+    responses(
+        (status = 200, description = "The organisation", body = OrganisationResponse),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations/{id}")]
+pub async fn get_organisation(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<OrganisationResponse>, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let found = state
+        .db(move |conn| {
+            let Some(organisation) = Organisation::find(conn, &key)? else {
+                return Ok(None);
+            };
+            Ok(Some((organisation, Organisation::involvement(conn, &key)?)))
+        })
+        .await?;
+    let (
+        organisation,
+        Involvement {
+            incubators,
+            sponsored_startups,
+        },
+    ) = found.ok_or(ApiError::NotFound {
+        resource: "organisation",
+        id,
+    })?;
+    Ok(web::Json(OrganisationResponse {
+        organisation: organisation.into(),
+        incubators,
+        sponsored_startups,
+    }))
+}

@@ -1,0 +1,123 @@
+//! `/api/v1/phases`: the reference list of phases, with how many startups are in each.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::list::{ListResponse, respond};
+use super::query::ApiQuery;
+use super::state::{AppState, today};
+use crate::db::page::Page;
+use crate::db::phases::Phase;
+use crate::error::{ApiError, Problem};
+
+/// A phase of the method, or a way out of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhaseResponse {
+    #[schema(example = "construction")]
+    pub id: String,
+    /// French label.
+    #[schema(example = "Construction")]
+    pub label: String,
+    /// Position in the method, from 1.
+    #[schema(example = 2)]
+    pub order: i32,
+    /// `active` for the four phases of the method, `exit` for the ways out of it.
+    #[schema(example = "active")]
+    pub kind: String,
+    pub description: String,
+    /// How many startups are in this phase today.
+    #[schema(example = 3)]
+    pub startups: i64,
+}
+
+impl PhaseResponse {
+    fn new(phase: Phase, startups: i64) -> Self {
+        Self {
+            id: phase.id,
+            label: phase.label,
+            order: phase.position,
+            kind: phase.kind,
+            description: phase.description,
+            startups,
+        }
+    }
+}
+
+/// The phase list takes no parameter: it is short and always whole.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PhasesQuery {}
+
+/// List the phases in the order of the method.
+#[utoipa::path(
+    tag = "phases",
+    params(PhasesQuery),
+    responses(
+        (status = 200, description = "Every phase", body = ListResponse<PhaseResponse>),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/phases")]
+pub async fn list_phases(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _query: ApiQuery<PhasesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (phases, counts) = state
+        .db(|conn| {
+            Ok((
+                Phase::all(conn)?,
+                Phase::current_counts(conn, today(), None)?,
+            ))
+        })
+        .await?;
+    let data: Vec<PhaseResponse> = phases
+        .into_iter()
+        .map(|p| {
+            let count = counts.get(&p.id).copied().unwrap_or(0);
+            PhaseResponse::new(p, count)
+        })
+        .collect();
+    let total = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    let page = Page {
+        rows: data,
+        total,
+        next: None,
+        prev: None,
+    };
+    Ok(respond(&req, page, total))
+}
+
+/// Get one phase.
+#[utoipa::path(
+    tag = "phases",
+    params(("id" = String, Path, description = "Phase id", example = "construction")),
+    responses(
+        (status = 200, description = "The phase", body = PhaseResponse),
+        (status = 404, description = "No such phase", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/phases/{id}")]
+pub async fn get_phase(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<PhaseResponse>, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let found = state
+        .db(move |conn| {
+            let Some(phase) = Phase::find(conn, &key)? else {
+                return Ok(None);
+            };
+            let counts = Phase::current_counts(conn, today(), None)?;
+            Ok(Some((phase, counts)))
+        })
+        .await?;
+    let (phase, counts) = found.ok_or(ApiError::NotFound {
+        resource: "phase",
+        id,
+    })?;
+    let count = counts.get(&phase.id).copied().unwrap_or(0);
+    Ok(web::Json(PhaseResponse::new(phase, count)))
+}

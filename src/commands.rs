@@ -1,0 +1,141 @@
+//! What each subcommand does; `main` only parses the command line and reports failures.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use actix_web::HttpServer;
+
+use crate::api::{self, AppState};
+use crate::config::{Cli, Command, ServeArgs};
+use crate::db::{self, DatabaseUrl, DbPool};
+use crate::seed::{self, Report, load};
+
+/// A command's failure, printed by `main`, which then exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("cannot open the database ({url}): {source}")]
+    Connect {
+        url: DatabaseUrl,
+        source: diesel::r2d2::PoolError,
+    },
+    #[error(transparent)]
+    Migrate(#[from] db::MigrationError),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Read(#[from] load::ReadError),
+    #[error("{0} error(s) found")]
+    Invalid(usize),
+    #[error("cannot render the OpenAPI contract: {0}")]
+    Spec(#[from] serde_json::Error),
+    #[error("cannot serve on {bind}: {source}")]
+    Serve {
+        bind: String,
+        source: std::io::Error,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), CommandError> {
+    let url = cli.database_url();
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&url, cli.pool_size, args),
+        Command::Migrate => {
+            let pool = open(&url, 1)?;
+            let applied = db::migrate(&mut *connection(&pool, &url)?)?;
+            println!("{} migration(s) applied to {url}", applied.len());
+            Ok(())
+        }
+        Command::Import { paths } => import(&url, &paths),
+        Command::Check { paths } => check(&paths),
+        Command::Openapi => {
+            println!("{}", api::openapi().to_pretty_json()?);
+            Ok(())
+        }
+    }
+}
+
+fn open(url: &DatabaseUrl, size: u32) -> Result<DbPool, CommandError> {
+    db::connect(url, size).map_err(|source| CommandError::Connect {
+        url: url.clone(),
+        source,
+    })
+}
+
+fn connection(pool: &DbPool, url: &DatabaseUrl) -> Result<db::PooledConnection, CommandError> {
+    pool.get().map_err(|source| CommandError::Connect {
+        url: url.clone(),
+        source,
+    })
+}
+
+/// Prints every problem, then a summary line, to standard error.
+fn print_report(report: &Report) {
+    let mut err = std::io::stderr().lock();
+    for problem in &report.problems {
+        let _ = writeln!(err, "{problem}");
+    }
+}
+
+fn import(url: &DatabaseUrl, paths: &[PathBuf]) -> Result<(), CommandError> {
+    let files = load::read_paths(paths)?;
+    let pool = open(url, 1)?;
+    let mut conn = connection(&pool, url)?;
+    db::migrate(&mut conn)?;
+    let (counts, report) = load::import(&mut conn, &files)?;
+    print_report(&report);
+    eprintln!(
+        "imported {counts}; {} error(s), {} warning(s)",
+        report.errors(),
+        report.warnings()
+    );
+    Ok(())
+}
+
+fn check(paths: &[PathBuf]) -> Result<(), CommandError> {
+    let files = load::read_paths(paths)?;
+    let (_, report) = seed::validate(&files, seed::KnownIds::default());
+    print_report(&report);
+    eprintln!(
+        "checked {} file(s): {} error(s), {} warning(s)",
+        files.len(),
+        report.errors(),
+        report.warnings()
+    );
+    match report.errors() {
+        0 => Ok(()),
+        errors => Err(CommandError::Invalid(errors)),
+    }
+}
+
+fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), CommandError> {
+    let pool = open(url, pool_size)?;
+    {
+        let mut conn = connection(&pool, url)?;
+        let applied = db::migrate(&mut conn)?;
+        if !applied.is_empty() {
+            log::info!("applied {} migration(s) to {url}", applied.len());
+        }
+        if let Some((counts, report)) = load::seed_if_empty(&mut conn)? {
+            for problem in &report.problems {
+                log::warn!("seed: {problem}");
+            }
+            log::info!("seeded an empty database: {counts}");
+        }
+    }
+    let state = AppState::new(pool);
+    log::info!("serving {url} on http://{}", args.bind);
+    let bind_error = |source| CommandError::Serve {
+        bind: args.bind.clone(),
+        source,
+    };
+    actix_web::rt::System::new().block_on(async {
+        let mut server = HttpServer::new(move || api::app(state.clone()))
+            .bind(&args.bind)
+            .map_err(bind_error)?;
+        if let Some(workers) = args.workers {
+            server = server.workers(workers);
+        }
+        server.run().await.map_err(bind_error)
+    })?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Queries on `metrics`, their dated `observations` and the `sources` those come from.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::page::{Page, PageRequest, keyset_order};
+use super::schema::{metrics, observations, sources};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = metrics)]
+pub struct Metric {
+    pub id: String,
+    pub label: String,
+    pub unit: String,
+    pub startup_id: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = observations)]
+pub struct Observation {
+    pub metric_id: String,
+    pub date: NaiveDate,
+    pub start_date: Option<NaiveDate>,
+    pub value: f64,
+    pub source_id: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sources)]
+pub struct Source {
+    pub id: String,
+    pub title: String,
+    pub published: Option<NaiveDate>,
+    pub kind: String,
+}
+
+/// Which metrics a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricFilter {
+    pub startup: Option<String>,
+}
+
+impl Metric {
+    pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
+        metrics::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn page(
+        conn: &mut DbConnection,
+        filter: &MetricFilter,
+        request: &PageRequest,
+    ) -> QueryResult<Page<Self>> {
+        let filtered = || {
+            let mut query = metrics::table.into_boxed();
+            if let Some(startup) = &filter.startup {
+                query = query.filter(metrics::startup_id.eq(startup.clone()));
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let query = filtered().select(Self::as_select());
+        let rows = keyset_order!(query, metrics::id, request.position())
+            .limit(request.limit())
+            .load(conn)?;
+        Ok(Page::from_rows(request, rows, total, |m| m.id.clone()))
+    }
+
+    /// Every metric of one startup, by id.
+    pub fn of_startup(conn: &mut DbConnection, startup_id: &str) -> QueryResult<Vec<Self>> {
+        metrics::table
+            .filter(metrics::startup_id.eq(startup_id))
+            .order(metrics::id)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// The most recent observation of each given metric.
+    pub fn latest_observations(
+        conn: &mut DbConnection,
+        ids: &[String],
+    ) -> QueryResult<Vec<Observation>> {
+        let rows: Vec<Observation> = observations::table
+            .filter(observations::metric_id.eq_any(ids))
+            .order((observations::metric_id, observations::date.desc()))
+            .select(Observation::as_select())
+            .load(conn)?;
+        let mut latest: Vec<Observation> = Vec::with_capacity(ids.len());
+        for row in rows {
+            if latest.last().is_none_or(|l| l.metric_id != row.metric_id) {
+                latest.push(row);
+            }
+        }
+        Ok(latest)
+    }
+
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        diesel::insert_into(metrics::table)
+            .values(self)
+            .execute(conn)
+            .map(drop)
+    }
+}
+
+impl Observation {
+    /// A page of one metric's observations, by date; the cursor key is an ISO date.
+    pub fn page(
+        conn: &mut DbConnection,
+        metric_id: &str,
+        request: &PageRequest,
+        position: Option<(super::page::Direction, NaiveDate)>,
+    ) -> QueryResult<Page<Self>> {
+        let total = observations::table
+            .filter(observations::metric_id.eq(metric_id))
+            .count()
+            .get_result(conn)?;
+        let query = observations::table
+            .filter(observations::metric_id.eq(metric_id.to_owned()))
+            .select(Self::as_select())
+            .into_boxed();
+        let rows = keyset_order!(query, observations::date, position)
+            .limit(request.limit())
+            .load(conn)?;
+        Ok(Page::from_rows(request, rows, total, |o| {
+            o.date.format("%Y-%m-%d").to_string()
+        }))
+    }
+
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        diesel::insert_into(observations::table)
+            .values(self)
+            .execute(conn)
+            .map(drop)
+    }
+}
+
+impl Source {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        diesel::insert_into(sources::table)
+            .values(self)
+            .execute(conn)
+            .map(drop)
+    }
+}

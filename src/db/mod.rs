@@ -1,0 +1,216 @@
+//! Storage: one connection type over SQLite and PostgreSQL, its pool and its migrations.
+//!
+//! Queries are written once against [`DbConnection`]; the backend is chosen from the
+//! database URL (see [`DatabaseUrl`]). Each table's queries live in the module named after it.
+
+pub mod incubators;
+pub mod metrics;
+pub mod organisations;
+pub mod page;
+pub mod phases;
+pub mod schema;
+pub mod startups;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// A connection to either backend; diesel dispatches every query to the live variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Where the data lives: a `postgres://` (or `postgresql://`) URL, anything else is a SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(url.to_owned())
+        } else {
+            Self::Sqlite(url.strip_prefix("sqlite://").unwrap_or(url).to_owned())
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Shows the URL without its password, so it can be logged.
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite file {path}"),
+            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let credentials = &url[scheme_end + 3..at];
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    write!(f, "{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
+                _ => f.write_str(url),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL and prepares each new connection.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+/// Pragmas for every SQLite connection: concurrent readers during a write (WAL), waiting on
+/// a lock instead of failing at once, and enforced foreign keys.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        ping(conn).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The ids of every record of each referenceable table.
+#[derive(Debug, Clone, Default)]
+pub struct IdSets {
+    pub sources: HashSet<String>,
+    pub phases: HashSet<String>,
+    pub organisations: HashSet<String>,
+    pub incubators: HashSet<String>,
+    pub startups: HashSet<String>,
+    pub metrics: HashSet<String>,
+}
+
+/// Reads the ids already stored, so that new records can reference them.
+pub fn stored_ids(conn: &mut DbConnection) -> QueryResult<IdSets> {
+    use schema::*;
+    fn set(ids: Vec<String>) -> HashSet<String> {
+        ids.into_iter().collect()
+    }
+    Ok(IdSets {
+        sources: set(sources::table.select(sources::id).load(conn)?),
+        phases: set(phases::table.select(phases::id).load(conn)?),
+        organisations: set(organisations::table.select(organisations::id).load(conn)?),
+        incubators: set(incubators::table.select(incubators::id).load(conn)?),
+        startups: set(startups::table.select(startups::id).load(conn)?),
+        metrics: set(metrics::table.select(metrics::id).load(conn)?),
+    })
+}
+
+/// Opens a pool of `size` connections, failing fast when the database cannot be reached.
+pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, r2d2::PoolError> {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(5))
+        .build(ConnectionManager { url: url.clone() })
+}
+
+/// A round trip to the database: `SELECT 1`.
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Applies the pending embedded migrations of the connection's backend; returns their names.
+pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|source| MigrationError(source.to_string()))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Reverts every applied migration (used by the tests that run migrations down and up).
+pub fn revert_all(conn: &mut DbConnection) -> Result<(), MigrationError> {
+    match conn {
+        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(drop),
+        DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(drop),
+    }
+    .map_err(|source| MigrationError(source.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("migration failed: {0}")]
+pub struct MigrationError(String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_picks_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").backend(),
+            "postgres"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").backend(),
+            "postgres"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("betadata.db"),
+            DatabaseUrl::Sqlite("betadata.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db"),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+    }
+
+    #[test]
+    fn display_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://me:secret@db:5432/betadata");
+        assert_eq!(url.to_string(), "postgres://me:***@db:5432/betadata");
+    }
+}

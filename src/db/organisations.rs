@@ -1,0 +1,69 @@
+//! Queries on `organisations`: the ministries, agencies and authorities that sponsor startups.
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::page::{Page, PageRequest, keyset_order};
+use super::schema::{incubators, organisations, startup_sponsors};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organisations)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub kind: String,
+}
+
+/// How much an organisation takes part in the programme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Involvement {
+    pub incubators: Vec<String>,
+    pub sponsored_startups: i64,
+}
+
+impl Organisation {
+    pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
+        organisations::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn page(conn: &mut DbConnection, request: &PageRequest) -> QueryResult<Page<Self>> {
+        let total = organisations::table.count().get_result(conn)?;
+        let query = organisations::table.select(Self::as_select()).into_boxed();
+        let rows = keyset_order!(query, organisations::id, request.position())
+            .limit(request.limit())
+            .load(conn)?;
+        Ok(Page::from_rows(request, rows, total, |o| o.id.clone()))
+    }
+
+    pub fn involvement(conn: &mut DbConnection, id: &str) -> QueryResult<Involvement> {
+        let incubators = incubators::table
+            .filter(incubators::owner_id.eq(id))
+            .select(incubators::id)
+            .order(incubators::id)
+            .load(conn)?;
+        let sponsored_startups = startup_sponsors::table
+            .filter(startup_sponsors::organisation_id.eq(id))
+            .count()
+            .get_result(conn)?;
+        Ok(Involvement {
+            incubators,
+            sponsored_startups,
+        })
+    }
+
+    pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
+    }
+
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        diesel::insert_into(organisations::table)
+            .values(self)
+            .execute(conn)
+            .map(drop)
+    }
+}

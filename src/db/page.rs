@@ -1,0 +1,169 @@
+//! Keyset pagination shared by every collection: a page is the rows strictly after (or before)
+//! the key of the last row seen, in key order, so deep pages stay cheap and stable under inserts.
+
+/// Which side of the cursor's key a page lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    After,
+    Before,
+}
+
+/// The position a page starts from: the sort key of a row already seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub direction: Direction,
+    pub key: String,
+}
+
+/// What a caller asks for: a page size and an optional cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub size: i64,
+    pub cursor: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// Rows to fetch: one more than the page holds, to learn whether another page follows.
+    pub fn limit(&self) -> i64 {
+        self.size + 1
+    }
+
+    /// The cursor as `(direction, key)`, the form [`keyset_order!`] takes.
+    pub fn position(&self) -> Option<(Direction, String)> {
+        self.cursor.as_ref().map(|c| (c.direction, c.key.clone()))
+    }
+
+    /// Whether rows must be read in descending key order (paging backwards).
+    pub fn backwards(&self) -> bool {
+        matches!(&self.cursor, Some(c) if c.direction == Direction::Before)
+    }
+}
+
+/// Orders a boxed query by its key column and keeps the rows on the cursor's side of `position`
+/// (an `Option<(Direction, key)>`, the key already of the column's type).
+macro_rules! keyset_order {
+    ($query:expr, $column:expr, $position:expr) => {
+        match $position {
+            None => $query.order($column.asc()),
+            Some(($crate::db::page::Direction::After, key)) => {
+                $query.filter($column.gt(key)).order($column.asc())
+            }
+            Some(($crate::db::page::Direction::Before, key)) => {
+                $query.filter($column.lt(key)).order($column.desc())
+            }
+        }
+    };
+}
+pub(crate) use keyset_order;
+
+/// One page of rows with the total of the filtered collection and the cursors around it.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+    pub next: Option<Cursor>,
+    pub prev: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from rows fetched with [`PageRequest::limit`] in the request's direction.
+    pub fn from_rows(
+        request: &PageRequest,
+        mut rows: Vec<T>,
+        total: i64,
+        key: impl Fn(&T) -> String,
+    ) -> Self {
+        let size = usize::try_from(request.size).unwrap_or(usize::MAX);
+        let more = rows.len() > size;
+        rows.truncate(size);
+        let backwards = request.backwards();
+        if backwards {
+            rows.reverse();
+        }
+        let (more_after, more_before) = if backwards {
+            (true, more)
+        } else {
+            (more, request.cursor.is_some())
+        };
+        let cursor_at = |row: Option<&T>, direction| {
+            row.map(|row| Cursor {
+                direction,
+                key: key(row),
+            })
+        };
+        let next = if more_after {
+            cursor_at(rows.last(), Direction::After)
+        } else {
+            None
+        };
+        let prev = if more_before {
+            cursor_at(rows.first(), Direction::Before)
+        } else {
+            None
+        };
+        Self {
+            rows,
+            total,
+            next,
+            prev,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            rows: self.rows.into_iter().map(f).collect(),
+            total: self.total,
+            next: self.next,
+            prev: self.prev,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(size: i64, cursor: Option<(Direction, &str)>) -> PageRequest {
+        PageRequest {
+            size,
+            cursor: cursor.map(|(direction, key)| Cursor {
+                direction,
+                key: key.into(),
+            }),
+        }
+    }
+
+    fn keys(rows: &[&str]) -> Vec<String> {
+        rows.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn first_page_with_more_rows_has_next_only() {
+        let page = Page::from_rows(&request(2, None), keys(&["a", "b", "c"]), 3, Clone::clone);
+        assert_eq!(page.rows, keys(&["a", "b"]));
+        assert_eq!(page.next.map(|c| c.key), Some("b".into()));
+        assert!(page.prev.is_none());
+    }
+
+    #[test]
+    fn last_page_has_prev_only() {
+        let req = request(2, Some((Direction::After, "b")));
+        let page = Page::from_rows(&req, keys(&["c"]), 3, Clone::clone);
+        assert!(page.next.is_none());
+        let prev = page.prev.expect("prev");
+        assert_eq!(
+            (prev.direction, prev.key.as_str()),
+            (Direction::Before, "c")
+        );
+    }
+
+    #[test]
+    fn backwards_page_is_returned_in_key_order() {
+        // Rows arrive descending when paging backwards.
+        let req = request(2, Some((Direction::Before, "d")));
+        let page = Page::from_rows(&req, keys(&["c", "b", "a"]), 4, Clone::clone);
+        assert_eq!(page.rows, keys(&["b", "c"]));
+        assert_eq!(page.next.map(|c| c.key), Some("c".into()));
+        assert_eq!(page.prev.map(|c| c.key), Some("b".into()));
+    }
+}

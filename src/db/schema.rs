@@ -1,0 +1,135 @@
+//! Diesel's view of the tables created by `migrations/`; kept identical for both backends.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        acronym -> Nullable<Text>,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    incubators (id) {
+        id -> Text,
+        title -> Text,
+        owner_id -> Nullable<Text>,
+        website -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        address -> Nullable<Text>,
+        description -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    phases (id) {
+        id -> Text,
+        label -> Text,
+        position -> Integer,
+        kind -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    startups (id) {
+        id -> Text,
+        name -> Text,
+        pitch -> Nullable<Text>,
+        incubator_id -> Nullable<Text>,
+        link -> Nullable<Text>,
+        repository -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        description -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    startup_phases (startup_id, start_date) {
+        startup_id -> Text,
+        phase_id -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    startup_sponsors (startup_id, organisation_id) {
+        startup_id -> Text,
+        organisation_id -> Text,
+    }
+}
+
+diesel::table! {
+    startup_tags (startup_id, kind, value) {
+        startup_id -> Text,
+        kind -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    startup_events (startup_id, position) {
+        startup_id -> Text,
+        position -> Integer,
+        name -> Text,
+        date -> Date,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sources (id) {
+        id -> Text,
+        title -> Text,
+        published -> Nullable<Date>,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    metrics (id) {
+        id -> Text,
+        label -> Text,
+        unit -> Text,
+        startup_id -> Nullable<Text>,
+        description -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    observations (metric_id, date) {
+        metric_id -> Text,
+        date -> Date,
+        start_date -> Nullable<Date>,
+        value -> Double,
+        source_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(incubators -> organisations (owner_id));
+diesel::joinable!(startups -> incubators (incubator_id));
+diesel::joinable!(startup_phases -> startups (startup_id));
+diesel::joinable!(startup_phases -> phases (phase_id));
+diesel::joinable!(startup_sponsors -> startups (startup_id));
+diesel::joinable!(startup_sponsors -> organisations (organisation_id));
+diesel::joinable!(startup_tags -> startups (startup_id));
+diesel::joinable!(startup_events -> startups (startup_id));
+diesel::joinable!(metrics -> startups (startup_id));
+diesel::joinable!(observations -> metrics (metric_id));
+diesel::joinable!(observations -> sources (source_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    incubators,
+    phases,
+    startups,
+    startup_phases,
+    startup_sponsors,
+    startup_tags,
+    startup_events,
+    sources,
+    metrics,
+    observations,
+);

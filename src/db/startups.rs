@@ -1,0 +1,283 @@
+//! Queries on `startups` and the tables that hang off a startup: phase history, sponsors,
+//! tags (user types, themes) and events.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+use super::page::{Page, PageRequest, keyset_order};
+use super::schema::{startup_events, startup_phases, startup_sponsors, startup_tags, startups};
+use super::{DbConnection, MultiBackend};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = startups)]
+pub struct Startup {
+    pub id: String,
+    pub name: String,
+    pub pitch: Option<String>,
+    pub incubator_id: Option<String>,
+    pub link: Option<String>,
+    pub repository: Option<String>,
+    pub contact: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = startup_phases)]
+pub struct PhaseRow {
+    pub startup_id: String,
+    pub phase_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = startup_sponsors)]
+pub struct SponsorRow {
+    pub startup_id: String,
+    pub organisation_id: String,
+}
+
+/// The kinds of free-form labels stored in `startup_tags`.
+pub const USERTYPE: &str = "usertype";
+pub const THEMATIQUE: &str = "thematique";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = startup_tags)]
+pub struct TagRow {
+    pub startup_id: String,
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = startup_events)]
+pub struct EventRow {
+    pub startup_id: String,
+    pub position: i32,
+    pub name: String,
+    pub date: NaiveDate,
+    pub comment: Option<String>,
+}
+
+/// Everything attached to one startup, in display order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Relations {
+    pub phases: Vec<PhaseRow>,
+    pub sponsors: Vec<String>,
+    pub usertypes: Vec<String>,
+    pub thematiques: Vec<String>,
+    pub events: Vec<EventRow>,
+}
+
+/// A startup with everything attached to it, as the seed loader writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartupGraph {
+    pub startup: Startup,
+    pub relations: Relations,
+}
+
+/// Which startups a list holds; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartupFilter {
+    /// Keep startups whose current phase on `day` is one of these.
+    pub phases: Vec<String>,
+    pub incubator: Option<String>,
+    pub sponsor: Option<String>,
+    /// The day "current" refers to.
+    pub day: NaiveDate,
+}
+
+diesel::alias!(startup_phases as later_phases: LaterPhases);
+
+/// Keeps the `startup_phases` rows that are current on a day: started by then, with no later
+/// start by then. The one SQL definition of "current phase"; [`crate::domain::phases::current_phase`]
+/// is its counterpart over rows already loaded. A macro rather than a boxed expression, because
+/// diesel's multi-backend queries cannot nest boxed fragments.
+macro_rules! current_phase_rows {
+    ($day:expr) => {{
+        use $crate::db::schema::startup_phases;
+        use $crate::db::startups::later_phases;
+        let day = $day;
+        let later_start = later_phases.field(startup_phases::start_date);
+        startup_phases::start_date
+            .le(day)
+            .and(diesel::dsl::not(diesel::dsl::exists(
+                later_phases
+                    .filter(
+                        later_phases
+                            .field(startup_phases::startup_id)
+                            .eq(startup_phases::startup_id),
+                    )
+                    .filter(later_start.gt(startup_phases::start_date))
+                    .filter(later_start.le(day)),
+            )))
+    }};
+}
+pub(crate) use current_phase_rows;
+
+type StartupQuery<'a> = startups::BoxedQuery<'a, MultiBackend>;
+
+fn filtered(filter: &StartupFilter) -> StartupQuery<'static> {
+    let mut query = startups::table.into_boxed();
+    if !filter.phases.is_empty() {
+        query = query.filter(
+            startups::id.eq_any(
+                startup_phases::table
+                    .filter(current_phase_rows!(filter.day))
+                    .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
+                    .select(startup_phases::startup_id),
+            ),
+        );
+    }
+    if let Some(incubator) = &filter.incubator {
+        query = query.filter(startups::incubator_id.eq(incubator.clone()));
+    }
+    if let Some(sponsor) = &filter.sponsor {
+        query = query.filter(
+            startups::id.eq_any(
+                startup_sponsors::table
+                    .filter(startup_sponsors::organisation_id.eq(sponsor.clone()))
+                    .select(startup_sponsors::startup_id),
+            ),
+        );
+    }
+    query
+}
+
+impl Startup {
+    pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
+        startups::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::select(exists(startups::table.find(id))).get_result(conn)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        startups::table.count().get_result(conn)
+    }
+
+    pub fn page(
+        conn: &mut DbConnection,
+        filter: &StartupFilter,
+        request: &PageRequest,
+    ) -> QueryResult<Page<Self>> {
+        let total = filtered(filter).count().get_result(conn)?;
+        let query = filtered(filter).select(Self::as_select());
+        let rows = keyset_order!(query, startups::id, request.position())
+            .limit(request.limit())
+            .load(conn)?;
+        Ok(Page::from_rows(request, rows, total, |s| s.id.clone()))
+    }
+
+    /// Loads the relations of the given startups in one query per table.
+    pub fn relations(
+        conn: &mut DbConnection,
+        ids: &[String],
+    ) -> QueryResult<HashMap<String, Relations>> {
+        let mut by_id: HashMap<String, Relations> = ids
+            .iter()
+            .map(|id| (id.clone(), Relations::default()))
+            .collect();
+        let phases: Vec<PhaseRow> = startup_phases::table
+            .filter(startup_phases::startup_id.eq_any(ids))
+            .order((startup_phases::startup_id, startup_phases::start_date))
+            .select(PhaseRow::as_select())
+            .load(conn)?;
+        for row in phases {
+            entry(&mut by_id, &row.startup_id).phases.push(row);
+        }
+        let sponsors: Vec<SponsorRow> = startup_sponsors::table
+            .filter(startup_sponsors::startup_id.eq_any(ids))
+            .order((
+                startup_sponsors::startup_id,
+                startup_sponsors::organisation_id,
+            ))
+            .select(SponsorRow::as_select())
+            .load(conn)?;
+        for row in sponsors {
+            entry(&mut by_id, &row.startup_id)
+                .sponsors
+                .push(row.organisation_id);
+        }
+        let tags: Vec<TagRow> = startup_tags::table
+            .filter(startup_tags::startup_id.eq_any(ids))
+            .order((
+                startup_tags::startup_id,
+                startup_tags::kind,
+                startup_tags::value,
+            ))
+            .select(TagRow::as_select())
+            .load(conn)?;
+        for row in tags {
+            let relations = entry(&mut by_id, &row.startup_id);
+            match row.kind.as_str() {
+                USERTYPE => relations.usertypes.push(row.value),
+                _ => relations.thematiques.push(row.value),
+            }
+        }
+        let events: Vec<EventRow> = startup_events::table
+            .filter(startup_events::startup_id.eq_any(ids))
+            .order((startup_events::startup_id, startup_events::position))
+            .select(EventRow::as_select())
+            .load(conn)?;
+        for row in events {
+            entry(&mut by_id, &row.startup_id).events.push(row);
+        }
+        Ok(by_id)
+    }
+}
+
+fn entry<'a>(by_id: &'a mut HashMap<String, Relations>, id: &str) -> &'a mut Relations {
+    by_id.entry(id.to_owned()).or_default()
+}
+
+impl StartupGraph {
+    /// Writes the startup and its relations; the caller holds the transaction.
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        let id = &self.startup.id;
+        diesel::insert_into(startups::table)
+            .values(&self.startup)
+            .execute(conn)?;
+        let relations = &self.relations;
+        for row in &relations.phases {
+            diesel::insert_into(startup_phases::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        for organisation_id in &relations.sponsors {
+            let row = SponsorRow {
+                startup_id: id.clone(),
+                organisation_id: organisation_id.clone(),
+            };
+            diesel::insert_into(startup_sponsors::table)
+                .values(&row)
+                .execute(conn)?;
+        }
+        let tags = (relations.usertypes.iter().map(|v| (USERTYPE, v)))
+            .chain(relations.thematiques.iter().map(|v| (THEMATIQUE, v)));
+        for (kind, value) in tags {
+            let row = TagRow {
+                startup_id: id.clone(),
+                kind: kind.to_owned(),
+                value: value.clone(),
+            };
+            diesel::insert_into(startup_tags::table)
+                .values(&row)
+                .execute(conn)?;
+        }
+        for row in &relations.events {
+            diesel::insert_into(startup_events::table)
+                .values(row)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+}

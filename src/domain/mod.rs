@@ -1,0 +1,5 @@
+//! The programme's rules as plain functions over plain types, tested without a database.
+
+pub mod dates;
+pub mod phases;
+pub mod text;

@@ -1,0 +1,135 @@
+//! The one error type of the HTTP API, rendered as RFC 9457 `application/problem+json`.
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{resource} `{id}` does not exist")]
+    NotFound { resource: &'static str, id: String },
+    #[error("no resource lives at this address; the API is under /api/v1 and documented at /docs")]
+    NoRoute,
+    #[error("this resource answers {}", allowed_list(.allowed))]
+    MethodNotAllowed { allowed: Vec<Method> },
+    #[error("the request has invalid parameters")]
+    InvalidParameters(Vec<FieldError>),
+    #[error("the database is unavailable; retry shortly")]
+    Unavailable(#[source] diesel::r2d2::PoolError),
+    #[error("database error")]
+    Database(#[from] diesel::result::Error),
+    #[error("internal error")]
+    Internal(String),
+}
+
+fn allowed_list(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One bad parameter or field, and what is allowed instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The query parameter at fault.
+    #[schema(example = "page_size")]
+    pub parameter: String,
+    /// What is wrong, and what is allowed.
+    #[schema(example = "must be an integer from 1 to 1000")]
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            parameter: parameter.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::InvalidParameters(vec![error])
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/invalid-parameters")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    #[schema(example = "Invalid parameters")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// Each bad parameter, for 400 responses.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ApiError {
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::NotFound { .. } | Self::NoRoute => ("/problems/not-found", "Not found"),
+            Self::MethodNotAllowed { .. } => ("/problems/method-not-allowed", "Method not allowed"),
+            Self::InvalidParameters(_) => ("/problems/invalid-parameters", "Invalid parameters"),
+            Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
+            Self::Database(_) | Self::Internal(_) => ("/problems/internal", "Internal error"),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound { .. } | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::InvalidParameters(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            Self::Database(cause) => log::error!("database error: {cause}"),
+            Self::Internal(cause) => log::error!("internal error: {cause}"),
+            _ => {}
+        }
+        let (kind, title) = self.kind_and_title();
+        let problem = Problem {
+            kind: kind.to_owned(),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            errors: match self {
+                Self::InvalidParameters(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type(PROBLEM_JSON);
+        if let Self::MethodNotAllowed { allowed } = self {
+            response.insert_header((header::ALLOW, allowed_list(allowed)));
+        }
+        if let Self::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.json(problem)
+    }
+}

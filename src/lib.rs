@@ -1,0 +1,9 @@
+//! betadata: the open-data API of the Startups d'État.
+
+pub mod api;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod seed;

@@ -1,0 +1,216 @@
+//! Test support: a fresh, migrated and seeded database per test, on SQLite or PostgreSQL, and
+//! small helpers to call the real application in-process.
+#![allow(dead_code, unused_macros)] // each test file uses a different part of this module
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header::HeaderMap};
+use actix_web::test;
+use betadata::api::AppState;
+use betadata::db::{self, DatabaseUrl, DbPool};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+
+/// The environment variable naming the PostgreSQL database the tests may use.
+pub const PG_URL_VAR: &str = "BETADATA_TEST_DATABASE_URL";
+
+/// A database for one test; dropped with it.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub pool: DbPool,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { base_url: String, schema: String },
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// An empty, migrated SQLite database in a temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("betadata.db");
+        let url = DatabaseUrl::parse(path.to_str().expect("utf-8 path"));
+        Self::open(url, Cleanup::Sqlite(dir))
+    }
+
+    /// An empty, migrated PostgreSQL schema of its own in the test database.
+    pub fn postgres() -> Self {
+        let base_url = std::env::var(PG_URL_VAR)
+            .unwrap_or_else(|_| panic!("{PG_URL_VAR} must name a PostgreSQL test database"));
+        let schema = format!(
+            "t_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or_default()
+        );
+        let mut admin = PgConnection::establish(&base_url)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {PG_URL_VAR} is unreachable: {e}"));
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
+        let separator = if base_url.contains('?') { '&' } else { '?' };
+        let url = DatabaseUrl::parse(&format!(
+            "{base_url}{separator}options=-csearch_path%3D{schema}"
+        ));
+        Self::open(url, Cleanup::Postgres { base_url, schema })
+    }
+
+    fn open(url: DatabaseUrl, cleanup: Cleanup) -> Self {
+        let pool = db::connect(&url, 4).expect("test database pool");
+        db::migrate(&mut pool.get().expect("connection")).expect("migrations");
+        Self { url, pool, cleanup }
+    }
+
+    /// Loads the embedded seeds, as a first start does.
+    pub fn seeded(self) -> Self {
+        let mut conn = self.pool.get().expect("connection");
+        betadata::seed::load::seed_if_empty(&mut conn)
+            .expect("seeding")
+            .expect("an empty database is seeded");
+        drop(conn);
+        self
+    }
+
+    pub fn state(&self) -> AppState {
+        AppState::new(self.pool.clone())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { base_url, schema } = &self.cleanup
+            && let Ok(mut admin) = PgConnection::establish(base_url)
+        {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+/// Runs each test body once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`; the PostgreSQL half is ignored, saying why, without a test database.
+macro_rules! both_backends {
+    ($(fn $name:ident($db:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[actix_rt::test]
+                async fn sqlite() {
+                    let $db = common::TestDb::sqlite();
+                    $body
+                }
+
+                #[actix_rt::test]
+                #[cfg_attr(
+                    not(betadata_pg_tests),
+                    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+                )]
+                async fn postgres() {
+                    let $db = common::TestDb::postgres();
+                    $body
+                }
+            }
+        )*
+    };
+}
+pub(crate) use both_backends;
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The `errors[].parameter` of a problem document.
+    pub fn bad_parameters(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["parameter"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Sends `method uri` to the application and reads the JSON body (Null when empty or not JSON).
+pub async fn call<S, B>(app: &S, method: Method, uri: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let request = test::TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .to_request();
+    let response = test::call_service(app, request).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get<S, B>(app: &S, uri: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    call(app, Method::GET, uri).await
+}
+
+/// Asserts a problem+json answer with `status`.
+pub fn assert_problem(reply: &Reply, status: u16) {
+    assert_eq!(reply.status.as_u16(), status, "body: {}", reply.body);
+    assert_eq!(reply.content_type(), "application/problem+json");
+    assert_eq!(reply.body["status"], status);
+    assert!(reply.body["title"].is_string() && reply.body["type"].is_string());
+    assert!(reply.body["detail"].is_string());
+}
+
+/// Follows `links.next` from `uri` and returns the ids of every item met, in order.
+pub async fn collect_ids<S, B>(app: &S, uri: &str) -> Vec<String>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut ids = Vec::new();
+    let mut next = Some(uri.to_owned());
+    while let Some(uri) = next.take() {
+        let reply = get(app, &uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
+        for item in reply.body["data"].as_array().expect("data") {
+            ids.push(item["id"].as_str().expect("id").to_owned());
+        }
+        next = reply.body["links"]["next"]
+            .as_str()
+            .map(|u| u.trim_start_matches("http://localhost:8080").to_owned());
+    }
+    ids
+}
