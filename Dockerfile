@@ -20,29 +20,19 @@ WORKDIR /usr/src/betadata
 
 # 1. Dependencies only: build a dummy crate against the real manifest and
 #    lockfile, so this layer is reused until Cargo.toml/Cargo.lock change.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && : > src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src
 
-# 2. The real sources. build.rs is optional: the [s] wildcard matches nothing
-#    when it is absent (Cargo.toml is listed too so the classic builder, which
-#    rejects a COPY whose sources all match nothing, accepts it as well).
+# 2. The real sources; touched so cargo rebuilds the crate over the dummy one
+#    (COPY keeps the files' original, possibly older, modification times).
 COPY src ./src
 COPY migrations ./migrations
 COPY seeds ./seeds
-COPY Cargo.toml build.r[s] ./
-
-# COPY keeps the files' original mtimes, which may be older than the dummy
-# build: drop the dummy's artifacts for this crate so cargo cannot consider
-# them fresh, then build for real.
-RUN rm -rf target/release/.fingerprint/betadata-* \
-        target/release/build/betadata-* \
-        target/release/deps/betadata-* \
-        target/release/deps/libbetadata-* \
-        target/release/betadata \
+RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked
 
 # ---------------------------------------------------------------------------

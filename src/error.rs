@@ -133,3 +133,48 @@ impl ResponseError for ApiError {
         response.json(problem)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body(error: ApiError) -> (StatusCode, String, serde_json::Value) {
+        let response = error.error_response();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = to_bytes(response.into_body()).await.expect("body");
+        (
+            status,
+            content_type,
+            serde_json::from_slice(&bytes).expect("JSON"),
+        )
+    }
+
+    #[actix_rt::test]
+    async fn internal_errors_hide_their_cause() {
+        let cause = diesel::result::Error::QueryBuilderError("SELECT secret FROM t".into());
+        let (status, content_type, problem) = body(ApiError::Database(cause)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(content_type, PROBLEM_JSON);
+        assert_eq!(problem["status"], 500);
+        assert!(!problem.to_string().contains("secret"), "{problem}");
+    }
+
+    #[actix_rt::test]
+    async fn invalid_parameters_list_each_one() {
+        let error = ApiError::InvalidParameters(vec![
+            FieldError::new("as_of", "not a date"),
+            FieldError::new("sort", "allowed: name"),
+        ]);
+        let (status, _, problem) = body(error).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(problem["errors"][1]["parameter"], "sort");
+        assert_eq!(problem["type"], "/problems/invalid-parameters");
+    }
+}

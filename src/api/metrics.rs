@@ -18,7 +18,7 @@ use crate::error::{ApiError, FieldError, Problem};
 /// An impact indicator with its latest value.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MetricSummary {
-    #[schema(example = "medle-actes")]
+    #[schema(example = "medle-actes-enregistres")]
     pub id: String,
     #[schema(example = "Actes enregistrés")]
     pub label: String,
@@ -136,7 +136,7 @@ pub async fn list_metrics(
 /// Get one metric with its latest observation.
 #[utoipa::path(
     tag = "metrics",
-    params(("id" = String, Path, description = "Metric id", example = "medle-actes")),
+    params(("id" = String, Path, description = "Metric id", example = "medle-actes-enregistres")),
     responses(
         (status = 200, description = "The metric", body = MetricSummary),
         (status = 404, description = "No such metric", body = Problem, content_type = "application/problem+json"),
@@ -179,7 +179,7 @@ pub struct ObservationsQuery {
 /// List a metric's observations, oldest first.
 #[utoipa::path(
     tag = "metrics",
-    params(("id" = String, Path, description = "Metric id", example = "medle-actes"), ObservationsQuery),
+    params(("id" = String, Path, description = "Metric id", example = "medle-actes-enregistres"), ObservationsQuery),
     responses(
         (status = 200, description = "A page of observations", body = ListResponse<ObservationResponse>),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),

@@ -54,6 +54,8 @@ where
 {
     app.service(health::health).service(
         scope::scope("/api/v1")
+            // Not an operation of the contract: the contract itself.
+            .route("/openapi.json", web::get().to(serve_openapi))
             .service(startups::list_startups)
             .service(startups::get_startup)
             .service(startups::list_startup_phases)
@@ -98,13 +100,18 @@ pub fn app(
     )
     .split_for_parts();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
-    let spec_json = web::Data::new(spec.clone());
     app.app_data(known)
-        .app_data(spec_json)
-        .route("/api/v1/openapi.json", web::get().to(serve_openapi))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", spec))
+        .app_data(web::Data::new(spec.clone()))
+        .route("/docs", web::get().to(redirect_to_docs))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", spec))
         .default_service(web::to(fallback))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}
+
+async fn redirect_to_docs() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
 }
 
 async fn serve_openapi(spec: web::Data<Spec>) -> HttpResponse {

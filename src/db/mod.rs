@@ -91,6 +91,12 @@ pub struct ConnectionManager {
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
 impl ManageConnection for ConnectionManager {
     type Connection = DbConnection;
     type Error = r2d2::Error;
@@ -151,7 +157,7 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, r2d2::PoolError> 
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(5))
-        .build(ConnectionManager { url: url.clone() })
+        .build(ConnectionManager::new(url.clone()))
 }
 
 /// A round trip to the database: `SELECT 1`.

@@ -124,6 +124,7 @@ macro_rules! both_backends {
         )*
     };
 }
+#[allow(unused_imports)] // not every test file runs on both backends
 pub(crate) use both_backends;
 
 /// A response, read whole.

@@ -1,0 +1,63 @@
+//! Every failure is RFC 9457 problem+json: unknown routes, wrong methods, bad parameters,
+//! an unreachable database.
+
+mod common;
+
+use actix_web::http::Method;
+use actix_web::test;
+use betadata::api::{AppState, app};
+use betadata::db::{self, DatabaseUrl};
+use common::{assert_problem, both_backends, call, get};
+
+both_backends! {
+    fn unknown_routes_are_404_problems(db) {
+        let app = test::init_service(app(db.state())).await;
+        for uri in ["/api/v1/unicorns", "/api/v2/startups", "/nothing/here"] {
+            assert_problem(&get(&app, uri).await, 404);
+        }
+    }
+
+    fn wrong_methods_are_405_with_allow(db) {
+        let app = test::init_service(app(db.state())).await;
+        for (method, uri) in [
+            (Method::POST, "/api/v1/startups"),
+            (Method::DELETE, "/api/v1/startups/medle"),
+            (Method::PUT, "/api/v1/phases/construction"),
+            (Method::PATCH, "/health"),
+        ] {
+            let reply = call(&app, method, uri).await;
+            assert_problem(&reply, 405);
+            assert_eq!(reply.headers.get("allow").unwrap(), "GET", "{uri}");
+        }
+    }
+
+    fn every_list_rejects_unknown_parameters(db) {
+        let app = test::init_service(app(db.state())).await;
+        for collection in ["startups", "incubators", "organisations", "phases", "metrics"] {
+            let reply = get(&app, &format!("/api/v1/{collection}?sort_by=name")).await;
+            assert_problem(&reply, 400);
+            assert_eq!(reply.bad_parameters(), vec!["sort_by".to_owned()], "{collection}");
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn an_unreachable_database_is_a_503_problem_without_internals() {
+    // Nothing listens on port 9 (discard); the pool is built lazily so the app starts.
+    let url = DatabaseUrl::parse("postgres://nobody:secret@127.0.0.1:9/none");
+    let pool = diesel::r2d2::Pool::builder()
+        .max_size(1)
+        .min_idle(Some(0))
+        .connection_timeout(std::time::Duration::from_millis(300))
+        .build_unchecked(db::ConnectionManager::new(url));
+    let app = test::init_service(app(AppState::new(pool))).await;
+    for uri in ["/health", "/api/v1/startups"] {
+        let reply = get(&app, uri).await;
+        assert_problem(&reply, 503);
+        assert!(reply.headers.contains_key("retry-after"));
+        let text = reply.body.to_string();
+        for secret in ["secret", "127.0.0.1", "postgres", "nobody"] {
+            assert!(!text.contains(secret), "{uri} leaks `{secret}`: {text}");
+        }
+    }
+}
