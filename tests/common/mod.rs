@@ -215,3 +215,26 @@ where
     }
     ids
 }
+
+/// Pages through `collection` (a path, without query) `page_size` items at a time, asserting that
+/// every item of `meta.total` comes exactly once, in ascending id order; returns the ids.
+pub async fn page_through<S, B>(app: &S, collection: &str, page_size: u32) -> Vec<String>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let total = get(app, collection).await.body["meta"]["total"]
+        .as_u64()
+        .expect("meta.total");
+    let ids = collect_ids(app, &format!("{collection}?page_size={page_size}")).await;
+    assert_eq!(
+        ids.len() as u64,
+        total,
+        "{collection}: every item is visited"
+    );
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "{collection}: ids come once each, in ascending order: {ids:?}"
+    );
+    ids
+}
