@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 pub enum ApiError {
     #[error("{resource} `{id}` does not exist")]
     NotFound { resource: &'static str, id: String },
+    #[error("startup `{id}` had not started on {day}")]
+    NotStarted { id: String, day: chrono::NaiveDate },
     #[error("no resource lives at this address; the API is under /api/v1 and documented at /docs")]
     NoRoute,
     #[error("this resource answers {}", allowed_list(.allowed))]
@@ -83,7 +85,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 impl ApiError {
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
-            Self::NotFound { .. } | Self::NoRoute => ("/problems/not-found", "Not found"),
+            Self::NotFound { .. } | Self::NotStarted { .. } | Self::NoRoute => {
+                ("/problems/not-found", "Not found")
+            }
             Self::MethodNotAllowed { .. } => ("/problems/method-not-allowed", "Method not allowed"),
             Self::InvalidParameters(_) => ("/problems/invalid-parameters", "Invalid parameters"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
@@ -95,7 +99,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NotFound { .. } | Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::NotFound { .. } | Self::NotStarted { .. } | Self::NoRoute => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidParameters(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::query::de::DEFAULT_PAGE_SIZE;
 use crate::db::page::{Cursor, Direction, Page, PageRequest};
-use crate::error::FieldError;
+use crate::error::{ApiError, FieldError};
 
 /// A page of a collection.
 #[derive(Debug, Serialize, ToSchema)]
@@ -142,6 +142,35 @@ pub fn respond<T: ToSchema + Serialize>(
                 page_size,
             },
         })
+}
+
+/// Like [`respond`], keeping only `fields` (and `id`) of each item when any are named.
+pub fn respond_with_fields<T: ToSchema + Serialize>(
+    req: &HttpRequest,
+    page: Page<T>,
+    page_size: i64,
+    fields: &[String],
+) -> Result<HttpResponse, ApiError> {
+    if fields.is_empty() {
+        return Ok(respond(req, page, page_size));
+    }
+    let mut rows = Vec::with_capacity(page.rows.len());
+    for row in page.rows {
+        let serde_json::Value::Object(mut object) = serde_json::to_value(row)
+            .map_err(|e| ApiError::Internal(format!("serialising a list item: {e}")))?
+        else {
+            return Err(ApiError::Internal("a list item is not an object".into()));
+        };
+        object.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
+        rows.push(serde_json::Value::Object(object));
+    }
+    let page = Page {
+        rows,
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    };
+    Ok(respond(req, page, page_size))
 }
 
 fn req_cursor(req: &HttpRequest) -> Option<Cursor> {

@@ -87,6 +87,16 @@ pub mod de {
             })
     }
 
+    /// A calendar day, `YYYY-MM-DD`.
+    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+        let text = String::deserialize(d)?;
+        chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .ok()
+            .filter(|_| text.len() == 10)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("`{text}` is not a date: expected YYYY-MM-DD")))
+    }
+
     /// A comma-separated list of non-empty values.
     pub fn comma_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         let text = String::deserialize(d)?;

@@ -9,6 +9,7 @@ pub mod organisations;
 pub mod page;
 pub mod phases;
 pub mod schema;
+pub mod startup_list;
 pub mod startups;
 
 use std::collections::HashSet;

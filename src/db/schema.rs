@@ -41,6 +41,8 @@ diesel::table! {
         repository -> Nullable<Text>,
         contact -> Nullable<Text>,
         description -> Nullable<Text>,
+        created_on -> Nullable<Date>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -50,6 +52,7 @@ diesel::table! {
         phase_id -> Text,
         start_date -> Date,
         end_date -> Nullable<Date>,
+        next_start -> Nullable<Date>,
     }
 }
 

@@ -3,13 +3,12 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use super::page::{Page, PageRequest, keyset_order};
+use super::DbConnection;
 use super::schema::{startup_events, startup_phases, startup_sponsors, startup_tags, startups};
-use super::{DbConnection, MultiBackend};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = startups)]
@@ -22,6 +21,9 @@ pub struct Startup {
     pub repository: Option<String>,
     pub contact: Option<String>,
     pub description: Option<String>,
+    /// Start of the first phase; derived from the phase history when it is written.
+    pub created_on: Option<NaiveDate>,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -31,6 +33,8 @@ pub struct PhaseRow {
     pub phase_id: String,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+    /// Start of the startup's following phase; derived when the history is written.
+    pub next_start: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -79,73 +83,23 @@ pub struct StartupGraph {
     pub relations: Relations,
 }
 
-/// Which startups a list holds; empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StartupFilter {
-    /// Keep startups whose current phase on `day` is one of these.
-    pub phases: Vec<String>,
-    pub incubator: Option<String>,
-    pub sponsor: Option<String>,
-    /// The day "current" refers to.
-    pub day: NaiveDate,
-}
-
-diesel::alias!(startup_phases as later_phases: LaterPhases);
-
-/// Keeps the `startup_phases` rows that are current on a day: started by then, with no later
-/// start by then. The one SQL definition of "current phase"; [`crate::domain::phases::current_phase`]
-/// is its counterpart over rows already loaded. A macro rather than a boxed expression, because
-/// diesel's multi-backend queries cannot nest boxed fragments.
+/// Keeps the `startup_phases` rows that are current on a day: started by then, and not yet
+/// followed by another phase. The one SQL definition of "current phase";
+/// [`crate::domain::phases::current_phase`] is its counterpart over rows already loaded. A macro
+/// rather than a boxed expression, because diesel's multi-backend queries cannot nest boxed
+/// fragments.
 macro_rules! current_phase_rows {
     ($day:expr) => {{
         use $crate::db::schema::startup_phases;
-        use $crate::db::startups::later_phases;
         let day = $day;
-        let later_start = later_phases.field(startup_phases::start_date);
-        startup_phases::start_date
-            .le(day)
-            .and(diesel::dsl::not(diesel::dsl::exists(
-                later_phases
-                    .filter(
-                        later_phases
-                            .field(startup_phases::startup_id)
-                            .eq(startup_phases::startup_id),
-                    )
-                    .filter(later_start.gt(startup_phases::start_date))
-                    .filter(later_start.le(day)),
-            )))
+        startup_phases::start_date.le(day).and(
+            startup_phases::next_start
+                .is_null()
+                .or(startup_phases::next_start.gt(day)),
+        )
     }};
 }
 pub(crate) use current_phase_rows;
-
-type StartupQuery<'a> = startups::BoxedQuery<'a, MultiBackend>;
-
-fn filtered(filter: &StartupFilter) -> StartupQuery<'static> {
-    let mut query = startups::table.into_boxed();
-    if !filter.phases.is_empty() {
-        query = query.filter(
-            startups::id.eq_any(
-                startup_phases::table
-                    .filter(current_phase_rows!(filter.day))
-                    .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
-                    .select(startup_phases::startup_id),
-            ),
-        );
-    }
-    if let Some(incubator) = &filter.incubator {
-        query = query.filter(startups::incubator_id.eq(incubator.clone()));
-    }
-    if let Some(sponsor) = &filter.sponsor {
-        query = query.filter(
-            startups::id.eq_any(
-                startup_sponsors::table
-                    .filter(startup_sponsors::organisation_id.eq(sponsor.clone()))
-                    .select(startup_sponsors::startup_id),
-            ),
-        );
-    }
-    query
-}
 
 impl Startup {
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
@@ -162,19 +116,6 @@ impl Startup {
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         startups::table.count().get_result(conn)
-    }
-
-    pub fn page(
-        conn: &mut DbConnection,
-        filter: &StartupFilter,
-        request: &PageRequest,
-    ) -> QueryResult<Page<Self>> {
-        let total = filtered(filter).count().get_result(conn)?;
-        let query = filtered(filter).select(Self::as_select());
-        let rows = keyset_order!(query, startups::id, request.position())
-            .limit(request.limit())
-            .load(conn)?;
-        Ok(Page::from_rows(request, rows, total, |s| s.id.clone()))
     }
 
     /// Loads the relations of the given startups in one query per table.
@@ -239,15 +180,35 @@ fn entry<'a>(by_id: &'a mut HashMap<String, Relations>, id: &str) -> &'a mut Rel
     by_id.entry(id.to_owned()).or_default()
 }
 
+/// Fills the columns derived from a phase history: each row's `next_start`, and the creation
+/// date it returns. `rows` are sorted by start on the way.
+pub fn derive_phase_links(rows: &mut [PhaseRow]) -> Option<NaiveDate> {
+    rows.sort_by_key(|r| r.start_date);
+    let starts: Vec<NaiveDate> = rows.iter().map(|r| r.start_date).collect();
+    for (row, next) in rows
+        .iter_mut()
+        .zip(starts.iter().skip(1).map(Some).chain([None]))
+    {
+        row.next_start = next.copied();
+    }
+    starts.first().copied()
+}
+
 impl StartupGraph {
-    /// Writes the startup and its relations; the caller holds the transaction.
+    /// Writes the startup and its relations, with the columns derived from its phase history;
+    /// the caller holds the transaction.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
         let id = &self.startup.id;
+        let mut phases = self.relations.phases.clone();
+        let startup = Startup {
+            created_on: derive_phase_links(&mut phases),
+            ..self.startup.clone()
+        };
         diesel::insert_into(startups::table)
-            .values(&self.startup)
+            .values(&startup)
             .execute(conn)?;
         let relations = &self.relations;
-        for row in &relations.phases {
+        for row in &phases {
             diesel::insert_into(startup_phases::table)
                 .values(row)
                 .execute(conn)?;
@@ -279,5 +240,36 @@ impl StartupGraph {
                 .execute(conn)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(start: &str) -> PhaseRow {
+        PhaseRow {
+            startup_id: "s".into(),
+            phase_id: "p".into(),
+            start_date: start.parse().expect("date"),
+            end_date: None,
+            next_start: None,
+        }
+    }
+
+    #[test]
+    fn phase_links_point_to_the_next_start() {
+        let mut rows = vec![row("2020-05-01"), row("2019-01-01"), row("2021-02-03")];
+        let created = derive_phase_links(&mut rows);
+        assert_eq!(created, "2019-01-01".parse().ok());
+        let next: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| r.next_start.map(|d| d.to_string()))
+            .collect();
+        assert_eq!(
+            next,
+            vec![Some("2020-05-01".into()), Some("2021-02-03".into()), None]
+        );
+        assert_eq!(derive_phase_links(&mut []), None);
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod dates;
 pub mod phases;
+pub mod stats;
 pub mod text;

@@ -392,6 +392,7 @@ impl Checker {
                     phase_id: span.phase,
                     start_date: span.start,
                     end_date: span.end,
+                    next_start: None,
                 })
                 .collect(),
             sponsors: sponsors.into_iter().collect(),
@@ -408,6 +409,8 @@ impl Checker {
             contact: at.optional_text("contact", doc.contact),
             description: at.optional_text("description", doc.description),
             id: doc.id,
+            created_on: None,
+            updated_at: chrono::Utc::now().naive_utc(),
         };
         self.dataset
             .startups

@@ -30,6 +30,7 @@ enum Cleanup {
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
+static EXTENSIONS: std::sync::Once = std::sync::Once::new();
 
 impl TestDb {
     /// An empty, migrated SQLite database in a temporary folder.
@@ -55,6 +56,13 @@ impl TestDb {
         );
         let mut admin = PgConnection::establish(&base_url)
             .unwrap_or_else(|e| panic!("PostgreSQL at {PG_URL_VAR} is unreachable: {e}"));
+        // The migrations create the extension if it is missing; doing it once here first keeps
+        // tests that migrate concurrently from racing to create it.
+        EXTENSIONS.call_once(|| {
+            admin
+                .batch_execute("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+                .expect("create the unaccent extension");
+        });
         admin
             .batch_execute(&format!("CREATE SCHEMA {schema}"))
             .expect("create schema");

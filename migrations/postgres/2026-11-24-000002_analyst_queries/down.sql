@@ -1,0 +1,12 @@
+DROP INDEX startups_search;
+ALTER TABLE startups DROP COLUMN search;
+DROP FUNCTION betadata_unaccent(text);
+DROP INDEX startup_phases_phase_span;
+CREATE INDEX startup_phases_phase_id ON startup_phases (phase_id, startup_id);
+ALTER TABLE startup_phases DROP COLUMN next_start;
+DROP INDEX startups_updated_at;
+DROP INDEX startups_created_on;
+DROP INDEX startups_name;
+ALTER TABLE startups ALTER COLUMN name TYPE TEXT COLLATE "default";
+ALTER TABLE startups DROP COLUMN updated_at;
+ALTER TABLE startups DROP COLUMN created_on;

@@ -1,0 +1,249 @@
+//! One startup: `/startups/{id}` and its phases and metrics.
+
+use std::collections::HashMap;
+
+use actix_web::{get, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{EventResponse, IncubatorRef, PhaseSpanResponse, SponsorRef, StartupResponse, derived};
+use crate::api::metrics::MetricSummary;
+use crate::api::query::{ApiQuery, de};
+use crate::api::state::{AppState, today};
+use crate::db::incubators::Incubator;
+use crate::db::metrics::Metric;
+use crate::db::organisations::Organisation;
+use crate::db::startups::{PhaseRow, Relations, Startup};
+use crate::error::{ApiError, Problem};
+
+/// Everything shown about one startup, read in one go.
+struct StartupRecord {
+    startup: Startup,
+    relations: Relations,
+    incubator: Option<Incubator>,
+    sponsors: Vec<Organisation>,
+    metrics: Vec<MetricSummary>,
+}
+
+async fn load_startup(state: &AppState, id: String) -> Result<StartupRecord, ApiError> {
+    let key = id.clone();
+    let found = state
+        .db(move |conn| {
+            let Some(startup) = Startup::find(conn, &key)? else {
+                return Ok(None);
+            };
+            let relations = Startup::relations(conn, std::slice::from_ref(&key))?
+                .remove(&key)
+                .unwrap_or_default();
+            let incubator = match &startup.incubator_id {
+                Some(i) => Incubator::find(conn, i)?,
+                None => None,
+            };
+            let mut sponsors = Vec::new();
+            for sponsor in &relations.sponsors {
+                sponsors.extend(Organisation::find(conn, sponsor)?);
+            }
+            let metrics = MetricSummary::of_startup(conn, &key)?;
+            Ok(Some(StartupRecord {
+                startup,
+                relations,
+                incubator,
+                sponsors,
+                metrics,
+            }))
+        })
+        .await?;
+    found.ok_or(ApiError::NotFound {
+        resource: "startup",
+        id,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StartupQuery {
+    /// Show the startup as it was on this day (YYYY-MM-DD): `current_phase` is the phase it
+    /// was in then; a startup that had not started yet is a 404.
+    #[param(example = "2020-06-30", value_type = Option<String>, format = Date)]
+    #[serde(default, deserialize_with = "de::date")]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Get one startup with its phases, sponsors, events and metrics.
+#[utoipa::path(
+    tag = "startups",
+    params(("id" = String, Path, description = "Startup id", example = "medle"), StartupQuery),
+    responses(
+        (status = 200, description = "The startup", body = StartupResponse),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such startup (on that day)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/startups/{id}")]
+pub async fn get_startup(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    ApiQuery(query): ApiQuery<StartupQuery>,
+) -> Result<web::Json<StartupResponse>, ApiError> {
+    let id = id.into_inner();
+    let record = load_startup(&state, id.clone()).await?;
+    if let Some(day) = query.as_of
+        && record
+            .startup
+            .created_on
+            .is_none_or(|created| created > day)
+    {
+        return Err(ApiError::NotStarted { id, day });
+    }
+    let (current_phase, created) =
+        derived(&record.relations.phases, query.as_of.unwrap_or_else(today));
+    let StartupRecord {
+        startup,
+        relations,
+        incubator,
+        sponsors,
+        metrics,
+    } = record;
+    Ok(web::Json(StartupResponse {
+        id: startup.id,
+        name: startup.name,
+        pitch: startup.pitch,
+        description: startup.description,
+        incubator: incubator.map(|i| IncubatorRef {
+            id: i.id,
+            title: i.title,
+        }),
+        sponsors: sponsors
+            .into_iter()
+            .map(|o| SponsorRef {
+                id: o.id,
+                name: o.name,
+                acronym: o.acronym,
+            })
+            .collect(),
+        current_phase,
+        created,
+        updated: startup.updated_at,
+        phases: phase_spans(relations.phases),
+        events: relations
+            .events
+            .into_iter()
+            .map(|e| EventResponse {
+                name: e.name,
+                date: e.date,
+                comment: e.comment,
+            })
+            .collect(),
+        link: startup.link,
+        repository: startup.repository,
+        contact: startup.contact,
+        usertypes: relations.usertypes,
+        thematiques: relations.thematiques,
+        metrics,
+    }))
+}
+
+fn phase_spans(rows: Vec<PhaseRow>) -> Vec<PhaseSpanResponse> {
+    rows.into_iter()
+        .map(|r| PhaseSpanResponse {
+            phase: r.phase_id,
+            start: r.start_date,
+            end: r.end_date,
+        })
+        .collect()
+}
+
+/// A startup's phase history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartupPhasesResponse {
+    pub data: Vec<PhaseSpanResponse>,
+    /// The phase it is in today.
+    pub current_phase: Option<String>,
+}
+
+/// Get a startup's phase history, oldest first.
+#[utoipa::path(
+    tag = "startups",
+    params(("id" = String, Path, description = "Startup id", example = "medle")),
+    responses(
+        (status = 200, description = "The phase history", body = StartupPhasesResponse),
+        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/startups/{id}/phases")]
+pub async fn list_startup_phases(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<StartupPhasesResponse>, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let relations: Option<HashMap<String, Relations>> = state
+        .db(move |conn| {
+            if !Startup::exists(conn, &key)? {
+                return Ok(None);
+            }
+            Startup::relations(conn, std::slice::from_ref(&key)).map(Some)
+        })
+        .await?;
+    let phases = relations
+        .and_then(|mut r| r.remove(&id))
+        .ok_or(ApiError::NotFound {
+            resource: "startup",
+            id,
+        })?
+        .phases;
+    let (current_phase, _) = derived(&phases, today());
+    Ok(web::Json(StartupPhasesResponse {
+        data: phase_spans(phases),
+        current_phase,
+    }))
+}
+
+/// A startup's metrics.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartupMetricsResponse {
+    pub data: Vec<MetricSummary>,
+}
+
+/// List the impact metrics a startup publishes.
+#[utoipa::path(
+    tag = "startups",
+    params(("id" = String, Path, description = "Startup id", example = "medle")),
+    responses(
+        (status = 200, description = "The startup's metrics", body = StartupMetricsResponse),
+        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/startups/{id}/metrics")]
+pub async fn list_startup_metrics(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<StartupMetricsResponse>, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let metrics = state
+        .db(move |conn| {
+            if !Startup::exists(conn, &key)? {
+                return Ok(None);
+            }
+            MetricSummary::of_startup(conn, &key).map(Some)
+        })
+        .await?;
+    let data = metrics.ok_or(ApiError::NotFound {
+        resource: "startup",
+        id,
+    })?;
+    Ok(web::Json(StartupMetricsResponse { data }))
+}
+
+impl MetricSummary {
+    /// The metrics of one startup, each with its latest observation.
+    fn of_startup(
+        conn: &mut crate::db::DbConnection,
+        startup: &str,
+    ) -> diesel::QueryResult<Vec<Self>> {
+        let metrics = Metric::of_startup(conn, startup)?;
+        Self::with_latest(conn, metrics)
+    }
+}

@@ -1,0 +1,138 @@
+//! `/api/v1/startups`: the portfolio, each startup with its phase history.
+//!
+//! The response types live here; the list and the item views in [`list`] and [`find`].
+
+mod find;
+mod list;
+
+pub use find::*;
+pub use list::*;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::metrics::MetricSummary;
+use crate::db::startups::{PhaseRow, Relations, Startup};
+use crate::domain::phases::{PhaseSpan, current_phase, first_start};
+
+/// A startup as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartupSummary {
+    #[schema(example = "medle")]
+    pub id: String,
+    #[schema(example = "Medlé")]
+    pub name: String,
+    /// What it does, in a sentence.
+    pub pitch: Option<String>,
+    /// Id of the incubator that hosts it.
+    #[schema(example = "sgmas")]
+    pub incubator: Option<String>,
+    /// Ids of its sponsor organisations.
+    pub sponsors: Vec<String>,
+    /// The phase it is in today (or on `as_of`): the latest one started by then.
+    #[schema(example = "transfere")]
+    pub current_phase: Option<String>,
+    /// When its first phase started.
+    pub created: Option<NaiveDate>,
+    /// When its record last changed (UTC).
+    pub updated: NaiveDateTime,
+    #[schema(example = "https://medle.fabrique.social.gouv.fr")]
+    pub link: Option<String>,
+}
+
+/// One dated phase of a startup's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhaseSpanResponse {
+    #[schema(example = "construction")]
+    pub phase: String,
+    pub start: NaiveDate,
+    /// Absent while the phase runs; a phase also ends when the next one starts.
+    pub end: Option<NaiveDate>,
+}
+
+/// Something that happened to a startup.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    pub name: String,
+    pub date: NaiveDate,
+    pub comment: Option<String>,
+}
+
+/// A reference to the incubator of a startup.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncubatorRef {
+    #[schema(example = "sgmas")]
+    pub id: String,
+    pub title: String,
+}
+
+/// A reference to a sponsor of a startup.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SponsorRef {
+    #[schema(example = "dgs")]
+    pub id: String,
+    pub name: String,
+    pub acronym: Option<String>,
+}
+
+/// A startup in full.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartupResponse {
+    pub id: String,
+    pub name: String,
+    pub pitch: Option<String>,
+    pub description: Option<String>,
+    pub incubator: Option<IncubatorRef>,
+    pub sponsors: Vec<SponsorRef>,
+    pub current_phase: Option<String>,
+    pub created: Option<NaiveDate>,
+    /// When its record last changed (UTC).
+    pub updated: NaiveDateTime,
+    /// The phase history, oldest first.
+    pub phases: Vec<PhaseSpanResponse>,
+    pub events: Vec<EventResponse>,
+    pub link: Option<String>,
+    pub repository: Option<String>,
+    pub contact: Option<String>,
+    /// Who it serves, e.g. `particulier`.
+    pub usertypes: Vec<String>,
+    /// Public-policy themes, e.g. `Santé`.
+    pub thematiques: Vec<String>,
+    /// The impact metrics it publishes.
+    pub metrics: Vec<MetricSummary>,
+}
+
+fn spans(rows: &[PhaseRow]) -> Vec<PhaseSpan> {
+    rows.iter()
+        .map(|r| PhaseSpan {
+            phase: r.phase_id.clone(),
+            start: r.start_date,
+            end: r.end_date,
+        })
+        .collect()
+}
+
+/// The phase on `day` and the creation date, from a loaded history.
+fn derived(rows: &[PhaseRow], day: NaiveDate) -> (Option<String>, Option<NaiveDate>) {
+    let history = spans(rows);
+    let current = current_phase(&history, day).map(|s| s.phase.clone());
+    (current, first_start(&history))
+}
+
+impl StartupSummary {
+    fn new(startup: Startup, relations: Relations, day: NaiveDate) -> Self {
+        let (current_phase, created) = derived(&relations.phases, day);
+        Self {
+            id: startup.id,
+            name: startup.name,
+            pitch: startup.pitch,
+            incubator: startup.incubator_id,
+            sponsors: relations.sponsors,
+            current_phase,
+            created,
+            updated: startup.updated_at,
+            link: startup.link,
+        }
+    }
+}

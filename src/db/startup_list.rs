@@ -1,0 +1,436 @@
+//! Listing startups: filters, full-text search, sorts and keyset paging that stays exact under
+//! every combination of them.
+//!
+//! A page position is the sort key of the last row seen plus its id (the tie-breaker), so each
+//! sort orders by `(key, id)` and a page continues strictly after (or before) that pair.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Double, Text};
+
+use super::page::{Cursor, Direction, Page, PageRequest};
+use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
+use super::startups::{Startup, THEMATIQUE, USERTYPE, current_phase_rows};
+use super::{DbConnection, MultiBackend};
+
+/// Which startups a list holds; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartupFilter {
+    /// Keep startups whose phase on `day` is one of these.
+    pub phases: Vec<String>,
+    pub incubator: Option<String>,
+    pub sponsor: Option<String>,
+    pub usertype: Option<String>,
+    pub thematique: Option<String>,
+    /// Bounds on the start of the first phase, both inclusive.
+    pub created_after: Option<NaiveDate>,
+    pub created_before: Option<NaiveDate>,
+    /// Words to search in name, pitch and description (see [`search_terms`]).
+    pub search: Vec<String>,
+    /// When set, leave out the startups that had not started by then.
+    pub started_by: Option<NaiveDate>,
+    /// The day `phases` refers to.
+    pub day: NaiveDate,
+}
+
+/// What a list is ordered by; the id breaks ties, always ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Name,
+    /// Start of the first phase; startups with none come after all others.
+    Created,
+    Updated,
+    /// Best match first; only with a search.
+    Relevance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// Where a page starts: the sort key of a row already seen, and its id.
+#[derive(Debug, Clone, PartialEq)]
+enum Position {
+    Id(String),
+    Name(String, String),
+    Created(Option<NaiveDate>, String),
+    Updated(NaiveDateTime, String),
+    Relevance(f64, String),
+}
+
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+impl Sort {
+    /// The cursor key of `row` under this sort: the sort key and the id, as a JSON pair.
+    fn key_of(self, row: &Startup, rank: Option<f64>) -> String {
+        let key = match self.key {
+            SortKey::Id => serde_json::Value::Null,
+            SortKey::Name => row.name.clone().into(),
+            SortKey::Created => row.created_on.map(|d| d.to_string()).into(),
+            SortKey::Updated => row.updated_at.format(TIMESTAMP_FORMAT).to_string().into(),
+            SortKey::Relevance => rank.unwrap_or_default().into(),
+        };
+        serde_json::json!([key, row.id]).to_string()
+    }
+
+    /// Reads a cursor key made by [`Sort::key_of`] for this same sort; `None` when it was made
+    /// for another sort or altered.
+    fn position(self, key: &str) -> Option<Position> {
+        let (value, id): (serde_json::Value, String) = serde_json::from_str(key).ok()?;
+        Some(match (self.key, value) {
+            (SortKey::Id, serde_json::Value::Null) => Position::Id(id),
+            (SortKey::Name, serde_json::Value::String(name)) => Position::Name(name, id),
+            (SortKey::Created, serde_json::Value::Null) => Position::Created(None, id),
+            (SortKey::Created, serde_json::Value::String(date)) => {
+                Position::Created(Some(date.parse().ok()?), id)
+            }
+            (SortKey::Updated, serde_json::Value::String(time)) => Position::Updated(
+                NaiveDateTime::parse_from_str(&time, TIMESTAMP_FORMAT).ok()?,
+                id,
+            ),
+            (SortKey::Relevance, serde_json::Value::Number(rank)) => {
+                Position::Relevance(rank.as_f64()?, id)
+            }
+            _ => return None,
+        })
+    }
+
+    /// Whether `cursor` was issued by a list with this sort.
+    pub fn accepts(self, cursor: &Cursor) -> bool {
+        self.position(&cursor.key).is_some()
+    }
+}
+
+/// Splits a search into the words it looks for: letters and digits, lowercased. Accents are
+/// folded by the database's search index, on both sides.
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+type StartupQuery<'a> = startups::BoxedQuery<'a, MultiBackend>;
+
+/// Which backend a query is written for, where their search syntax differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn of(conn: &DbConnection) -> Self {
+        match conn {
+            DbConnection::Sqlite(_) => Self::Sqlite,
+            DbConnection::Postgres(_) => Self::Postgres,
+        }
+    }
+
+    /// The search as the backend's query language: every word, as a prefix.
+    fn search_query(self, terms: &[String]) -> String {
+        match self {
+            Self::Sqlite => terms
+                .iter()
+                .map(|t| format!("\"{t}\"*"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Self::Postgres => terms
+                .iter()
+                .map(|t| format!("{t}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        }
+    }
+
+    /// SQL of a number that is smaller the better a startup matches the search bound to it.
+    fn relevance_sql(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Sqlite => (
+                "(SELECT bm25(startups_search, 10.0, 3.0, 1.0) FROM startups_search \
+                 WHERE startups_search MATCH ",
+                " AND startups_search.rowid = startups.rowid)",
+            ),
+            // ts_rank is a real (float4): widened to match the SQLite side.
+            Self::Postgres => (
+                "(-CAST(ts_rank(startups.search, to_tsquery('simple', betadata_unaccent(",
+                "))) AS DOUBLE PRECISION))",
+            ),
+        }
+    }
+
+    fn matches_sql(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Sqlite => (
+                "startups.rowid IN (SELECT rowid FROM startups_search WHERE startups_search MATCH ",
+                ")",
+            ),
+            Self::Postgres => (
+                "startups.search @@ to_tsquery('simple', betadata_unaccent(",
+                "))",
+            ),
+        }
+    }
+}
+
+fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
+    let mut query = startups::table.into_boxed();
+    if !filter.phases.is_empty() {
+        query = query.filter(
+            startups::id.eq_any(
+                startup_phases::table
+                    .filter(current_phase_rows!(filter.day))
+                    .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
+                    .select(startup_phases::startup_id),
+            ),
+        );
+    }
+    if let Some(incubator) = &filter.incubator {
+        query = query.filter(startups::incubator_id.eq(incubator.clone()));
+    }
+    if let Some(sponsor) = &filter.sponsor {
+        query = query.filter(
+            startups::id.eq_any(
+                startup_sponsors::table
+                    .filter(startup_sponsors::organisation_id.eq(sponsor.clone()))
+                    .select(startup_sponsors::startup_id),
+            ),
+        );
+    }
+    for (kind, value) in [
+        (USERTYPE, &filter.usertype),
+        (THEMATIQUE, &filter.thematique),
+    ] {
+        if let Some(value) = value {
+            query = query.filter(
+                startups::id.eq_any(
+                    startup_tags::table
+                        .filter(startup_tags::kind.eq(kind))
+                        .filter(startup_tags::value.eq(value.clone()))
+                        .select(startup_tags::startup_id),
+                ),
+            );
+        }
+    }
+    if let Some(after) = filter.created_after {
+        query = query.filter(startups::created_on.ge(after));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(startups::created_on.le(before));
+    }
+    if let Some(day) = filter.started_by {
+        query = query.filter(startups::created_on.le(day));
+    }
+    if !filter.search.is_empty() {
+        let (head, tail) = dialect.matches_sql();
+        query = query.filter(
+            sql::<diesel::sql_types::Bool>(head)
+                .bind::<Text, _>(dialect.search_query(&filter.search))
+                .sql(tail),
+        );
+    }
+    query
+}
+
+/// Orders `query` by `(key, id)` and keeps the rows on the cursor's side of `(k, i)`.
+/// `forward` is the requested order; paging backwards reads in the reverse one.
+macro_rules! order_by_pair {
+    ($query:expr, $key:expr, $descending:expr, $backwards:expr, $position:expr) => {{
+        let mut query = $query;
+        // Reading the key ascending: asc forward, or desc backwards.
+        let key_ascending = $descending == $backwards;
+        if let Some((k, i)) = $position {
+            query = match (key_ascending, $backwards) {
+                (true, false) => {
+                    query.filter($key.gt(k.clone()).or($key.eq(k).and(startups::id.gt(i))))
+                }
+                (true, true) => {
+                    query.filter($key.gt(k.clone()).or($key.eq(k).and(startups::id.lt(i))))
+                }
+                (false, false) => {
+                    query.filter($key.lt(k.clone()).or($key.eq(k).and(startups::id.gt(i))))
+                }
+                (false, true) => {
+                    query.filter($key.lt(k.clone()).or($key.eq(k).and(startups::id.lt(i))))
+                }
+            };
+        }
+        match (key_ascending, $backwards) {
+            (true, false) => query.order(($key.asc(), startups::id.asc())),
+            (true, true) => query.order(($key.asc(), startups::id.desc())),
+            (false, false) => query.order(($key.desc(), startups::id.asc())),
+            (false, true) => query.order(($key.desc(), startups::id.desc())),
+        }
+    }};
+}
+
+/// Orders by creation date, startups without one last (in both directions), then by id.
+fn order_by_created(
+    query: StartupQuery<'static>,
+    descending: bool,
+    backwards: bool,
+    position: Option<(Option<NaiveDate>, String)>,
+) -> StartupQuery<'static> {
+    let dated = startups::created_on.is_not_null();
+    // Undated rows form a block after the dated ones, ordered by id; reading backwards, the
+    // undated block comes first and ids descend.
+    let query = match position {
+        None => query,
+        Some((None, i)) if !backwards => {
+            query.filter(startups::created_on.is_null().and(startups::id.gt(i)))
+        }
+        Some((None, i)) => query.filter(
+            startups::created_on
+                .is_not_null()
+                .or(startups::created_on.is_null().and(startups::id.lt(i))),
+        ),
+        Some((Some(k), i)) => {
+            let undated = startups::created_on.is_null();
+            let same_key = startups::created_on.eq(k);
+            match (backwards, descending == backwards) {
+                (false, true) => query.filter(
+                    undated
+                        .or(startups::created_on.gt(k))
+                        .or(same_key.and(startups::id.gt(i))),
+                ),
+                (false, false) => query.filter(
+                    undated
+                        .or(startups::created_on.lt(k))
+                        .or(same_key.and(startups::id.gt(i))),
+                ),
+                (true, true) => query.filter(
+                    dated.and(
+                        startups::created_on
+                            .gt(k)
+                            .or(same_key.and(startups::id.lt(i))),
+                    ),
+                ),
+                (true, false) => query.filter(
+                    dated.and(
+                        startups::created_on
+                            .lt(k)
+                            .or(same_key.and(startups::id.lt(i))),
+                    ),
+                ),
+            }
+        }
+    };
+    let key_ascending = descending == backwards;
+    match (backwards, key_ascending) {
+        (false, true) => {
+            query.order((dated.desc(), startups::created_on.asc(), startups::id.asc()))
+        }
+        (false, false) => query.order((
+            dated.desc(),
+            startups::created_on.desc(),
+            startups::id.asc(),
+        )),
+        (true, true) => query.order((dated.asc(), startups::created_on.asc(), startups::id.desc())),
+        (true, false) => query.order((
+            dated.asc(),
+            startups::created_on.desc(),
+            startups::id.desc(),
+        )),
+    }
+}
+
+/// A page of startups, with each row's relevance when the list is a search.
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+) -> QueryResult<Page<Startup>> {
+    let dialect = Dialect::of(conn);
+    let total = filtered(filter, dialect).count().get_result(conn)?;
+    let backwards = request.backwards();
+    let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
+    let query = filtered(filter, dialect);
+    let desc = sort.descending;
+    let query = match (sort.key, position) {
+        (SortKey::Name, Some(Position::Name(k, i))) => {
+            order_by_pair!(query, startups::name, desc, backwards, Some((k, i)))
+        }
+        (SortKey::Name, _) => {
+            order_by_pair!(
+                query,
+                startups::name,
+                desc,
+                backwards,
+                None::<(String, String)>
+            )
+        }
+        (SortKey::Updated, Some(Position::Updated(k, i))) => {
+            order_by_pair!(query, startups::updated_at, desc, backwards, Some((k, i)))
+        }
+        (SortKey::Updated, _) => order_by_pair!(
+            query,
+            startups::updated_at,
+            desc,
+            backwards,
+            None::<(NaiveDateTime, String)>
+        ),
+        (SortKey::Created, Some(Position::Created(k, i))) => {
+            order_by_created(query, desc, backwards, Some((k, i)))
+        }
+        (SortKey::Created, _) => order_by_created(query, desc, backwards, None),
+        (SortKey::Relevance, position) if !filter.search.is_empty() => {
+            let (head, tail) = dialect.relevance_sql();
+            let terms = dialect.search_query(&filter.search);
+            let rank = || sql::<Double>(head).bind::<Text, _>(terms.clone()).sql(tail);
+            let position = match position {
+                Some(Position::Relevance(k, i)) => Some((k, i)),
+                _ => None,
+            };
+            order_by_pair!(query, rank(), false, backwards, position)
+        }
+        (_, position) => {
+            let id = match position {
+                Some(Position::Id(i)) => Some(i),
+                _ => None,
+            };
+            let query = match (id, backwards) {
+                (Some(i), false) => query.filter(startups::id.gt(i)),
+                (Some(i), true) => query.filter(startups::id.lt(i)),
+                (None, _) => query,
+            };
+            let ascending = desc == backwards;
+            if ascending {
+                query.order(startups::id.asc())
+            } else {
+                query.order(startups::id.desc())
+            }
+        }
+    };
+    if sort.key == SortKey::Relevance && !filter.search.is_empty() {
+        let (head, tail) = dialect.relevance_sql();
+        let terms = dialect.search_query(&filter.search);
+        let rows: Vec<(Startup, f64)> = query
+            .select((
+                Startup::as_select(),
+                sql::<Double>(head).bind::<Text, _>(terms).sql(tail),
+            ))
+            .limit(request.limit())
+            .load(conn)?;
+        let page = Page::from_rows(request, rows, total, |(s, rank)| {
+            sort.key_of(s, Some(*rank))
+        });
+        return Ok(page.map(|(s, _)| s));
+    }
+    let rows = query
+        .select(Startup::as_select())
+        .limit(request.limit())
+        .load(conn)?;
+    Ok(Page::from_rows(request, rows, total, |s| {
+        sort.key_of(s, None)
+    }))
+}
+
+/// The cursor a client sends back must come from a list with the same sort.
+pub fn cursor_fits(sort: Sort, cursor: &Cursor) -> bool {
+    sort.accepts(cursor) && matches!(cursor.direction, Direction::After | Direction::Before)
+}
