@@ -10,9 +10,10 @@ use super::list::{ListResponse, page_request, respond};
 use super::query::{ApiQuery, de};
 use super::state::AppState;
 use crate::db::DbConnection;
-use crate::db::metrics::{Metric, MetricFilter, Observation};
+use crate::db::metrics::{DateRange, Metric, MetricFilter, Observation};
 use crate::db::page::Page;
 use crate::domain::dates::parse_date;
+use crate::domain::stats::{Aggregate, Granularity, aggregate};
 use crate::error::{ApiError, FieldError, Problem};
 
 /// An impact indicator with its latest value.
@@ -168,20 +169,127 @@ pub async fn get_metric(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ObservationsQuery {
-    /// Items per page, from 1 to 1000.
+    /// First day, included (YYYY-MM-DD).
+    #[param(example = "2020-01-01", value_type = Option<String>, format = Date)]
+    #[serde(default, deserialize_with = "de::date")]
+    pub from: Option<NaiveDate>,
+    /// Last day, included (YYYY-MM-DD).
+    #[param(example = "2020-12-31", value_type = Option<String>, format = Date)]
+    #[serde(default, deserialize_with = "de::date")]
+    pub to: Option<NaiveDate>,
+    /// Group observations into periods: day, month, quarter or year. Needs `agg`; the answer is
+    /// then one item per period that has observations, all in one response.
+    #[param(inline)]
+    pub granularity: Option<Granularity>,
+    /// How each period's observations combine: sum, avg, min, max, or last (the value of the
+    /// latest day). Needs `granularity`.
+    #[param(inline)]
+    pub agg: Option<Aggregate>,
+    /// Items per page, from 1 to 1000; not with `granularity`.
     #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
     #[serde(default, deserialize_with = "de::page_size")]
     pub page_size: Option<u32>,
-    /// Opaque position, as found in `links.next` or `links.prev`.
+    /// Opaque position, as found in `links.next` or `links.prev`; not with `granularity`.
     pub cursor: Option<String>,
 }
 
-/// List a metric's observations, oldest first.
+/// One period of an aggregated series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodResponse {
+    /// First day of the period.
+    pub start: NaiveDate,
+    /// Last day of the period.
+    pub end: NaiveDate,
+    #[schema(example = 1520.0)]
+    pub value: f64,
+    /// Observations combined into `value`.
+    #[schema(example = 31)]
+    pub count: usize,
+}
+
+/// A metric's observations combined per period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregatedObservations {
+    pub data: Vec<PeriodResponse>,
+    pub meta: AggregationMeta,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregationMeta {
+    pub metric: String,
+    pub granularity: Granularity,
+    pub agg: Aggregate,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Observations combined, across all periods.
+    pub observations: usize,
+}
+
+/// The two shapes `/metrics/{id}/observations` answers in: a page of observations, or (with
+/// `granularity` and `agg`) the series per period.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ObservationsResponse {
+    Page(ListResponse<ObservationResponse>),
+    Aggregated(AggregatedObservations),
+}
+
+/// Checks the parameters that only make sense together.
+fn check_combination(query: &ObservationsQuery) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    let allowed = |all: &[&str]| all.join(", ");
+    match (query.granularity, query.agg) {
+        (Some(_), None) => errors.push(FieldError::new(
+            "agg",
+            format!(
+                "required with granularity; allowed: {}",
+                allowed(&Aggregate::ALL.map(Aggregate::as_str))
+            ),
+        )),
+        (None, Some(_)) => errors.push(FieldError::new(
+            "granularity",
+            format!(
+                "required with agg; allowed: {}",
+                allowed(&Granularity::ALL.map(Granularity::as_str))
+            ),
+        )),
+        (Some(_), Some(_)) => {
+            for (name, given) in [
+                ("page_size", query.page_size.is_some()),
+                ("cursor", query.cursor.is_some()),
+            ] {
+                if given {
+                    errors.push(FieldError::new(
+                        name,
+                        "an aggregated series comes whole; leave this parameter out",
+                    ));
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        errors.push(FieldError::new(
+            "to",
+            format!("{to} is before from ({from})"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidParameters(errors))
+    }
+}
+
+/// List a metric's observations, oldest first, or combine them per day, month, quarter or
+/// year.
 #[utoipa::path(
     tag = "metrics",
     params(("id" = String, Path, description = "Metric id", example = "medle-actes-enregistres"), ObservationsQuery),
     responses(
-        (status = 200, description = "A page of observations", body = ListResponse<ObservationResponse>),
+        (status = 200, description = "A page of observations, or the series per period", body = ObservationsResponse),
         (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such metric", body = Problem, content_type = "application/problem+json"),
     )
@@ -193,6 +301,47 @@ pub async fn list_metric_observations(
     id: web::Path<String>,
     ApiQuery(query): ApiQuery<ObservationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    check_combination(&query)?;
+    let range = DateRange {
+        from: query.from,
+        to: query.to,
+    };
+    let id = id.into_inner();
+    if let (Some(granularity), Some(agg)) = (query.granularity, query.agg) {
+        let key = id.clone();
+        let points = state
+            .db(move |conn| {
+                if Metric::find(conn, &key)?.is_none() {
+                    return Ok(None);
+                }
+                Observation::points(conn, &key, range).map(Some)
+            })
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                resource: "metric",
+                id: id.clone(),
+            })?;
+        let data = aggregate(&points, granularity, agg)
+            .into_iter()
+            .map(|b| PeriodResponse {
+                start: b.start,
+                end: b.end,
+                value: b.value,
+                count: b.count,
+            })
+            .collect();
+        return Ok(HttpResponse::Ok().json(AggregatedObservations {
+            data,
+            meta: AggregationMeta {
+                metric: id,
+                granularity,
+                agg,
+                from: range.from,
+                to: range.to,
+                observations: points.len(),
+            },
+        }));
+    }
     let request = page_request(query.page_size, query.cursor.as_deref())?;
     let position = match request.position() {
         Some((direction, key)) => {
@@ -207,14 +356,13 @@ pub async fn list_metric_observations(
         None => None,
     };
     let size = request.size;
-    let id = id.into_inner();
     let key = id.clone();
     let page = state
         .db(move |conn| {
             if Metric::find(conn, &key)?.is_none() {
                 return Ok(None);
             }
-            Observation::page(conn, &key, &request, position).map(Some)
+            Observation::page(conn, &key, range, &request, position).map(Some)
         })
         .await?
         .ok_or(ApiError::NotFound {

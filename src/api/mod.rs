@@ -12,6 +12,7 @@ pub mod phases;
 pub mod query;
 pub mod startups;
 pub mod state;
+pub mod stats;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -42,6 +43,7 @@ use crate::error::ApiError;
         (name = "organisations", description = "Sponsors and owners of incubators"),
         (name = "phases", description = "The phases of the method and the ways out of it"),
         (name = "metrics", description = "Impact indicators and their observations"),
+        (name = "stats", description = "The portfolio in figures, on any date"),
         (name = "operations", description = "Health of the service"),
     )
 )]
@@ -69,7 +71,10 @@ where
             .service(phases::get_phase)
             .service(metrics::list_metrics)
             .service(metrics::get_metric)
-            .service(metrics::list_metric_observations),
+            .service(metrics::list_metric_observations)
+            .service(stats::get_stats)
+            .service(stats::get_phase_durations)
+            .service(stats::get_outcomes),
     )
 }
 

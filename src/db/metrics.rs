@@ -108,28 +108,66 @@ impl Metric {
     }
 }
 
+/// Which observations of a metric: between two days, both included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Keeps the observations of one metric within a date range, in a boxed query.
+macro_rules! observations_of {
+    ($query:expr, $metric_id:expr, $range:expr) => {{
+        let mut query = $query.filter(observations::metric_id.eq($metric_id.to_owned()));
+        if let Some(from) = $range.from {
+            query = query.filter(observations::date.ge(from));
+        }
+        if let Some(to) = $range.to {
+            query = query.filter(observations::date.le(to));
+        }
+        query
+    }};
+}
+
 impl Observation {
     /// A page of one metric's observations, by date; the cursor key is an ISO date.
     pub fn page(
         conn: &mut DbConnection,
         metric_id: &str,
+        range: DateRange,
         request: &PageRequest,
         position: Option<(super::page::Direction, NaiveDate)>,
     ) -> QueryResult<Page<Self>> {
-        let total = observations::table
-            .filter(observations::metric_id.eq(metric_id))
-            .count()
+        let total = observations_of!(observations::table.count().into_boxed(), metric_id, range)
             .get_result(conn)?;
-        let query = observations::table
-            .filter(observations::metric_id.eq(metric_id.to_owned()))
-            .select(Self::as_select())
-            .into_boxed();
+        let query = observations_of!(
+            observations::table.select(Self::as_select()).into_boxed(),
+            metric_id,
+            range
+        );
         let rows = keyset_order!(query, observations::date, position)
             .limit(request.limit())
             .load(conn)?;
         Ok(Page::from_rows(request, rows, total, |o| {
             o.date.format("%Y-%m-%d").to_string()
         }))
+    }
+
+    /// The `(date, value)` points of one metric within a range, oldest first.
+    pub fn points(
+        conn: &mut DbConnection,
+        metric_id: &str,
+        range: DateRange,
+    ) -> QueryResult<Vec<(NaiveDate, f64)>> {
+        observations_of!(
+            observations::table
+                .select((observations::date, observations::value))
+                .order(observations::date)
+                .into_boxed(),
+            metric_id,
+            range
+        )
+        .load(conn)
     }
 
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {

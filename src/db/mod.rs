@@ -11,6 +11,7 @@ pub mod phases;
 pub mod schema;
 pub mod startup_list;
 pub mod startups;
+pub mod stats;
 
 use std::collections::HashSet;
 use std::fmt;

@@ -136,3 +136,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     metrics,
     observations,
 );
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    startups::incubator_id,
+    startups::created_on,
+    startup_phases::phase_id,
+);

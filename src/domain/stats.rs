@@ -11,7 +11,9 @@ use crate::domain::phases::PhaseSpan;
 
 /// The length of the periods a metric's time series is rolled up into, so
 /// that a chart can show a readable number of points whatever the range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Granularity {
     /// One bucket per calendar day.
@@ -92,7 +94,9 @@ fn month_start(date: NaiveDate) -> NaiveDate {
 /// How the observations falling in one bucket are folded into one value,
 /// since metrics differ: counts add up, rates average, stocks take the
 /// latest figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregate {
     /// The total of the values: for flows such as "users gained".
@@ -285,13 +289,13 @@ pub struct PhaseDurations {
 /// phase in `order` gets a row, even with no span at all, so that the
 /// output's shape does not depend on the data.
 ///
-/// A span ends at the earliest of its explicit `end` and the next span's
-/// start: a new phase closes the previous one even where the record forgot
-/// to. The last span of a history with no `end` has not ended. Then, on
-/// `today`:
-/// - a span that ended on or before `today` is **completed**: it counts in
-///   `count` and its length `end - start` in days (0 if the record's end is
-///   before its start) goes into the median and quartiles;
+/// An explicit `end` is the span's last day, so the span is over from the day
+/// after; a new phase closes the previous one on its start even where the
+/// record forgot to. A span is over at the earliest of those two days; the
+/// last span of a history with no `end` has not ended. Then, on `today`:
+/// - a span over by `today` is **completed**: it counts in `count` and its
+///   length in days (from its start to the day it is over, 0 if the record's
+///   end is before its start) goes into the median and quartiles;
 /// - a span that started on or before `today` but has not ended by then is
 ///   **open**: it counts in `open` only;
 /// - a span starting after `today` has not begun and counts nowhere.
@@ -323,9 +327,10 @@ pub fn phase_durations(
             if span.start > today {
                 continue;
             }
-            match [span.end, next_start].into_iter().flatten().min() {
-                Some(end) if end <= today => {
-                    let days = (end - span.start).num_days().max(0);
+            let day_after_end = span.end.and_then(|end| end.succ_opt());
+            match [day_after_end, next_start].into_iter().flatten().min() {
+                Some(over) if over <= today => {
+                    let days = (over - span.start).num_days().max(0);
                     tally.days.push(days as f64);
                 }
                 _ => tally.open += 1,
@@ -406,15 +411,15 @@ pub struct Outcomes {
 }
 
 impl Outcomes {
-    /// Counts one startup, classified by [`classify`].
-    pub fn add(&mut self, kind: OutcomeKind) {
+    /// Counts `count` startups of one kind, classified by [`classify`].
+    pub fn add(&mut self, kind: OutcomeKind, count: usize) {
         let counter = match kind {
             OutcomeKind::TransferredOrOperated => &mut self.transferred_or_operated,
             OutcomeKind::Stopped => &mut self.stopped,
             OutcomeKind::Running => &mut self.running,
             OutcomeKind::NotStarted => &mut self.not_started,
         };
-        *counter += 1;
+        *counter += count;
     }
 
     /// How many startups were counted, whatever their outcome: the
@@ -755,9 +760,10 @@ mod tests {
         let rows = phase_durations(&histories, today, &[]);
         let investigation = row(&rows, "investigation");
         assert_eq!(investigation.count, 2);
-        assert_eq!(investigation.p25_days, Some(12.5));
-        assert_eq!(investigation.median_days, Some(15.0));
-        assert_eq!(investigation.p75_days, Some(17.5));
+        // 11 days (Jan 1st to Jan 11th, both included) and 20 days (closed on Jan 21st).
+        assert_eq!(investigation.p25_days, Some(13.25));
+        assert_eq!(investigation.median_days, Some(15.5));
+        assert_eq!(investigation.p75_days, Some(17.75));
     }
 
     #[test]
@@ -767,7 +773,8 @@ mod tests {
         let rows = phase_durations(&histories, today, &[]);
         let abandon = row(&rows, "abandon");
         assert_eq!((abandon.count, abandon.open), (1, 0));
-        assert_eq!(abandon.median_days, Some(7.0));
+        // Jan 1st to Jan 8th, both days included.
+        assert_eq!(abandon.median_days, Some(8.0));
     }
 
     #[test]
@@ -802,7 +809,7 @@ mod tests {
     }
 
     #[test]
-    fn a_span_ending_today_is_completed() {
+    fn a_span_closed_today_is_completed_one_ending_today_is_not_yet() {
         let today = d(2024, 1, 11);
         let histories = vec![
             vec![span("investigation", d(2024, 1, 1), Some(today))],
@@ -813,7 +820,9 @@ mod tests {
         ];
         let rows = phase_durations(&histories, today, &[]);
         let investigation = row(&rows, "investigation");
-        assert_eq!((investigation.count, investigation.open), (2, 0));
+        // The first one's last day is today: still running. The second was closed this
+        // morning by construction.
+        assert_eq!((investigation.count, investigation.open), (1, 1));
         assert_eq!(investigation.median_days, Some(10.0));
         assert_eq!(row(&rows, "construction").open, 1);
     }
@@ -976,7 +985,7 @@ mod tests {
             Some("investigation"),
             None,
         ] {
-            outcomes.add(classify(phase));
+            outcomes.add(classify(phase), 1);
         }
         assert_eq!(
             outcomes,

@@ -1,0 +1,180 @@
+//! Counts across the portfolio for `/stats`: grouped in SQL, so that they stay fast at scale.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{incubators, organisations, startup_phases, startups};
+use super::startups::{PhaseRow, current_phase_rows};
+
+/// Which startups a statistic covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub incubator: Option<String>,
+    /// Only the startups started by then; `None`: every startup, dated or not.
+    pub started_by: Option<NaiveDate>,
+}
+
+/// Keeps the startups of `scope` in a boxed query on `startups` (grouped or not).
+macro_rules! scoped {
+    ($query:expr, $scope:expr) => {{
+        let mut query = $query;
+        if let Some(incubator) = &$scope.incubator {
+            query = query.filter(startups::incubator_id.eq(incubator.clone()));
+        }
+        if let Some(day) = $scope.started_by {
+            query = query.filter(startups::created_on.le(day));
+        }
+        query
+    }};
+}
+
+pub fn startups_total(conn: &mut DbConnection, scope: &Scope) -> QueryResult<i64> {
+    scoped!(startups::table.count().into_boxed(), scope).get_result(conn)
+}
+
+/// Startups per incubator id; those without an incubator are left out.
+pub fn startups_by_incubator(
+    conn: &mut DbConnection,
+    scope: &Scope,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let grouped = startups::table
+        .group_by(startups::incubator_id)
+        .select((startups::incubator_id, count_star()))
+        .into_boxed();
+    let rows: Vec<(Option<String>, i64)> = scoped!(grouped, scope).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n)))
+        .collect())
+}
+
+/// Startups per creation day (start of their first phase); undated ones are left out.
+pub fn startups_by_creation_day(
+    conn: &mut DbConnection,
+    scope: &Scope,
+) -> QueryResult<Vec<(NaiveDate, i64)>> {
+    let grouped = startups::table
+        .filter(startups::created_on.is_not_null())
+        .group_by(startups::created_on)
+        .select((startups::created_on, count_star()))
+        .into_boxed();
+    let rows: Vec<(Option<NaiveDate>, i64)> = scoped!(grouped, scope).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(day, n)| day.map(|day| (day, n)))
+        .collect())
+}
+
+pub fn incubators_total(conn: &mut DbConnection) -> QueryResult<i64> {
+    incubators::table.count().get_result(conn)
+}
+
+pub fn organisations_total(conn: &mut DbConnection) -> QueryResult<i64> {
+    organisations::table.count().get_result(conn)
+}
+
+/// What outcomes are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Incubator,
+    CreationDay,
+}
+
+/// A group key (incubator id, or creation day as `YYYY-MM-DD`; `None` when the startup has
+/// none), a phase (`None`: no phase started by the day), and how many startups share them.
+pub type PhaseCount = (Option<String>, Option<String>, i64);
+
+/// How many startups of each group are in each phase on `day`.
+pub fn phases_by_group(
+    conn: &mut DbConnection,
+    group: GroupBy,
+    day: NaiveDate,
+) -> QueryResult<Vec<PhaseCount>> {
+    let current = || {
+        startup_phases::table.on(startup_phases::startup_id
+            .eq(startups::id)
+            .and(current_phase_rows!(day)))
+    };
+    type InPhase = Vec<(Option<String>, String, i64)>;
+    type All = Vec<(Option<String>, i64)>;
+    let (in_phase, all): (InPhase, All) = match group {
+        GroupBy::Incubator => (
+            startups::table
+                .inner_join(current())
+                .group_by((startups::incubator_id, startup_phases::phase_id))
+                .select((
+                    startups::incubator_id,
+                    startup_phases::phase_id,
+                    count_star(),
+                ))
+                .load(conn)?,
+            startups::table
+                .group_by(startups::incubator_id)
+                .select((startups::incubator_id, count_star()))
+                .load(conn)?,
+        ),
+        GroupBy::CreationDay => {
+            let day_key = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+            let in_phase: Vec<(Option<NaiveDate>, String, i64)> = startups::table
+                .inner_join(current())
+                .group_by((startups::created_on, startup_phases::phase_id))
+                .select((startups::created_on, startup_phases::phase_id, count_star()))
+                .load(conn)?;
+            let all: Vec<(Option<NaiveDate>, i64)> = startups::table
+                .group_by(startups::created_on)
+                .select((startups::created_on, count_star()))
+                .load(conn)?;
+            (
+                in_phase
+                    .into_iter()
+                    .map(|(d, p, n)| (day_key(d), p, n))
+                    .collect(),
+                all.into_iter().map(|(d, n)| (day_key(d), n)).collect(),
+            )
+        }
+    };
+    let mut started: HashMap<&Option<String>, i64> = HashMap::new();
+    for (key, _, n) in &in_phase {
+        *started.entry(key).or_default() += n;
+    }
+    let mut not_started: Vec<PhaseCount> = Vec::new();
+    for (key, total) in &all {
+        let started = started.get(key).copied().unwrap_or(0);
+        if *total > started {
+            not_started.push((key.clone(), None, total - started));
+        }
+    }
+    let mut counts = not_started;
+    counts.extend(in_phase.into_iter().map(|(k, p, n)| (k, Some(p), n)));
+    Ok(counts)
+}
+
+/// Every phase row of the startups of `incubator` (all when `None`) that started on or after
+/// `since`, ordered by startup then start, ready to be cut into histories.
+pub fn phase_rows(
+    conn: &mut DbConnection,
+    incubator: Option<&str>,
+    since: Option<NaiveDate>,
+) -> QueryResult<Vec<PhaseRow>> {
+    let mut query = startup_phases::table
+        .select(PhaseRow::as_select())
+        .order((startup_phases::startup_id, startup_phases::start_date))
+        .into_boxed();
+    if let Some(incubator) = incubator {
+        query = query.filter(
+            startup_phases::startup_id.eq_any(
+                startups::table
+                    .filter(startups::incubator_id.eq(incubator.to_owned()))
+                    .select(startups::id),
+            ),
+        );
+    }
+    if let Some(since) = since {
+        query = query.filter(startup_phases::start_date.ge(since));
+    }
+    query.load(conn)
+}
