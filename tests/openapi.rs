@@ -39,6 +39,29 @@ fn every_operation_documents_its_answers() {
     }
 }
 
+#[test]
+fn every_parameter_has_a_type_a_description_and_an_example() {
+    let spec = serde_json::to_value(openapi()).expect("spec as JSON");
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for parameter in parameters {
+                let name = parameter["name"].as_str().unwrap_or_default();
+                let at = format!("{method} {path} `{name}`");
+                assert!(parameter["schema"]["type"].is_string(), "{at} has a type");
+                assert!(parameter["description"].is_string(), "{at} is described");
+                assert!(
+                    !parameter["example"].is_null() || !parameter["schema"]["example"].is_null(),
+                    "{at} has an example"
+                );
+            }
+        }
+    }
+}
+
 #[actix_rt::test]
 async fn the_contract_and_swagger_ui_are_served() {
     let db = TestDb::sqlite();

@@ -96,6 +96,7 @@ pub struct MetricsQuery {
     #[serde(default, deserialize_with = "de::page_size")]
     pub page_size: Option<u32>,
     /// Opaque position, as found in `links.next` or `links.prev`.
+    #[param(example = "YTptZWRsZQ")]
     pub cursor: Option<String>,
 }
 
@@ -179,17 +180,18 @@ pub struct ObservationsQuery {
     pub to: Option<NaiveDate>,
     /// Group observations into periods: day, month, quarter or year. Needs `agg`; the answer is
     /// then one item per period that has observations, all in one response.
-    #[param(inline)]
+    #[param(inline, example = "month")]
     pub granularity: Option<Granularity>,
     /// How each period's observations combine: sum, avg, min, max, or last (the value of the
     /// latest day). Needs `granularity`.
-    #[param(inline)]
+    #[param(inline, example = "sum")]
     pub agg: Option<Aggregate>,
     /// Items per page, from 1 to 1000; not with `granularity`.
     #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
     #[serde(default, deserialize_with = "de::page_size")]
     pub page_size: Option<u32>,
     /// Opaque position, as found in `links.next` or `links.prev`; not with `granularity`.
+    #[param(example = "YTptZWRsZQ")]
     pub cursor: Option<String>,
 }
 

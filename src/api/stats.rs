@@ -234,7 +234,7 @@ pub enum OutcomeGrouping {
 #[into_params(parameter_in = Query)]
 pub struct OutcomesQuery {
     /// Group by incubator, or by cohort (year of the first phase).
-    #[param(inline)]
+    #[param(inline, example = "cohort")]
     pub by: OutcomeGrouping,
     /// The day to describe (YYYY-MM-DD); default: today.
     #[param(example = "2022-12-31", value_type = Option<String>, format = Date)]

@@ -113,6 +113,7 @@ pub struct StartupsQuery {
     #[serde(default, deserialize_with = "de::page_size")]
     pub page_size: Option<u32>,
     /// Opaque position, as found in `links.next` or `links.prev`.
+    #[param(example = "YTptZWRsZQ")]
     pub cursor: Option<String>,
 }
 
