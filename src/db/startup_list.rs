@@ -9,7 +9,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 
-use super::page::{Cursor, Direction, Page, PageRequest};
+use super::page::{Cursor, Page, PageRequest};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
 use super::startups::{Startup, THEMATIQUE, USERTYPE, current_phase_rows};
 use super::{DbConnection, MultiBackend};
@@ -428,9 +428,4 @@ pub fn page(
     Ok(Page::from_rows(request, rows, total, |s| {
         sort.key_of(s, None)
     }))
-}
-
-/// The cursor a client sends back must come from a list with the same sort.
-pub fn cursor_fits(sort: Sort, cursor: &Cursor) -> bool {
-    sort.accepts(cursor) && matches!(cursor.direction, Direction::After | Direction::Before)
 }

@@ -212,7 +212,7 @@ pub async fn list_startups_page(
         },
     };
     if let Some(cursor) = &request.cursor
-        && !startup_list::cursor_fits(sort, cursor)
+        && !sort.accepts(cursor)
     {
         return Err(FieldError::new(
             "cursor",
