@@ -28,6 +28,8 @@ pub enum CommandError {
     Invalid(usize),
     #[error("cannot render the OpenAPI contract: {0}")]
     Spec(#[from] serde_json::Error),
+    #[error(transparent)]
+    Generate(#[from] crate::generate::GenerateError),
     #[error("cannot serve on {bind}: {source}")]
     Serve {
         bind: String,
@@ -51,6 +53,11 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
             println!("{}", api::openapi().to_pretty_json()?);
             Ok(())
         }
+        Command::Generate {
+            startups,
+            observations,
+            seed,
+        } => generate(&url, startups, observations, seed),
     }
 }
 
@@ -88,6 +95,26 @@ fn import(url: &DatabaseUrl, paths: &[PathBuf]) -> Result<(), CommandError> {
         report.errors(),
         report.warnings()
     );
+    Ok(())
+}
+
+fn generate(
+    url: &DatabaseUrl,
+    startups: usize,
+    observations: usize,
+    seed: u64,
+) -> Result<(), CommandError> {
+    let pool = open(url, 1)?;
+    let mut conn = connection(&pool, url)?;
+    db::migrate(&mut conn)?;
+    let options = crate::generate::Options {
+        startups,
+        observations,
+        seed,
+        progress: true,
+    };
+    let summary = crate::generate::generate(&mut conn, &options)?;
+    eprintln!("{summary}");
     Ok(())
 }
 

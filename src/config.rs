@@ -58,6 +58,19 @@ pub enum Command {
     },
     /// Print the OpenAPI contract.
     Openapi,
+    /// Fill an empty database with a synthetic portfolio of the given size, for benchmarks.
+    Generate {
+        /// Startups to generate, with their phase histories, sponsors, tags and one metric
+        /// each for most of them.
+        #[arg(long)]
+        startups: usize,
+        /// Daily observations in all, spread over the metrics.
+        #[arg(long)]
+        observations: usize,
+        /// Seed of the pseudo-random generator: the same seed gives the same dataset.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -6,4 +6,5 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod generate;
 pub mod seed;

@@ -3,6 +3,7 @@
 //! Queries are written once against [`DbConnection`]; the backend is chosen from the
 //! database URL (see [`DatabaseUrl`]). Each table's queries live in the module named after it.
 
+pub mod bulk;
 pub mod incubators;
 pub mod metrics;
 pub mod organisations;

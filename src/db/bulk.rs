@@ -1,0 +1,190 @@
+//! Multi-row `INSERT`s, for loading many rows at once (the synthetic dataset generator).
+//!
+//! Each function writes a slice of rows of one table, in as few statements as the backend's
+//! limit on bind parameters allows: SQLite takes at most 32,766 per statement, PostgreSQL
+//! 65,535. The caller holds the transaction.
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::incubators::Incubator;
+use super::metrics::{Metric, Observation};
+use super::organisations::Organisation;
+use super::phases::Phase;
+use super::schema::{
+    incubators, metrics, observations, organisations, phases, startup_phases, startup_sponsors,
+    startup_tags, startups,
+};
+use super::startups::{PhaseRow, SponsorRow, Startup, TagRow};
+
+/// Most bind parameters one SQLite statement may carry (`SQLITE_MAX_VARIABLE_NUMBER`).
+pub const SQLITE_MAX_BINDS: usize = 32_766;
+/// Most bind parameters one PostgreSQL statement may carry (the protocol counts them in 16 bits).
+pub const POSTGRES_MAX_BINDS: usize = 65_535;
+
+/// How many rows of `columns` columns fit in one statement on this connection's backend.
+pub fn rows_per_statement(conn: &DbConnection, columns: usize) -> usize {
+    let limit = match conn {
+        DbConnection::Sqlite(_) => SQLITE_MAX_BINDS,
+        DbConnection::Postgres(_) => POSTGRES_MAX_BINDS,
+    };
+    (limit / columns.max(1)).max(1)
+}
+
+/// Defines `fn $name(conn, rows: &[$row]) -> QueryResult<usize>` inserting into `$table`;
+/// `$values` maps a row to its column values, one `column.eq(value)` per column. Explicit
+/// values (a `None` bound as NULL, never `DEFAULT`) are what lets SQLite take many rows in one
+/// statement: diesel writes a row holding a default value one `INSERT` at a time there.
+macro_rules! bulk_insert {
+    ($(#[$doc:meta])* $name:ident, $table:ident, $row:ty, |$r:ident| ($($value:expr),+ $(,)?)) => {
+        $(#[$doc])*
+        pub fn $name(conn: &mut DbConnection, rows: &[$row]) -> QueryResult<usize> {
+            use $table::columns::*;
+            const COLUMNS: usize = [$(stringify!($value)),+].len();
+            let mut written = 0;
+            for chunk in rows.chunks(rows_per_statement(conn, COLUMNS)) {
+                let values: Vec<_> = chunk.iter().map(|$r| ($($value),+)).collect();
+                written += match conn {
+                    DbConnection::Sqlite(c) => {
+                        diesel::insert_into($table::table).values(values).execute(c)?
+                    }
+                    DbConnection::Postgres(c) => {
+                        diesel::insert_into($table::table).values(values).execute(c)?
+                    }
+                };
+            }
+            Ok(written)
+        }
+    };
+}
+
+bulk_insert!(
+    /// Writes `organisations` rows.
+    insert_organisations,
+    organisations,
+    Organisation,
+    |r| (
+        id.eq(&r.id),
+        name.eq(&r.name),
+        acronym.eq(&r.acronym),
+        kind.eq(&r.kind),
+    )
+);
+bulk_insert!(
+    /// Writes `incubators` rows.
+    insert_incubators,
+    incubators,
+    Incubator,
+    |r| (
+        id.eq(&r.id),
+        title.eq(&r.title),
+        owner_id.eq(&r.owner_id),
+        website.eq(&r.website),
+        contact.eq(&r.contact),
+        address.eq(&r.address),
+        description.eq(&r.description),
+    )
+);
+bulk_insert!(
+    /// Writes `phases` rows.
+    insert_phases,
+    phases,
+    Phase,
+    |r| (
+        id.eq(&r.id),
+        label.eq(&r.label),
+        position.eq(r.position),
+        kind.eq(&r.kind),
+        description.eq(&r.description),
+    )
+);
+bulk_insert!(
+    /// Writes `startups` rows as given: `created_on` is not derived here.
+    insert_startups,
+    startups,
+    Startup,
+    |r| (
+        id.eq(&r.id),
+        name.eq(&r.name),
+        pitch.eq(&r.pitch),
+        incubator_id.eq(&r.incubator_id),
+        link.eq(&r.link),
+        repository.eq(&r.repository),
+        contact.eq(&r.contact),
+        description.eq(&r.description),
+        created_on.eq(r.created_on),
+        updated_at.eq(r.updated_at),
+    )
+);
+bulk_insert!(
+    /// Writes `startup_phases` rows as given: `next_start` is not derived here (see
+    /// [`super::startups::derive_phase_links`]).
+    insert_startup_phases,
+    startup_phases,
+    PhaseRow,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        phase_id.eq(&r.phase_id),
+        start_date.eq(r.start_date),
+        end_date.eq(r.end_date),
+        next_start.eq(r.next_start),
+    )
+);
+bulk_insert!(
+    /// Writes `startup_sponsors` rows.
+    insert_startup_sponsors,
+    startup_sponsors,
+    SponsorRow,
+    |r| (startup_id.eq(&r.startup_id), organisation_id.eq(&r.organisation_id))
+);
+bulk_insert!(
+    /// Writes `startup_tags` rows.
+    insert_startup_tags,
+    startup_tags,
+    TagRow,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        kind.eq(&r.kind),
+        value.eq(&r.value),
+    )
+);
+bulk_insert!(
+    /// Writes `metrics` rows.
+    insert_metrics,
+    metrics,
+    Metric,
+    |r| (
+        id.eq(&r.id),
+        label.eq(&r.label),
+        unit.eq(&r.unit),
+        startup_id.eq(&r.startup_id),
+        description.eq(&r.description),
+    )
+);
+bulk_insert!(
+    /// Writes `observations` rows.
+    insert_observations,
+    observations,
+    Observation,
+    |r| (
+        metric_id.eq(&r.metric_id),
+        date.eq(r.date),
+        start_date.eq(r.start_date),
+        value.eq(r.value),
+        source_id.eq(&r.source_id),
+        note.eq(&r.note),
+    )
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_stay_under_the_bind_limits() {
+        let conn = DbConnection::Sqlite(SqliteConnection::establish(":memory:").expect("sqlite"));
+        assert_eq!(rows_per_statement(&conn, 6), 5_461);
+        assert!(rows_per_statement(&conn, 6) * 6 <= SQLITE_MAX_BINDS);
+        assert_eq!(rows_per_statement(&conn, 0), SQLITE_MAX_BINDS);
+    }
+}
