@@ -89,6 +89,7 @@ fn import(url: &DatabaseUrl, paths: &[PathBuf]) -> Result<(), CommandError> {
     let mut conn = connection(&pool, url)?;
     db::migrate(&mut conn)?;
     let (counts, report) = load::import(&mut conn, &files)?;
+    db::analyze(&mut conn)?;
     print_report(&report);
     eprintln!(
         "imported {counts}; {} error(s), {} warning(s)",

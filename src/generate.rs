@@ -193,12 +193,7 @@ pub fn generate(conn: &mut DbConnection, options: &Options) -> Result<Summary, G
         first = last;
     }
     summary.observations += write_observations(conn, &observations)?;
-    if let DbConnection::Postgres(c) = conn {
-        // What autovacuum would do shortly after such a load: planner statistics, so that the
-        // first queries are planned as later ones will be. (SQLite gathers none unless asked,
-        // and the server never asks, so none are made there.)
-        c.batch_execute("ANALYZE")?;
-    }
+    crate::db::analyze(conn)?;
     summary.elapsed = started.elapsed();
     progress.done(&summary);
     Ok(summary)

@@ -81,11 +81,15 @@ pub async fn get_stats(
                     .entry(created.year().to_string())
                     .or_default() += n;
             }
+            let by_incubator = stats::startups_by_incubator(conn, &scope)?;
             Ok(StatsResponse {
                 as_of: day,
-                startups_total: stats::startups_total(conn, &scope)?,
+                startups_total: by_incubator.values().sum(),
                 startups_by_phase: Phase::current_counts(conn, day, scope.incubator.as_deref())?,
-                startups_by_incubator: stats::startups_by_incubator(conn, &scope)?,
+                startups_by_incubator: by_incubator
+                    .into_iter()
+                    .filter_map(|(id, n)| id.map(|id| (id, n)))
+                    .collect(),
                 created_by_year,
                 incubators_total: stats::incubators_total(conn)?,
                 organisations_total: stats::organisations_total(conn)?,

@@ -170,6 +170,17 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Refreshes the query planner's statistics after a large load, so that queries are planned
+/// for the data as it now is (PostgreSQL's autovacuum would do it later; SQLite never would).
+/// On PostgreSQL the vacuum also marks the new pages all-visible, which index-only scans need.
+/// Must run outside a transaction.
+pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute("ANALYZE"),
+        DbConnection::Postgres(c) => c.batch_execute("VACUUM ANALYZE"),
+    }
+}
+
 /// Applies the pending embedded migrations of the connection's backend; returns their names.
 pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
     let applied = match conn {

@@ -147,22 +147,6 @@ impl Dialect {
         }
     }
 
-    /// SQL of a number that is smaller the better a startup matches the search bound to it.
-    fn relevance_sql(self) -> (&'static str, &'static str) {
-        match self {
-            Self::Sqlite => (
-                "(SELECT bm25(startups_search, 10.0, 3.0, 1.0) FROM startups_search \
-                 WHERE startups_search MATCH ",
-                " AND startups_search.rowid = startups.rowid)",
-            ),
-            // ts_rank is a real (float4): widened to match the SQLite side.
-            Self::Postgres => (
-                "(-CAST(ts_rank(startups.search, to_tsquery('simple', betadata_unaccent(",
-                "))) AS DOUBLE PRECISION))",
-            ),
-        }
-    }
-
     fn matches_sql(self) -> (&'static str, &'static str) {
         match self {
             Self::Sqlite => (
@@ -243,19 +227,21 @@ macro_rules! order_by_pair {
         let mut query = $query;
         // Reading the key ascending: asc forward, or desc backwards.
         let key_ascending = $descending == $backwards;
+        // Written `key >= k AND (key > k OR id > i)` rather than `key > k OR (key = k AND
+        // id > i)`: the same rows, but a range on the key's index for every planner.
         if let Some((k, i)) = $position {
             query = match (key_ascending, $backwards) {
                 (true, false) => {
-                    query.filter($key.gt(k.clone()).or($key.eq(k).and(startups::id.gt(i))))
+                    query.filter($key.ge(k.clone()).and($key.gt(k).or(startups::id.gt(i))))
                 }
                 (true, true) => {
-                    query.filter($key.gt(k.clone()).or($key.eq(k).and(startups::id.lt(i))))
+                    query.filter($key.ge(k.clone()).and($key.gt(k).or(startups::id.lt(i))))
                 }
                 (false, false) => {
-                    query.filter($key.lt(k.clone()).or($key.eq(k).and(startups::id.gt(i))))
+                    query.filter($key.le(k.clone()).and($key.lt(k).or(startups::id.gt(i))))
                 }
                 (false, true) => {
-                    query.filter($key.lt(k.clone()).or($key.eq(k).and(startups::id.lt(i))))
+                    query.filter($key.le(k.clone()).and($key.lt(k).or(startups::id.lt(i))))
                 }
             };
         }
@@ -346,6 +332,9 @@ pub fn page(
     request: &PageRequest,
 ) -> QueryResult<Page<Startup>> {
     let dialect = Dialect::of(conn);
+    if sort.key == SortKey::Relevance && !filter.search.is_empty() {
+        return ranked_page(conn, filter, sort, request);
+    }
     let total = filtered(filter, dialect).count().get_result(conn)?;
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
@@ -378,16 +367,6 @@ pub fn page(
             order_by_created(query, desc, backwards, Some((k, i)))
         }
         (SortKey::Created, _) => order_by_created(query, desc, backwards, None),
-        (SortKey::Relevance, position) if !filter.search.is_empty() => {
-            let (head, tail) = dialect.relevance_sql();
-            let terms = dialect.search_query(&filter.search);
-            let rank = || sql::<Double>(head).bind::<Text, _>(terms.clone()).sql(tail);
-            let position = match position {
-                Some(Position::Relevance(k, i)) => Some((k, i)),
-                _ => None,
-            };
-            order_by_pair!(query, rank(), false, backwards, position)
-        }
         (_, position) => {
             let id = match position {
                 Some(Position::Id(i)) => Some(i),
@@ -406,21 +385,6 @@ pub fn page(
             }
         }
     };
-    if sort.key == SortKey::Relevance && !filter.search.is_empty() {
-        let (head, tail) = dialect.relevance_sql();
-        let terms = dialect.search_query(&filter.search);
-        let rows: Vec<(Startup, f64)> = query
-            .select((
-                Startup::as_select(),
-                sql::<Double>(head).bind::<Text, _>(terms).sql(tail),
-            ))
-            .limit(request.limit())
-            .load(conn)?;
-        let page = Page::from_rows(request, rows, total, |(s, rank)| {
-            sort.key_of(s, Some(*rank))
-        });
-        return Ok(page.map(|(s, _)| s));
-    }
     let rows = query
         .select(Startup::as_select())
         .limit(request.limit())
@@ -428,4 +392,94 @@ pub fn page(
     Ok(Page::from_rows(request, rows, total, |s| {
         sort.key_of(s, None)
     }))
+}
+
+/// One search hit: a startup and how well it matches (smaller is better).
+#[derive(Debug, QueryableByName)]
+struct Hit {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Double)]
+    rank: f64,
+}
+
+/// Every startup matching the search words, with its rank, read from the search index in one
+/// pass (ranking row by row inside the main query would re-run the search for each row).
+fn search_hits(conn: &mut DbConnection, terms: &[String]) -> QueryResult<Vec<Hit>> {
+    let query = Dialect::of(conn).search_query(terms);
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT startups.id AS id, bm25(startups_search, 10.0, 3.0, 1.0) AS rank \
+             FROM startups_search JOIN startups ON startups.rowid = startups_search.rowid \
+             WHERE startups_search MATCH ?",
+        )
+        .bind::<Text, _>(query)
+        .load(c),
+        // ts_rank is a real (float4), widened; negated so that smaller is better here too.
+        DbConnection::Postgres(c) => diesel::sql_query(
+            "SELECT id, -CAST(ts_rank(search, to_tsquery('simple', betadata_unaccent($1))) \
+             AS DOUBLE PRECISION) AS rank \
+             FROM startups WHERE search @@ to_tsquery('simple', betadata_unaccent($1))",
+        )
+        .bind::<Text, _>(query)
+        .load(c),
+    }
+}
+
+/// A page of search results, best match first: the hits are ranked and positioned in memory,
+/// then the page's rows are read by id.
+fn ranked_page(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+) -> QueryResult<Page<Startup>> {
+    let kept: std::collections::HashSet<String> = filtered(filter, Dialect::of(conn))
+        .select(startups::id)
+        .load_iter::<String, _>(conn)?
+        .collect::<QueryResult<_>>()?;
+    let mut hits: Vec<Hit> = search_hits(conn, &filter.search)?
+        .into_iter()
+        .filter(|hit| kept.contains(&hit.id))
+        .collect();
+    hits.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
+    let total = i64::try_from(hits.len()).unwrap_or(i64::MAX);
+    let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
+    // Where a hit stands against the cursor's (rank, id).
+    let versus = |hit: &Hit, rank: f64, id: &str| {
+        hit.rank
+            .total_cmp(&rank)
+            .then_with(|| hit.id.as_str().cmp(id))
+    };
+    let limit = usize::try_from(request.limit()).unwrap_or(usize::MAX);
+    let window: Vec<&Hit> = match (&position, request.backwards()) {
+        (Some(Position::Relevance(rank, id)), false) => hits
+            .iter()
+            .filter(|h| versus(h, *rank, id).is_gt())
+            .take(limit)
+            .collect(),
+        (Some(Position::Relevance(rank, id)), true) => hits
+            .iter()
+            .rev()
+            .filter(|h| versus(h, *rank, id).is_lt())
+            .take(limit)
+            .collect(),
+        _ => hits.iter().take(limit).collect(),
+    };
+    let ids: Vec<&str> = window.iter().map(|h| h.id.as_str()).collect();
+    let mut rows: std::collections::HashMap<String, Startup> = startups::table
+        .filter(startups::id.eq_any(&ids))
+        .select(Startup::as_select())
+        .load::<Startup>(conn)?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let ordered: Vec<(Startup, f64)> = window
+        .iter()
+        .filter_map(|h| rows.remove(&h.id).map(|s| (s, h.rank)))
+        .collect();
+    let page = Page::from_rows(request, ordered, total, |(s, rank)| {
+        sort.key_of(s, Some(*rank))
+    });
+    Ok(page.map(|(s, _)| s))
 }

@@ -32,24 +32,18 @@ macro_rules! scoped {
     }};
 }
 
-pub fn startups_total(conn: &mut DbConnection, scope: &Scope) -> QueryResult<i64> {
-    scoped!(startups::table.count().into_boxed(), scope).get_result(conn)
-}
-
-/// Startups per incubator id; those without an incubator are left out.
+/// Startups per incubator id, and (under `None`) those without one: one pass gives both the
+/// breakdown and the total.
 pub fn startups_by_incubator(
     conn: &mut DbConnection,
     scope: &Scope,
-) -> QueryResult<BTreeMap<String, i64>> {
+) -> QueryResult<BTreeMap<Option<String>, i64>> {
     let grouped = startups::table
         .group_by(startups::incubator_id)
         .select((startups::incubator_id, count_star()))
         .into_boxed();
     let rows: Vec<(Option<String>, i64)> = scoped!(grouped, scope).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, n)| id.map(|id| (id, n)))
-        .collect())
+    Ok(rows.into_iter().collect())
 }
 
 /// Startups per creation day (start of their first phase); undated ones are left out.

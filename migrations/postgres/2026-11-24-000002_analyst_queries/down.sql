@@ -1,7 +1,9 @@
 DROP INDEX startups_search;
 ALTER TABLE startups DROP COLUMN search;
 DROP FUNCTION betadata_unaccent(text);
-DROP INDEX startup_phases_phase_span;
+DROP INDEX startups_incubator;
+CREATE INDEX startups_incubator_id ON startups (incubator_id);
+DROP INDEX startup_phases_current;
 CREATE INDEX startup_phases_phase_id ON startup_phases (phase_id, startup_id);
 ALTER TABLE startup_phases DROP COLUMN next_start;
 DROP INDEX startups_updated_at;

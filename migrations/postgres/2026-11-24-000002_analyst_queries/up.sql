@@ -21,8 +21,12 @@ UPDATE startup_phases SET next_start = (
     WHERE later.startup_id = startup_phases.startup_id
       AND later.start_date > startup_phases.start_date
 );
+-- "In phase P on day D" is `start_date <= D AND (next_start IS NULL OR next_start > D)`: both
+-- branches of the OR are ranges of this index, which also covers the startup id.
 DROP INDEX startup_phases_phase_id;
-CREATE INDEX startup_phases_phase_span ON startup_phases (phase_id, start_date, next_start);
+CREATE INDEX startup_phases_current ON startup_phases (phase_id, next_start, start_date, startup_id);
+DROP INDEX startups_incubator_id;
+CREATE INDEX startups_incubator ON startups (incubator_id, id);
 
 -- Full-text search over name, pitch and description, accent- and case-insensitive.
 -- unaccent() is not immutable (its dictionary can change), so an immutable wrapper pinned to
