@@ -5,7 +5,7 @@
 //! sort orders by `(key, id)` and a page continues strictly after (or before) that pair.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
+use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 
@@ -161,63 +161,88 @@ impl Dialect {
     }
 }
 
-fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
-    let mut query = startups::table.into_boxed();
-    if !filter.phases.is_empty() {
-        query = query.filter(
-            startups::id.eq_any(
-                startup_phases::table
-                    .filter(current_phase_rows!(filter.day))
-                    .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
-                    .select(startup_phases::startup_id),
-            ),
-        );
-    }
-    if let Some(incubator) = &filter.incubator {
-        query = query.filter(startups::incubator_id.eq(incubator.clone()));
-    }
-    if let Some(sponsor) = &filter.sponsor {
-        query = query.filter(
-            startups::id.eq_any(
-                startup_sponsors::table
-                    .filter(startup_sponsors::organisation_id.eq(sponsor.clone()))
-                    .select(startup_sponsors::startup_id),
-            ),
-        );
-    }
-    for (kind, value) in [
-        (USERTYPE, &filter.usertype),
-        (THEMATIQUE, &filter.thematique),
-    ] {
-        if let Some(value) = value {
+/// Applies every filter but the phase one to a boxed query over `startups` (alone or joined).
+macro_rules! other_filters {
+    ($query:expr, $filter:expr, $dialect:expr) => {{
+        let filter: &StartupFilter = $filter;
+        let mut query = $query;
+        if let Some(incubator) = &filter.incubator {
+            query = query.filter(startups::incubator_id.eq(incubator.clone()));
+        }
+        if let Some(sponsor) = &filter.sponsor {
             query = query.filter(
                 startups::id.eq_any(
-                    startup_tags::table
-                        .filter(startup_tags::kind.eq(kind))
-                        .filter(startup_tags::value.eq(value.clone()))
-                        .select(startup_tags::startup_id),
+                    startup_sponsors::table
+                        .filter(startup_sponsors::organisation_id.eq(sponsor.clone()))
+                        .select(startup_sponsors::startup_id),
                 ),
             );
         }
+        for (kind, value) in [
+            (USERTYPE, &filter.usertype),
+            (THEMATIQUE, &filter.thematique),
+        ] {
+            if let Some(value) = value {
+                query = query.filter(
+                    startups::id.eq_any(
+                        startup_tags::table
+                            .filter(startup_tags::kind.eq(kind))
+                            .filter(startup_tags::value.eq(value.clone()))
+                            .select(startup_tags::startup_id),
+                    ),
+                );
+            }
+        }
+        if let Some(after) = filter.created_after {
+            query = query.filter(startups::created_on.ge(after));
+        }
+        if let Some(before) = filter.created_before {
+            query = query.filter(startups::created_on.le(before));
+        }
+        if let Some(day) = filter.started_by {
+            query = query.filter(startups::created_on.le(day));
+        }
+        if !filter.search.is_empty() {
+            let (head, tail) = $dialect.matches_sql();
+            query = query.filter(
+                sql::<diesel::sql_types::Bool>(head)
+                    .bind::<Text, _>($dialect.search_query(&filter.search))
+                    .sql(tail),
+            );
+        }
+        query
+    }};
+}
+
+/// The filtered startups, for reading a page. The phase filter is a per-row check, so that a
+/// page stops as soon as it is full.
+fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
+    let mut query = startups::table.into_boxed();
+    if !filter.phases.is_empty() {
+        query = query.filter(exists(
+            startup_phases::table
+                .filter(startup_phases::startup_id.eq(startups::id))
+                .filter(current_phase_rows!(filter.day))
+                .filter(startup_phases::phase_id.eq_any(filter.phases.clone())),
+        ));
     }
-    if let Some(after) = filter.created_after {
-        query = query.filter(startups::created_on.ge(after));
+    other_filters!(query, filter, dialect)
+}
+
+/// How many startups pass the filter. The phase filter is a join (a startup has one phase on a
+/// given day), which lets the database count from the phase index instead of probing each row.
+fn count(conn: &mut DbConnection, filter: &StartupFilter, dialect: Dialect) -> QueryResult<i64> {
+    if filter.phases.is_empty() {
+        return other_filters!(startups::table.count().into_boxed(), filter, dialect)
+            .get_result(conn);
     }
-    if let Some(before) = filter.created_before {
-        query = query.filter(startups::created_on.le(before));
-    }
-    if let Some(day) = filter.started_by {
-        query = query.filter(startups::created_on.le(day));
-    }
-    if !filter.search.is_empty() {
-        let (head, tail) = dialect.matches_sql();
-        query = query.filter(
-            sql::<diesel::sql_types::Bool>(head)
-                .bind::<Text, _>(dialect.search_query(&filter.search))
-                .sql(tail),
-        );
-    }
-    query
+    let joined = startups::table
+        .inner_join(startup_phases::table.on(startup_phases::startup_id.eq(startups::id)))
+        .filter(current_phase_rows!(filter.day))
+        .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
+        .count()
+        .into_boxed();
+    other_filters!(joined, filter, dialect).get_result(conn)
 }
 
 /// Orders `query` by `(key, id)` and keeps the rows on the cursor's side of `(k, i)`.
@@ -335,7 +360,7 @@ pub fn page(
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
         return ranked_page(conn, filter, sort, request);
     }
-    let total = filtered(filter, dialect).count().get_result(conn)?;
+    let total = count(conn, filter, dialect)?;
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
     let query = filtered(filter, dialect);
