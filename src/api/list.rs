@@ -53,6 +53,25 @@ pub fn page_request(
     })
 }
 
+/// Declares a query-parameter struct of a paged collection: its own fields, then `page_size`
+/// and `cursor`, the same for every collection (with their documentation and checks).
+macro_rules! paged_query {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            /// Items per page, from 1 to 1000.
+            #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
+            #[serde(default, deserialize_with = "crate::api::query::de::page_size")]
+            pub page_size: Option<u32>,
+            /// Opaque position, as found in `links.next` or `links.prev`.
+            #[param(example = "YTptZWRsZQ")]
+            pub cursor: Option<String>,
+        }
+    };
+}
+pub(crate) use paged_query;
+
 const AFTER: &str = "a:";
 const BEFORE: &str = "b:";
 

@@ -6,7 +6,7 @@ use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::list::{ListResponse, page_request, respond};
+use super::list::{ListResponse, page_request, paged_query, respond};
 use super::query::{ApiQuery, de};
 use super::state::AppState;
 use crate::db::DbConnection;
@@ -85,19 +85,14 @@ impl MetricSummary {
     }
 }
 
+paged_query! {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
     /// Only the metrics of this startup.
     #[param(example = "medle")]
     pub startup: Option<String>,
-    /// Items per page, from 1 to 1000.
-    #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
-    #[serde(default, deserialize_with = "de::page_size")]
-    pub page_size: Option<u32>,
-    /// Opaque position, as found in `links.next` or `links.prev`.
-    #[param(example = "YTptZWRsZQ")]
-    pub cursor: Option<String>,
+}
 }
 
 /// List metrics, by id, each with its latest observation.
@@ -167,6 +162,7 @@ pub async fn get_metric(
         })
 }
 
+paged_query! {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ObservationsQuery {
@@ -186,13 +182,7 @@ pub struct ObservationsQuery {
     /// latest day). Needs `granularity`.
     #[param(inline, example = "sum")]
     pub agg: Option<Aggregate>,
-    /// Items per page, from 1 to 1000; not with `granularity`.
-    #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
-    #[serde(default, deserialize_with = "de::page_size")]
-    pub page_size: Option<u32>,
-    /// Opaque position, as found in `links.next` or `links.prev`; not with `granularity`.
-    #[param(example = "YTptZWRsZQ")]
-    pub cursor: Option<String>,
+}
 }
 
 /// One period of an aggregated series.

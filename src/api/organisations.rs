@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::list::{ListResponse, page_request, respond};
-use super::query::{ApiQuery, de};
+use super::list::{ListResponse, page_request, paged_query, respond};
+use super::query::ApiQuery;
 use super::state::AppState;
 use crate::db::organisations::{Involvement, Organisation};
 use crate::error::{ApiError, Problem};
@@ -47,16 +47,11 @@ pub struct OrganisationResponse {
     pub sponsored_startups: i64,
 }
 
+paged_query! {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrganisationsQuery {
-    /// Items per page, from 1 to 1000.
-    #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
-    #[serde(default, deserialize_with = "de::page_size")]
-    pub page_size: Option<u32>,
-    /// Opaque position, as found in `links.next` or `links.prev`.
-    #[param(example = "YTptZWRsZQ")]
-    pub cursor: Option<String>,
+}
 }
 
 /// List organisations, by id.

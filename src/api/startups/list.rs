@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::StartupSummary;
-use crate::api::list::{ListResponse, page_request, respond_with_fields};
+use crate::api::list::{ListResponse, page_request, paged_query, respond_with_fields};
 use crate::api::query::{ApiQuery, de};
 use crate::api::state::{AppState, today};
 use crate::db::phases::Phase;
@@ -60,6 +60,7 @@ impl<'de> Deserialize<'de> for SortParam {
     }
 }
 
+paged_query! {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StartupsQuery {
@@ -108,13 +109,7 @@ pub struct StartupsQuery {
     #[param(example = "2020-06-30", value_type = Option<String>, format = Date)]
     #[serde(default, deserialize_with = "de::date")]
     pub as_of: Option<NaiveDate>,
-    /// Items per page, from 1 to 1000.
-    #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
-    #[serde(default, deserialize_with = "de::page_size")]
-    pub page_size: Option<u32>,
-    /// Opaque position, as found in `links.next` or `links.prev`.
-    #[param(example = "YTptZWRsZQ")]
-    pub cursor: Option<String>,
+}
 }
 
 /// List startups: filter, search, sort, and see the portfolio on any date.
