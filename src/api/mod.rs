@@ -3,6 +3,7 @@
 //! Routes are registered through utoipa-actix-web, so the served routes and the contract are
 //! one list and cannot drift.
 
+pub mod caching;
 pub mod health;
 pub mod incubators;
 pub mod list;
@@ -14,10 +15,12 @@ pub mod startups;
 pub mod state;
 pub mod stats;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::Logger;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, Logger, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Spec;
@@ -110,6 +113,19 @@ pub fn app(
         .route("/docs", web::get().to(redirect_to_docs))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", spec))
         .default_service(web::to(fallback))
+        // Inner to outer: compression, then validators over the bytes as sent, then CORS
+        // (reads are open to every origin), then one log line per request.
+        .wrap(Compress::default())
+        .wrap(from_fn(caching::conditional_get))
+        .wrap(
+            Cors::default()
+                .allow_any_origin()
+                .send_wildcard()
+                .allowed_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                .allow_any_header()
+                .expose_headers([header::ETAG, header::LINK, header::LOCATION])
+                .max_age(86_400),
+        )
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 

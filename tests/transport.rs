@@ -1,0 +1,101 @@
+//! HTTP transport for reusers: validators and 304s, compression, CORS, on both backends.
+
+mod common;
+
+use actix_web::http::header;
+use actix_web::test;
+use betadata::api::app;
+use common::both_backends;
+
+both_backends! {
+    fn every_get_has_a_strong_etag_and_answers_304(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        for uri in [
+            "/api/v1/startups?phase=transfere",
+            "/api/v1/startups/medle",
+            "/api/v1/incubators",
+            "/api/v1/stats",
+            "/api/v1/openapi.json",
+        ] {
+            let first = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+            assert_eq!(first.status(), 200, "{uri}");
+            let etag = first.headers().get(header::ETAG).expect("an ETag").clone();
+            let tag = etag.to_str().unwrap();
+            assert!(tag.starts_with('"') && !tag.starts_with("W/"), "a strong tag: {tag}");
+            assert_eq!(first.headers().get(header::CACHE_CONTROL).unwrap(), "public, max-age=60");
+            let again = test::call_service(
+                &app,
+                test::TestRequest::get().uri(uri).insert_header((header::IF_NONE_MATCH, etag.clone())).to_request(),
+            )
+            .await;
+            assert_eq!(again.status(), 304, "{uri}");
+            assert_eq!(again.headers().get(header::ETAG), Some(&etag));
+            assert!(test::read_body(again).await.is_empty());
+            let stale = test::call_service(
+                &app,
+                test::TestRequest::get().uri(uri).insert_header((header::IF_NONE_MATCH, "\"stale\"")).to_request(),
+            )
+            .await;
+            assert_eq!(stale.status(), 200, "{uri}");
+        }
+        let other = test::call_service(&app, test::TestRequest::get().uri("/api/v1/startups?phase=abandon").to_request()).await;
+        let one = test::call_service(&app, test::TestRequest::get().uri("/api/v1/startups?phase=transfere").to_request()).await;
+        assert_ne!(other.headers().get(header::ETAG), one.headers().get(header::ETAG), "another body, another tag");
+        let missing = test::call_service(&app, test::TestRequest::get().uri("/api/v1/startups/nope").to_request()).await;
+        assert_eq!(missing.status(), 404);
+        assert!(missing.headers().get(header::ETAG).is_none(), "errors carry no validator");
+    }
+
+    fn responses_are_compressed_on_request(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let plain = test::call_service(&app, test::TestRequest::get().uri("/api/v1/startups?page_size=100").to_request()).await;
+        let plain_etag = plain.headers().get(header::ETAG).cloned();
+        let plain_len = test::read_body(plain).await.len();
+        for coding in ["gzip", "br"] {
+            let response = test::call_service(
+                &app,
+                test::TestRequest::get()
+                    .uri("/api/v1/startups?page_size=100")
+                    .insert_header((header::ACCEPT_ENCODING, coding))
+                    .to_request(),
+            )
+            .await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers().get(header::CONTENT_ENCODING).unwrap(), coding);
+            assert!(response.headers().get(header::VARY).is_some_and(|v| v.to_str().unwrap().contains("accept-encoding")));
+            assert_ne!(response.headers().get(header::ETAG).cloned(), plain_etag, "each coding has its own tag");
+            let compressed = test::read_body(response).await.len();
+            assert!(compressed * 2 < plain_len, "{coding}: {compressed} bytes for {plain_len}");
+        }
+    }
+
+    fn reads_are_open_to_every_origin(db) {
+        let app = test::init_service(app(db.state())).await;
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/api/v1/phases")
+                .insert_header((header::ORIGIN, "https://example.org"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "*");
+        let exposed = response.headers().get(header::ACCESS_CONTROL_EXPOSE_HEADERS).unwrap().to_str().unwrap().to_lowercase();
+        assert!(exposed.contains("etag") && exposed.contains("link"), "{exposed}");
+        let preflight = test::call_service(
+            &app,
+            test::TestRequest::default()
+                .method(actix_web::http::Method::OPTIONS)
+                .uri("/api/v1/startups")
+                .insert_header((header::ORIGIN, "https://example.org"))
+                .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "GET"))
+                .to_request(),
+        )
+        .await;
+        assert!(preflight.status().is_success(), "{}", preflight.status());
+        assert!(preflight.headers().get(header::ACCESS_CONTROL_ALLOW_METHODS).is_some());
+    }
+}
