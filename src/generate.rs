@@ -193,6 +193,7 @@ pub fn generate(conn: &mut DbConnection, options: &Options) -> Result<Summary, G
         first = last;
     }
     summary.observations += write_observations(conn, &observations)?;
+    crate::db::revision::Revision::bump(conn)?;
     crate::db::analyze(conn)?;
     summary.elapsed = started.elapsed();
     progress.done(&summary);

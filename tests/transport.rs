@@ -99,3 +99,49 @@ both_backends! {
         assert!(preflight.headers().get(header::ACCESS_CONTROL_ALLOW_METHODS).is_some());
     }
 }
+
+both_backends! {
+    fn data_resources_carry_last_modified(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let get = |uri: &str, since: Option<&str>| {
+            let mut request = test::TestRequest::get().uri(uri);
+            if let Some(since) = since {
+                request = request.insert_header((header::IF_MODIFIED_SINCE, since.to_owned()));
+            }
+            request.to_request()
+        };
+        let first = test::call_service(&app, get("/api/v1/startups", None)).await;
+        let modified = first.headers().get(header::LAST_MODIFIED).expect("Last-Modified").to_str().unwrap().to_owned();
+        assert!(modified.ends_with(" GMT"), "{modified}");
+        let same = test::call_service(&app, get("/api/v1/startups", Some(&modified))).await;
+        assert_eq!(same.status(), 304);
+        assert_eq!(same.headers().get(header::LAST_MODIFIED).unwrap().to_str().unwrap(), modified);
+        let older = test::call_service(&app, get("/api/v1/startups", Some("Sat, 01 Jan 2000 00:00:00 GMT"))).await;
+        assert_eq!(older.status(), 200);
+        let garbage = test::call_service(&app, get("/api/v1/startups", Some("last week"))).await;
+        assert_eq!(garbage.status(), 200, "an unreadable date is ignored");
+        let contract = test::call_service(&app, get("/api/v1/openapi.json", None)).await;
+        assert!(contract.headers().get(header::LAST_MODIFIED).is_none(), "the contract is not data");
+    }
+
+    fn writes_bump_the_data_revision(db) {
+        use betadata::db::revision::Revision;
+        use betadata::seed::{SeedFile, SeedKind, load};
+        let db = db.seeded();
+        let mut conn = db.pool.get().unwrap();
+        let before = Revision::current(&mut conn).unwrap();
+        assert!(before.revision >= 1, "seeding changed the data");
+        let file = |text: &str| SeedFile {
+            path: "organisations.yaml".into(),
+            kind: SeedKind::Organisations,
+            text: text.into(),
+        };
+        load::import(&mut conn, &[file("- id: cnil\n  name: CNIL\n  kind: agency\n")]).unwrap();
+        let after = Revision::current(&mut conn).unwrap();
+        assert_eq!(after.revision, before.revision + 1);
+        assert!(after.changed_at >= before.changed_at);
+        load::import(&mut conn, &[file("- id: cnil\n  name: CNIL\n  kind: agency\n")]).unwrap();
+        assert_eq!(Revision::current(&mut conn).unwrap(), after, "nothing written, nothing bumped");
+    }
+}

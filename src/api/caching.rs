@@ -1,15 +1,24 @@
 //! Conditional GETs: every successful GET carries a strong `ETag` (a hash of the bytes sent)
-//! and `Cache-Control`, and a matching `If-None-Match` is answered `304 Not Modified`.
+//! and `Cache-Control`; data resources also carry `Last-Modified`. A matching `If-None-Match`,
+//! or (without one) an `If-Modified-Since` no older than the data, is answered
+//! `304 Not Modified`.
 //!
 //! The hash is taken over the body as sent, after compression, so that each content coding has
-//! its own validator, as strong validators must.
+//! its own validator, as strong validators must. `Last-Modified` is the later of the data's
+//! last change and the start of today (UTC): what is "current" moves at midnight even when no
+//! data does.
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HttpDate;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse};
+use actix_web::{Error, HttpResponse, web};
+use chrono::{NaiveDateTime, Timelike, Utc};
+
+use super::state::AppState;
+use crate::db::revision::Revision;
 
 /// How long clients and shared caches may reuse a response without asking again.
 pub const CACHE_CONTROL: &str = "public, max-age=60";
@@ -29,17 +38,53 @@ pub fn none_match(if_none_match: &str, etag: &str) -> bool {
             .any(|tag| opaque(tag) == opaque(etag))
 }
 
+/// Whether a path serves the data (rather than the contract or the documentation).
+fn serves_data(path: &str) -> bool {
+    path.starts_with("/api/") && !path.ends_with("/openapi.json")
+}
+
+/// When what `/api` serves last changed, to the second.
+async fn data_last_modified(req: &ServiceRequest) -> Option<NaiveDateTime> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let revision = state.db(Revision::current).await.ok()?;
+    let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0)?;
+    let changed = revision.changed_at.max(midnight);
+    changed.with_nanosecond(0)
+}
+
+fn http_date(time: NaiveDateTime) -> HttpDate {
+    let seconds = u64::try_from(time.and_utc().timestamp()).unwrap_or_default();
+    HttpDate::from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
+}
+
+/// Whether the client's copy, dated `if_modified_since`, is at least as recent as `modified`.
+fn unmodified_since(if_modified_since: &str, modified: NaiveDateTime) -> bool {
+    if_modified_since
+        .parse::<HttpDate>()
+        .ok()
+        .map(std::time::SystemTime::from)
+        .is_some_and(|since| since >= std::time::SystemTime::from(http_date(modified)))
+}
+
 /// Middleware: tags successful GET responses and answers 304 when the client's copy is current.
 pub async fn conditional_get(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let conditional = matches!(*req.method(), Method::GET | Method::HEAD);
-    let if_none_match = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header_text = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let if_none_match = header_text(header::IF_NONE_MATCH);
+    let if_modified_since = header_text(header::IF_MODIFIED_SINCE);
+    let last_modified = if conditional && serves_data(req.path()) {
+        data_last_modified(&req).await
+    } else {
+        None
+    };
     let response = next.call(req).await?;
     if !conditional || response.status() != StatusCode::OK {
         return Ok(response.map_into_boxed_body());
@@ -61,9 +106,27 @@ pub async fn conditional_get(
             HeaderValue::from_static(CACHE_CONTROL),
         );
     }
-    if if_none_match.is_some_and(|value| none_match(&value, &etag)) {
+    if let Some(modified) = last_modified {
+        let value = http_date(modified).to_string();
+        headers.insert(
+            header::LAST_MODIFIED,
+            HeaderValue::from_str(&value).map_err(actix_web::error::ErrorInternalServerError)?,
+        );
+    }
+    // If-None-Match, when sent, decides alone (RFC 9110, section 13.2.2).
+    let unchanged = match (&if_none_match, &if_modified_since, last_modified) {
+        (Some(tags), _, _) => none_match(tags, &etag),
+        (None, Some(since), Some(modified)) => unmodified_since(since, modified),
+        _ => false,
+    };
+    if unchanged {
         let mut not_modified = HttpResponse::NotModified();
-        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
+        for name in [
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CACHE_CONTROL,
+            header::VARY,
+        ] {
             if let Some(value) = head.headers().get(&name) {
                 not_modified.insert_header((name, value.clone()));
             }
@@ -85,6 +148,15 @@ mod tests {
         assert_eq!(entity_tag(b"abc"), entity_tag(b"abc"));
         assert_ne!(entity_tag(b"abc"), entity_tag(b"abd"));
         assert!(entity_tag(b"").starts_with('"') && entity_tag(b"").ends_with('"'));
+    }
+
+    #[test]
+    fn if_modified_since_compares_to_the_second() {
+        let modified: NaiveDateTime = "2026-01-02T03:04:05".parse().expect("time");
+        assert!(unmodified_since("Fri, 02 Jan 2026 03:04:05 GMT", modified));
+        assert!(unmodified_since("Sat, 03 Jan 2026 00:00:00 GMT", modified));
+        assert!(!unmodified_since("Fri, 02 Jan 2026 03:04:04 GMT", modified));
+        assert!(!unmodified_since("yesterday", modified));
     }
 
     #[test]

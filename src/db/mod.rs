@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod organisations;
 pub mod page;
 pub mod phases;
+pub mod revision;
 pub mod schema;
 pub mod startup_list;
 pub mod startups;

@@ -142,3 +142,11 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     startups::created_on,
     startup_phases::phase_id,
 );
+
+diesel::table! {
+    data_revision (id) {
+        id -> Integer,
+        revision -> BigInt,
+        changed_at -> Timestamp,
+    }
+}

@@ -8,6 +8,7 @@ use diesel::result::QueryResult;
 use super::Report;
 use super::format::SeedKind;
 use super::validate::{Dataset, SeedFile, validate};
+use crate::db::revision::Revision;
 use crate::db::{self, DbConnection};
 
 /// A path that cannot be read as seed files.
@@ -108,6 +109,9 @@ pub fn import(conn: &mut DbConnection, files: &[SeedFile]) -> QueryResult<(Count
         let known = db::stored_ids(conn)?;
         let (dataset, report) = validate(files, known);
         let counts = insert(conn, &dataset)?;
+        if counts != Counts::default() {
+            Revision::bump(conn)?;
+        }
         Ok((counts, report))
     })
 }
