@@ -27,7 +27,7 @@ both_backends! {
         ] {
             let reply = call(&app, method, uri).await;
             assert_problem(&reply, 405);
-            assert_eq!(reply.headers.get("allow").unwrap(), "GET", "{uri}");
+            assert_eq!(reply.headers.get("allow").unwrap(), "GET, HEAD", "{uri}");
         }
     }
 

@@ -47,6 +47,21 @@ both_backends! {
         assert!(missing.headers().get(header::ETAG).is_none(), "errors carry no validator");
     }
 
+    fn head_answers_the_headers_of_get(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let get = test::call_service(&app, test::TestRequest::get().uri("/api/v1/phases").to_request()).await;
+        let head = test::call_service(
+            &app,
+            test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/api/v1/phases").to_request(),
+        )
+        .await;
+        assert_eq!(head.status(), 200);
+        for name in [header::ETAG, header::LAST_MODIFIED, header::CONTENT_TYPE, header::LINK] {
+            assert_eq!(head.headers().get(&name), get.headers().get(&name), "{name}");
+        }
+    }
+
     fn responses_are_compressed_on_request(db) {
         let db = db.seeded();
         let app = test::init_service(app(db.state())).await;

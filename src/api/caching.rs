@@ -68,10 +68,15 @@ fn unmodified_since(if_modified_since: &str, modified: NaiveDateTime) -> bool {
 
 /// Middleware: tags successful GET responses and answers 304 when the client's copy is current.
 pub async fn conditional_get(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let conditional = matches!(*req.method(), Method::GET | Method::HEAD);
+    // HEAD is answered as GET; the HTTP layer sends the headers without the body.
+    let head_only = *req.method() == Method::HEAD;
+    if head_only {
+        req.head_mut().method = Method::GET;
+    }
     let header_text = |name| {
         req.headers()
             .get(name)

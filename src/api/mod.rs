@@ -159,7 +159,11 @@ impl KnownRoutes {
                 ]
                 .into_iter()
                 .filter(|(_, operation)| operation.is_some())
-                .map(|(method, _)| method)
+                .flat_map(|(method, _)| {
+                    // Every GET also answers HEAD (see `caching::conditional_get`).
+                    let head = (method == Method::GET).then_some(Method::HEAD);
+                    std::iter::once(method).chain(head)
+                })
                 .collect();
                 (ResourceDef::new(path.as_str()), methods)
             })
