@@ -17,6 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 use chrono::{NaiveDateTime, Timelike, Utc};
 
+use super::export::Streamed;
 use super::state::AppState;
 use crate::db::revision::Revision;
 
@@ -91,7 +92,8 @@ pub async fn conditional_get(
         None
     };
     let response = next.call(req).await?;
-    if !conditional || response.status() != StatusCode::OK {
+    let streamed = response.response().extensions().contains::<Streamed>();
+    if !conditional || streamed || response.status() != StatusCode::OK {
         return Ok(response.map_into_boxed_body());
     }
     let (request, response) = response.into_parts();

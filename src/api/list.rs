@@ -136,23 +136,9 @@ pub fn respond<T: ToSchema + Serialize>(
     page: Page<T>,
     page_size: i64,
 ) -> HttpResponse {
-    let next = page.next.as_ref().map(|c| url_with_cursor(req, Some(c)));
-    let prev = page.prev.as_ref().map(|c| url_with_cursor(req, Some(c)));
-    let first = url_with_cursor(req, None);
-    let links = Links {
-        self_: url_with_cursor(req, req_cursor(req).as_ref()),
-        next,
-        prev,
-    };
-    let mut link_header = vec![format!("<{first}>; rel=\"first\"")];
-    if let Some(next) = &links.next {
-        link_header.push(format!("<{next}>; rel=\"next\""));
-    }
-    if let Some(prev) = &links.prev {
-        link_header.push(format!("<{prev}>; rel=\"prev\""));
-    }
+    let (links, link_header) = links(req, &page);
     HttpResponse::Ok()
-        .insert_header((header::LINK, link_header.join(", ")))
+        .insert_header((header::LINK, link_header))
         .json(ListResponse {
             data: page.rows,
             links,
@@ -161,6 +147,26 @@ pub fn respond<T: ToSchema + Serialize>(
                 page_size,
             },
         })
+}
+
+/// The links of a page, and the same as an RFC 8288 `Link` header value.
+pub fn links<T>(req: &HttpRequest, page: &Page<T>) -> (Links, String) {
+    let next = page.next.as_ref().map(|c| url_with_cursor(req, Some(c)));
+    let prev = page.prev.as_ref().map(|c| url_with_cursor(req, Some(c)));
+    let first = url_with_cursor(req, None);
+    let links = Links {
+        self_: url_with_cursor(req, req_cursor(req).as_ref()),
+        next,
+        prev,
+    };
+    let mut header = vec![format!("<{first}>; rel=\"first\"")];
+    if let Some(next) = &links.next {
+        header.push(format!("<{next}>; rel=\"next\""));
+    }
+    if let Some(prev) = &links.prev {
+        header.push(format!("<{prev}>; rel=\"prev\""));
+    }
+    (links, header.join(", "))
 }
 
 /// Like [`respond`], keeping only `fields` (and `id`) of each item when any are named.

@@ -4,6 +4,7 @@
 //! one list and cannot drift.
 
 pub mod caching;
+pub mod export;
 pub mod health;
 pub mod incubators;
 pub mod list;

@@ -66,7 +66,7 @@ const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
 impl Sort {
     /// The cursor key of `row` under this sort: the sort key and the id, as a JSON pair.
-    fn key_of(self, row: &Startup, rank: Option<f64>) -> String {
+    pub fn key_of(self, row: &Startup, rank: Option<f64>) -> String {
         let key = match self.key {
             SortKey::Id => serde_json::Value::Null,
             SortKey::Name => row.name.clone().into(),
@@ -361,6 +361,21 @@ pub fn page(
         return ranked_page(conn, filter, sort, request);
     }
     let total = count(conn, filter, dialect)?;
+    let rows = sorted_rows(conn, filter, sort, request)?;
+    Ok(Page::from_rows(request, rows, total, |s| {
+        sort.key_of(s, None)
+    }))
+}
+
+/// The rows of one page in reading order, without the total: what an export reads, chunk
+/// after chunk. Relevance is not a chunked order: searches read in id order here.
+pub fn sorted_rows(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+) -> QueryResult<Vec<Startup>> {
+    let dialect = Dialect::of(conn);
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
     let query = filtered(filter, dialect);
@@ -410,13 +425,10 @@ pub fn page(
             }
         }
     };
-    let rows = query
+    query
         .select(Startup::as_select())
         .limit(request.limit())
-        .load(conn)?;
-    Ok(Page::from_rows(request, rows, total, |s| {
-        sort.key_of(s, None)
-    }))
+        .load(conn)
 }
 
 /// One search hit: a startup and how well it matches (smaller is better).

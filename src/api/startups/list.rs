@@ -8,7 +8,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::StartupSummary;
-use crate::api::list::{ListResponse, page_request, paged_query, respond_with_fields};
+use super::export;
+use crate::api::export::Format;
+use crate::api::list::{ListResponse, links, page_request, paged_query, respond_with_fields};
 use crate::api::query::{ApiQuery, de};
 use crate::api::state::{AppState, today};
 use crate::db::phases::Phase;
@@ -104,6 +106,11 @@ pub struct StartupsQuery {
     #[param(example = "name,current_phase", value_type = Option<String>)]
     #[serde(default, deserialize_with = "de::comma_list")]
     pub fields: Vec<String>,
+    /// Representation: json (the default), csv or ndjson; `Accept: text/csv` or
+    /// `application/x-ndjson` does the same. In CSV or NDJSON without `page_size` (nor
+    /// `cursor`), the whole filtered collection comes in one streamed response.
+    #[param(inline, example = "csv")]
+    pub format: Option<Format>,
     /// Show the portfolio as it was on this day (YYYY-MM-DD): startups not started yet are left
     /// out, `current_phase` and `phase` refer to that day.
     #[param(example = "2020-06-30", value_type = Option<String>, format = Date)]
@@ -228,6 +235,34 @@ pub async fn list_startups_page(
         started_by: query.as_of,
         day,
     };
+    let format = Format::negotiate(req, query.format);
+    if format == Format::Csv && !query.fields.is_empty() {
+        return Err(FieldError::new(
+            "fields",
+            "CSV has fixed columns; use fields with json or ndjson",
+        )
+        .into());
+    }
+    if format != Format::Json {
+        if query.page_size.is_none() && query.cursor.is_none() {
+            return Ok(export::stream_all(state, filter, sort, format));
+        }
+        let (page, phases) = state
+            .db(move |conn| {
+                let page = startup_list::page(conn, &filter, sort, &request)?;
+                let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
+                let mut relations = Startup::relations(conn, &ids)?;
+                let page = page.map(|s| {
+                    let r = relations.remove(&s.id).unwrap_or_default();
+                    (s, r)
+                });
+                let phases: Vec<String> = Phase::all(conn)?.into_iter().map(|p| p.id).collect();
+                Ok((page, phases))
+            })
+            .await?;
+        let (_, link) = links(req, &page);
+        return export::page_response(format, Some(link), page.rows, day, &phases);
+    }
     let size = request.size;
     let (page, mut relations) = state
         .db(move |conn| {

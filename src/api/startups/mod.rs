@@ -2,6 +2,7 @@
 //!
 //! The response types live here; the list and the item views in [`list`] and [`find`].
 
+pub mod export;
 mod find;
 mod list;
 

@@ -1,0 +1,131 @@
+//! Formats for reusers: JSON (the default), CSV and NDJSON, chosen by `?format=` or `Accept`,
+//! and whole-collection exports streamed in constant memory.
+//!
+//! An export is read chunk by chunk on the blocking pool and handed to the HTTP layer through a
+//! bounded channel, so the server holds a few chunks at a time whatever the collection's size;
+//! a client that goes away stops the reading.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use utoipa::ToSchema;
+
+use super::state::AppState;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+
+/// A representation of a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+    Ndjson,
+}
+
+pub const CSV: &str = "text/csv; charset=utf-8";
+pub const NDJSON: &str = "application/x-ndjson";
+
+impl Format {
+    /// `?format=` when given, else the first of `text/csv` and NDJSON that `Accept` names, else
+    /// JSON.
+    pub fn negotiate(req: &HttpRequest, asked: Option<Format>) -> Format {
+        if let Some(format) = asked {
+            return format;
+        }
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mentions = |media: &str| accept.split(',').any(|m| m.trim().starts_with(media));
+        if mentions("text/csv") {
+            Format::Csv
+        } else if mentions("application/x-ndjson") || mentions("application/ndjson") {
+            Format::Ndjson
+        } else {
+            Format::Json
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => CSV,
+            Format::Ndjson => NDJSON,
+        }
+    }
+}
+
+/// Marks a response streamed in constant memory: middleware must not buffer it.
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed;
+
+/// How many encoded chunks may wait between the database and the client.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Streams what `produce` sends, produced on the blocking pool with a pooled connection.
+/// `produce` gets a `send` function that returns false once the client is gone.
+pub fn stream<F>(state: &AppState, format: Format, produce: F) -> HttpResponse
+where
+    F: FnOnce(&mut DbConnection, &mut dyn FnMut(Bytes) -> bool) -> Result<(), ApiError>
+        + Send
+        + 'static,
+{
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, ApiError>>(CHUNKS_IN_FLIGHT);
+    let pool = state.pool.clone();
+    actix_web::rt::spawn(async move {
+        let errors = sender.clone();
+        let outcome = web::block(move || {
+            let mut conn = pool.get().map_err(ApiError::Unavailable)?;
+            let mut send = |chunk: Bytes| sender.blocking_send(Ok(chunk)).is_ok();
+            produce(&mut conn, &mut send)
+        })
+        .await;
+        let error = match outcome {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error,
+            Err(blocking) => ApiError::Internal(format!("export task failed: {blocking}")),
+        };
+        log::error!("export stopped: {error}");
+        let _ = errors.send(Err(error)).await;
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    let mut response = HttpResponse::Ok()
+        .content_type(format.content_type())
+        .streaming(body);
+    response.extensions_mut().insert(Streamed);
+    response
+}
+
+/// Writes CSV records (RFC 4180: comma-separated, quoted where needed, CRLF line ends).
+pub fn csv_chunk(records: impl IntoIterator<Item = Vec<String>>) -> Result<Bytes, ApiError> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for record in records {
+        writer
+            .write_record(&record)
+            .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+    }
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))
+}
+
+/// One JSON document per line.
+pub fn ndjson_chunk<T: Serialize>(items: &[T]) -> Result<Bytes, ApiError> {
+    let mut out = Vec::new();
+    for item in items {
+        serde_json::to_writer(&mut out, item)
+            .map_err(|e| ApiError::Internal(format!("writing NDJSON: {e}")))?;
+        out.push(b'\n');
+    }
+    Ok(Bytes::from(out))
+}

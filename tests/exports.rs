@@ -1,0 +1,130 @@
+//! The startup list in CSV and NDJSON: one page, or the whole filtered collection streamed in
+//! chunks, on both backends.
+
+mod common;
+
+use actix_web::http::header;
+use actix_web::test;
+use betadata::api::app;
+use common::{assert_problem, both_backends, get};
+
+async fn body_of<S, B>(app: &S, request: actix_http::Request) -> (u16, String, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let response = test::call_service(app, request).await;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = String::from_utf8(test::read_body(response).await.to_vec()).expect("UTF-8");
+    (status, content_type, body)
+}
+
+fn records(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+both_backends! {
+    fn csv_export_holds_every_filtered_startup(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        for filter in ["", "&phase=transfere", "&incubator=sgmas&sort=-created"] {
+            let json = get(&app, &format!("/api/v1/startups?page_size=1000{filter}")).await.body;
+            let (status, content_type, text) =
+                body_of(&app, test::TestRequest::get().uri(&format!("/api/v1/startups?format=csv{filter}")).to_request()).await;
+            assert_eq!(status, 200);
+            assert_eq!(content_type, "text/csv; charset=utf-8");
+            assert!(text.contains("\r\n"), "RFC 4180 line ends");
+            let (header, rows) = records(&text);
+            assert_eq!(&header[..4], ["id", "name", "pitch", "incubator"]);
+            assert!(header.contains(&"construction_start".to_owned()));
+            let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+            let expected: Vec<&str> = json["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+            assert_eq!(ids, expected, "{filter}");
+        }
+        let (_, _, text) = body_of(&app, test::TestRequest::get().uri("/api/v1/startups?format=csv").to_request()).await;
+        let (header, rows) = records(&text);
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let fce = rows.iter().find(|r| r[0] == "fiche.commune.entreprise.fce").unwrap();
+        assert_eq!(fce[column("investigation_start")], "2018-10-01");
+        assert_eq!(fce[column("investigation_end")], "2019-01-15");
+        assert_eq!(fce[column("transfere_start")], "2022-11-30");
+        assert_eq!(fce[column("current_phase")], "transfere");
+        let tumeplay = rows.iter().find(|r| r[0] == "tumeplay").unwrap();
+        assert_eq!(tumeplay[column("investigation_start")], "", "the impossible date was left out");
+        assert_eq!(tumeplay[column("thematiques")], "Jeunesse|Santé");
+    }
+
+    fn ndjson_by_accept_and_pages_by_page_size(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let total = get(&app, "/api/v1/startups").await.body["meta"]["total"].as_u64().unwrap();
+        let (status, content_type, text) = body_of(
+            &app,
+            test::TestRequest::get().uri("/api/v1/startups").insert_header((header::ACCEPT, "application/x-ndjson")).to_request(),
+        )
+        .await;
+        assert_eq!((status, content_type.as_str()), (200, "application/x-ndjson"));
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("one JSON per line")).collect();
+        assert_eq!(lines.len() as u64, total);
+        assert!(lines.iter().all(|l| l["id"].is_string() && l.get("current_phase").is_some()));
+        let page = test::call_service(&app, test::TestRequest::get().uri("/api/v1/startups?format=csv&page_size=5").to_request()).await;
+        let link = page.headers().get(header::LINK).unwrap().to_str().unwrap().to_owned();
+        assert!(link.contains("rel=\"next\"") && link.contains("format=csv"), "{link}");
+        let text = String::from_utf8(test::read_body(page).await.to_vec()).unwrap();
+        assert_eq!(records(&text).1.len(), 5);
+    }
+
+    fn bad_formats_are_named(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        for (uri, parameter) in [
+            ("/api/v1/startups?format=xml", "format"),
+            ("/api/v1/startups?format=csv&fields=name", "fields"),
+        ] {
+            let reply = get(&app, uri).await;
+            assert_problem(&reply, 400);
+            assert_eq!(reply.bad_parameters(), vec![parameter.to_owned()], "{uri}");
+        }
+    }
+
+    fn a_large_export_streams_in_chunks_each_startup_once(db) {
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 2500, observations: 100, seed: 7, progress: false }).expect("generate");
+        drop(conn);
+        let app = test::init_service(app(db.state())).await;
+        for format in ["csv", "ndjson"] {
+            let (status, _, text) = body_of(&app, test::TestRequest::get().uri(&format!("/api/v1/startups?format={format}")).to_request()).await;
+            assert_eq!(status, 200);
+            let mut ids: Vec<String> = if format == "csv" {
+                records(&text).1.into_iter().map(|r| r[0].clone()).collect()
+            } else {
+                text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_owned()).collect()
+            };
+            assert_eq!(ids.len(), 2500, "{format}: every startup, over three chunks");
+            let in_order = ids.windows(2).all(|w| w[0] < w[1]);
+            ids.dedup();
+            assert!(in_order && ids.len() == 2500, "{format}: each once, in id order");
+        }
+    }
+}
