@@ -8,7 +8,7 @@
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
 
-use super::StartupSummary;
+use super::{STARTUP_FIELDS, StartupSummary};
 use crate::api::export::{self, Format};
 use crate::api::state::AppState;
 use crate::db::page::{Page, PageRequest};
@@ -23,29 +23,17 @@ pub const LIST_SEPARATOR: &str = "|";
 /// Rows read from the database per chunk of an export.
 const CHUNK_ROWS: i64 = 1000;
 
-/// The columns before the per-phase ones.
-pub const CSV_COLUMNS: [&str; 13] = [
-    "id",
-    "name",
-    "pitch",
-    "incubator",
-    "sponsors",
-    "current_phase",
-    "created",
-    "updated",
-    "link",
-    "repository",
-    "contact",
-    "usertypes",
-    "thematiques",
-];
+/// The columns after a listed startup's attributes ([`STARTUP_FIELDS`]) and before the
+/// per-phase ones.
+pub const CSV_EXTRA_COLUMNS: [&str; 4] = ["repository", "contact", "usertypes", "thematiques"];
 
 pub fn csv_header(phases: &[String]) -> Vec<String> {
     let per_phase = phases
         .iter()
         .flat_map(|p| [format!("{p}_start"), format!("{p}_end")]);
-    CSV_COLUMNS
+    STARTUP_FIELDS
         .iter()
+        .chain(&CSV_EXTRA_COLUMNS)
         .map(|c| c.to_string())
         .chain(per_phase)
         .collect()
