@@ -8,8 +8,8 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{phases, startup_phases, startups};
-use super::startups::current_phase_rows;
+use super::schema::{phases, startup_phases};
+use super::startups::{current_phase_rows, phases_in_incubator};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = phases)]
@@ -52,20 +52,12 @@ impl Phase {
         day: NaiveDate,
         incubator: Option<&str>,
     ) -> QueryResult<BTreeMap<String, i64>> {
-        let mut query = startup_phases::table
+        let query = startup_phases::table
             .filter(current_phase_rows!(day))
             .group_by(startup_phases::phase_id)
             .select((startup_phases::phase_id, count_star()))
             .into_boxed();
-        if let Some(incubator) = incubator {
-            query = query.filter(
-                startup_phases::startup_id.eq_any(
-                    startups::table
-                        .filter(startups::incubator_id.eq(incubator.to_owned()))
-                        .select(startups::id),
-                ),
-            );
-        }
+        let query = phases_in_incubator!(query, incubator);
         Ok(query.load::<(String, i64)>(conn)?.into_iter().collect())
     }
 }

@@ -101,6 +101,26 @@ macro_rules! current_phase_rows {
 }
 pub(crate) use current_phase_rows;
 
+/// Keeps, in a boxed query on `startup_phases`, the rows of the startups of `incubator` (an
+/// `Option<&str>`; all rows when `None`).
+macro_rules! phases_in_incubator {
+    ($query:expr, $incubator:expr) => {{
+        use $crate::db::schema::{startup_phases, startups};
+        let mut query = $query;
+        if let Some(incubator) = $incubator {
+            query = query.filter(
+                startup_phases::startup_id.eq_any(
+                    startups::table
+                        .filter(startups::incubator_id.eq(incubator.to_owned()))
+                        .select(startups::id),
+                ),
+            );
+        }
+        query
+    }};
+}
+pub(crate) use phases_in_incubator;
+
 impl Startup {
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
         startups::table

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{incubators, organisations, startup_phases, startups};
-use super::startups::{PhaseRow, current_phase_rows};
+use super::startups::{PhaseRow, current_phase_rows, phases_in_incubator};
 
 /// Which startups a statistic covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,19 +154,11 @@ pub fn phase_rows(
     incubator: Option<&str>,
     since: Option<NaiveDate>,
 ) -> QueryResult<Vec<PhaseRow>> {
-    let mut query = startup_phases::table
+    let query = startup_phases::table
         .select(PhaseRow::as_select())
         .order((startup_phases::startup_id, startup_phases::start_date))
         .into_boxed();
-    if let Some(incubator) = incubator {
-        query = query.filter(
-            startup_phases::startup_id.eq_any(
-                startups::table
-                    .filter(startups::incubator_id.eq(incubator.to_owned()))
-                    .select(startups::id),
-            ),
-        );
-    }
+    let mut query = phases_in_incubator!(query, incubator);
     if let Some(since) = since {
         query = query.filter(startup_phases::start_date.ge(since));
     }
