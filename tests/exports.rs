@@ -126,5 +126,52 @@ both_backends! {
             ids.dedup();
             assert!(in_order && ids.len() == 2500, "{format}: each once, in id order");
         }
+        // The generic collection export chunks the same way (over 2,000 metrics here).
+        let total = get(&app, "/api/v1/metrics").await.body["meta"]["total"].as_u64().unwrap() as usize;
+        assert!(total > 2000, "{total}");
+        let (_, _, text) = body_of(&app, test::TestRequest::get().uri("/api/v1/metrics?format=csv").to_request()).await;
+        let mut ids: Vec<String> = records(&text).1.into_iter().map(|r| r[0].clone()).collect();
+        assert_eq!(ids.len(), total);
+        ids.dedup();
+        assert_eq!(ids.len(), total, "each metric once");
+    }
+}
+
+both_backends! {
+    fn every_collection_comes_in_csv_and_ndjson(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        for (collection, first_columns) in [
+            ("/api/v1/incubators", vec!["id", "title", "owner"]),
+            ("/api/v1/organisations", vec!["id", "name", "acronym", "kind"]),
+            ("/api/v1/phases", vec!["id", "label", "order"]),
+            ("/api/v1/metrics", vec!["id", "label", "unit", "startup"]),
+            ("/api/v1/metrics/membres-actifs/observations", vec!["date", "start", "value", "source"]),
+        ] {
+            let total = get(&app, collection).await.body["meta"]["total"].as_u64().unwrap() as usize;
+            let (status, content_type, text) =
+                body_of(&app, test::TestRequest::get().uri(&format!("{collection}?format=csv")).to_request()).await;
+            assert_eq!((status, content_type.as_str()), (200, "text/csv; charset=utf-8"), "{collection}");
+            let (header, rows) = records(&text);
+            assert_eq!(header[..first_columns.len()], first_columns[..], "{collection}");
+            assert_eq!(rows.len(), total, "{collection}: every item");
+            let (_, content_type, text) = body_of(
+                &app,
+                test::TestRequest::get().uri(collection).insert_header((header::ACCEPT, "application/x-ndjson")).to_request(),
+            )
+            .await;
+            assert_eq!(content_type, "application/x-ndjson", "{collection}");
+            assert_eq!(text.lines().count(), total, "{collection}: a line per item");
+            if collection != "/api/v1/phases" {
+                let page = test::call_service(&app, test::TestRequest::get().uri(&format!("{collection}?format=csv&page_size=1")).to_request()).await;
+                assert!(page.headers().get(header::LINK).is_some(), "{collection}");
+                let text = String::from_utf8(test::read_body(page).await.to_vec()).unwrap();
+                assert_eq!(records(&text).1.len(), 1, "{collection}: one page");
+            }
+        }
+        let (_, _, text) = body_of(&app, test::TestRequest::get().uri("/api/v1/metrics/membres-actifs/observations?format=csv").to_request()).await;
+        let (_, rows) = records(&text);
+        assert_eq!(rows[0][0], "2016-12-31");
+        assert_eq!(rows[0][2], "53");
     }
 }

@@ -129,3 +129,80 @@ pub fn ndjson_chunk<T: Serialize>(items: &[T]) -> Result<Bytes, ApiError> {
     }
     Ok(Bytes::from(out))
 }
+
+/// A flat CSV row: the fixed column names of a collection, and one record per item.
+pub trait CsvRecord {
+    const HEADER: &'static [&'static str];
+    fn record(&self) -> Vec<String>;
+}
+
+/// An optional value as a CSV cell: empty when absent.
+pub fn cell<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// Items in CSV (with the header row when `header`) or NDJSON.
+pub fn encode<T: Serialize + CsvRecord>(
+    format: Format,
+    items: &[T],
+    header: bool,
+) -> Result<Bytes, ApiError> {
+    match format {
+        Format::Csv => {
+            let head = header.then(|| T::HEADER.iter().map(|h| h.to_string()).collect());
+            csv_chunk(head.into_iter().chain(items.iter().map(CsvRecord::record)))
+        }
+        _ => ndjson_chunk(items),
+    }
+}
+
+/// Rows read per chunk of a whole-collection export.
+pub const CHUNK_ROWS: i64 = 1000;
+
+/// Answers a paged collection in CSV or NDJSON: the whole of it streamed chunk by chunk when
+/// the client asked for no page (`whole`), else the page `request` names, with its `Link`
+/// header. `fetch` reads one page; it is the same function the JSON list uses.
+pub async fn respond_collection<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    format: Format,
+    request: crate::db::page::PageRequest,
+    whole: bool,
+    fetch: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + CsvRecord + Send + 'static,
+    F: Fn(
+            &mut DbConnection,
+            &crate::db::page::PageRequest,
+        ) -> diesel::QueryResult<crate::db::page::Page<T>>
+        + Send
+        + 'static,
+{
+    if whole {
+        return Ok(stream(state, format, move |conn, send| {
+            let mut chunk = crate::db::page::PageRequest {
+                size: CHUNK_ROWS,
+                cursor: None,
+            };
+            let mut first = true;
+            loop {
+                let page = fetch(conn, &chunk)?;
+                if !send(encode(format, &page.rows, first)?) {
+                    return Ok(());
+                }
+                first = false;
+                match page.next {
+                    Some(cursor) => chunk.cursor = Some(cursor),
+                    None => return Ok(()),
+                }
+            }
+        }));
+    }
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    let (_, link) = super::list::links(req, &page);
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((header::LINK, link))
+        .body(encode(format, &page.rows, true)?))
+}

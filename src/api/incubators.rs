@@ -6,11 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::export::{CsvRecord, Format, cell, respond_collection};
 use super::list::{ListResponse, page_request, paged_query, respond};
 use super::query::ApiQuery;
 use super::startups::{StartupSummary, StartupsQuery, list_startups_page};
 use super::state::{AppState, today};
+use crate::db::DbConnection;
 use crate::db::incubators::Incubator;
+use crate::db::page::PageRequest;
 use crate::db::phases::Phase;
 use crate::error::{ApiError, FieldError, Problem};
 
@@ -41,6 +44,30 @@ impl From<Incubator> for IncubatorSummary {
             address: i.address,
             description: i.description,
         }
+    }
+}
+
+impl CsvRecord for IncubatorSummary {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "title",
+        "owner",
+        "website",
+        "contact",
+        "address",
+        "description",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.title.clone(),
+            cell(&self.owner),
+            cell(&self.website),
+            cell(&self.contact),
+            cell(&self.address),
+            cell(&self.description),
+        ]
     }
 }
 
@@ -77,11 +104,16 @@ pub async fn list_incubators(
     ApiQuery(query): ApiQuery<IncubatorsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
+    let fetch = |conn: &mut DbConnection, request: &PageRequest| {
+        Incubator::page(conn, request).map(|page| page.map(IncubatorSummary::from))
+    };
+    let format = Format::negotiate(&req, query.format);
+    if format != Format::Json {
+        return respond_collection(&req, &state, format, request, query.wants_whole(), fetch).await;
+    }
     let size = request.size;
-    let page = state
-        .db(move |conn| Incubator::page(conn, &request))
-        .await?;
-    Ok(respond(&req, page.map(IncubatorSummary::from), size))
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    Ok(respond(&req, page, size))
 }
 
 /// Get one incubator, with how many of its startups are in each phase.

@@ -53,8 +53,8 @@ pub fn page_request(
     })
 }
 
-/// Declares a query-parameter struct of a paged collection: its own fields, then `page_size`
-/// and `cursor`, the same for every collection (with their documentation and checks).
+/// Declares a query-parameter struct of a paged collection: its own fields, then `page_size`,
+/// `cursor` and `format`, the same for every collection (with their documentation and checks).
 macro_rules! paged_query {
     ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
         $(#[$meta])*
@@ -67,6 +67,18 @@ macro_rules! paged_query {
             /// Opaque position, as found in `links.next` or `links.prev`.
             #[param(example = "YTptZWRsZQ")]
             pub cursor: Option<String>,
+            /// Representation: json (the default), csv or ndjson; `Accept: text/csv` or
+            /// `application/x-ndjson` does the same. In CSV or NDJSON without `page_size` or
+            /// `cursor`, the whole filtered collection comes in one streamed response.
+            #[param(inline, example = "csv")]
+            pub format: Option<$crate::api::export::Format>,
+        }
+
+        impl $name {
+            /// Whether a CSV or NDJSON answer holds the whole collection rather than a page.
+            pub fn wants_whole(&self) -> bool {
+                self.page_size.is_none() && self.cursor.is_none()
+            }
         }
     };
 }

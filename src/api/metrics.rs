@@ -6,12 +6,13 @@ use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::export::{CsvRecord, Format, cell, respond_collection};
 use super::list::{ListResponse, page_request, paged_query, respond};
 use super::query::{ApiQuery, de};
 use super::state::AppState;
 use crate::db::DbConnection;
 use crate::db::metrics::{DateRange, Metric, MetricFilter, Observation};
-use crate::db::page::Page;
+use crate::db::page::{Page, PageRequest};
 use crate::domain::dates::parse_date;
 use crate::domain::stats::{Aggregate, Granularity, aggregate};
 use crate::error::{ApiError, FieldError, Problem};
@@ -57,6 +58,44 @@ impl From<Observation> for ObservationResponse {
             source: o.source_id,
             note: o.note,
         }
+    }
+}
+
+impl CsvRecord for MetricSummary {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "label",
+        "unit",
+        "startup",
+        "description",
+        "latest_date",
+        "latest_value",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.label.clone(),
+            self.unit.clone(),
+            cell(&self.startup),
+            cell(&self.description),
+            cell(&self.latest.as_ref().map(|o| o.date)),
+            cell(&self.latest.as_ref().map(|o| o.value)),
+        ]
+    }
+}
+
+impl CsvRecord for ObservationResponse {
+    const HEADER: &'static [&'static str] = &["date", "start", "value", "source", "note"];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.date.to_string(),
+            cell(&self.start),
+            self.value.to_string(),
+            cell(&self.source),
+            cell(&self.note),
+        ]
     }
 }
 
@@ -111,22 +150,26 @@ pub async fn list_metrics(
     ApiQuery(query): ApiQuery<MetricsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
-    let size = request.size;
+    let whole = query.wants_whole();
     let filter = MetricFilter {
         startup: query.startup,
     };
-    let page = state
-        .db(move |conn| {
-            let page = Metric::page(conn, &filter, &request)?;
-            let rows = MetricSummary::with_latest(conn, page.rows)?;
-            Ok(Page {
-                rows,
-                total: page.total,
-                next: page.next,
-                prev: page.prev,
-            })
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
+        let page = Metric::page(conn, &filter, request)?;
+        let rows = MetricSummary::with_latest(conn, page.rows)?;
+        Ok(Page {
+            rows,
+            total: page.total,
+            next: page.next,
+            prev: page.prev,
         })
-        .await?;
+    };
+    let format = Format::negotiate(&req, query.format);
+    if format != Format::Json {
+        return respond_collection(&req, &state, format, request, whole, fetch).await;
+    }
+    let size = request.size;
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
     Ok(respond(&req, page, size))
 }
 
@@ -335,31 +378,39 @@ pub async fn list_metric_observations(
         }));
     }
     let request = page_request(query.page_size, query.cursor.as_deref())?;
-    let position = match request.position() {
-        Some((direction, key)) => {
-            let date: NaiveDate = parse_date(&key).map_err(|_| {
-                FieldError::new(
-                    "cursor",
-                    "not a cursor issued by this API: follow links.next or links.prev as given",
-                )
-            })?;
-            Some((direction, date))
-        }
-        None => None,
-    };
-    let size = request.size;
+    if let Some((_, key)) = request.position()
+        && parse_date(&key).is_err()
+    {
+        return Err(FieldError::new(
+            "cursor",
+            "not a cursor issued by this API: follow links.next or links.prev as given",
+        )
+        .into());
+    }
     let key = id.clone();
-    let page = state
-        .db(move |conn| {
-            if Metric::find(conn, &key)?.is_none() {
-                return Ok(None);
-            }
-            Observation::page(conn, &key, range, &request, position).map(Some)
-        })
+    if state
+        .db(move |conn| Metric::find(conn, &key))
         .await?
-        .ok_or(ApiError::NotFound {
+        .is_none()
+    {
+        return Err(ApiError::NotFound {
             resource: "metric",
             id,
-        })?;
-    Ok(respond(&req, page.map(ObservationResponse::from), size))
+        });
+    }
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
+        let position = request
+            .position()
+            .and_then(|(direction, key)| parse_date(&key).ok().map(|date| (direction, date)));
+        Observation::page(conn, &id, range, request, position)
+            .map(|page| page.map(ObservationResponse::from))
+    };
+    let format = Format::negotiate(&req, query.format);
+    if format != Format::Json {
+        let whole = query.wants_whole();
+        return respond_collection(&req, &state, format, request, whole, fetch).await;
+    }
+    let size = request.size;
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    Ok(respond(&req, page, size))
 }

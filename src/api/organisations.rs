@@ -4,10 +4,13 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::export::{CsvRecord, Format, cell, respond_collection};
 use super::list::{ListResponse, page_request, paged_query, respond};
 use super::query::ApiQuery;
 use super::state::AppState;
+use crate::db::DbConnection;
 use crate::db::organisations::{Involvement, Organisation};
+use crate::db::page::PageRequest;
 use crate::error::{ApiError, Problem};
 
 /// An organisation as listed.
@@ -32,6 +35,19 @@ impl From<Organisation> for OrganisationSummary {
             acronym: o.acronym,
             kind: o.kind,
         }
+    }
+}
+
+impl CsvRecord for OrganisationSummary {
+    const HEADER: &'static [&'static str] = &["id", "name", "acronym", "kind"];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            cell(&self.acronym),
+            self.kind.clone(),
+        ]
     }
 }
 
@@ -70,11 +86,16 @@ pub async fn list_organisations(
     ApiQuery(query): ApiQuery<OrganisationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
+    let fetch = |conn: &mut DbConnection, request: &PageRequest| {
+        Organisation::page(conn, request).map(|page| page.map(OrganisationSummary::from))
+    };
+    let format = Format::negotiate(&req, query.format);
+    if format != Format::Json {
+        return respond_collection(&req, &state, format, request, query.wants_whole(), fetch).await;
+    }
     let size = request.size;
-    let page = state
-        .db(move |conn| Organisation::page(conn, &request))
-        .await?;
-    Ok(respond(&req, page.map(OrganisationSummary::from), size))
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    Ok(respond(&req, page, size))
 }
 
 /// Get one organisation.

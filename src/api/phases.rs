@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::export::{self, CsvRecord, Format};
 use super::list::{ListResponse, respond};
 use super::query::ApiQuery;
 use super::state::{AppState, today};
@@ -44,10 +45,31 @@ impl PhaseResponse {
     }
 }
 
-/// The phase list takes no parameter: it is short and always whole.
+/// The phase list is short and always whole: it takes no paging parameter.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PhasesQuery {}
+pub struct PhasesQuery {
+    /// Representation: json (the default), csv or ndjson; `Accept: text/csv` or
+    /// `application/x-ndjson` does the same.
+    #[param(inline, example = "csv")]
+    pub format: Option<Format>,
+}
+
+impl CsvRecord for PhaseResponse {
+    const HEADER: &'static [&'static str] =
+        &["id", "label", "order", "kind", "description", "startups"];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.label.clone(),
+            self.order.to_string(),
+            self.kind.clone(),
+            self.description.clone(),
+            self.startups.to_string(),
+        ]
+    }
+}
 
 /// List the phases in the order of the method.
 #[utoipa::path(
@@ -62,7 +84,7 @@ pub struct PhasesQuery {}
 pub async fn list_phases(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _query: ApiQuery<PhasesQuery>,
+    ApiQuery(query): ApiQuery<PhasesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (phases, counts) = state
         .db(|conn| {
@@ -79,6 +101,12 @@ pub async fn list_phases(
             PhaseResponse::new(p, count)
         })
         .collect();
+    let format = Format::negotiate(&req, query.format);
+    if format != Format::Json {
+        return Ok(HttpResponse::Ok()
+            .content_type(format.content_type())
+            .body(export::encode(format, &data, true)?));
+    }
     let total = i64::try_from(data.len()).unwrap_or(i64::MAX);
     let page = Page {
         rows: data,

@@ -106,11 +106,6 @@ pub struct StartupsQuery {
     #[param(example = "name,current_phase", value_type = Option<String>)]
     #[serde(default, deserialize_with = "de::comma_list")]
     pub fields: Vec<String>,
-    /// Representation: json (the default), csv or ndjson; `Accept: text/csv` or
-    /// `application/x-ndjson` does the same. In CSV or NDJSON without `page_size` (nor
-    /// `cursor`), the whole filtered collection comes in one streamed response.
-    #[param(inline, example = "csv")]
-    pub format: Option<Format>,
     /// Show the portfolio as it was on this day (YYYY-MM-DD): startups not started yet are left
     /// out, `current_phase` and `phase` refer to that day.
     #[param(example = "2020-06-30", value_type = Option<String>, format = Date)]
@@ -223,6 +218,7 @@ pub async fn list_startups_page(
         .into());
     }
     let day = query.as_of.unwrap_or_else(today);
+    let whole = query.wants_whole();
     let filter = StartupFilter {
         phases: query.phase,
         incubator: incubator.or(query.incubator),
@@ -244,7 +240,7 @@ pub async fn list_startups_page(
         .into());
     }
     if format != Format::Json {
-        if query.page_size.is_none() && query.cursor.is_none() {
+        if whole {
             return Ok(export::stream_all(state, filter, sort, format));
         }
         let (page, phases) = state
