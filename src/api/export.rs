@@ -156,6 +156,14 @@ pub fn encode<T: Serialize + CsvRecord>(
     }
 }
 
+/// Why a page is read: to answer it (its total is shown), or as one chunk of a whole export
+/// (the total is not needed, and may be skipped where it costs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Page,
+    Chunk,
+}
+
 /// Rows read per chunk of a whole-collection export.
 pub const CHUNK_ROWS: i64 = 1000;
 
@@ -175,6 +183,7 @@ where
     F: Fn(
             &mut DbConnection,
             &crate::db::page::PageRequest,
+            Reading,
         ) -> diesel::QueryResult<crate::db::page::Page<T>>
         + Send
         + 'static,
@@ -187,7 +196,7 @@ where
             };
             let mut first = true;
             loop {
-                let page = fetch(conn, &chunk)?;
+                let page = fetch(conn, &chunk, Reading::Chunk)?;
                 if !send(encode(format, &page.rows, first)?) {
                     return Ok(());
                 }
@@ -199,7 +208,9 @@ where
             }
         }));
     }
-    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    let page = state
+        .db(move |conn| fetch(conn, &request, Reading::Page))
+        .await?;
     let (_, link) = super::list::links(req, &page);
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())

@@ -6,7 +6,7 @@ use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{CsvRecord, Format, cell, respond_collection};
+use super::export::{CsvRecord, Format, Reading, cell, respond_collection};
 use super::list::{ListResponse, page_request, paged_query, respond};
 use super::query::{ApiQuery, de};
 use super::state::AppState;
@@ -154,7 +154,7 @@ pub async fn list_metrics(
     let filter = MetricFilter {
         startup: query.startup,
     };
-    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
         let page = Metric::page(conn, &filter, request)?;
         let rows = MetricSummary::with_latest(conn, page.rows)?;
         Ok(Page {
@@ -169,7 +169,9 @@ pub async fn list_metrics(
         return respond_collection(&req, &state, format, request, whole, fetch).await;
     }
     let size = request.size;
-    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    let page = state
+        .db(move |conn| fetch(conn, &request, Reading::Page))
+        .await?;
     Ok(respond(&req, page, size))
 }
 
@@ -398,7 +400,7 @@ pub async fn list_metric_observations(
             id,
         });
     }
-    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
         let position = request
             .position()
             .and_then(|(direction, key)| parse_date(&key).ok().map(|date| (direction, date)));
@@ -411,6 +413,8 @@ pub async fn list_metric_observations(
         return respond_collection(&req, &state, format, request, whole, fetch).await;
     }
     let size = request.size;
-    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    let page = state
+        .db(move |conn| fetch(conn, &request, Reading::Page))
+        .await?;
     Ok(respond(&req, page, size))
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{CsvRecord, Format, cell, respond_collection};
+use super::export::{CsvRecord, Format, Reading, cell, respond_collection};
 use super::list::{ListResponse, page_request, paged_query, respond};
 use super::query::ApiQuery;
 use super::state::AppState;
@@ -86,7 +86,7 @@ pub async fn list_organisations(
     ApiQuery(query): ApiQuery<OrganisationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
-    let fetch = |conn: &mut DbConnection, request: &PageRequest| {
+    let fetch = |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
         Organisation::page(conn, request).map(|page| page.map(OrganisationSummary::from))
     };
     let format = Format::negotiate(&req, query.format);
@@ -94,7 +94,9 @@ pub async fn list_organisations(
         return respond_collection(&req, &state, format, request, query.wants_whole(), fetch).await;
     }
     let size = request.size;
-    let page = state.db(move |conn| fetch(conn, &request)).await?;
+    let page = state
+        .db(move |conn| fetch(conn, &request, Reading::Page))
+        .await?;
     Ok(respond(&req, page, size))
 }
 

@@ -8,6 +8,19 @@
 use chrono::NaiveDate;
 
 /// One phase of a startup's life, from `start` to `end`.
+/// The phases of the method and the ways out of it, in the reference's order; the stable
+/// per-phase columns of exports follow it.
+pub const REFERENCE_PHASES: [&str; 8] = [
+    "investigation",
+    "construction",
+    "acceleration",
+    "consolidation",
+    "transfere",
+    "abandon",
+    "abandon-investigation",
+    "opere",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhaseSpan {
     /// The phase's name as written in the record, e.g. `acceleration`.

@@ -1,188 +1,158 @@
-//! The startup list as CSV and NDJSON: one page, or the whole filtered collection streamed.
+//! Startups as CSV and NDJSON rows, for one page or a whole streamed export.
 //!
-//! CSV columns, stable: `id, name, pitch, incubator, sponsors, current_phase, created, updated,
-//! link, repository, contact, usertypes, thematiques`, then `<phase>_start` and `<phase>_end`
-//! for each phase of the reference, in its order (the first time the startup entered it; the
-//! end as recorded, empty while it runs). Lists are joined with `|`; dates are `YYYY-MM-DD`.
+//! CSV columns, stable: the listed attributes (`id, name, pitch, incubator, sponsors,
+//! current_phase, created, updated, link`), then `repository, contact, usertypes,
+//! thematiques`, then `<phase>_start` and `<phase>_end` for each phase of the method's
+//! reference, in its order (the first time the startup was in it; the end as recorded, empty
+//! while it runs). Lists are joined with `|`; dates are `YYYY-MM-DD`.
 
-use actix_web::HttpResponse;
 use chrono::NaiveDate;
+use diesel::QueryResult;
+use serde::{Serialize, Serializer};
 
-use super::{STARTUP_FIELDS, StartupSummary};
-use crate::api::export::{self, Format};
-use crate::api::state::AppState;
+use super::StartupSummary;
+use crate::api::export::{CsvRecord, Reading, cell};
+use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
-use crate::db::phases::Phase;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
 use crate::db::startups::{Relations, Startup};
-use crate::error::ApiError;
+use crate::domain::phases::REFERENCE_PHASES;
 
 /// What joins the items of a list in a CSV cell.
 pub const LIST_SEPARATOR: &str = "|";
 
-/// Rows read from the database per chunk of an export.
-const CHUNK_ROWS: i64 = 1000;
-
-/// The columns after a listed startup's attributes ([`STARTUP_FIELDS`]) and before the
-/// per-phase ones.
-pub const CSV_EXTRA_COLUMNS: [&str; 4] = ["repository", "contact", "usertypes", "thematiques"];
-
-pub fn csv_header(phases: &[String]) -> Vec<String> {
-    let per_phase = phases
-        .iter()
-        .flat_map(|p| [format!("{p}_start"), format!("{p}_end")]);
-    STARTUP_FIELDS
-        .iter()
-        .chain(&CSV_EXTRA_COLUMNS)
-        .map(|c| c.to_string())
-        .chain(per_phase)
-        .collect()
+/// A startup as exported: its list item in NDJSON, a flat record in CSV.
+#[derive(Debug)]
+pub struct StartupExport {
+    summary: StartupSummary,
+    csv: Vec<String>,
 }
 
-fn day(date: Option<NaiveDate>) -> String {
-    date.map(|d| d.to_string()).unwrap_or_default()
+impl Serialize for StartupExport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.summary.serialize(serializer)
+    }
 }
 
-pub fn csv_record(
-    startup: Startup,
-    relations: Relations,
-    on: NaiveDate,
-    phases: &[String],
-) -> Vec<String> {
-    let per_phase: Vec<String> = phases
-        .iter()
-        .flat_map(|phase| {
-            let span = relations.phases.iter().find(|r| &r.phase_id == phase);
+impl CsvRecord for StartupExport {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "name",
+        "pitch",
+        "incubator",
+        "sponsors",
+        "current_phase",
+        "created",
+        "updated",
+        "link",
+        "repository",
+        "contact",
+        "usertypes",
+        "thematiques",
+        "investigation_start",
+        "investigation_end",
+        "construction_start",
+        "construction_end",
+        "acceleration_start",
+        "acceleration_end",
+        "consolidation_start",
+        "consolidation_end",
+        "transfere_start",
+        "transfere_end",
+        "abandon_start",
+        "abandon_end",
+        "abandon-investigation_start",
+        "abandon-investigation_end",
+        "opere_start",
+        "opere_end",
+    ];
+
+    fn record(&self) -> Vec<String> {
+        self.csv.clone()
+    }
+}
+
+impl StartupExport {
+    fn new(startup: Startup, relations: Relations, on: NaiveDate) -> Self {
+        let per_phase = REFERENCE_PHASES.iter().flat_map(|phase| {
+            let span = relations.phases.iter().find(|r| r.phase_id == *phase);
             [
-                day(span.map(|s| s.start_date)),
-                day(span.and_then(|s| s.end_date)),
+                cell(&span.map(|s| s.start_date)),
+                cell(&span.and_then(|s| s.end_date)),
             ]
-        })
-        .collect();
-    let usertypes = relations.usertypes.join(LIST_SEPARATOR);
-    let thematiques = relations.thematiques.join(LIST_SEPARATOR);
-    let repository = startup.repository.clone().unwrap_or_default();
-    let contact = startup.contact.clone().unwrap_or_default();
-    let summary = StartupSummary::new(startup, relations, on);
-    [
-        summary.id,
-        summary.name,
-        summary.pitch.unwrap_or_default(),
-        summary.incubator.unwrap_or_default(),
-        summary.sponsors.join(LIST_SEPARATOR),
-        summary.current_phase.unwrap_or_default(),
-        day(summary.created),
-        summary.updated.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        summary.link.unwrap_or_default(),
-        repository,
-        contact,
-        usertypes,
-        thematiques,
-    ]
-    .into_iter()
-    .chain(per_phase)
-    .collect()
-}
-
-/// Encodes rows with their relations in `format` (CSV or NDJSON).
-fn encode(
-    format: Format,
-    rows: Vec<(Startup, Relations)>,
-    on: NaiveDate,
-    phases: &[String],
-) -> Result<actix_web::web::Bytes, ApiError> {
-    match format {
-        Format::Csv => {
-            export::csv_chunk(rows.into_iter().map(|(s, r)| csv_record(s, r, on, phases)))
-        }
-        _ => {
-            let items: Vec<StartupSummary> = rows
-                .into_iter()
-                .map(|(s, r)| StartupSummary::new(s, r, on))
-                .collect();
-            export::ndjson_chunk(&items)
-        }
+        });
+        let extra = [
+            cell(&startup.repository),
+            cell(&startup.contact),
+            relations.usertypes.join(LIST_SEPARATOR),
+            relations.thematiques.join(LIST_SEPARATOR),
+        ];
+        let per_phase: Vec<String> = per_phase.collect();
+        let summary = StartupSummary::new(startup, relations, on);
+        let listed = [
+            summary.id.clone(),
+            summary.name.clone(),
+            cell(&summary.pitch),
+            cell(&summary.incubator),
+            summary.sponsors.join(LIST_SEPARATOR),
+            cell(&summary.current_phase),
+            cell(&summary.created),
+            summary.updated.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            cell(&summary.link),
+        ];
+        let csv = listed.into_iter().chain(extra).chain(per_phase).collect();
+        Self { summary, csv }
     }
 }
 
-fn with_relations(
-    conn: &mut crate::db::DbConnection,
-    rows: Vec<Startup>,
-) -> diesel::QueryResult<Vec<(Startup, Relations)>> {
-    let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
-    let mut relations = Startup::relations(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|s| {
-            let r = relations.remove(&s.id).unwrap_or_default();
-            (s, r)
-        })
-        .collect())
-}
-
-/// The whole filtered collection, streamed chunk by chunk in keyset order.
-pub fn stream_all(
-    state: &AppState,
-    filter: StartupFilter,
+/// Reads a page of startups ready to export. A chunk skips the total, and reads a search in id
+/// order: relevance is ranked in memory, not in chunks.
+pub fn fetch(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
     sort: Sort,
-    format: Format,
-) -> HttpResponse {
-    // Relevance is ranked in memory, not in chunks: a search exports in id order.
-    let sort = if sort.key == SortKey::Relevance {
-        Sort {
-            key: SortKey::Id,
-            descending: false,
+    request: &PageRequest,
+    reading: Reading,
+) -> QueryResult<Page<StartupExport>> {
+    let page = match reading {
+        Reading::Page => startup_list::page(conn, filter, sort, request)?,
+        Reading::Chunk => {
+            let sort = match sort.key {
+                SortKey::Relevance => Sort {
+                    key: SortKey::Id,
+                    descending: false,
+                },
+                _ => sort,
+            };
+            let rows = startup_list::sorted_rows(conn, filter, sort, request)?;
+            Page::from_rows(request, rows, 0, |s| sort.key_of(s, None))
         }
-    } else {
-        sort
     };
-    export::stream(state, format, move |conn, send| {
-        let phases: Vec<String> = Phase::all(conn)?.into_iter().map(|p| p.id).collect();
-        if format == Format::Csv && !send(export::csv_chunk([csv_header(&phases)])?) {
-            return Ok(());
-        }
-        let mut request = PageRequest {
-            size: CHUNK_ROWS,
-            cursor: None,
-        };
-        loop {
-            let rows = startup_list::sorted_rows(conn, &filter, sort, &request)?;
-            let page = Page::from_rows(&request, rows, 0, |s| sort.key_of(s, None));
-            let next = page.next;
-            let chunk = encode(
-                format,
-                with_relations(conn, page.rows)?,
-                filter.day,
-                &phases,
-            )?;
-            if !send(chunk) {
-                return Ok(());
-            }
-            match next {
-                Some(cursor) => request.cursor = Some(cursor),
-                None => return Ok(()),
-            }
-        }
-    })
+    let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
+    let mut relations = Startup::relations(conn, &ids)?;
+    Ok(page.map(|s| {
+        let r = relations.remove(&s.id).unwrap_or_default();
+        StartupExport::new(s, r, filter.day)
+    }))
 }
 
-/// One page in CSV or NDJSON; its links travel in the `Link` header.
-pub fn page_response(
-    format: Format,
-    link: Option<String>,
-    rows: Vec<(Startup, Relations)>,
-    on: NaiveDate,
-    phases: &[String],
-) -> Result<HttpResponse, ApiError> {
-    let mut body = Vec::new();
-    if format == Format::Csv {
-        body.extend_from_slice(&export::csv_chunk([csv_header(phases)])?);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::startups::STARTUP_FIELDS;
+
+    #[test]
+    fn the_header_is_the_listed_fields_the_extras_and_two_columns_a_phase() {
+        let derived: Vec<String> = STARTUP_FIELDS
+            .iter()
+            .chain(&["repository", "contact", "usertypes", "thematiques"])
+            .map(|c| c.to_string())
+            .chain(
+                REFERENCE_PHASES
+                    .iter()
+                    .flat_map(|p| [format!("{p}_start"), format!("{p}_end")]),
+            )
+            .collect();
+        assert_eq!(StartupExport::HEADER, derived);
     }
-    body.extend_from_slice(&encode(format, rows, on, phases)?);
-    let mut response = HttpResponse::Ok();
-    response.content_type(format.content_type());
-    if let Some(link) = link {
-        response.insert_header((actix_web::http::header::LINK, link));
-    }
-    Ok(response.body(body))
 }

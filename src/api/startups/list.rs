@@ -9,10 +9,12 @@ use utoipa::IntoParams;
 
 use super::StartupSummary;
 use super::export;
-use crate::api::export::Format;
-use crate::api::list::{ListResponse, links, page_request, paged_query, respond_with_fields};
+use crate::api::export::{Format, respond_collection};
+use crate::api::list::{ListResponse, page_request, paged_query, respond_with_fields};
 use crate::api::query::{ApiQuery, de};
 use crate::api::state::{AppState, today};
+use crate::db::DbConnection;
+use crate::db::page::PageRequest;
 use crate::db::phases::Phase;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, search_terms};
 use crate::db::startups::Startup;
@@ -240,24 +242,10 @@ pub async fn list_startups_page(
         .into());
     }
     if format != Format::Json {
-        if whole {
-            return Ok(export::stream_all(state, filter, sort, format));
-        }
-        let (page, phases) = state
-            .db(move |conn| {
-                let page = startup_list::page(conn, &filter, sort, &request)?;
-                let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
-                let mut relations = Startup::relations(conn, &ids)?;
-                let page = page.map(|s| {
-                    let r = relations.remove(&s.id).unwrap_or_default();
-                    (s, r)
-                });
-                let phases: Vec<String> = Phase::all(conn)?.into_iter().map(|p| p.id).collect();
-                Ok((page, phases))
-            })
-            .await?;
-        let (_, link) = links(req, &page);
-        return export::page_response(format, Some(link), page.rows, day, &phases);
+        let fetch = move |conn: &mut DbConnection, request: &PageRequest, reading| {
+            export::fetch(conn, &filter, sort, request, reading)
+        };
+        return respond_collection(req, state, format, request, whole, fetch).await;
     }
     let size = request.size;
     let (page, mut relations) = state
