@@ -217,3 +217,33 @@ where
         .insert_header((header::LINK, link))
         .body(encode(format, &page.rows, true)?))
 }
+
+/// Answers a paged collection in the format asked for: the JSON list envelope, or what
+/// [`respond_collection`] gives for CSV and NDJSON.
+pub async fn respond_list<T, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    format: Format,
+    request: crate::db::page::PageRequest,
+    whole: bool,
+    fetch: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + ToSchema + CsvRecord + Send + 'static,
+    F: Fn(
+            &mut DbConnection,
+            &crate::db::page::PageRequest,
+            Reading,
+        ) -> diesel::QueryResult<crate::db::page::Page<T>>
+        + Send
+        + 'static,
+{
+    if format != Format::Json {
+        return respond_collection(req, state, format, request, whole, fetch).await;
+    }
+    let size = request.size;
+    let page = state
+        .db(move |conn| fetch(conn, &request, Reading::Page))
+        .await?;
+    Ok(super::list::respond(req, page, size))
+}

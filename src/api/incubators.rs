@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{CsvRecord, Format, Reading, cell, respond_collection};
-use super::list::{ListResponse, page_request, paged_query, respond};
+use super::export::{CsvRecord, Format, Reading, cell, respond_list};
+use super::list::{ListResponse, page_request, paged_query};
 use super::query::ApiQuery;
 use super::startups::{StartupSummary, StartupsQuery, list_startups_page};
 use super::state::{AppState, today};
@@ -108,14 +108,7 @@ pub async fn list_incubators(
         Incubator::page(conn, request).map(|page| page.map(IncubatorSummary::from))
     };
     let format = Format::negotiate(&req, query.format);
-    if format != Format::Json {
-        return respond_collection(&req, &state, format, request, query.wants_whole(), fetch).await;
-    }
-    let size = request.size;
-    let page = state
-        .db(move |conn| fetch(conn, &request, Reading::Page))
-        .await?;
-    Ok(respond(&req, page, size))
+    respond_list(&req, &state, format, request, query.wants_whole(), fetch).await
 }
 
 /// Get one incubator, with how many of its startups are in each phase.

@@ -6,8 +6,8 @@ use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::export::{CsvRecord, Format, Reading, cell, respond_collection};
-use super::list::{ListResponse, page_request, paged_query, respond};
+use super::export::{CsvRecord, Format, Reading, cell, respond_list};
+use super::list::{ListResponse, page_request, paged_query};
 use super::query::{ApiQuery, de};
 use super::state::AppState;
 use crate::db::DbConnection;
@@ -165,14 +165,7 @@ pub async fn list_metrics(
         })
     };
     let format = Format::negotiate(&req, query.format);
-    if format != Format::Json {
-        return respond_collection(&req, &state, format, request, whole, fetch).await;
-    }
-    let size = request.size;
-    let page = state
-        .db(move |conn| fetch(conn, &request, Reading::Page))
-        .await?;
-    Ok(respond(&req, page, size))
+    respond_list(&req, &state, format, request, whole, fetch).await
 }
 
 /// Get one metric with its latest observation.
@@ -408,13 +401,5 @@ pub async fn list_metric_observations(
             .map(|page| page.map(ObservationResponse::from))
     };
     let format = Format::negotiate(&req, query.format);
-    if format != Format::Json {
-        let whole = query.wants_whole();
-        return respond_collection(&req, &state, format, request, whole, fetch).await;
-    }
-    let size = request.size;
-    let page = state
-        .db(move |conn| fetch(conn, &request, Reading::Page))
-        .await?;
-    Ok(respond(&req, page, size))
+    respond_list(&req, &state, format, request, query.wants_whole(), fetch).await
 }
