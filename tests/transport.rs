@@ -160,3 +160,40 @@ both_backends! {
         assert_eq!(Revision::current(&mut conn).unwrap(), after, "nothing written, nothing bumped");
     }
 }
+
+both_backends! {
+    fn streamed_exports_have_validators_too(db) {
+        use betadata::seed::{SeedFile, SeedKind, load};
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let tag_of = |response: &actix_web::dev::ServiceResponse<_>| {
+            response.headers().get(header::ETAG).expect("an ETag").clone()
+        };
+        let csv = test::call_service(&app, test::TestRequest::get().uri("/api/v1/organisations?format=csv").to_request()).await;
+        assert_eq!(csv.status(), 200);
+        let etag = tag_of(&csv);
+        assert!(csv.headers().get(header::LAST_MODIFIED).is_some());
+        let ndjson = test::call_service(&app, test::TestRequest::get().uri("/api/v1/organisations?format=ndjson").to_request()).await;
+        assert_ne!(tag_of(&ndjson), etag, "another representation, another tag");
+        let again = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/api/v1/organisations?format=csv").insert_header((header::IF_NONE_MATCH, etag.clone())).to_request(),
+        )
+        .await;
+        assert_eq!(again.status(), 304);
+        assert!(test::read_body(again).await.is_empty());
+        let mut conn = db.pool.get().unwrap();
+        let file = SeedFile { path: "organisations.yaml".into(), kind: SeedKind::Organisations, text: "- id: cnil\n  name: CNIL\n  kind: agency\n".into() };
+        load::import(&mut conn, &[file]).unwrap();
+        drop(conn);
+        let changed = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/api/v1/organisations?format=csv").insert_header((header::IF_NONE_MATCH, etag.clone())).to_request(),
+        )
+        .await;
+        assert_eq!(changed.status(), 200, "the data changed: the old tag no longer matches");
+        assert_ne!(tag_of(&changed), etag);
+        let text = String::from_utf8(test::read_body(changed).await.to_vec()).unwrap();
+        assert!(text.contains("cnil,CNIL"), "{text}");
+    }
+}

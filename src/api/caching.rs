@@ -44,13 +44,13 @@ fn serves_data(path: &str) -> bool {
     path.starts_with("/api/") && !path.ends_with("/openapi.json")
 }
 
-/// When what `/api` serves last changed, to the second.
-async fn data_last_modified(req: &ServiceRequest) -> Option<NaiveDateTime> {
+/// The data revision and when what `/api` serves last changed, to the second.
+async fn data_revision(req: &ServiceRequest) -> Option<(i64, NaiveDateTime)> {
     let state = req.app_data::<web::Data<AppState>>()?;
     let revision = state.db(Revision::current).await.ok()?;
     let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0)?;
-    let changed = revision.changed_at.max(midnight);
-    changed.with_nanosecond(0)
+    let changed = revision.changed_at.max(midnight).with_nanosecond(0)?;
+    Some((revision.revision, changed))
 }
 
 fn http_date(time: NaiveDateTime) -> HttpDate {
@@ -74,8 +74,7 @@ pub async fn conditional_get(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let conditional = matches!(*req.method(), Method::GET | Method::HEAD);
     // HEAD is answered as GET; the HTTP layer sends the headers without the body.
-    let head_only = *req.method() == Method::HEAD;
-    if head_only {
+    if *req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
     let header_text = |name| {
@@ -86,23 +85,44 @@ pub async fn conditional_get(
     };
     let if_none_match = header_text(header::IF_NONE_MATCH);
     let if_modified_since = header_text(header::IF_MODIFIED_SINCE);
-    let last_modified = if conditional && serves_data(req.path()) {
-        data_last_modified(&req).await
+    let uri = req.uri().to_string();
+    let data = if conditional && serves_data(req.path()) {
+        data_revision(&req).await
     } else {
         None
     };
+    let last_modified = data.map(|(_, modified)| modified);
     let response = next.call(req).await?;
-    let streamed = response.response().extensions().contains::<Streamed>();
-    if !conditional || streamed || response.status() != StatusCode::OK {
+    if !conditional || response.status() != StatusCode::OK {
         return Ok(response.map_into_boxed_body());
     }
-    let (request, response) = response.into_parts();
-    let (mut head, body) = response.into_parts();
-    let bytes = to_bytes(body)
-        .await
-        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
-    let etag = entity_tag(&bytes);
-    let headers = head.headers_mut();
+    let streamed = response.response().extensions().contains::<Streamed>();
+    let (etag, response) = if streamed {
+        // A streamed export is not read twice to be hashed: its bytes are fixed by the data
+        // revision, the day, the request and the content coding, so a hash of those is as
+        // strong a validator.
+        let Some((revision, modified)) = data else {
+            return Ok(response.map_into_boxed_body());
+        };
+        let coding = response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let key = format!("{revision}\n{modified}\n{uri}\n{coding}");
+        (entity_tag(key.as_bytes()), response.map_into_boxed_body())
+    } else {
+        let (request, inner) = response.into_parts();
+        let (head, body) = inner.into_parts();
+        let bytes = to_bytes(body)
+            .await
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+        let etag = entity_tag(&bytes);
+        let whole = ServiceResponse::new(request, head.set_body(bytes).map_into_boxed_body());
+        (etag, whole)
+    };
+    let mut response = response;
+    let headers = response.headers_mut();
     headers.insert(
         header::ETAG,
         HeaderValue::from_str(&etag).map_err(actix_web::error::ErrorInternalServerError)?,
@@ -126,24 +146,23 @@ pub async fn conditional_get(
         (None, Some(since), Some(modified)) => unmodified_since(since, modified),
         _ => false,
     };
-    if unchanged {
-        let mut not_modified = HttpResponse::NotModified();
-        for name in [
-            header::ETAG,
-            header::LAST_MODIFIED,
-            header::CACHE_CONTROL,
-            header::VARY,
-        ] {
-            if let Some(value) = head.headers().get(&name) {
-                not_modified.insert_header((name, value.clone()));
-            }
-        }
-        return Ok(ServiceResponse::new(request, not_modified.finish()));
+    if !unchanged {
+        return Ok(response);
     }
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
+    let mut not_modified = HttpResponse::NotModified();
+    for name in [
+        header::ETAG,
+        header::LAST_MODIFIED,
+        header::CACHE_CONTROL,
+        header::VARY,
+    ] {
+        if let Some(value) = response.headers().get(&name) {
+            not_modified.insert_header((name, value.clone()));
+        }
+    }
+    // Dropping the full response stops a streamed export's reading.
+    let (request, _) = response.into_parts();
+    Ok(ServiceResponse::new(request, not_modified.finish()))
 }
 
 #[cfg(test)]
