@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test;
 use betadata::api::{AppState, app};
 use betadata::db::{self, DatabaseUrl};
-use common::{assert_problem, both_backends, call, get};
+use common::{assert_bad_parameter, assert_problem, both_backends, call, get};
 
 both_backends! {
     fn unknown_routes_are_404_problems(db) {
@@ -35,8 +35,7 @@ both_backends! {
         let app = test::init_service(app(db.state())).await;
         for collection in ["startups", "incubators", "organisations", "phases", "metrics"] {
             let reply = get(&app, &format!("/api/v1/{collection}?sort_by=name")).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec!["sort_by".to_owned()], "{collection}");
+            assert_bad_parameter(&reply, "sort_by", collection);
         }
     }
 }

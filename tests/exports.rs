@@ -6,7 +6,7 @@ mod common;
 use actix_web::http::header;
 use actix_web::test;
 use betadata::api::app;
-use common::{assert_problem, both_backends, get};
+use common::{assert_bad_parameter, both_backends, get};
 
 async fn body_of<S, B>(app: &S, request: actix_http::Request) -> (u16, String, String)
 where
@@ -102,8 +102,7 @@ both_backends! {
             ("/api/v1/startups?format=csv&fields=name", "fields"),
         ] {
             let reply = get(&app, uri).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec![parameter.to_owned()], "{uri}");
+            assert_bad_parameter(&reply, parameter, uri);
         }
     }
 

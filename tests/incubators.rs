@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use actix_web::test;
 use betadata::api::app;
-use common::{assert_problem, both_backends, collect_ids, get, page_through};
+use common::{assert_bad_parameter, assert_problem, both_backends, collect_ids, get, page_through};
 
 both_backends! {
     fn list_is_an_envelope_with_links_and_meta(db) {
@@ -126,8 +126,7 @@ both_backends! {
             "/api/v1/incubators/sgmas/startups?incubator=sgmas",
         ] {
             let reply = get(&app, uri).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec!["incubator".to_owned()], "{uri}");
+            assert_bad_parameter(&reply, "incubator", uri);
         }
     }
 
@@ -143,8 +142,7 @@ both_backends! {
             ("/api/v1/incubators/sgmas/startups?phase=flying", "phase"),
         ] {
             let reply = get(&app, uri).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec![parameter.to_owned()], "{uri}");
+            assert_bad_parameter(&reply, parameter, uri);
         }
     }
 

@@ -4,7 +4,7 @@ mod common;
 
 use actix_web::test;
 use betadata::api::app;
-use common::{assert_problem, both_backends, collect_ids, get, page_through};
+use common::{assert_bad_parameter, assert_problem, both_backends, collect_ids, get, page_through};
 
 both_backends! {
     fn list_is_an_envelope_with_links_and_meta(db) {
@@ -109,8 +109,7 @@ both_backends! {
             ("/api/v1/organisations?cursor=YTo", "cursor"),
         ] {
             let reply = get(&app, uri).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec![parameter.to_owned()], "{uri}");
+            assert_bad_parameter(&reply, parameter, uri);
         }
     }
 }

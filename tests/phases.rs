@@ -4,7 +4,7 @@ mod common;
 
 use actix_web::test;
 use betadata::api::app;
-use common::{assert_problem, both_backends, get};
+use common::{assert_bad_parameter, assert_problem, both_backends, get};
 
 const PHASES: [&str; 8] = [
     "investigation",
@@ -95,8 +95,7 @@ both_backends! {
             ("/api/v1/phases?kind=exit", "kind"),
         ] {
             let reply = get(&app, uri).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec![parameter.to_owned()], "{uri}");
+            assert_bad_parameter(&reply, parameter, uri);
             let detail = reply.body["errors"][0]["detail"].as_str().unwrap();
             assert!(detail.ends_with("allowed: format"), "{uri}: {detail}");
         }

@@ -4,7 +4,7 @@ mod common;
 
 use actix_web::test;
 use betadata::api::app;
-use common::{assert_problem, both_backends, collect_ids, get, page_through};
+use common::{assert_bad_parameter, assert_problem, both_backends, collect_ids, get, page_through};
 
 both_backends! {
     fn list_is_an_envelope_with_links_and_meta(db) {
@@ -94,8 +94,7 @@ both_backends! {
             ("/api/v1/startups?sponsor=a&sponsor=b", "sponsor"),
         ] {
             let reply = get(&app, uri).await;
-            assert_problem(&reply, 400);
-            assert_eq!(reply.bad_parameters(), vec![parameter.to_owned()], "{uri}");
+            assert_bad_parameter(&reply, parameter, uri);
         }
         let reply = get(&app, "/api/v1/startups?phase=flying").await;
         let detail = reply.body["errors"][0]["detail"].as_str().unwrap();

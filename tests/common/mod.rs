@@ -203,6 +203,17 @@ pub fn assert_problem(reply: &Reply, status: u16) {
     assert!(reply.body["detail"].is_string());
 }
 
+/// Asserts a 400 problem naming exactly `parameter` among the bad ones; `context` says which
+/// request it was.
+pub fn assert_bad_parameter(reply: &Reply, parameter: &str, context: &str) {
+    assert_problem(reply, 400);
+    assert_eq!(
+        reply.bad_parameters(),
+        vec![parameter.to_owned()],
+        "{context}"
+    );
+}
+
 /// Follows `links.next` from `uri` and returns the ids of every item met, in order.
 pub async fn collect_ids<S, B>(app: &S, uri: &str) -> Vec<String>
 where
