@@ -8,12 +8,14 @@
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
 use super::state::AppState;
 use crate::db::DbConnection;
+use crate::db::page::{Page, PageRequest};
 use crate::error::ApiError;
 
 /// A representation of a collection.
@@ -164,6 +166,18 @@ pub enum Reading {
     Chunk,
 }
 
+/// Reads one page of a collection: the function a JSON list and its CSV and NDJSON answers
+/// share.
+pub trait FetchPage<T>:
+    Fn(&mut DbConnection, &PageRequest, Reading) -> QueryResult<Page<T>> + Send + 'static
+{
+}
+
+impl<T, F> FetchPage<T> for F where
+    F: Fn(&mut DbConnection, &PageRequest, Reading) -> QueryResult<Page<T>> + Send + 'static
+{
+}
+
 /// Rows read per chunk of a whole-collection export.
 pub const CHUNK_ROWS: i64 = 1000;
 
@@ -174,23 +188,17 @@ pub async fn respond_collection<T, F>(
     req: &HttpRequest,
     state: &AppState,
     format: Format,
-    request: crate::db::page::PageRequest,
+    request: PageRequest,
     whole: bool,
     fetch: F,
 ) -> Result<HttpResponse, ApiError>
 where
     T: Serialize + CsvRecord + Send + 'static,
-    F: Fn(
-            &mut DbConnection,
-            &crate::db::page::PageRequest,
-            Reading,
-        ) -> diesel::QueryResult<crate::db::page::Page<T>>
-        + Send
-        + 'static,
+    F: FetchPage<T>,
 {
     if whole {
         return Ok(stream(state, format, move |conn, send| {
-            let mut chunk = crate::db::page::PageRequest {
+            let mut chunk = PageRequest {
                 size: CHUNK_ROWS,
                 cursor: None,
             };
@@ -224,19 +232,13 @@ pub async fn respond_list<T, F>(
     req: &HttpRequest,
     state: &AppState,
     format: Format,
-    request: crate::db::page::PageRequest,
+    request: PageRequest,
     whole: bool,
     fetch: F,
 ) -> Result<HttpResponse, ApiError>
 where
     T: Serialize + ToSchema + CsvRecord + Send + 'static,
-    F: Fn(
-            &mut DbConnection,
-            &crate::db::page::PageRequest,
-            Reading,
-        ) -> diesel::QueryResult<crate::db::page::Page<T>>
-        + Send
-        + 'static,
+    F: FetchPage<T>,
 {
     if format != Format::Json {
         return respond_collection(req, state, format, request, whole, fetch).await;
