@@ -52,6 +52,14 @@ impl FieldError {
             detail: detail.into(),
         }
     }
+
+    /// A `cursor` this collection did not issue.
+    pub fn foreign_cursor() -> Self {
+        Self::new(
+            "cursor",
+            "not a cursor issued by this API: follow links.next or links.prev as given",
+        )
+    }
 }
 
 impl From<FieldError> for ApiError {

@@ -6,42 +6,7 @@ mod common;
 use actix_web::http::header;
 use actix_web::test;
 use betadata::api::app;
-use common::{assert_bad_parameter, both_backends, get};
-
-async fn body_of<S, B>(app: &S, request: actix_http::Request) -> (u16, String, String)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let response = test::call_service(app, request).await;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = String::from_utf8(test::read_body(response).await.to_vec()).expect("UTF-8");
-    (status, content_type, body)
-}
-
-fn records(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header = reader
-        .headers()
-        .expect("a header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
+use common::{assert_bad_parameter, body_of, both_backends, csv_records as records, get};
 
 both_backends! {
     fn csv_export_holds_every_filtered_startup(db) {

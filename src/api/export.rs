@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
+use super::columns::{self, Column};
 use super::state::AppState;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
@@ -132,9 +133,10 @@ pub fn ndjson_chunk<T: Serialize>(items: &[T]) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(out))
 }
 
-/// A flat CSV row: the fixed column names of a collection, and one record per item.
+/// A flat CSV row: the fixed columns of a collection (the header row and the TableSchema
+/// descriptor), and one record per item, a cell per column.
 pub trait CsvRecord {
-    const HEADER: &'static [&'static str];
+    const COLUMNS: &'static [Column];
     fn record(&self) -> Vec<String>;
 }
 
@@ -151,7 +153,7 @@ pub fn encode<T: Serialize + CsvRecord>(
 ) -> Result<Bytes, ApiError> {
     match format {
         Format::Csv => {
-            let head = header.then(|| T::HEADER.iter().map(|h| h.to_string()).collect());
+            let head = header.then(|| columns::header(T::COLUMNS));
             csv_chunk(head.into_iter().chain(items.iter().map(CsvRecord::record)))
         }
         _ => ndjson_chunk(items),

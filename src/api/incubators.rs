@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::columns::Column;
 use super::export::{CsvRecord, Format, Reading, cell, respond_list};
 use super::list::{ListResponse, page_request, paged_query};
 use super::query::ApiQuery;
@@ -48,14 +49,14 @@ impl From<Incubator> for IncubatorSummary {
 }
 
 impl CsvRecord for IncubatorSummary {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "title",
-        "owner",
-        "website",
-        "contact",
-        "address",
-        "description",
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the incubator").key(),
+        Column::text("title", "Name of the incubator").required(),
+        Column::text("owner", "Identifier of the organisation that runs it"),
+        Column::text("website", "Its web site").uri(),
+        Column::text("contact", "E-mail address or page to reach it"),
+        Column::text("address", "Postal address"),
+        Column::text("description", "What it does, in Markdown"),
     ];
 
     fn record(&self) -> Vec<String> {

@@ -96,12 +96,7 @@ pub fn encode_cursor(cursor: &Cursor) -> String {
 }
 
 fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
-    let invalid = || {
-        FieldError::new(
-            "cursor",
-            "not a cursor issued by this API: follow links.next or links.prev as given",
-        )
-    };
+    let invalid = FieldError::foreign_cursor;
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
     let decoded = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (direction, key) = if let Some(key) = decoded.strip_prefix(AFTER) {
@@ -120,9 +115,15 @@ fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
     })
 }
 
+/// The scheme and host the client reached the API at (`Forwarded` and `X-Forwarded-*` headers
+/// of a reverse proxy included), for absolute URLs.
+pub fn origin(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
 /// The URL of this request with its cursor replaced (or removed).
 fn url_with_cursor(req: &HttpRequest, cursor: Option<&Cursor>) -> String {
-    let info = req.connection_info();
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
         if name != "cursor" {
@@ -134,12 +135,7 @@ fn url_with_cursor(req: &HttpRequest, cursor: Option<&Cursor>) -> String {
     }
     let query = query.finish();
     let separator = if query.is_empty() { "" } else { "?" };
-    format!(
-        "{}://{}{}{separator}{query}",
-        info.scheme(),
-        info.host(),
-        req.path()
-    )
+    format!("{}{}{separator}{query}", origin(req), req.path())
 }
 
 /// Renders a page as the list envelope, with the RFC 8288 `Link` header.

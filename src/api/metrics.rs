@@ -6,6 +6,7 @@ use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::columns::{Column, FieldType};
 use super::export::{CsvRecord, Format, Reading, cell, respond_list};
 use super::list::{ListResponse, page_request, paged_query};
 use super::query::{ApiQuery, de};
@@ -62,14 +63,21 @@ impl From<Observation> for ObservationResponse {
 }
 
 impl CsvRecord for MetricSummary {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "label",
-        "unit",
-        "startup",
-        "description",
-        "latest_date",
-        "latest_value",
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the metric").key(),
+        Column::text("label", "What it counts, in French").required(),
+        Column::text("unit", "Unit of its values").required(),
+        Column::text(
+            "startup",
+            "Identifier of the startup it measures; empty for a figure of the whole programme",
+        ),
+        Column::text("description", "How the figure is made"),
+        Column::date("latest_date", "Day of its most recent observation"),
+        Column::new(
+            "latest_value",
+            FieldType::Number,
+            "Value of its most recent observation",
+        ),
     ];
 
     fn record(&self) -> Vec<String> {
@@ -86,7 +94,25 @@ impl CsvRecord for MetricSummary {
 }
 
 impl CsvRecord for ObservationResponse {
-    const HEADER: &'static [&'static str] = &["date", "start", "value", "source", "note"];
+    const COLUMNS: &'static [Column] = &[
+        Column::date(
+            "date",
+            "The day the value holds at; for a period, its last day",
+        )
+        .key(),
+        Column::date(
+            "start",
+            "First day of the period the value covers, if it covers one",
+        ),
+        Column::new(
+            "value",
+            FieldType::Number,
+            "The value, in the metric's unit",
+        )
+        .required(),
+        Column::text("source", "Identifier of the document the value comes from"),
+        Column::text("note", "Remark on the value"),
+    ];
 
     fn record(&self) -> Vec<String> {
         vec![
@@ -376,11 +402,7 @@ pub async fn list_metric_observations(
     if let Some((_, key)) = request.position()
         && parse_date(&key).is_err()
     {
-        return Err(FieldError::new(
-            "cursor",
-            "not a cursor issued by this API: follow links.next or links.prev as given",
-        )
-        .into());
+        return Err(FieldError::foreign_cursor().into());
     }
     let key = id.clone();
     if state

@@ -4,11 +4,16 @@
 //! one list and cannot drift.
 
 pub mod caching;
+pub mod catalog;
+pub mod columns;
+pub mod datasets;
 pub mod export;
 pub mod health;
+pub mod history;
 pub mod incubators;
 pub mod list;
 pub mod metrics;
+pub mod observations;
 pub mod organisations;
 pub mod phases;
 pub mod query;
@@ -48,6 +53,8 @@ use crate::error::ApiError;
         (name = "phases", description = "The phases of the method and the ways out of it"),
         (name = "metrics", description = "Impact indicators and their observations"),
         (name = "stats", description = "The portfolio in figures, on any date"),
+        (name = "datasets", description = "The datasets for download, their TableSchema \
+            descriptors and the DCAT catalog"),
         (name = "operations", description = "Health of the service"),
     )
 )]
@@ -66,6 +73,7 @@ where
             .service(startups::get_startup)
             .service(startups::list_startup_phases)
             .service(startups::list_startup_metrics)
+            .service(history::list_phase_history)
             .service(incubators::list_incubators)
             .service(incubators::get_incubator)
             .service(incubators::list_incubator_startups)
@@ -76,9 +84,15 @@ where
             .service(metrics::list_metrics)
             .service(metrics::get_metric)
             .service(metrics::list_metric_observations)
+            .service(observations::list_observations)
             .service(stats::get_stats)
             .service(stats::get_phase_durations)
-            .service(stats::get_outcomes),
+            .service(stats::get_outcomes)
+            .service(datasets::list_datasets)
+            .service(datasets::get_dataset)
+            .service(datasets::get_dataset_schema)
+            .service(datasets::get_data_package)
+            .service(catalog::get_catalog),
     )
 }
 

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::columns::Column;
 use super::export::{CsvRecord, Format, Reading, cell, respond_list};
 use super::list::{ListResponse, page_request, paged_query};
 use super::query::ApiQuery;
@@ -12,6 +13,7 @@ use crate::db::DbConnection;
 use crate::db::organisations::{Involvement, Organisation};
 use crate::db::page::PageRequest;
 use crate::error::{ApiError, Problem};
+use crate::seed::validate::ORGANISATION_KINDS;
 
 /// An organisation as listed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,7 +41,14 @@ impl From<Organisation> for OrganisationSummary {
 }
 
 impl CsvRecord for OrganisationSummary {
-    const HEADER: &'static [&'static str] = &["id", "name", "acronym", "kind"];
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the organisation").key(),
+        Column::text("name", "Full name").required(),
+        Column::text("acronym", "Usual acronym"),
+        Column::text("kind", "What sort of body it is")
+            .required()
+            .one_of(&ORGANISATION_KINDS),
+    ];
 
     fn record(&self) -> Vec<String> {
         vec![

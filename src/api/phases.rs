@@ -4,12 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::columns::{Column, FieldType};
 use super::export::{self, CsvRecord, Format};
 use super::list::{ListResponse, respond};
 use super::query::ApiQuery;
 use super::state::{AppState, today};
 use crate::db::page::Page;
 use crate::db::phases::Phase;
+use crate::domain::phases::REFERENCE_PHASES;
 use crate::error::{ApiError, Problem};
 
 /// A phase of the method, or a way out of it.
@@ -56,8 +58,31 @@ pub struct PhasesQuery {
 }
 
 impl CsvRecord for PhaseResponse {
-    const HEADER: &'static [&'static str] =
-        &["id", "label", "order", "kind", "description", "startups"];
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the phase")
+            .key()
+            .one_of(&REFERENCE_PHASES),
+        Column::text("label", "French label").required(),
+        Column::new(
+            "order",
+            FieldType::Integer,
+            "Position in the method, from 1",
+        )
+        .key(),
+        Column::text(
+            "kind",
+            "`active` for a phase of the method, `exit` for a way out of it",
+        )
+        .required()
+        .one_of(&["active", "exit"]),
+        Column::text("description", "What happens in this phase").required(),
+        Column::new(
+            "startups",
+            FieldType::Integer,
+            "How many startups are in this phase on the day of the export",
+        )
+        .required(),
+    ];
 
     fn record(&self) -> Vec<String> {
         vec![

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::page::{Page, PageRequest, keyset_order};
+use super::page::{Page, PageRequest, keyset_order, keyset_pair_order, pair_key};
 use super::schema::{metrics, observations, sources};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -150,6 +150,30 @@ impl Observation {
             .load(conn)?;
         Ok(Page::from_rows(request, rows, total, |o| {
             o.date.format("%Y-%m-%d").to_string()
+        }))
+    }
+
+    /// A page of the observations of every metric, by metric then date.
+    pub fn page_all(
+        conn: &mut DbConnection,
+        metric: Option<&str>,
+        request: &PageRequest,
+    ) -> QueryResult<Page<Self>> {
+        let filtered = || {
+            let mut query = observations::table.into_boxed();
+            if let Some(metric) = metric {
+                query = query.filter(observations::metric_id.eq(metric.to_owned()));
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let position = request.pair_position::<String, NaiveDate>()?;
+        let query = filtered().select(Self::as_select());
+        let rows = keyset_pair_order!(query, observations::metric_id, observations::date, position)
+            .limit(request.limit())
+            .load(conn)?;
+        Ok(Page::from_rows(request, rows, total, |o| {
+            pair_key(&o.metric_id, &o.date)
         }))
     }
 

@@ -56,6 +56,73 @@ macro_rules! keyset_order {
 }
 pub(crate) use keyset_order;
 
+/// Like [`keyset_order!`] for a key of two columns, compared as a pair: `position` is an
+/// `Option<(Direction, (first, second))>`.
+macro_rules! keyset_pair_order {
+    ($query:expr, $first:expr, $second:expr, $position:expr) => {
+        match $position {
+            None => $query.order(($first.asc(), $second.asc())),
+            Some(($crate::db::page::Direction::After, (first, second))) => $query
+                .filter(
+                    $first
+                        .gt(first.clone())
+                        .or($first.eq(first).and($second.gt(second))),
+                )
+                .order(($first.asc(), $second.asc())),
+            Some(($crate::db::page::Direction::Before, (first, second))) => $query
+                .filter(
+                    $first
+                        .lt(first.clone())
+                        .or($first.eq(first).and($second.lt(second))),
+                )
+                .order(($first.desc(), $second.desc())),
+        }
+    };
+}
+pub(crate) use keyset_pair_order;
+
+/// The key of a row under a two-column keyset: the pair as JSON, so any text round-trips.
+pub fn pair_key<A: serde::Serialize, B: serde::Serialize>(first: &A, second: &B) -> String {
+    serde_json::json!([first, second]).to_string()
+}
+
+/// Reads a key made by [`pair_key`]; `None` when it is not one.
+pub fn parse_pair_key<A: serde::de::DeserializeOwned, B: serde::de::DeserializeOwned>(
+    key: &str,
+) -> Option<(A, B)> {
+    serde_json::from_str(key).ok()
+}
+
+/// Where a page of a two-column keyset starts: the side, and the pair of the row seen.
+pub type PairPosition<A, B> = Option<(Direction, (A, B))>;
+
+/// A cursor whose key is not of the collection it was sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignCursor;
+
+impl From<ForeignCursor> for diesel::result::Error {
+    fn from(_: ForeignCursor) -> Self {
+        diesel::result::Error::QueryBuilderError("a cursor of another collection".into())
+    }
+}
+
+impl PageRequest {
+    /// The cursor as `(direction, (first, second))` for [`keyset_pair_order!`]; an error when
+    /// its key is not a pair of those types (a cursor of another collection).
+    pub fn pair_position<A, B>(&self) -> Result<PairPosition<A, B>, ForeignCursor>
+    where
+        A: serde::de::DeserializeOwned,
+        B: serde::de::DeserializeOwned,
+    {
+        match &self.cursor {
+            None => Ok(None),
+            Some(cursor) => parse_pair_key(&cursor.key)
+                .map(|pair| Some((cursor.direction, pair)))
+                .ok_or(ForeignCursor),
+        }
+    }
+}
+
 /// One page of rows with the total of the filtered collection and the cursors around it.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

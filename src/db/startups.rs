@@ -8,6 +8,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{startup_events, startup_phases, startup_sponsors, startup_tags, startups};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -260,6 +261,47 @@ impl StartupGraph {
                 .execute(conn)?;
         }
         Ok(())
+    }
+}
+
+/// Which rows of the phase history a list holds; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub startup: Option<String>,
+    pub phase: Option<String>,
+}
+
+impl PhaseRow {
+    /// A page of the phase history of every startup, by startup then start.
+    pub fn page(
+        conn: &mut DbConnection,
+        filter: &HistoryFilter,
+        request: &PageRequest,
+    ) -> QueryResult<Page<Self>> {
+        let filtered = || {
+            let mut query = startup_phases::table.into_boxed();
+            if let Some(startup) = &filter.startup {
+                query = query.filter(startup_phases::startup_id.eq(startup.clone()));
+            }
+            if let Some(phase) = &filter.phase {
+                query = query.filter(startup_phases::phase_id.eq(phase.clone()));
+            }
+            query
+        };
+        let total = filtered().count().get_result(conn)?;
+        let position = request.pair_position::<String, NaiveDate>()?;
+        let query = filtered().select(Self::as_select());
+        let rows = keyset_pair_order!(
+            query,
+            startup_phases::startup_id,
+            startup_phases::start_date,
+            position
+        )
+        .limit(request.limit())
+        .load(conn)?;
+        Ok(Page::from_rows(request, rows, total, |r| {
+            pair_key(&r.startup_id, &r.start_date)
+        }))
     }
 }
 

@@ -194,6 +194,48 @@ where
     call(app, Method::GET, uri).await
 }
 
+/// Sends `request` and returns the status, the content type and the body as text.
+pub async fn body_of<S, B>(app: &S, request: actix_http::Request) -> (u16, String, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, request).await;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().expect("ASCII content type").to_owned())
+        .unwrap_or_default();
+    let body = String::from_utf8(test::read_body(response).await.to_vec()).expect("UTF-8");
+    (status, content_type, body)
+}
+
+/// GETs `uri` and returns the status, the content type and the body as text.
+pub async fn get_text<S, B>(app: &S, uri: &str) -> (u16, String, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    body_of(app, test::TestRequest::get().uri(uri).to_request()).await
+}
+
+/// The header and the records of a CSV document.
+pub fn csv_records(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
 /// Asserts a problem+json answer with `status`.
 pub fn assert_problem(reply: &Reply, status: u16) {
     assert_eq!(reply.status.as_u16(), status, "body: {}", reply.body);

@@ -11,6 +11,7 @@ use diesel::QueryResult;
 use serde::{Serialize, Serializer};
 
 use super::StartupSummary;
+use crate::api::columns::{Column, DATETIME_FORMAT, FieldType};
 use crate::api::export::{CsvRecord, Reading, cell};
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
@@ -20,6 +21,30 @@ use crate::domain::phases::REFERENCE_PHASES;
 
 /// What joins the items of a list in a CSV cell.
 pub const LIST_SEPARATOR: &str = "|";
+
+/// The `<phase>_start` column of the CSV.
+macro_rules! phase_start {
+    ($phase:literal) => {
+        Column::date(
+            concat!($phase, "_start"),
+            concat!("First day of its first `", $phase, "` phase"),
+        )
+    };
+}
+
+/// The `<phase>_end` column of the CSV.
+macro_rules! phase_end {
+    ($phase:literal) => {
+        Column::date(
+            concat!($phase, "_end"),
+            concat!(
+                "Last day of that `",
+                $phase,
+                "` phase, as recorded; empty while it runs"
+            ),
+        )
+    };
+}
 
 /// A startup as exported: its list item in NDJSON, a flat record in CSV.
 #[derive(Debug)]
@@ -35,36 +60,48 @@ impl Serialize for StartupExport {
 }
 
 impl CsvRecord for StartupExport {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "name",
-        "pitch",
-        "incubator",
-        "sponsors",
-        "current_phase",
-        "created",
-        "updated",
-        "link",
-        "repository",
-        "contact",
-        "usertypes",
-        "thematiques",
-        "investigation_start",
-        "investigation_end",
-        "construction_start",
-        "construction_end",
-        "acceleration_start",
-        "acceleration_end",
-        "consolidation_start",
-        "consolidation_end",
-        "transfere_start",
-        "transfere_end",
-        "abandon_start",
-        "abandon_end",
-        "abandon-investigation_start",
-        "abandon-investigation_end",
-        "opere_start",
-        "opere_end",
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the startup").key(),
+        Column::text("name", "Name of the service").required(),
+        Column::text("pitch", "What it does, in a sentence"),
+        Column::text("incubator", "Identifier of the incubator that hosts it"),
+        Column::text(
+            "sponsors",
+            "Identifiers of the sponsor organisations, joined with `|`",
+        ),
+        Column::text(
+            "current_phase",
+            "Its phase on the day of the export (or `as_of`)",
+        )
+        .one_of(&REFERENCE_PHASES),
+        Column::date("created", "Start of its first phase"),
+        Column::new(
+            "updated",
+            FieldType::Datetime,
+            "When its record last changed, in UTC",
+        )
+        .required(),
+        Column::text("link", "Address of the service").uri(),
+        Column::text("repository", "Address of its source code").uri(),
+        Column::text("contact", "E-mail address of the team"),
+        Column::text("usertypes", "Whom the service is for, joined with `|`"),
+        Column::text("thematiques", "Policy areas, joined with `|`"),
+        phase_start!("investigation"),
+        phase_end!("investigation"),
+        phase_start!("construction"),
+        phase_end!("construction"),
+        phase_start!("acceleration"),
+        phase_end!("acceleration"),
+        phase_start!("consolidation"),
+        phase_end!("consolidation"),
+        phase_start!("transfere"),
+        phase_end!("transfere"),
+        phase_start!("abandon"),
+        phase_end!("abandon"),
+        phase_start!("abandon-investigation"),
+        phase_end!("abandon-investigation"),
+        phase_start!("opere"),
+        phase_end!("opere"),
     ];
 
     fn record(&self) -> Vec<String> {
@@ -97,7 +134,7 @@ impl StartupExport {
             summary.sponsors.join(LIST_SEPARATOR),
             cell(&summary.current_phase),
             cell(&summary.created),
-            summary.updated.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            summary.updated.format(DATETIME_FORMAT).to_string(),
             cell(&summary.link),
         ];
         let csv = listed.into_iter().chain(extra).chain(per_phase).collect();
@@ -153,6 +190,6 @@ mod tests {
                     .flat_map(|p| [format!("{p}_start"), format!("{p}_end")]),
             )
             .collect();
-        assert_eq!(StartupExport::HEADER, derived);
+        assert_eq!(crate::api::columns::header(StartupExport::COLUMNS), derived);
     }
 }

@@ -1,0 +1,465 @@
+//! The published datasets: what each holds, where to download it, and its TableSchema
+//! descriptor (frictionless, the format of schema.data.gouv.fr), made from the very columns
+//! its CSV is written with. `/api/v1/datapackage.json` gathers them into one Data Package, so
+//! a reuser can validate every file, foreign keys included, in one command.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::columns::Column;
+use super::export::{self, CsvRecord, Format};
+use super::history::PhaseHistoryEntry;
+use super::incubators::IncubatorSummary;
+use super::list::{ListResponse, origin, respond};
+use super::metrics::MetricSummary;
+use super::observations::MetricObservation;
+use super::organisations::OrganisationSummary;
+use super::phases::PhaseResponse;
+use super::query::ApiQuery;
+use super::startups::export::StartupExport;
+use crate::db::page::Page;
+use crate::error::{ApiError, Problem};
+
+/// The licence every dataset is published under.
+pub const LICENCE: Licence = Licence {
+    id: "etalab-2.0",
+    title: "Licence Ouverte / Open Licence version 2.0",
+    url: "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Licence {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub url: &'static str,
+}
+
+/// A column whose values are the key of another dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignKey {
+    pub column: &'static str,
+    /// The dataset referred to, by its id; its key is `id`.
+    pub dataset: &'static str,
+}
+
+/// A dataset: one collection of the API, downloadable whole.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// The collection that serves it, under `/api/v1`.
+    pub path: &'static str,
+    pub columns: &'static [Column],
+    pub primary_key: &'static [&'static str],
+    pub foreign_keys: &'static [ForeignKey],
+    pub keywords: &'static [&'static str],
+}
+
+const fn references(column: &'static str, dataset: &'static str) -> ForeignKey {
+    ForeignKey { column, dataset }
+}
+
+/// Every published dataset, in the order reusers meet them.
+pub const DATASETS: &[Dataset] = &[
+    Dataset {
+        id: "startups",
+        title: "Startups d'État",
+        description: "The portfolio: one row per startup, with its incubator, sponsors, \
+            current phase and the dates of each phase of its history. Lists are joined with `|`.",
+        path: "/startups",
+        columns: StartupExport::COLUMNS,
+        primary_key: &["id"],
+        foreign_keys: &[
+            references("incubator", "incubators"),
+            references("current_phase", "phases"),
+        ],
+        keywords: &["startups d'état", "beta.gouv.fr", "innovation publique"],
+    },
+    Dataset {
+        id: "phase-history",
+        title: "Phase history of the startups",
+        description: "Every dated phase of every startup, one row each: when it started and, \
+            once over, when it ended.",
+        path: "/phase-history",
+        columns: PhaseHistoryEntry::COLUMNS,
+        primary_key: &["startup", "start"],
+        foreign_keys: &[
+            references("startup", "startups"),
+            references("phase", "phases"),
+        ],
+        keywords: &["startups d'état", "phases", "investigation", "construction"],
+    },
+    Dataset {
+        id: "incubators",
+        title: "Incubators",
+        description: "The incubators of the beta.gouv.fr network and the organisations that \
+            run them.",
+        path: "/incubators",
+        columns: IncubatorSummary::COLUMNS,
+        primary_key: &["id"],
+        foreign_keys: &[references("owner", "organisations")],
+        keywords: &["incubateurs", "beta.gouv.fr"],
+    },
+    Dataset {
+        id: "organisations",
+        title: "Sponsor organisations",
+        description: "Ministries, agencies and local authorities that sponsor startups or run \
+            incubators.",
+        path: "/organisations",
+        columns: OrganisationSummary::COLUMNS,
+        primary_key: &["id"],
+        foreign_keys: &[],
+        keywords: &["administrations", "sponsors"],
+    },
+    Dataset {
+        id: "phases",
+        title: "Phases of the method",
+        description: "The four phases of the method and the ways out of it, with how many \
+            startups are in each on the day of the export.",
+        path: "/phases",
+        columns: PhaseResponse::COLUMNS,
+        primary_key: &["id"],
+        foreign_keys: &[],
+        keywords: &["méthode", "phases"],
+    },
+    Dataset {
+        id: "metrics",
+        title: "Impact metrics",
+        description: "The indicators that measure the startups and the programme, each with \
+            its latest value.",
+        path: "/metrics",
+        columns: MetricSummary::COLUMNS,
+        primary_key: &["id"],
+        foreign_keys: &[references("startup", "startups")],
+        keywords: &["impact", "indicateurs"],
+    },
+    Dataset {
+        id: "observations",
+        title: "Observations of the impact metrics",
+        description: "Every dated value of every metric, with the document it comes from.",
+        path: "/observations",
+        columns: MetricObservation::COLUMNS,
+        primary_key: &["metric", "date"],
+        foreign_keys: &[references("metric", "metrics")],
+        keywords: &["impact", "indicateurs", "séries"],
+    },
+];
+
+impl Dataset {
+    pub fn find(id: &str) -> Option<&'static Dataset> {
+        DATASETS.iter().find(|d| d.id == id)
+    }
+
+    /// Where the collection lives, absolute, from the `origin` (scheme and host) of the API.
+    pub fn collection_url(&self, origin: &str) -> String {
+        format!("{origin}/api/v1{}", self.path)
+    }
+
+    /// The whole dataset in `format`, one download.
+    pub fn download_url(&self, origin: &str, format: Format) -> String {
+        let name = match format {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+        };
+        format!("{}?format={name}", self.collection_url(origin))
+    }
+
+    pub fn schema_url(&self, origin: &str) -> String {
+        format!("{origin}/api/v1/datasets/{}/schema.json", self.id)
+    }
+
+    /// The TableSchema descriptor of the CSV.
+    pub fn table_schema(&self) -> Value {
+        let foreign_keys: Vec<Value> = self
+            .foreign_keys
+            .iter()
+            .map(|fk| {
+                json!({
+                    "fields": [fk.column],
+                    "reference": {"resource": fk.dataset, "fields": ["id"]},
+                })
+            })
+            .collect();
+        json!({
+            "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
+            "name": self.id,
+            "title": self.title,
+            "description": self.description,
+            "licenses": [{"name": LICENCE.id, "title": LICENCE.title, "path": LICENCE.url}],
+            "fields": self.columns.iter().map(Column::descriptor).collect::<Vec<_>>(),
+            "primaryKey": self.primary_key,
+            "foreignKeys": foreign_keys,
+            "missingValues": [""],
+        })
+    }
+
+    /// The Data Package resource of the CSV found at `path`, with its schema inline.
+    pub fn package_resource(&self, path: &str) -> Value {
+        json!({
+            "name": self.id,
+            "title": self.title,
+            "description": self.description,
+            "path": path,
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "schema": self.table_schema(),
+        })
+    }
+}
+
+/// A Data Package of every dataset, each CSV at `path_of(dataset)`.
+pub fn data_package(path_of: impl Fn(&Dataset) -> String) -> Value {
+    let resources: Vec<Value> = DATASETS
+        .iter()
+        .map(|dataset| dataset.package_resource(&path_of(dataset)))
+        .collect();
+    json!({
+        "name": "betadata",
+        "title": "Startups d'État: the beta.gouv.fr portfolio",
+        "licenses": [{"name": LICENCE.id, "title": LICENCE.title, "path": LICENCE.url}],
+        "resources": resources,
+    })
+}
+
+/// A published dataset, where to get it and how its CSV is laid out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetResponse {
+    #[schema(example = "startups")]
+    pub id: String,
+    #[schema(example = "Startups d'État")]
+    pub title: String,
+    pub description: String,
+    /// Licence identifier (SPDX).
+    #[schema(example = "etalab-2.0")]
+    pub license: String,
+    pub downloads: Downloads,
+    /// The TableSchema descriptor of the CSV, also served at `schema_url`.
+    #[schema(value_type = Object)]
+    pub schema: Value,
+    #[schema(example = "http://localhost:8080/api/v1/datasets/startups/schema.json")]
+    pub schema_url: String,
+}
+
+/// Where to get a dataset, one URL a format.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Downloads {
+    /// The whole dataset in CSV (RFC 4180, UTF-8, a header row), streamed.
+    #[schema(example = "http://localhost:8080/api/v1/startups?format=csv")]
+    pub csv: String,
+    /// The whole dataset in NDJSON, one JSON object a line, streamed.
+    #[schema(example = "http://localhost:8080/api/v1/startups?format=ndjson")]
+    pub ndjson: String,
+    /// The JSON collection, in pages: follow `links.next`.
+    #[schema(example = "http://localhost:8080/api/v1/startups?format=json")]
+    pub json: String,
+}
+
+impl DatasetResponse {
+    fn new(dataset: &Dataset, origin: &str) -> Self {
+        Self {
+            id: dataset.id.to_owned(),
+            title: dataset.title.to_owned(),
+            description: dataset.description.to_owned(),
+            license: LICENCE.id.to_owned(),
+            downloads: Downloads {
+                csv: dataset.download_url(origin, Format::Csv),
+                ndjson: dataset.download_url(origin, Format::Ndjson),
+                json: dataset.download_url(origin, Format::Json),
+            },
+            schema: dataset.table_schema(),
+            schema_url: dataset.schema_url(origin),
+        }
+    }
+}
+
+impl CsvRecord for DatasetResponse {
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the dataset").key(),
+        Column::text("title", "Title").required(),
+        Column::text("description", "What it holds").required(),
+        Column::text("license", "Licence identifier (SPDX)").required(),
+        Column::text("csv", "The whole dataset in CSV")
+            .required()
+            .uri(),
+        Column::text("ndjson", "The whole dataset in NDJSON")
+            .required()
+            .uri(),
+        Column::text("json", "The JSON collection, in pages")
+            .required()
+            .uri(),
+        Column::text("schema_url", "The TableSchema descriptor of the CSV")
+            .required()
+            .uri(),
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.title.clone(),
+            self.description.clone(),
+            self.license.clone(),
+            self.downloads.csv.clone(),
+            self.downloads.ndjson.clone(),
+            self.downloads.json.clone(),
+            self.schema_url.clone(),
+        ]
+    }
+}
+
+/// The dataset list is short and always whole: it takes no paging parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DatasetsQuery {
+    /// Representation: json (the default), csv or ndjson; `Accept: text/csv` or
+    /// `application/x-ndjson` does the same.
+    #[param(inline, example = "json")]
+    pub format: Option<Format>,
+}
+
+/// List the published datasets, with their downloads and TableSchema descriptors.
+#[utoipa::path(
+    tag = "datasets",
+    params(DatasetsQuery),
+    responses(
+        (status = 200, description = "Every dataset", body = ListResponse<DatasetResponse>),
+        (status = 400, description = "Unknown parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/datasets")]
+pub async fn list_datasets(
+    req: HttpRequest,
+    ApiQuery(query): ApiQuery<DatasetsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let origin = origin(&req);
+    let data: Vec<DatasetResponse> = DATASETS
+        .iter()
+        .map(|d| DatasetResponse::new(d, &origin))
+        .collect();
+    let format = Format::negotiate(&req, query.format);
+    if format != Format::Json {
+        return Ok(HttpResponse::Ok()
+            .content_type(format.content_type())
+            .body(export::encode(format, &data, true)?));
+    }
+    let total = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    let page = Page {
+        rows: data,
+        total,
+        next: None,
+        prev: None,
+    };
+    Ok(respond(&req, page, total))
+}
+
+fn find(id: &str) -> Result<&'static Dataset, ApiError> {
+    Dataset::find(id).ok_or_else(|| ApiError::NotFound {
+        resource: "dataset",
+        id: id.to_owned(),
+    })
+}
+
+/// Get one dataset.
+#[utoipa::path(
+    tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id", example = "startups")),
+    responses(
+        (status = 200, description = "The dataset", body = DatasetResponse),
+        (status = 404, description = "No such dataset", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/datasets/{id}")]
+pub async fn get_dataset(
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<web::Json<DatasetResponse>, ApiError> {
+    let dataset = find(&id)?;
+    Ok(web::Json(DatasetResponse::new(dataset, &origin(&req))))
+}
+
+/// Get the TableSchema descriptor of a dataset's CSV.
+#[utoipa::path(
+    tag = "datasets",
+    params(("id" = String, Path, description = "Dataset id", example = "startups")),
+    responses(
+        (status = 200, description = "The TableSchema descriptor", body = Object, content_type = "application/schema+json"),
+        (status = 404, description = "No such dataset", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/datasets/{id}/schema.json")]
+pub async fn get_dataset_schema(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let dataset = find(&id)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .json(dataset.table_schema()))
+}
+
+/// Get every dataset as one frictionless Data Package: each CSV with its schema, foreign keys
+/// between them.
+#[utoipa::path(
+    tag = "datasets",
+    responses(
+        (status = 200, description = "The Data Package descriptor", body = Object),
+    )
+)]
+#[get("/datapackage.json")]
+pub async fn get_data_package(req: HttpRequest) -> HttpResponse {
+    let origin = origin(&req);
+    HttpResponse::Ok().json(data_package(|d| d.download_url(&origin, Format::Csv)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_valid_resource_names() {
+        for (i, d) in DATASETS.iter().enumerate() {
+            assert!(
+                d.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                d.id
+            );
+            assert!(DATASETS[..i].iter().all(|e| e.id != d.id), "{}", d.id);
+        }
+    }
+
+    #[test]
+    fn keys_name_columns_and_references_name_datasets() {
+        for d in DATASETS {
+            let has = |c: &str| d.columns.iter().any(|col| col.name == c);
+            for key in d.primary_key {
+                assert!(has(key), "{}: primary key {key}", d.id);
+            }
+            for fk in d.foreign_keys {
+                assert!(has(fk.column), "{}: foreign key {}", d.id, fk.column);
+                let target = Dataset::find(fk.dataset).expect("referenced dataset");
+                assert!(target.columns.iter().any(|c| c.name == "id"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_descriptor_lists_every_column_in_order() {
+        let startups = Dataset::find("startups").expect("startups");
+        let schema = startups.table_schema();
+        let names: Vec<&str> = schema["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f["name"].as_str().expect("name"))
+            .collect();
+        let header = super::super::columns::header(StartupExport::COLUMNS);
+        assert_eq!(names, header);
+        assert_eq!(schema["primaryKey"], json!(["id"]));
+        assert_eq!(
+            schema["foreignKeys"][0]["reference"],
+            json!({"resource": "incubators", "fields": ["id"]})
+        );
+    }
+}
