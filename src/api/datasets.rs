@@ -9,17 +9,16 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::columns::Column;
-use super::export::{self, CsvRecord, Format};
+use super::export::{CsvRecord, Format, respond_whole};
 use super::history::PhaseHistoryEntry;
 use super::incubators::IncubatorSummary;
-use super::list::{ListResponse, origin, respond};
+use super::list::{ListResponse, origin};
 use super::metrics::MetricSummary;
 use super::observations::MetricObservation;
 use super::organisations::OrganisationSummary;
 use super::phases::PhaseResponse;
 use super::query::ApiQuery;
 use super::startups::export::StartupExport;
-use crate::db::page::Page;
 use crate::error::{ApiError, Problem};
 
 /// The licence every dataset is published under.
@@ -341,19 +340,7 @@ pub async fn list_datasets(
         .map(|d| DatasetResponse::new(d, &origin))
         .collect();
     let format = Format::negotiate(&req, query.format);
-    if format != Format::Json {
-        return Ok(HttpResponse::Ok()
-            .content_type(format.content_type())
-            .body(export::encode(format, &data, true)?));
-    }
-    let total = i64::try_from(data.len()).unwrap_or(i64::MAX);
-    let page = Page {
-        rows: data,
-        total,
-        next: None,
-        prev: None,
-    };
-    Ok(respond(&req, page, total))
+    respond_whole(&req, format, data)
 }
 
 fn find(id: &str) -> Result<&'static Dataset, ApiError> {

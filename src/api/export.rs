@@ -228,6 +228,31 @@ where
         .body(encode(format, &page.rows, true)?))
 }
 
+/// Answers a short collection that is always whole (no paging parameters) in the format asked
+/// for: the list envelope with every item, or the CSV or NDJSON of them all.
+pub fn respond_whole<T>(
+    req: &HttpRequest,
+    format: Format,
+    rows: Vec<T>,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize + ToSchema + CsvRecord,
+{
+    if format != Format::Json {
+        return Ok(HttpResponse::Ok()
+            .content_type(format.content_type())
+            .body(encode(format, &rows, true)?));
+    }
+    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let page = Page {
+        rows,
+        total,
+        next: None,
+        prev: None,
+    };
+    Ok(super::list::respond(req, page, total))
+}
+
 /// Answers a paged collection in the format asked for: the JSON list envelope, or what
 /// [`respond_collection`] gives for CSV and NDJSON.
 pub async fn respond_list<T, F>(

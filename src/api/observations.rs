@@ -6,9 +6,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::columns::{Column, FieldType};
-use super::export::{CsvRecord, Format, Reading, cell, respond_list};
+use super::columns::Column;
+use super::export::{CsvRecord, Format, Reading, respond_list};
 use super::list::{ListResponse, page_request, paged_query};
+use super::metrics::ObservationResponse;
 use super::query::ApiQuery;
 use super::state::AppState;
 use crate::db::DbConnection;
@@ -22,62 +23,39 @@ pub struct MetricObservation {
     /// Id of the metric.
     #[schema(example = "medle-actes-enregistres")]
     pub metric: String,
-    /// The day the value holds at; for a period, its last day.
-    pub date: NaiveDate,
-    /// The first day of the period the value covers, when it covers one.
-    pub start: Option<NaiveDate>,
-    #[schema(example = 12000.0)]
-    pub value: f64,
-    /// Id of the document the value comes from.
-    #[schema(example = "004")]
-    pub source: Option<String>,
-    pub note: Option<String>,
+    #[serde(flatten)]
+    pub observation: ObservationResponse,
 }
 
 impl From<Observation> for MetricObservation {
     fn from(o: Observation) -> Self {
         Self {
-            metric: o.metric_id,
-            date: o.date,
-            start: o.start_date,
-            value: o.value,
-            source: o.source_id,
-            note: o.note,
+            metric: o.metric_id.clone(),
+            observation: o.into(),
         }
     }
 }
 
+/// The columns of one metric's observations, the date no longer unique.
+const OF_ONE_METRIC: &[Column] = ObservationResponse::COLUMNS;
+
 impl CsvRecord for MetricObservation {
     const COLUMNS: &'static [Column] = &[
         Column::text("metric", "Identifier of the metric").required(),
-        Column::date(
-            "date",
-            "The day the value holds at; for a period, its last day",
-        )
-        .required(),
-        Column::date(
-            "start",
-            "First day of the period the value covers, if it covers one",
-        ),
-        Column::new(
-            "value",
-            FieldType::Number,
-            "The value, in the metric's unit",
-        )
-        .required(),
-        Column::text("source", "Identifier of the document the value comes from"),
-        Column::text("note", "Remark on the value"),
+        Column {
+            unique: false,
+            ..OF_ONE_METRIC[0]
+        },
+        OF_ONE_METRIC[1],
+        OF_ONE_METRIC[2],
+        OF_ONE_METRIC[3],
+        OF_ONE_METRIC[4],
     ];
 
     fn record(&self) -> Vec<String> {
-        vec![
-            self.metric.clone(),
-            self.date.to_string(),
-            cell(&self.start),
-            self.value.to_string(),
-            cell(&self.source),
-            cell(&self.note),
-        ]
+        std::iter::once(self.metric.clone())
+            .chain(self.observation.record())
+            .collect()
     }
 }
 

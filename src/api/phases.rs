@@ -5,11 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::columns::{Column, FieldType};
-use super::export::{self, CsvRecord, Format};
-use super::list::{ListResponse, respond};
+use super::export::{CsvRecord, Format, respond_whole};
+use super::list::ListResponse;
 use super::query::ApiQuery;
 use super::state::{AppState, today};
-use crate::db::page::Page;
 use crate::db::phases::Phase;
 use crate::domain::phases::REFERENCE_PHASES;
 use crate::error::{ApiError, Problem};
@@ -127,19 +126,7 @@ pub async fn list_phases(
         })
         .collect();
     let format = Format::negotiate(&req, query.format);
-    if format != Format::Json {
-        return Ok(HttpResponse::Ok()
-            .content_type(format.content_type())
-            .body(export::encode(format, &data, true)?));
-    }
-    let total = i64::try_from(data.len()).unwrap_or(i64::MAX);
-    let page = Page {
-        rows: data,
-        total,
-        next: None,
-        prev: None,
-    };
-    Ok(respond(&req, page, total))
+    respond_whole(&req, format, data)
 }
 
 /// Get one phase.
