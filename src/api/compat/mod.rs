@@ -68,6 +68,7 @@
 mod incubators;
 mod organisations;
 mod startups;
+mod startups_csv;
 
 use actix_web::{HttpRequest, guard, web};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -96,7 +97,7 @@ pub fn scope() -> actix_web::Scope {
     let file = |path: &str| web::resource(path).guard(guard::Get());
     web::scope(BASE)
         .service(file(FILES[0]).to(startups::startups_json))
-        .service(file(FILES[1]).to(startups::startups_csv))
+        .service(file(FILES[1]).to(startups_csv::startups_csv))
         .service(file(FILES[2]).to(incubators::incubators_json))
         .service(file(FILES[3]).to(organisations::organisations_json))
 }
@@ -176,6 +177,23 @@ fn for_each_chunk(
         if !each(chunk)? || last {
             return Ok(());
         }
+    }
+}
+
+/// A startup with a delimiter and quotes in its name, for the unit tests of the files.
+#[cfg(test)]
+fn sample_startup(pitch: Option<&str>) -> Startup {
+    Startup {
+        id: "s".into(),
+        name: "Nom; \"cité\"".into(),
+        pitch: pitch.map(str::to_owned),
+        incubator_id: Some("dinum".into()),
+        link: None,
+        repository: Some("https://example.org/r".into()),
+        contact: None,
+        description: None,
+        created_on: None,
+        updated_at: chrono::NaiveDateTime::default(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `startups.json` (JSON:API) and `startups.csv`: the whole portfolio, streamed chunk by chunk.
+//! `startups.json`: the whole portfolio as JSON:API resources, streamed chunk by chunk, then
+//! the incubators they point to.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,11 +10,9 @@ use serde::Serialize;
 
 use super::{for_each_chunk, own_url, owner_path, push_json, upstream_phase, url_encode};
 use crate::api::export::{Format, stream};
-use crate::api::state::{AppState, today};
+use crate::api::state::AppState;
 use crate::db::incubators::Incubator;
 use crate::db::startups::{Relations, Startup};
-use crate::domain::phases::{PhaseSpan, current_phase};
-use crate::error::ApiError;
 
 /// The JSON:API type of a startup, and of an incubator.
 const STARTUP: &str = "startup";
@@ -232,171 +231,14 @@ pub async fn startups_json(req: HttpRequest, state: web::Data<AppState>) -> Http
     })
 }
 
-/// The columns of upstream's `startups.csv`, in its order.
-pub const CSV_HEADER: [&str; 12] = [
-    "id",
-    "name",
-    "mission",
-    "start",
-    "status",
-    "incubator",
-    "stats",
-    "link",
-    "repository",
-    "accessibility",
-    "contact",
-    "incubators",
-];
-
-/// Upstream's placeholder for an absent URL in its CSV.
-const NULL: &str = "null";
-
-/// One CSV record: see the module documentation of [`super`] for each column.
-fn csv_record(startup: Startup, relations: &Relations, day: NaiveDate) -> [String; 12] {
-    let history: Vec<PhaseSpan> = relations
-        .phases
-        .iter()
-        .map(|p| PhaseSpan {
-            phase: p.phase_id.clone(),
-            start: p.start_date,
-            end: p.end_date,
-        })
-        .collect();
-    let start = history.iter().map(|s| s.start).min();
-    let status = current_phase(&history, day).map(|s| upstream_phase(&s.phase).to_owned());
-    let incubator = startup.incubator_id.unwrap_or_default();
-    [
-        startup.id,
-        startup.name,
-        startup.pitch.unwrap_or_default(),
-        start.map(|d| d.to_string()).unwrap_or_default(),
-        status.unwrap_or_default(),
-        incubator.clone(),
-        NULL.to_owned(),
-        startup.link.unwrap_or_else(|| NULL.to_owned()),
-        startup.repository.unwrap_or_else(|| NULL.to_owned()),
-        String::new(),
-        startup.contact.unwrap_or_default(),
-        incubator,
-    ]
-}
-
-/// Writes records `;`-separated, quoted where RFC 4180 needs it, with CRLF line ends.
-fn csv_bytes<I, R, F>(records: I) -> Result<Bytes, ApiError>
-where
-    I: IntoIterator<Item = R>,
-    R: IntoIterator<Item = F>,
-    F: AsRef<[u8]>,
-{
-    let error = |e: &dyn std::fmt::Display| ApiError::Internal(format!("writing CSV: {e}"));
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for record in records {
-        writer.write_record(record).map_err(|e| error(&e))?;
-    }
-    writer.into_inner().map(Bytes::from).map_err(|e| error(&e))
-}
-
-/// `GET /compat/v2.7/startups.csv`: one row per startup, in id order.
-pub async fn startups_csv(state: web::Data<AppState>) -> HttpResponse {
-    let day = today();
-    stream(&state, Format::Csv, move |conn, send| {
-        if !send(csv_bytes([CSV_HEADER])?) {
-            return Ok(());
-        }
-        for_each_chunk(conn, None, |chunk| {
-            let records = chunk
-                .into_iter()
-                .map(|(startup, relations)| csv_record(startup, &relations, day));
-            Ok(send(csv_bytes(records)?))
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::startups::PhaseRow;
-
-    fn d(text: &str) -> NaiveDate {
-        text.parse().expect("date")
-    }
-
-    fn startup(pitch: Option<&str>) -> Startup {
-        Startup {
-            id: "s".into(),
-            name: "Nom; \"cité\"".into(),
-            pitch: pitch.map(str::to_owned),
-            incubator_id: Some("dinum".into()),
-            link: None,
-            repository: Some("https://example.org/r".into()),
-            contact: None,
-            description: None,
-            created_on: None,
-            updated_at: d("2024-01-01").and_hms_opt(0, 0, 0).expect("time"),
-        }
-    }
-
-    fn phase(id: &str, start: &str) -> PhaseRow {
-        PhaseRow {
-            startup_id: "s".into(),
-            phase_id: id.into(),
-            start_date: d(start),
-            end_date: None,
-            next_start: None,
-        }
-    }
-
-    #[test]
-    fn a_record_maps_phases_and_writes_upstream_placeholders() {
-        let relations = Relations {
-            phases: vec![
-                phase("construction", "2020-01-01"),
-                phase("abandon", "2022-01-01"),
-                phase("consolidation", "2030-01-01"),
-            ],
-            ..Relations::default()
-        };
-        let record = csv_record(startup(None), &relations, d("2024-06-01"));
-        assert_eq!(
-            record,
-            [
-                "s",
-                "Nom; \"cité\"",
-                "",
-                "2020-01-01",
-                "alumni",
-                "dinum",
-                "null",
-                "null",
-                "https://example.org/r",
-                "",
-                "",
-                "dinum"
-            ]
-        );
-    }
-
-    #[test]
-    fn csv_quotes_only_what_needs_it() {
-        let record = csv_record(
-            startup(Some("a\nb")),
-            &Relations::default(),
-            d("2024-01-01"),
-        );
-        let text = csv_bytes([CSV_HEADER.map(str::to_owned), record]).expect("CSV");
-        assert_eq!(
-            std::str::from_utf8(&text).expect("UTF-8"),
-            "id;name;mission;start;status;incubator;stats;link;repository;accessibility;contact;incubators\r\n\
-             s;\"Nom; \"\"cité\"\"\";\"a\nb\";;;dinum;null;null;https://example.org/r;;;dinum\r\n"
-        );
-    }
+    use crate::api::compat::sample_startup;
 
     #[test]
     fn a_resource_without_link_has_no_impact_url_and_empty_strings_for_the_rest() {
-        let resource = StartupResource::new(startup(None), Relations::default());
+        let resource = StartupResource::new(sample_startup(None), Relations::default());
         let json = serde_json::to_value(&resource).expect("JSON");
         let attributes = json["attributes"].as_object().expect("attributes");
         assert!(!attributes.contains_key("link") && !attributes.contains_key("impact_url"));
