@@ -1,4 +1,5 @@
-//! The HTTP API: version 1 under `/api/v1`, its OpenAPI contract and the operational routes.
+//! The HTTP API: version 1 under `/api/v1`, its OpenAPI contract and the operational routes,
+//! plus beta.gouv.fr's API v2.7 files under `/compat/v2.7` (see [`compat`]).
 //!
 //! Routes are registered through utoipa-actix-web, so the served routes and the contract are
 //! one list and cannot drift.
@@ -6,6 +7,7 @@
 pub mod caching;
 pub mod catalog;
 pub mod columns;
+pub mod compat;
 pub mod datasets;
 pub mod export;
 pub mod health;
@@ -122,11 +124,14 @@ pub fn app(
             .app_data(web::Data::new(state)),
     )
     .split_for_parts();
-    let known = web::Data::new(KnownRoutes::from_spec(&spec));
+    let known = web::Data::new(KnownRoutes::from_spec(&spec).with_compat_files());
     app.app_data(known)
         .app_data(web::Data::new(spec.clone()))
         .route("/docs", web::get().to(redirect_to_docs))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", spec))
+        // Registered outside utoipa on purpose: these files copy another API's shapes and are
+        // no operations of the v1 contract.
+        .service(compat::scope())
         .default_service(web::to(fallback))
         // Inner to outer: compression, then validators over the bytes as sent, then CORS
         // (reads are open to every origin), then one log line per request.
@@ -184,6 +189,15 @@ impl KnownRoutes {
             })
             .collect();
         Self(routes)
+    }
+
+    /// Adds the compatibility files, which the contract does not list; they answer GET and HEAD.
+    fn with_compat_files(mut self) -> Self {
+        self.0.extend(compat::FILES.iter().map(|file| {
+            let path = format!("{}{file}", compat::BASE);
+            (ResourceDef::new(path), vec![Method::GET, Method::HEAD])
+        }));
+        self
     }
 }
 

@@ -31,6 +31,14 @@ impl Incubator {
         diesel::select(diesel::dsl::exists(incubators::table.find(id))).get_result(conn)
     }
 
+    /// Every incubator, in id order; the network counts a few dozen.
+    pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Self>> {
+        incubators::table
+            .select(Self::as_select())
+            .order(incubators::id)
+            .load(conn)
+    }
+
     pub fn page(conn: &mut DbConnection, request: &PageRequest) -> QueryResult<Page<Self>> {
         let total = incubators::table.count().get_result(conn)?;
         let query = incubators::table.select(Self::as_select()).into_boxed();

@@ -56,6 +56,14 @@ impl Organisation {
         })
     }
 
+    /// Every organisation, in id order; a few hundred at most.
+    pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Self>> {
+        organisations::table
+            .select(Self::as_select())
+            .order(organisations::id)
+            .load(conn)
+    }
+
     pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
     }

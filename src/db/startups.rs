@@ -139,6 +139,24 @@ impl Startup {
         startups::table.count().get_result(conn)
     }
 
+    /// One chunk of a read over the whole portfolio: up to `limit` startups in id order,
+    /// strictly after `after` when given, and only those hosted by `incubator` when given.
+    pub fn chunk(
+        conn: &mut DbConnection,
+        incubator: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = startups::table.select(Self::as_select()).into_boxed();
+        if let Some(incubator) = incubator {
+            query = query.filter(startups::incubator_id.eq(incubator.to_owned()));
+        }
+        if let Some(after) = after {
+            query = query.filter(startups::id.gt(after.to_owned()));
+        }
+        query.order(startups::id).limit(limit).load(conn)
+    }
+
     /// Loads the relations of the given startups in one query per table.
     pub fn relations(
         conn: &mut DbConnection,
