@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod columns;
 pub mod compat;
 pub mod datasets;
+pub mod deprecation;
 pub mod export;
 pub mod health;
 pub mod history;
@@ -134,7 +135,8 @@ pub fn app(
         .service(compat::scope())
         .default_service(web::to(fallback))
         // Inner to outer: compression, then validators over the bytes as sent, then CORS
-        // (reads are open to every origin), then one log line per request.
+        // (reads are open to every origin), then deprecation notices, then one log line per
+        // request.
         .wrap(Compress::default())
         .wrap(from_fn(caching::conditional_get))
         .wrap(
@@ -143,9 +145,16 @@ pub fn app(
                 .send_wildcard()
                 .allowed_methods([Method::GET, Method::HEAD, Method::OPTIONS])
                 .allow_any_header()
-                .expose_headers([header::ETAG, header::LINK, header::LOCATION])
+                .expose_headers([
+                    header::ETAG,
+                    header::LINK,
+                    header::LOCATION,
+                    header::HeaderName::from_static("deprecation"),
+                    header::HeaderName::from_static("sunset"),
+                ])
                 .max_age(86_400),
         )
+        .wrap(deprecation::Announce(deprecation::DEPRECATED))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
