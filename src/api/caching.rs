@@ -39,9 +39,10 @@ pub fn none_match(if_none_match: &str, etag: &str) -> bool {
             .any(|tag| opaque(tag) == opaque(etag))
 }
 
-/// Whether a path serves the data (rather than the contract or the documentation).
+/// Whether a path serves the data (rather than the contract or the documentation): the API,
+/// and the landing page, which shows the data.
 fn serves_data(path: &str) -> bool {
-    path.starts_with("/api/") && !path.ends_with("/openapi.json")
+    path == "/" || (path.starts_with("/api/") && !path.ends_with("/openapi.json"))
 }
 
 /// The data revision and when what `/api` serves last changed, to the second.
