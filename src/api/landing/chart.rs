@@ -9,18 +9,21 @@ use maud::{Markup, html};
 
 /// The width of the drawing, in SVG user units; it scales to its container.
 const WIDTH: f64 = 960.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 72.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 28.0;
+/// Room above the plot for the vertical axis title and the tallest bar's total.
+const TOP: f64 = 40.0;
 const PLOT_HEIGHT: f64 = 320.0;
 /// Room under the plot for the bar labels and the axis title.
 const BELOW_PLOT: f64 = 64.0;
-const LEGEND_ITEM_WIDTH: f64 = 220.0;
+const LEGEND_ITEM_WIDTH: f64 = 210.0;
 const LEGEND_ROW_HEIGHT: f64 = 24.0;
 /// At most this many bar labels are printed; the others are skipped evenly.
 const MAX_BAR_LABELS: usize = 24;
 /// Bar width as a share of the room each bar has.
 const BAR_FILL: f64 = 0.7;
+/// Totals are printed over bars at least this wide, where they fit.
+const MIN_WIDTH_FOR_TOTALS: f64 = 36.0;
 
 /// One stacked series: a layer of every bar, and an entry of the legend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +176,23 @@ pub fn layout(chart: &StackedBars) -> Layout {
     layout
 }
 
+/// A count as the French write it, digits grouped by three with a narrow no-break space:
+/// `12 345`.
+pub fn group_digits(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 * 3 + 1);
+    if value < 0 {
+        grouped.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 /// A coordinate as printed: one decimal is finer than any screen needs.
 fn n(x: f64) -> String {
     let text = format!("{x:.1}");
@@ -200,7 +220,7 @@ pub fn svg(chart: &StackedBars) -> Markup {
                     line x1=(n(LEFT)) x2=(n(WIDTH - RIGHT)) y1=(y) y2=(y)
                         stroke=(if *tick == 0 { "#3a3a3a" } else { "#dddddd" }) stroke-width="1" {}
                     text x=(n(LEFT - 8.0)) y=(y) dy="0.32em" text-anchor="end" fill="#3a3a3a" {
-                        (tick)
+                        (group_digits(*tick))
                     }
                 }
             }
@@ -216,15 +236,15 @@ pub fn svg(chart: &StackedBars) -> Markup {
                             height=(n(segment.height)) fill=(series.colour)
                             data-series=(series.key) data-value=(segment.value) {
                             title {
-                                (bar.caption) " — " (series.label) "\u{a0}: " (segment.value)
+                                (bar.caption) " — " (series.label) "\u{a0}: " (group_digits(segment.value))
                                 " " (chart.unit)
                             }
                         }
                     }
-                    @if bar.total() > 0 {
+                    @if bar.total() > 0 && layout.bar_width >= MIN_WIDTH_FOR_TOTALS {
                         text x=(n(layout.bar_centres[index])) y=(n(layout.y_of(bar.total()) - 4.0))
                             text-anchor="middle" font-size="11" fill="#3a3a3a" aria-hidden="true" {
-                            (bar.total())
+                            (group_digits(bar.total()))
                         }
                     }
                     @if index % label_every == 0 {
@@ -235,8 +255,7 @@ pub fn svg(chart: &StackedBars) -> Markup {
             }
             text x=(n(LEFT + (WIDTH - LEFT - RIGHT) / 2.0)) y=(n(plot_bottom + 44.0))
                 text-anchor="middle" fill="#161616" { (chart.x_label) }
-            text transform=(format!("translate(16 {}) rotate(-90)", n(TOP + PLOT_HEIGHT / 2.0)))
-                text-anchor="middle" fill="#161616" { (chart.y_label) }
+            text x="8" y=(n(TOP - 22.0)) text-anchor="start" fill="#161616" { (chart.y_label) }
             g class="legend" {
                 @for (index, series) in chart.series.iter().enumerate() {
                     @let x = LEFT + (index % layout.legend_columns) as f64 * LEGEND_ITEM_WIDTH;
@@ -269,8 +288,8 @@ pub fn table(chart: &StackedBars) -> Markup {
                 @for bar in &chart.bars {
                     tr {
                         th scope="row" { (bar.caption) }
-                        @for value in &bar.values { td { (value) } }
-                        td { (bar.total()) }
+                        @for value in &bar.values { td { (group_digits(*value)) } }
+                        td { (group_digits(bar.total())) }
                     }
                 }
             }
@@ -448,6 +467,36 @@ mod tests {
         assert_eq!(table.matches("<th scope=\"row\">").count(), 2);
         assert!(table.contains("<td>2</td><td>3</td><td>5</td>"));
         assert!(table.contains("<td>0</td><td>5</td><td>5</td>"));
+    }
+
+    #[test]
+    fn counts_are_grouped_by_three() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1\u{202f}000");
+        assert_eq!(group_digits(100_000), "100\u{202f}000");
+        assert_eq!(group_digits(1_234_567), "1\u{202f}234\u{202f}567");
+        assert_eq!(group_digits(-12_345), "-12\u{202f}345");
+        assert_eq!(
+            group_digits(i64::MIN)
+                .chars()
+                .filter(char::is_ascii_digit)
+                .count(),
+            19
+        );
+    }
+
+    #[test]
+    fn totals_only_over_bars_wide_enough() {
+        let few = chart(&["a"], &[("2020", &[1234])]);
+        assert!(svg(&few).into_string().contains(">1\u{202f}234</text>"));
+        let labels: Vec<String> = (1900..2000).map(|y| y.to_string()).collect();
+        let bars: Vec<(&str, &[i64])> = labels.iter().map(|l| (l.as_str(), &[7][..])).collect();
+        assert!(
+            !svg(&chart(&["a"], &bars))
+                .into_string()
+                .contains(">7</text>")
+        );
     }
 
     #[test]

@@ -107,7 +107,9 @@ thead th { background: var(--alt); }
   border: 1px solid var(--blue); border-radius: .25rem; text-decoration: none; }
 .formats a:hover { background: var(--blue); color: #fff; }
 figure { margin: 0; }
-.chart { display: block; width: 100%; height: auto; }
+/* On a narrow screen the chart keeps a readable size and scrolls sideways. */
+.scroll { overflow-x: auto; }
+.chart { display: block; width: 100%; min-width: 36rem; height: auto; }
 figcaption { color: var(--muted); font-size: .95rem; margin-bottom: .5rem; }
 details { margin-top: 1rem; }
 summary { cursor: pointer; color: var(--blue); }
@@ -159,9 +161,9 @@ pub fn render(page: &Landing) -> Markup {
                         a href="#licence" { "Licence Ouverte 2.0" } "."
                     }
                     ul class="figures" {
-                        li { a href="/api/v1/startups" { strong { (figures.startups) } "startups" } }
-                        li { a href="/api/v1/incubators" { strong { (figures.incubators) } "incubateurs" } }
-                        li { a href="/api/v1/organisations" { strong { (figures.organisations) } "organisations" } }
+                        li { a href="/api/v1/startups" { strong { (chart::group_digits(figures.startups)) } "startups" } }
+                        li { a href="/api/v1/incubators" { strong { (chart::group_digits(figures.incubators)) } "incubateurs" } }
+                        li { a href="/api/v1/organisations" { strong { (chart::group_digits(figures.organisations)) } "organisations" } }
                         li { a href="/api/v1/phases" { strong { (figures.phases) } "phases" } }
                     }
 
@@ -172,11 +174,11 @@ pub fn render(page: &Landing) -> Markup {
                             "et aujourd'hui pour l'année en cours ; seules y figurent les startups "
                             "dont les phases sont datées. Survolez une barre pour le détail."
                         }
-                        (chart::svg(page.chart))
+                        div class="scroll" { (chart::svg(page.chart)) }
                     }
                     details {
                         summary { "Les chiffres du graphique" }
-                        div class="numbers" { (chart::table(page.chart)) }
+                        div class="numbers scroll" { (chart::table(page.chart)) }
                     }
                     p {
                         "Les mêmes chiffres pour n'importe quel jour : "
@@ -189,7 +191,7 @@ pub fn render(page: &Landing) -> Markup {
                         "Chaque jeu se télécharge en entier, en JSON, en CSV (une ligne d'en-tête, "
                         "séparateur virgule, UTF-8) ou en NDJSON (un objet JSON par ligne)."
                     }
-                    table {
+                    div class="scroll" { table {
                         thead {
                             tr {
                                 th scope="col" { "Jeu de données" }
@@ -210,7 +212,7 @@ pub fn render(page: &Landing) -> Markup {
                                 }
                             }
                         }
-                    }
+                    } }
 
                     @if !page.recent.is_empty() {
                         h2 id="recentes" { "Les dernières startups lancées" }
