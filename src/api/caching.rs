@@ -40,9 +40,11 @@ pub fn none_match(if_none_match: &str, etag: &str) -> bool {
 }
 
 /// Whether a path serves the data (rather than the contract or the documentation): the API,
-/// and the compatibility files under `/compat/`.
+/// the compatibility files under `/compat/`, and the landing page, which shows the data.
 fn serves_data(path: &str) -> bool {
-    (path.starts_with("/api/") && !path.ends_with("/openapi.json")) || path.starts_with("/compat/")
+    path == "/"
+        || (path.starts_with("/api/") && !path.ends_with("/openapi.json"))
+        || path.starts_with("/compat/")
 }
 
 /// The data revision and when what `/api` serves last changed, to the second.

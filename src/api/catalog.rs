@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
-use super::datasets::{DATASETS, Dataset, LICENCE};
+use super::datasets::{DATASETS, Dataset, LICENCE, Words};
 use super::export::Format;
 use super::list::origin;
 use super::state::AppState;
@@ -27,6 +27,26 @@ fn timestamp(time: NaiveDateTime) -> Value {
         "@value": time.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "@type": "xsd:dateTime",
     })
+}
+
+const CATALOG_TITLE: Words = Words {
+    en: "betadata: open data of the Startups d'État",
+    fr: "betadata : les données ouvertes des Startups d'État",
+};
+
+const CATALOG_DESCRIPTION: Words = Words {
+    en: "The portfolio of the beta.gouv.fr programme: its startups and their phases, the \
+        incubators, the sponsor organisations and the impact metrics.",
+    fr: "Le portefeuille du programme beta.gouv.fr : ses startups et leurs phases, les \
+        incubateurs, les organisations qui les portent et les indicateurs d'impact.",
+};
+
+/// A text in both its languages, as JSON-LD language-tagged strings.
+fn text(words: Words) -> Value {
+    json!([
+        {"@value": words.en, "@language": "en"},
+        {"@value": words.fr, "@language": "fr"},
+    ])
 }
 
 fn publisher() -> Value {
@@ -56,9 +76,8 @@ pub fn catalog(origin: &str, modified: NaiveDateTime) -> Value {
         },
         "@id": catalog_iri,
         "@type": "dcat:Catalog",
-        "dct:title": "betadata: open data of the Startups d'État",
-        "dct:description": "The portfolio of the beta.gouv.fr programme: its startups and their \
-            phases, the incubators, the sponsor organisations and the impact metrics.",
+        "dct:title": text(CATALOG_TITLE),
+        "dct:description": text(CATALOG_DESCRIPTION),
         "dct:language": id(format!("{EU_AUTHORITY}language/FRA")),
         "dct:publisher": publisher(),
         "dct:license": id(LICENCE.url),
@@ -94,7 +113,7 @@ fn dataset(
         json!({
             "@id": format!("{iri}-{label}"),
             "@type": "dcat:Distribution",
-            "dct:title": format!("{} ({})", dataset.title, label.to_uppercase()),
+            "dct:title": format!("{} ({})", dataset.title.en, label.to_uppercase()),
             "dcat:accessURL": id(url.clone()),
             "dcat:downloadURL": id(url),
             "dcat:mediaType": id(format!("{IANA}{media_type}")),
@@ -109,7 +128,7 @@ fn dataset(
     let api = json!({
         "@id": format!("{iri}-api"),
         "@type": "dcat:Distribution",
-        "dct:title": format!("{} (JSON API, paged)", dataset.title),
+        "dct:title": format!("{} (JSON API, paged)", dataset.title.en),
         "dcat:accessURL": id(dataset.collection_url(origin)),
         "dcat:accessService": id(service_iri),
         "dcat:mediaType": id(format!("{IANA}application/json")),
@@ -122,8 +141,8 @@ fn dataset(
         "@id": iri,
         "@type": "dcat:Dataset",
         "dct:identifier": dataset.id,
-        "dct:title": dataset.title,
-        "dct:description": dataset.description,
+        "dct:title": text(dataset.title),
+        "dct:description": text(dataset.description),
         "dct:publisher": publisher(),
         "dct:license": id(LICENCE.url),
         "dct:modified": timestamp(modified),

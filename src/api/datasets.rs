@@ -43,12 +43,19 @@ pub struct ForeignKey {
     pub dataset: &'static str,
 }
 
+/// A text in English, the language of the API, and in French, that of its public.
+#[derive(Debug, Clone, Copy)]
+pub struct Words {
+    pub en: &'static str,
+    pub fr: &'static str,
+}
+
 /// A dataset: one collection of the API, downloadable whole.
 #[derive(Debug, Clone, Copy)]
 pub struct Dataset {
     pub id: &'static str,
-    pub title: &'static str,
-    pub description: &'static str,
+    pub title: Words,
+    pub description: Words,
     /// The collection that serves it, under `/api/v1`.
     pub path: &'static str,
     pub columns: &'static [Column],
@@ -65,9 +72,16 @@ const fn references(column: &'static str, dataset: &'static str) -> ForeignKey {
 pub const DATASETS: &[Dataset] = &[
     Dataset {
         id: "startups",
-        title: "Startups d'État",
-        description: "The portfolio: one row per startup, with its incubator, sponsors, \
-            current phase and the dates of each phase of its history. Lists are joined with `|`.",
+        title: Words {
+            en: "Startups d'État",
+            fr: "Startups d'État",
+        },
+        description: Words {
+            en: "The portfolio: one row per startup, with its incubator, sponsors, current \
+                phase and the dates of each phase of its history. Lists are joined with `|`.",
+            fr: "Chaque startup : nom, pitch, incubateur, organisations qui la financent, \
+                publics, thématiques, liens, phase actuelle et dates de chacune de ses phases.",
+        },
         path: "/startups",
         columns: StartupExport::COLUMNS,
         primary_key: &["id"],
@@ -79,9 +93,16 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         id: "phase-history",
-        title: "Phase history of the startups",
-        description: "Every dated phase of every startup, one row each: when it started and, \
-            once over, when it ended.",
+        title: Words {
+            en: "Phase history of the startups",
+            fr: "Historique des phases",
+        },
+        description: Words {
+            en: "Every dated phase of every startup, one row each: when it started and, once \
+                over, when it ended.",
+            fr: "Chaque phase datée de chaque startup, une ligne par phase : son début et, une \
+                fois close, sa fin.",
+        },
         path: "/phase-history",
         columns: PhaseHistoryEntry::COLUMNS,
         primary_key: &["startup", "start"],
@@ -93,9 +114,16 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         id: "incubators",
-        title: "Incubators",
-        description: "The incubators of the beta.gouv.fr network and the organisations that \
-            run them.",
+        title: Words {
+            en: "Incubators",
+            fr: "Incubateurs",
+        },
+        description: Words {
+            en: "The incubators of the beta.gouv.fr network and the organisations that run \
+                them.",
+            fr: "Les équipes qui accueillent les startups : organisation porteuse, site, \
+                contact, adresse.",
+        },
         path: "/incubators",
         columns: IncubatorSummary::COLUMNS,
         primary_key: &["id"],
@@ -104,9 +132,16 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         id: "organisations",
-        title: "Sponsor organisations",
-        description: "Ministries, agencies and local authorities that sponsor startups or run \
-            incubators.",
+        title: Words {
+            en: "Sponsor organisations",
+            fr: "Organisations",
+        },
+        description: Words {
+            en: "Ministries, agencies and local authorities that sponsor startups or run \
+                incubators.",
+            fr: "Ministères, opérateurs et collectivités qui financent des startups ou portent \
+                un incubateur.",
+        },
         path: "/organisations",
         columns: OrganisationSummary::COLUMNS,
         primary_key: &["id"],
@@ -115,9 +150,17 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         id: "phases",
-        title: "Phases of the method",
-        description: "The four phases of the method and the ways out of it, with how many \
-            startups are in each on the day of the export.",
+        title: Words {
+            en: "Phases of the method",
+            fr: "Phases",
+        },
+        description: Words {
+            en: "The four phases of the method and the ways out of it, with how many startups \
+                are in each on the day of the export.",
+            fr: "Les phases de la méthode (investigation, construction, accélération, \
+                consolidation) et ses sorties (transfert, abandon…), avec le nombre de startups \
+                dans chacune au jour du téléchargement.",
+        },
         path: "/phases",
         columns: PhaseResponse::COLUMNS,
         primary_key: &["id"],
@@ -126,9 +169,16 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         id: "metrics",
-        title: "Impact metrics",
-        description: "The indicators that measure the startups and the programme, each with \
-            its latest value.",
+        title: Words {
+            en: "Impact metrics",
+            fr: "Indicateurs d'impact",
+        },
+        description: Words {
+            en: "The indicators that measure the startups and the programme, each with its \
+                latest value.",
+            fr: "Les indicateurs suivis par startup ou pour le programme entier, avec leur \
+                unité et leur dernière valeur.",
+        },
         path: "/metrics",
         columns: MetricSummary::COLUMNS,
         primary_key: &["id"],
@@ -137,8 +187,14 @@ pub const DATASETS: &[Dataset] = &[
     },
     Dataset {
         id: "observations",
-        title: "Observations of the impact metrics",
-        description: "Every dated value of every metric, with the document it comes from.",
+        title: Words {
+            en: "Observations of the impact metrics",
+            fr: "Mesures des indicateurs",
+        },
+        description: Words {
+            en: "Every dated value of every metric, with the document it comes from.",
+            fr: "Chaque valeur datée de chaque indicateur, avec le document d'où elle vient.",
+        },
         path: "/observations",
         columns: MetricObservation::COLUMNS,
         primary_key: &["metric", "date"],
@@ -186,8 +242,8 @@ impl Dataset {
         json!({
             "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
             "name": self.id,
-            "title": self.title,
-            "description": self.description,
+            "title": self.title.en,
+            "description": self.description.en,
             "licenses": [{"name": LICENCE.id, "title": LICENCE.title, "path": LICENCE.url}],
             "fields": self.columns.iter().map(Column::descriptor).collect::<Vec<_>>(),
             "primaryKey": self.primary_key,
@@ -200,8 +256,8 @@ impl Dataset {
     pub fn package_resource(&self, path: &str) -> Value {
         json!({
             "name": self.id,
-            "title": self.title,
-            "description": self.description,
+            "title": self.title.en,
+            "description": self.description.en,
             "path": path,
             "format": "csv",
             "mediatype": "text/csv",
@@ -262,8 +318,8 @@ impl DatasetResponse {
     fn new(dataset: &Dataset, origin: &str) -> Self {
         Self {
             id: dataset.id.to_owned(),
-            title: dataset.title.to_owned(),
-            description: dataset.description.to_owned(),
+            title: dataset.title.en.to_owned(),
+            description: dataset.description.en.to_owned(),
             license: LICENCE.id.to_owned(),
             downloads: Downloads {
                 csv: dataset.download_url(origin, Format::Csv),

@@ -14,6 +14,7 @@ pub mod export;
 pub mod health;
 pub mod history;
 pub mod incubators;
+pub mod landing;
 pub mod list;
 pub mod metrics;
 pub mod observations;
@@ -128,6 +129,12 @@ pub fn app(
     let known = web::Data::new(KnownRoutes::from_spec(&spec).with_compat_files());
     app.app_data(known)
         .app_data(web::Data::new(spec.clone()))
+        // A page for people, not an operation of the contract.
+        .service(
+            web::resource("/")
+                .route(web::get().to(landing::landing))
+                .default_service(web::to(landing::method_not_allowed)),
+        )
         .route("/docs", web::get().to(redirect_to_docs))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", spec))
         // Registered outside utoipa on purpose: these files copy another API's shapes and are

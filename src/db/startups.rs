@@ -9,7 +9,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
-use super::schema::{startup_events, startup_phases, startup_sponsors, startup_tags, startups};
+use super::schema::{
+    incubators, startup_events, startup_phases, startup_sponsors, startup_tags, startups,
+};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = startups)]
@@ -155,6 +157,22 @@ impl Startup {
             query = query.filter(startups::id.gt(after.to_owned()));
         }
         query.order(startups::id).limit(limit).load(conn)
+    }
+
+    /// The `limit` startups whose first phase started most recently, by `day` included, each
+    /// with its incubator's title: what is new in the portfolio.
+    pub fn latest_started(
+        conn: &mut DbConnection,
+        day: NaiveDate,
+        limit: i64,
+    ) -> QueryResult<Vec<(Self, Option<String>)>> {
+        startups::table
+            .left_join(incubators::table)
+            .filter(startups::created_on.le(day))
+            .order((startups::created_on.desc(), startups::id.asc()))
+            .limit(limit)
+            .select((Self::as_select(), incubators::title.nullable()))
+            .load(conn)
     }
 
     /// Loads the relations of the given startups in one query per table.

@@ -164,3 +164,43 @@ pub fn phase_rows(
     }
     query.load(conn)
 }
+
+/// Phase rows counted by phase, by the year they started and by the year the startup's next
+/// phase started (`None`: none has yet).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct PhaseYearRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub phase_id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub start_year: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    pub next_start_year: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub startups: i64,
+}
+
+/// Every phase row of the portfolio, grouped by phase and by the years it started and ended,
+/// in one pass: enough to tell how many startups were in each phase on any 31 December (see
+/// [`crate::domain::portfolio`]) without one query per year. A few hundred rows whatever the
+/// size of the portfolio. The backends spell "the year of a date" differently.
+pub fn phase_rows_by_year(conn: &mut DbConnection) -> QueryResult<Vec<PhaseYearRow>> {
+    match conn {
+        // Dates are stored as `YYYY-MM-DD` text.
+        DbConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT phase_id, \
+                    CAST(substr(start_date, 1, 4) AS INTEGER) AS start_year, \
+                    CAST(substr(next_start, 1, 4) AS INTEGER) AS next_start_year, \
+                    COUNT(*) AS startups \
+             FROM startup_phases GROUP BY 1, 2, 3",
+        )
+        .load(c),
+        DbConnection::Postgres(c) => diesel::sql_query(
+            "SELECT phase_id, \
+                    CAST(EXTRACT(YEAR FROM start_date) AS INTEGER) AS start_year, \
+                    CAST(EXTRACT(YEAR FROM next_start) AS INTEGER) AS next_start_year, \
+                    COUNT(*) AS startups \
+             FROM startup_phases GROUP BY 1, 2, 3",
+        )
+        .load(c),
+    }
+}

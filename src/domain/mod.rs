@@ -2,5 +2,6 @@
 
 pub mod dates;
 pub mod phases;
+pub mod portfolio;
 pub mod stats;
 pub mod text;
