@@ -1,12 +1,13 @@
-//! Conditional GETs: every successful GET carries a strong `ETag` (a hash of the bytes sent)
-//! and `Cache-Control`; data resources also carry `Last-Modified`. A matching `If-None-Match`,
-//! or (without one) an `If-Modified-Since` no older than the data, is answered
-//! `304 Not Modified`.
+//! Conditional requests: every successful GET carries a strong `ETag` and `Cache-Control`;
+//! data resources also carry `Last-Modified`. A matching `If-None-Match`, or (without one) an
+//! `If-Modified-Since` no older than the data, is answered `304 Not Modified`; writes compare
+//! `If-Match` with [`if_match`].
 //!
-//! The hash is taken over the body as sent, after compression, so that each content coding has
-//! its own validator, as strong validators must. `Last-Modified` is the later of the data's
-//! last change and the start of today (UTC): what is "current" moves at midnight even when no
-//! data does.
+//! The tag is a hash of the representation's bytes before any content coding, with the coding
+//! appended (`"…-gzip"`, `"…-br"`) when one is applied: each coding has its own validator, as
+//! strong validators must, and a writer's `If-Match` names the representation whichever coding
+//! it was read in. `Last-Modified` is the later of the data's last change and the start of
+//! today (UTC): what is "current" moves at midnight even when no data does.
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -37,6 +38,34 @@ pub fn none_match(if_none_match: &str, etag: &str) -> bool {
         || if_none_match
             .split(',')
             .any(|tag| opaque(tag) == opaque(etag))
+}
+
+/// The codings that get a suffix of their own on the tag of the identity representation.
+const CODINGS: [&str; 4] = ["gzip", "br", "zstd", "deflate"];
+
+/// The tag of the identity representation that `tag` (as sent, possibly for a coding) names;
+/// `None` for a weak tag, which never matches strongly.
+fn representation_of(tag: &str) -> Option<String> {
+    let tag = tag.trim();
+    if tag.starts_with("W/") {
+        return None;
+    }
+    let opaque = tag.strip_prefix('"')?.strip_suffix('"')?;
+    let identity = CODINGS
+        .iter()
+        .find_map(|coding| opaque.strip_suffix(&format!("-{coding}")))
+        .unwrap_or(opaque);
+    Some(format!("\"{identity}\""))
+}
+
+/// Whether an `If-Match` value names `current`, the tag of the identity representation of the
+/// resource as it is now (strong comparison, RFC 9110 section 13.1.1; `*` matches any).
+pub fn if_match(if_match: &str, current: &str) -> bool {
+    if_match.trim() == "*"
+        || if_match
+            .split(',')
+            .filter_map(representation_of)
+            .any(|tag| tag == current)
 }
 
 /// Whether a path serves the data (rather than the contract or the documentation): the API,
@@ -70,6 +99,35 @@ fn unmodified_since(if_modified_since: &str, modified: NaiveDateTime) -> bool {
         .is_some_and(|since| since >= std::time::SystemTime::from(http_date(modified)))
 }
 
+/// Innermost middleware: tags a successful GET with the hash of its body before any content
+/// coding. Streamed exports are left to [`conditional_get`], which tags them without reading
+/// them.
+pub async fn tag_representation(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let get = *req.method() == Method::GET;
+    let response = next.call(req).await?;
+    let streamed = response.response().extensions().contains::<Streamed>();
+    if !get || streamed || response.status() != StatusCode::OK {
+        return Ok(response.map_into_boxed_body());
+    }
+    let (request, inner) = response.into_parts();
+    let (mut head, body) = inner.into_parts();
+    let bytes = to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+    head.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&entity_tag(&bytes))
+            .map_err(actix_web::error::ErrorInternalServerError)?,
+    );
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
+}
+
 /// Middleware: tags successful GET responses and answers 304 when the client's copy is current.
 pub async fn conditional_get(
     mut req: ServiceRequest,
@@ -100,31 +158,35 @@ pub async fn conditional_get(
         return Ok(response.map_into_boxed_body());
     }
     let streamed = response.response().extensions().contains::<Streamed>();
-    let (etag, response) = if streamed {
+    let coding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let etag = if streamed {
         // A streamed export is not read twice to be hashed: its bytes are fixed by the data
         // revision, the day, the request and the content coding, so a hash of those is as
         // strong a validator.
         let Some((revision, modified)) = data else {
             return Ok(response.map_into_boxed_body());
         };
-        let coding = response
-            .headers()
-            .get(header::CONTENT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
         let key = format!("{revision}\n{modified}\n{uri}\n{coding}");
-        (entity_tag(key.as_bytes()), response.map_into_boxed_body())
+        entity_tag(key.as_bytes())
     } else {
-        let (request, inner) = response.into_parts();
-        let (head, body) = inner.into_parts();
-        let bytes = to_bytes(body)
-            .await
-            .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
-        let etag = entity_tag(&bytes);
-        let whole = ServiceResponse::new(request, head.set_body(bytes).map_into_boxed_body());
-        (etag, whole)
+        let Some(identity) = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(response.map_into_boxed_body());
+        };
+        match CODINGS.iter().find(|c| **c == coding) {
+            Some(coding) => format!("{}-{coding}\"", identity.trim_end_matches('"')),
+            None => identity.to_owned(),
+        }
     };
-    let mut response = response;
+    let mut response = response.map_into_boxed_body();
     let headers = response.headers_mut();
     headers.insert(
         header::ETAG,
@@ -186,6 +248,19 @@ mod tests {
         assert!(unmodified_since("Sat, 03 Jan 2026 00:00:00 GMT", modified));
         assert!(!unmodified_since("Fri, 02 Jan 2026 03:04:04 GMT", modified));
         assert!(!unmodified_since("yesterday", modified));
+    }
+
+    #[test]
+    fn if_match_names_the_representation_in_any_coding_but_never_weakly() {
+        let current = entity_tag(b"x");
+        let opaque = current.trim_matches('"');
+        assert!(if_match(&current, &current));
+        assert!(if_match(&format!("\"{opaque}-gzip\""), &current));
+        assert!(if_match(&format!("\"old\", \"{opaque}-br\""), &current));
+        assert!(if_match("*", &current));
+        assert!(!if_match(&format!("W/{current}"), &current));
+        assert!(!if_match("\"old\"", &current));
+        assert!(!if_match(opaque, &current), "unquoted");
     }
 
     #[test]

@@ -141,9 +141,11 @@ pub fn app(
         // no operations of the v1 contract.
         .service(compat::scope())
         .default_service(web::to(fallback))
-        // Inner to outer: compression, then validators over the bytes as sent, then CORS
+        // Inner to outer: the tag of the identity representation, compression, then
+        // validators (the tag marked with the coding applied) and 304s, then CORS
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
+        .wrap(from_fn(caching::tag_representation))
         .wrap(Compress::default())
         .wrap(from_fn(caching::conditional_get))
         .wrap(
