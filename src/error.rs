@@ -18,6 +18,22 @@ pub enum ApiError {
     MethodNotAllowed { allowed: Vec<Method> },
     #[error("the request has invalid parameters")]
     InvalidParameters(Vec<FieldError>),
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedBody(String),
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("the request body must be `application/json`")]
+    UnsupportedMediaType,
+    #[error("the request body breaks the rules below")]
+    Invalid(Vec<BodyError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the resource changed since the version `If-Match` names; read it again")]
+    PreconditionFailed,
+    #[error(
+        "this Idempotency-Key was first used with another request; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
     #[error("the database is unavailable; retry shortly")]
     Unavailable(#[source] diesel::r2d2::PoolError),
     #[error("database error")]
@@ -62,6 +78,34 @@ impl FieldError {
     }
 }
 
+/// One rule of the request body broken, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BodyError {
+    /// Where in the body, as an RFC 6901 JSON Pointer.
+    #[schema(example = "/phases/1/end")]
+    pub pointer: String,
+    /// What is wrong, and what is allowed.
+    #[schema(example = "2019-01-01 is before the phase's start, 2019-06-01")]
+    pub detail: String,
+}
+
+impl BodyError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// An item of a problem's `errors`: a query parameter (400) or a place in the body (422).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ProblemItem {
+    Parameter(FieldError),
+    Body(BodyError),
+}
+
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
         Self::InvalidParameters(vec![error])
@@ -83,9 +127,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request.
     pub detail: String,
-    /// Each bad parameter, for 400 responses.
+    /// Each bad parameter (400) or each broken rule of the body (422).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ProblemItem>,
 }
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -98,6 +142,17 @@ impl ApiError {
             }
             Self::MethodNotAllowed { .. } => ("/problems/method-not-allowed", "Method not allowed"),
             Self::InvalidParameters(_) => ("/problems/invalid-parameters", "Invalid parameters"),
+            Self::MalformedBody(_) => ("/problems/malformed-body", "Malformed body"),
+            Self::BodyTooLarge { .. } => ("/problems/body-too-large", "Body too large"),
+            Self::UnsupportedMediaType => {
+                ("/problems/unsupported-media-type", "Unsupported media type")
+            }
+            Self::Invalid(_) => ("/problems/invalid-body", "Invalid body"),
+            Self::Conflict(_) => ("/problems/conflict", "Conflict"),
+            Self::PreconditionFailed => ("/problems/precondition-failed", "Precondition failed"),
+            Self::IdempotencyKeyReused => {
+                ("/problems/idempotency-key-reused", "Idempotency key reused")
+            }
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             Self::Database(_) | Self::Internal(_) => ("/problems/internal", "Internal error"),
         }
@@ -111,7 +166,12 @@ impl ResponseError for ApiError {
                 StatusCode::NOT_FOUND
             }
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::InvalidParameters(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidParameters(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Invalid(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -132,7 +192,10 @@ impl ResponseError for ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             errors: match self {
-                Self::InvalidParameters(errors) => errors.clone(),
+                Self::InvalidParameters(errors) => {
+                    errors.iter().cloned().map(ProblemItem::Parameter).collect()
+                }
+                Self::Invalid(errors) => errors.iter().cloned().map(ProblemItem::Body).collect(),
                 _ => Vec::new(),
             },
         };

@@ -4,8 +4,10 @@
 //! Routes are registered through utoipa-actix-web, so the served routes and the contract are
 //! one list and cannot drift.
 
+pub mod body;
 pub mod caching;
 pub mod catalog;
+pub mod changes;
 pub mod columns;
 pub mod compat;
 pub mod datasets;
@@ -59,6 +61,8 @@ use crate::error::ApiError;
         (name = "stats", description = "The portfolio in figures, on any date"),
         (name = "datasets", description = "The datasets for download, their TableSchema \
             descriptors and the DCAT catalog"),
+        (name = "changes", description = "Every write, in order: the audit log and the feed to \
+            sync from"),
         (name = "operations", description = "Health of the service"),
     )
 )]
@@ -77,6 +81,7 @@ where
             .service(startups::get_startup)
             .service(startups::list_startup_phases)
             .service(startups::list_startup_metrics)
+            .service(changes::get_startup_history)
             .service(history::list_phase_history)
             .service(incubators::list_incubators)
             .service(incubators::get_incubator)
@@ -96,7 +101,8 @@ where
             .service(datasets::get_dataset)
             .service(datasets::get_dataset_schema)
             .service(datasets::get_data_package)
-            .service(catalog::get_catalog),
+            .service(catalog::get_catalog)
+            .service(changes::list_changes),
     )
 }
 

@@ -4,6 +4,7 @@
 //! database URL (see [`DatabaseUrl`]). Each table's queries live in the module named after it.
 
 pub mod bulk;
+pub mod changes;
 pub mod incubators;
 pub mod metrics;
 pub mod organisations;

@@ -150,3 +150,27 @@ diesel::table! {
         changed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        token -> Text,
+        resource -> Text,
+        resource_id -> Text,
+        action -> Text,
+        state -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (token, key) {
+        token -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}

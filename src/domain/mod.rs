@@ -1,6 +1,7 @@
 //! The programme's rules as plain functions over plain types, tested without a database.
 
 pub mod dates;
+pub mod fields;
 pub mod phases;
 pub mod portfolio;
 pub mod stats;

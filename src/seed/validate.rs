@@ -132,11 +132,7 @@ impl At<'_> {
 
     /// Whether `id` may identify a record: lowercase letters, digits, `.`, `_` and `-`.
     fn id(&mut self, id: &str) -> bool {
-        let valid = !id.is_empty()
-            && id.len() <= 100
-            && id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        let valid = crate::domain::fields::is_valid_id(id);
         if !valid {
             self.error(
                 "id",

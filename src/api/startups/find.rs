@@ -11,14 +11,16 @@ use super::{EventResponse, IncubatorRef, PhaseSpanResponse, SponsorRef, StartupR
 use crate::api::metrics::MetricSummary;
 use crate::api::query::{ApiQuery, de};
 use crate::api::state::{AppState, today};
+use crate::db::DbConnection;
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
 use crate::db::startups::{PhaseRow, Relations, Startup};
 use crate::error::{ApiError, Problem};
+use diesel::QueryResult;
 
 /// Everything shown about one startup, read in one go.
-struct StartupRecord {
+pub struct StartupRecord {
     startup: Startup,
     relations: Relations,
     incubator: Option<Incubator>,
@@ -26,33 +28,92 @@ struct StartupRecord {
     metrics: Vec<MetricSummary>,
 }
 
+impl StartupRecord {
+    /// Reads everything shown about startup `id`; `None` when there is no such startup.
+    pub fn read(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
+        let Some(startup) = Startup::find(conn, id)? else {
+            return Ok(None);
+        };
+        let relations = Startup::relations(conn, &[id.to_owned()])?
+            .remove(id)
+            .unwrap_or_default();
+        let incubator = match &startup.incubator_id {
+            Some(i) => Incubator::find(conn, i)?,
+            None => None,
+        };
+        let mut sponsors = Vec::new();
+        for sponsor in &relations.sponsors {
+            sponsors.extend(Organisation::find(conn, sponsor)?);
+        }
+        let metrics = MetricSummary::of_startup(conn, id)?;
+        Ok(Some(Self {
+            startup,
+            relations,
+            incubator,
+            sponsors,
+            metrics,
+        }))
+    }
+
+    /// The id of the incubator hosting the startup, which decides who may write it.
+    pub fn incubator_id(&self) -> Option<&str> {
+        self.startup.incubator_id.as_deref()
+    }
+
+    /// The startup as `/startups/{id}` shows it on `day`.
+    pub fn response(self, day: NaiveDate) -> StartupResponse {
+        let (current_phase, created) = derived(&self.relations.phases, day);
+        let StartupRecord {
+            startup,
+            relations,
+            incubator,
+            sponsors,
+            metrics,
+        } = self;
+        StartupResponse {
+            id: startup.id,
+            name: startup.name,
+            pitch: startup.pitch,
+            description: startup.description,
+            incubator: incubator.map(|i| IncubatorRef {
+                id: i.id,
+                title: i.title,
+            }),
+            sponsors: sponsors
+                .into_iter()
+                .map(|o| SponsorRef {
+                    id: o.id,
+                    name: o.name,
+                    acronym: o.acronym,
+                })
+                .collect(),
+            current_phase,
+            created,
+            updated: startup.updated_at,
+            phases: phase_spans(relations.phases),
+            events: relations
+                .events
+                .into_iter()
+                .map(|e| EventResponse {
+                    name: e.name,
+                    date: e.date,
+                    comment: e.comment,
+                })
+                .collect(),
+            link: startup.link,
+            repository: startup.repository,
+            contact: startup.contact,
+            usertypes: relations.usertypes,
+            thematiques: relations.thematiques,
+            metrics,
+        }
+    }
+}
+
 async fn load_startup(state: &AppState, id: String) -> Result<StartupRecord, ApiError> {
     let key = id.clone();
     let found = state
-        .db(move |conn| {
-            let Some(startup) = Startup::find(conn, &key)? else {
-                return Ok(None);
-            };
-            let relations = Startup::relations(conn, std::slice::from_ref(&key))?
-                .remove(&key)
-                .unwrap_or_default();
-            let incubator = match &startup.incubator_id {
-                Some(i) => Incubator::find(conn, i)?,
-                None => None,
-            };
-            let mut sponsors = Vec::new();
-            for sponsor in &relations.sponsors {
-                sponsors.extend(Organisation::find(conn, sponsor)?);
-            }
-            let metrics = MetricSummary::of_startup(conn, &key)?;
-            Ok(Some(StartupRecord {
-                startup,
-                relations,
-                incubator,
-                sponsors,
-                metrics,
-            }))
-        })
+        .db(move |conn| StartupRecord::read(conn, &key))
         .await?;
     found.ok_or(ApiError::NotFound {
         resource: "startup",
@@ -96,52 +157,9 @@ pub async fn get_startup(
     {
         return Err(ApiError::NotStarted { id, day });
     }
-    let (current_phase, created) =
-        derived(&record.relations.phases, query.as_of.unwrap_or_else(today));
-    let StartupRecord {
-        startup,
-        relations,
-        incubator,
-        sponsors,
-        metrics,
-    } = record;
-    Ok(web::Json(StartupResponse {
-        id: startup.id,
-        name: startup.name,
-        pitch: startup.pitch,
-        description: startup.description,
-        incubator: incubator.map(|i| IncubatorRef {
-            id: i.id,
-            title: i.title,
-        }),
-        sponsors: sponsors
-            .into_iter()
-            .map(|o| SponsorRef {
-                id: o.id,
-                name: o.name,
-                acronym: o.acronym,
-            })
-            .collect(),
-        current_phase,
-        created,
-        updated: startup.updated_at,
-        phases: phase_spans(relations.phases),
-        events: relations
-            .events
-            .into_iter()
-            .map(|e| EventResponse {
-                name: e.name,
-                date: e.date,
-                comment: e.comment,
-            })
-            .collect(),
-        link: startup.link,
-        repository: startup.repository,
-        contact: startup.contact,
-        usertypes: relations.usertypes,
-        thematiques: relations.thematiques,
-        metrics,
-    }))
+    Ok(web::Json(
+        record.response(query.as_of.unwrap_or_else(today)),
+    ))
 }
 
 fn phase_spans(rows: Vec<PhaseRow>) -> Vec<PhaseSpanResponse> {
@@ -239,10 +257,7 @@ pub async fn list_startup_metrics(
 
 impl MetricSummary {
     /// The metrics of one startup, each with its latest observation.
-    fn of_startup(
-        conn: &mut crate::db::DbConnection,
-        startup: &str,
-    ) -> diesel::QueryResult<Vec<Self>> {
+    fn of_startup(conn: &mut DbConnection, startup: &str) -> QueryResult<Vec<Self>> {
         let metrics = Metric::of_startup(conn, startup)?;
         Self::with_latest(conn, metrics)
     }

@@ -1,0 +1,220 @@
+//! `/api/v1/changes`: every write, in the order it committed — the audit log, and the feed an
+//! integrator follows to stay in sync (`since` the last number it saw); and
+//! `/api/v1/startups/{id}/history`, the same for one startup.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::columns::{Column, DATETIME_FORMAT, FieldType};
+use super::export::{CsvRecord, Format, Reading, cell, respond_list};
+use super::list::{ListResponse, page_request, paged_query};
+use super::query::ApiQuery;
+use super::state::AppState;
+use crate::db::DbConnection;
+use crate::db::changes::{Change, ChangeFilter};
+use crate::db::page::PageRequest;
+use crate::db::startups::Startup;
+use crate::error::{ApiError, FieldError, Problem};
+
+/// The kinds of resource a change is about.
+pub const RESOURCES: [&str; 5] = [
+    "startup",
+    "metric",
+    "observation",
+    "incubator",
+    "organisation",
+];
+
+/// One write to one resource.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeResponse {
+    /// Its number: changes are numbered in the order they committed.
+    #[schema(example = 42)]
+    pub seq: i64,
+    /// When it was written (UTC).
+    pub at: NaiveDateTime,
+    /// The name of the token that wrote it, or of the command (`import`).
+    #[schema(example = "fabrique-sociale")]
+    pub token: String,
+    /// `startup` (a startup's phases are part of it), `metric`, `observation` (id
+    /// `<metric>/<date>`), `incubator` or `organisation`.
+    #[schema(example = "startup")]
+    pub resource: String,
+    #[schema(example = "medle")]
+    pub id: String,
+    /// `create`, `update` or `delete`.
+    #[schema(example = "update")]
+    pub action: String,
+    /// The resource as it became, as its item route shows it; null for a deletion.
+    #[schema(value_type = Option<Object>)]
+    pub state: Option<Value>,
+}
+
+impl From<Change> for ChangeResponse {
+    fn from(change: Change) -> Self {
+        Self {
+            seq: change.seq,
+            at: change.at,
+            token: change.token,
+            resource: change.resource,
+            id: change.resource_id,
+            action: change.action,
+            state: change
+                .state
+                .and_then(|state| serde_json::from_str(&state).ok()),
+        }
+    }
+}
+
+impl CsvRecord for ChangeResponse {
+    const COLUMNS: &'static [Column] = &[
+        Column::new("seq", FieldType::Integer, "Number of the change").key(),
+        Column::new("at", FieldType::Datetime, "When it was written, in UTC").required(),
+        Column::text("token", "Name of the token that wrote it").required(),
+        Column::text("resource", "Kind of resource")
+            .required()
+            .one_of(&RESOURCES),
+        Column::text("id", "Identifier of the resource").required(),
+        Column::text("action", "What the write did")
+            .required()
+            .one_of(&["create", "update", "delete"]),
+        Column::text(
+            "state",
+            "The resource as it became, as a JSON document; empty for a deletion",
+        ),
+    ];
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.seq.to_string(),
+            self.at.format(DATETIME_FORMAT).to_string(),
+            self.token.clone(),
+            self.resource.clone(),
+            self.id.clone(),
+            self.action.clone(),
+            cell(&self.state),
+        ]
+    }
+}
+
+paged_query! {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// Only the changes numbered after this one: the last `seq` an integrator has applied.
+    #[param(minimum = 0, example = 0)]
+    pub since: Option<i64>,
+}
+}
+
+fn feed(
+    req: &HttpRequest,
+    query: ChangesQuery,
+    resource: Option<(String, String)>,
+) -> Result<(PageRequest, bool, Format, ChangeFilter), ApiError> {
+    let request = page_request(query.page_size, query.cursor.as_deref())?;
+    if request
+        .position()
+        .is_some_and(|(_, key)| key.parse::<i64>().is_err())
+    {
+        return Err(FieldError::foreign_cursor().into());
+    }
+    let since = query.since.unwrap_or(0);
+    if since < 0 {
+        return Err(FieldError::new(
+            "since",
+            format!("`{since}` is not allowed: a change number, 0 or more"),
+        )
+        .into());
+    }
+    let format = Format::negotiate(req, query.format);
+    Ok((
+        request,
+        query.wants_whole(),
+        format,
+        ChangeFilter { since, resource },
+    ))
+}
+
+fn fetch(
+    filter: ChangeFilter,
+) -> impl Fn(
+    &mut DbConnection,
+    &PageRequest,
+    Reading,
+) -> diesel::QueryResult<crate::db::page::Page<ChangeResponse>>
++ Send
++ 'static {
+    move |conn, request, _| {
+        Change::page(conn, &filter, request).map(|p| p.map(ChangeResponse::from))
+    }
+}
+
+/// List the changes made by writes, oldest first.
+#[utoipa::path(
+    tag = "changes",
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "A page of changes", body = ListResponse<ChangeResponse>),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/changes")]
+pub async fn list_changes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (request, whole, format, filter) = feed(&req, query, None)?;
+    respond_list(&req, &state, format, request, whole, fetch(filter)).await
+}
+
+/// List the changes made to one startup (its phases included), oldest first.
+#[utoipa::path(
+    tag = "changes",
+    params(
+        ("id" = String, Path, description = "Startup id", example = "medle"),
+        ChangesQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of the startup's changes", body = ListResponse<ChangeResponse>),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such startup, and none deleted", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/startups/{id}/history")]
+pub async fn get_startup_history(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (request, whole, format, filter) =
+        feed(&req, query, Some(("startup".to_owned(), id.clone())))?;
+    let key = id.clone();
+    let known = state
+        .db(move |conn| {
+            let everything = ChangeFilter {
+                since: 0,
+                resource: Some(("startup".to_owned(), key.clone())),
+            };
+            let one = PageRequest {
+                size: 1,
+                cursor: None,
+            };
+            Ok(Startup::exists(conn, &key)?
+                || !Change::page(conn, &everything, &one)?.rows.is_empty())
+        })
+        .await?;
+    if !known {
+        return Err(ApiError::NotFound {
+            resource: "startup",
+            id,
+        });
+    }
+    respond_list(&req, &state, format, request, whole, fetch(filter)).await
+}
