@@ -72,6 +72,13 @@ impl Metric {
         Ok(Page::from_rows(request, rows, total, |m| m.id.clone()))
     }
 
+    /// Deletes a metric and its observations; the caller holds the transaction. Returns whether
+    /// there was such a metric.
+    pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::delete(observations::table.filter(observations::metric_id.eq(id))).execute(conn)?;
+        Ok(diesel::delete(metrics::table.find(id)).execute(conn)? > 0)
+    }
+
     /// Every metric of one startup, by id.
     pub fn of_startup(conn: &mut DbConnection, startup_id: &str) -> QueryResult<Vec<Self>> {
         metrics::table

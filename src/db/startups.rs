@@ -13,8 +13,8 @@ use super::schema::{
     incubators, startup_events, startup_phases, startup_sponsors, startup_tags, startups,
 };
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = startups)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = startups, treat_none_as_null = true)]
 pub struct Startup {
     pub id: String,
     pub name: String,
@@ -255,17 +255,38 @@ impl StartupGraph {
     /// Writes the startup and its relations, with the columns derived from its phase history;
     /// the caller holds the transaction.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        let id = &self.startup.id;
+        let (startup, phases) = self.derived_rows();
+        diesel::insert_into(startups::table)
+            .values(&startup)
+            .execute(conn)?;
+        self.insert_relations(conn, &phases)
+    }
+
+    /// Rewrites an existing startup and all its relations (phases, sponsors, tags, events); its
+    /// metrics stay. The caller holds the transaction.
+    pub fn replace(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        let (startup, phases) = self.derived_rows();
+        diesel::update(startups::table.find(&startup.id))
+            .set(&startup)
+            .execute(conn)?;
+        delete_relations(conn, &startup.id)?;
+        self.insert_relations(conn, &phases)
+    }
+
+    /// The startup row and the phase rows, with the columns derived from the phase history.
+    fn derived_rows(&self) -> (Startup, Vec<PhaseRow>) {
         let mut phases = self.relations.phases.clone();
         let startup = Startup {
             created_on: derive_phase_links(&mut phases),
             ..self.startup.clone()
         };
-        diesel::insert_into(startups::table)
-            .values(&startup)
-            .execute(conn)?;
+        (startup, phases)
+    }
+
+    fn insert_relations(&self, conn: &mut DbConnection, phases: &[PhaseRow]) -> QueryResult<()> {
+        let id = &self.startup.id;
         let relations = &self.relations;
-        for row in &phases {
+        for row in phases {
             diesel::insert_into(startup_phases::table)
                 .values(row)
                 .execute(conn)?;
@@ -297,6 +318,26 @@ impl StartupGraph {
                 .execute(conn)?;
         }
         Ok(())
+    }
+}
+
+/// Deletes what hangs off a startup: phases, sponsors, tags and events.
+fn delete_relations(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(startup_phases::table.filter(startup_phases::startup_id.eq(id))).execute(conn)?;
+    diesel::delete(startup_sponsors::table.filter(startup_sponsors::startup_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(startup_tags::table.filter(startup_tags::startup_id.eq(id))).execute(conn)?;
+    diesel::delete(startup_events::table.filter(startup_events::startup_id.eq(id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+impl Startup {
+    /// Deletes a startup and what hangs off it; its metrics must be gone first. The caller holds
+    /// the transaction. Returns whether there was such a startup.
+    pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        delete_relations(conn, id)?;
+        Ok(diesel::delete(startups::table.find(id)).execute(conn)? > 0)
     }
 }
 
