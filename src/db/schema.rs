@@ -150,3 +150,16 @@ diesel::table! {
         changed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        scope -> Text,
+        hash -> Text,
+        created_at -> Timestamp,
+        expires_on -> Nullable<Date>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
