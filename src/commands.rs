@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use actix_web::HttpServer;
 
 use crate::api::{self, AppState};
-use crate::config::{Cli, Command, ServeArgs};
+use crate::config::{Cli, Command, ServeArgs, TokenCommand};
+use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::seed::{self, Report, load};
 
@@ -30,6 +31,15 @@ pub enum CommandError {
     Spec(#[from] serde_json::Error),
     #[error(transparent)]
     Generate(#[from] crate::generate::GenerateError),
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    #[error("no token is named `{0}` (see `betadata token list`)")]
+    NoSuchToken(String),
+    #[error("token `{name}` was already revoked, at {at} UTC")]
+    AlreadyRevoked {
+        name: String,
+        at: chrono::NaiveDateTime,
+    },
     #[error("cannot serve on {bind}: {source}")]
     Serve {
         bind: String,
@@ -39,7 +49,10 @@ pub enum CommandError {
 
 pub fn run(cli: Cli) -> Result<(), CommandError> {
     let url = cli.database_url();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::from_env()))
+    {
         Command::Serve(args) => serve(&url, cli.pool_size, args),
         Command::Migrate => {
             let pool = open(&url, 1)?;
@@ -58,6 +71,7 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
             observations,
             seed,
         } => generate(&url, startups, observations, seed),
+        Command::Token { command } => token(&url, command),
     }
 }
 
@@ -119,6 +133,106 @@ fn generate(
     Ok(())
 }
 
+fn token(url: &DatabaseUrl, command: TokenCommand) -> Result<(), CommandError> {
+    let pool = open(url, 1)?;
+    let mut conn = connection(&pool, url)?;
+    db::migrate(&mut conn)?;
+    let now = chrono::Utc::now().naive_utc();
+    match command {
+        TokenCommand::Create {
+            name,
+            scope,
+            expires,
+        } => {
+            let request = TokenRequest {
+                name,
+                scope,
+                expires_on: expires,
+            };
+            let token = db::tokens::issue(&mut conn, &request, now)?;
+            // The token alone on standard output, so that a script can capture it.
+            println!("{token}");
+            let expiry = request.expires_on.map_or_else(
+                || "does not expire".to_owned(),
+                |d| format!("is valid through {d}"),
+            );
+            eprintln!(
+                "created token `{}` (scope {}; it {expiry}). This is the only time it is shown: \
+                 only its hash is stored, so keep it now.",
+                request.name, request.scope
+            );
+            Ok(())
+        }
+        TokenCommand::List => {
+            let tokens = Token::all(&mut conn)?;
+            if tokens.is_empty() {
+                eprintln!("no tokens; create one with `betadata token create`");
+            } else {
+                print!("{}", token_table(&tokens));
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => match Token::revoke(&mut conn, &name, now)? {
+            Revocation::Revoked => {
+                eprintln!("revoked token `{name}`");
+                Ok(())
+            }
+            Revocation::AlreadyRevoked(at) => Err(CommandError::AlreadyRevoked { name, at }),
+            Revocation::NoSuchToken => Err(CommandError::NoSuchToken(name)),
+        },
+    }
+}
+
+/// The tokens as an aligned table (never their hashes), one per line after a header.
+fn token_table(tokens: &[Token]) -> String {
+    let time = |t: Option<chrono::NaiveDateTime>| {
+        t.map_or_else(
+            || "-".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    let header = [
+        "name",
+        "scope",
+        "created",
+        "expires",
+        "revoked",
+        "last used",
+    ]
+    .map(String::from);
+    let rows: Vec<[String; 6]> = std::iter::once(header)
+        .chain(tokens.iter().map(|token| {
+            [
+                token.name.clone(),
+                token.scope.clone(),
+                time(Some(token.created_at)),
+                token
+                    .expires_on
+                    .map_or_else(|| "never".to_owned(), |d| d.to_string()),
+                time(token.revoked_at),
+                time(token.last_used_at),
+            ]
+        }))
+        .collect();
+    let mut widths = [0; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut table = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        table.push_str(cells.join("  ").trim_end());
+        table.push('\n');
+    }
+    table
+}
+
 fn check(paths: &[PathBuf]) -> Result<(), CommandError> {
     let files = load::read_paths(paths)?;
     let (_, report) = seed::validate(&files, seed::KnownIds::default());
@@ -150,8 +264,12 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             log::info!("seeded an empty database: {counts}");
         }
     }
-    let state = AppState::new(pool);
-    log::info!("serving {url} on http://{}", args.bind);
+    let state = AppState::new(pool).with_write_rate(args.write_rate);
+    log::info!(
+        "serving {url} on http://{}; writes limited to {} a minute per token",
+        args.bind,
+        args.write_rate
+    );
     let bind_error = |source| CommandError::Serve {
         bind: args.bind.clone(),
         source,

@@ -6,13 +6,18 @@
 //! | `--bind ADDR` (serve) | `BETADATA_BIND` | `127.0.0.1:8080` | address the server listens on |
 //! | `--workers N` (serve) | `BETADATA_WORKERS` | number of cores | HTTP worker threads |
 //! | `--pool-size N` | `BETADATA_POOL_SIZE` | `8` | database connections per process |
+//! | `--write-rate N` (serve) | `BETADATA_WRITE_RATE` | `120` | writes per minute per token, in bursts of as many; per process |
 //! | | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use crate::api::write_limit::DEFAULT_WRITES_PER_MINUTE;
 use crate::db::DatabaseUrl;
+use crate::domain::tokens::Scope;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,6 +76,40 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Create, list and revoke the tokens of the write API.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it, once: only its hash is stored.
+    Create {
+        /// A name for the token, unique, quoted by the logs as the author of its writes.
+        #[arg(long, value_parser = crate::domain::tokens::parse_name)]
+        name: String,
+        /// What it may write: `admin` (everything) or `incubator:ID` (that incubator's
+        /// startups, their phases and metrics).
+        #[arg(long)]
+        scope: Scope,
+        /// The last day the token is valid on (UTC), as YYYY-MM-DD; by default it does not
+        /// expire.
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<NaiveDate>,
+    },
+    /// List the tokens: name, scope, dates of creation, expiry, revocation and last use.
+    List,
+    /// Revoke a token: it is refused from then on, and stays listed.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+fn parse_expiry(text: &str) -> Result<NaiveDate, crate::domain::dates::DateError> {
+    crate::domain::dates::parse_date(text)
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -82,6 +121,11 @@ pub struct ServeArgs {
     /// HTTP worker threads; defaults to the number of cores.
     #[arg(long, env = "BETADATA_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Writes a minute each token may make, in bursts of as many; counted by each server
+    /// process on its own.
+    #[arg(long, env = "BETADATA_WRITE_RATE", default_value_t = DEFAULT_WRITES_PER_MINUTE)]
+    pub write_rate: NonZeroU32,
 }
 
 impl Cli {
@@ -90,13 +134,16 @@ impl Cli {
     }
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self {
-            bind: std::env::var("BETADATA_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into()),
-            workers: std::env::var("BETADATA_WORKERS")
-                .ok()
-                .and_then(|w| w.parse().ok()),
+impl ServeArgs {
+    /// The serve arguments from the environment alone, for `betadata` run without a
+    /// subcommand; like a flag, a bad value is reported and ends the program (exit 2).
+    pub fn from_env() -> Self {
+        #[derive(Parser)]
+        #[command(name = "betadata")]
+        struct Serve {
+            #[command(flatten)]
+            args: ServeArgs,
         }
+        Serve::parse_from(["betadata"]).args
     }
 }

@@ -34,6 +34,14 @@ pub enum ApiError {
         "this Idempotency-Key was first used with another request; use a new key for a new request"
     )]
     IdempotencyKeyReused,
+    /// No usable token: the detail says why, never quoting the token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid token whose scope does not cover what the request writes.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many writes with this token; retry in {retry_after_seconds} second(s)")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("the database is unavailable; retry shortly")]
     Unavailable(#[source] diesel::r2d2::PoolError),
     #[error("database error")]
@@ -134,6 +142,21 @@ pub struct Problem {
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The detail of the 401 for a request that carries no bearer token at all. Its challenge has
+/// no error code (RFC 6750 §3.1); every other 401 refuses a token that was sent, and says
+/// `error="invalid_token"`.
+pub const NO_BEARER_TOKEN: &str =
+    "this operation needs a token, sent as `Authorization: Bearer <token>`";
+
+/// The `WWW-Authenticate` challenge of a 401 with `detail`.
+fn bearer_challenge(detail: &str) -> &'static str {
+    if detail == NO_BEARER_TOKEN {
+        r#"Bearer realm="betadata""#
+    } else {
+        r#"Bearer realm="betadata", error="invalid_token""#
+    }
+}
+
 impl ApiError {
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
@@ -153,6 +176,9 @@ impl ApiError {
             Self::IdempotencyKeyReused => {
                 ("/problems/idempotency-key-reused", "Idempotency key reused")
             }
+            Self::Unauthorized(_) => ("/problems/unauthorized", "Unauthorized"),
+            Self::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
+            Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             Self::Database(_) | Self::Internal(_) => ("/problems/internal", "Internal error"),
         }
@@ -172,6 +198,9 @@ impl ResponseError for ApiError {
             Self::Invalid(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -204,8 +233,19 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allowed } = self {
             response.insert_header((header::ALLOW, allowed_list(allowed)));
         }
-        if let Self::Unavailable(_) = self {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            }
+            Self::Unauthorized(detail) => {
+                response.insert_header((header::WWW_AUTHENTICATE, bearer_challenge(detail)));
+            }
+            _ => {}
         }
         response.json(problem)
     }
@@ -241,6 +281,61 @@ mod tests {
         assert_eq!(content_type, PROBLEM_JSON);
         assert_eq!(problem["status"], 500);
         assert!(!problem.to_string().contains("secret"), "{problem}");
+    }
+
+    fn header(error: &ApiError, name: header::HeaderName) -> Option<String> {
+        let response = error.error_response();
+        let value = response.headers().get(name)?;
+        Some(value.to_str().expect("ASCII").to_owned())
+    }
+
+    #[actix_rt::test]
+    async fn a_missing_token_is_challenged_without_an_error_code() {
+        let error = ApiError::Unauthorized(NO_BEARER_TOKEN.to_owned());
+        assert_eq!(
+            header(&error, header::WWW_AUTHENTICATE).as_deref(),
+            Some(r#"Bearer realm="betadata""#)
+        );
+        let (status, content_type, problem) = body(error).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(content_type, PROBLEM_JSON);
+        assert_eq!(problem["type"], "/problems/unauthorized");
+        assert_eq!(problem["detail"], NO_BEARER_TOKEN);
+    }
+
+    #[actix_rt::test]
+    async fn a_refused_token_is_an_invalid_token() {
+        let error = ApiError::Unauthorized("the token has expired".to_owned());
+        assert_eq!(
+            header(&error, header::WWW_AUTHENTICATE).as_deref(),
+            Some(r#"Bearer realm="betadata", error="invalid_token""#)
+        );
+        let (status, _, problem) = body(error).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(problem["detail"], "the token has expired");
+    }
+
+    #[actix_rt::test]
+    async fn forbidden_and_too_many_requests() {
+        let error = ApiError::Forbidden("out of scope".to_owned());
+        assert_eq!(header(&error, header::WWW_AUTHENTICATE), None);
+        let (status, _, problem) = body(error).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(problem["type"], "/problems/forbidden");
+
+        let error = ApiError::TooManyRequests {
+            retry_after_seconds: 7,
+        };
+        assert_eq!(header(&error, header::RETRY_AFTER).as_deref(), Some("7"));
+        let (status, _, problem) = body(error).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(problem["status"], 429);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("7 second")),
+            "{problem}"
+        );
     }
 
     #[actix_rt::test]

@@ -142,3 +142,192 @@ fn openapi_prints_the_contract() {
         serde_json::to_value(betadata::api::openapi()).unwrap()
     );
 }
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn token_create_prints_the_token_once_and_stores_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("betadata.db");
+    let output = betadata(&["import", "seeds"], &database);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let create = |args: &[&str]| {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        betadata(&all, &database)
+    };
+    let output = create(&["--name", "ops", "--scope", "admin"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let admin = stdout(&output);
+    assert_eq!(
+        admin.lines().count(),
+        1,
+        "the token alone on stdout: {admin}"
+    );
+    let admin = admin.trim_end().to_owned();
+    assert!(admin.starts_with("bd_"), "{admin}");
+    let err = stderr(&output);
+    assert!(err.contains("only time it is shown"), "{err}");
+    assert!(!err.contains(&admin), "the note does not repeat the token");
+
+    let output = create(&[
+        "--name",
+        "dinum-ci",
+        "--scope",
+        "incubator:dinum",
+        "--expires",
+        "2099-12-31",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let scoped = stdout(&output).trim_end().to_owned();
+    assert_ne!(scoped, admin);
+
+    let mut stored = std::fs::read(&database).unwrap();
+    if let Ok(wal) = std::fs::read(dir.path().join("betadata.db-wal")) {
+        stored.extend(wal);
+    }
+    let contains = |needle: &str| stored.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for token in [&admin, &scoped] {
+        assert!(!contains(token), "the token is not stored");
+        let hash = betadata::domain::tokens::hash(token);
+        assert!(contains(&hash), "its hash is");
+    }
+
+    let output = betadata(&["token", "list"], &database);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list = stdout(&output);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and two tokens: {list}");
+    assert!(
+        lines[0].starts_with("name") && lines[0].contains("last used"),
+        "{list}"
+    );
+    assert!(
+        lines[1].starts_with("dinum-ci") && lines[1].contains("incubator:dinum"),
+        "{list}"
+    );
+    assert!(lines[1].contains("2099-12-31"), "{list}");
+    assert!(
+        lines[2].starts_with("ops") && lines[2].contains("never"),
+        "{list}"
+    );
+    for token in [&admin, &scoped] {
+        let hash = betadata::domain::tokens::hash(token);
+        for shown in [list.as_str(), &stderr(&output)] {
+            assert!(!shown.contains(token.as_str()), "no token listed: {shown}");
+            assert!(!shown.contains(&hash), "no hash listed: {shown}");
+            assert!(
+                !shown.contains(&hash[..16]),
+                "not even part of one: {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn token_create_refuses_what_would_not_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("betadata.db");
+    let output = betadata(&["import", "seeds"], &database);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = betadata(
+        &["token", "create", "--name", "ops", "--scope", "admin"],
+        &database,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let refusals: [(&[&str], i32, &str); 6] = [
+        (
+            &["--name", "ops", "--scope", "incubator:dinum"],
+            1,
+            "a token named `ops` already exists",
+        ),
+        (
+            &["--name", "x", "--scope", "incubator:nowhere"],
+            1,
+            "no incubator `nowhere` is stored",
+        ),
+        (
+            &["--name", "x", "--scope", "admin", "--expires", "2020-01-01"],
+            1,
+            "the expiry date 2020-01-01 is in the past",
+        ),
+        (
+            &["--name", "x", "--scope", "admin", "--expires", "2030-02-30"],
+            2,
+            "`2030-02-30` is not a real calendar day",
+        ),
+        (
+            &["--name", "x", "--scope", "everything"],
+            2,
+            "`everything` is not a scope: expected `admin` or `incubator:ID`",
+        ),
+        (
+            &["--name", "two words", "--scope", "admin"],
+            2,
+            "`two words` is not a valid token name",
+        ),
+    ];
+    for (args, code, message) in refusals {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        let output = betadata(&all, &database);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(stdout(&output).is_empty(), "{args:?}: no token printed");
+    }
+    let list = stdout(&betadata(&["token", "list"], &database));
+    assert_eq!(list.lines().count(), 2, "only `ops` was created: {list}");
+}
+
+#[test]
+fn token_revoke_marks_the_token_and_refuses_unknown_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("betadata.db");
+    let output = betadata(&["token", "list"], &database);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+    assert!(stderr(&output).contains("no tokens"), "{}", stderr(&output));
+
+    let output = betadata(
+        &["token", "create", "--name", "ops", "--scope", "admin"],
+        &database,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list = stdout(&betadata(&["token", "list"], &database));
+    let revoked_column = list.lines().next().unwrap().find("revoked").unwrap();
+    let ops = list.lines().nth(1).unwrap();
+    assert!(
+        ops[revoked_column..].starts_with("- "),
+        "not revoked yet: {list}"
+    );
+
+    let output = betadata(&["token", "revoke", "ops"], &database);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("revoked token `ops`"));
+    let list = stdout(&betadata(&["token", "list"], &database));
+    let ops = list.lines().nth(1).unwrap();
+    assert!(
+        ops[revoked_column..].starts_with("20"),
+        "revoked, with a date: {list}"
+    );
+
+    let again = betadata(&["token", "revoke", "ops"], &database);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("token `ops` was already revoked"),
+        "{}",
+        stderr(&again)
+    );
+    let unknown = betadata(&["token", "revoke", "nobody"], &database);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no token is named `nobody`"),
+        "{}",
+        stderr(&unknown)
+    );
+}

@@ -4,6 +4,7 @@
 //! Routes are registered through utoipa-actix-web, so the served routes and the contract are
 //! one list and cannot drift.
 
+pub mod auth;
 pub mod body;
 pub mod caching;
 pub mod catalog;
@@ -26,6 +27,7 @@ pub mod query;
 pub mod startups;
 pub mod state;
 pub mod stats;
+pub mod write_limit;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

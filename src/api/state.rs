@@ -1,19 +1,39 @@
-//! What every handler shares: the database pool, used off the async workers.
+//! What every handler shares: the database pool, used off the async workers, and the rate
+//! limit of writes.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use actix_web::web;
 use diesel::result::QueryResult;
 
+use super::write_limit::WriteLimiter;
 use crate::db::{DbConnection, DbPool};
 use crate::error::ApiError;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// Writes per minute per token, shared by every worker of this process (and only them:
+    /// see [`WriteLimiter`]).
+    pub write_limit: Arc<WriteLimiter>,
 }
 
 impl AppState {
+    /// The state over `pool`, with the default rate limit of writes.
     pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            write_limit: Arc::new(WriteLimiter::default()),
+        }
+    }
+
+    /// Allows each token `per_minute` writes a minute, in bursts of as many.
+    pub fn with_write_rate(self, per_minute: NonZeroU32) -> Self {
+        Self {
+            write_limit: Arc::new(WriteLimiter::per_minute(per_minute)),
+            ..self
+        }
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool.

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod startup_list;
 pub mod startups;
 pub mod stats;
+pub mod tokens;
 
 use std::collections::HashSet;
 use std::fmt;

@@ -174,3 +174,16 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        scope -> Text,
+        hash -> Text,
+        created_at -> Timestamp,
+        expires_on -> Nullable<Date>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}

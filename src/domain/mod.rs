@@ -6,3 +6,4 @@ pub mod phases;
 pub mod portfolio;
 pub mod stats;
 pub mod text;
+pub mod tokens;
