@@ -28,6 +28,7 @@ pub mod startups;
 pub mod state;
 pub mod stats;
 pub mod write_limit;
+pub mod writes;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -66,9 +67,29 @@ use crate::error::ApiError;
         (name = "changes", description = "Every write, in order: the audit log and the feed to \
             sync from"),
         (name = "operations", description = "Health of the service"),
-    )
+    ),
+    modifiers(&BearerTokens),
 )]
 struct ApiDoc;
+
+/// Declares the bearer tokens that writes take (`betadata token create`).
+struct BearerTokens;
+
+impl utoipa::Modify for BearerTokens {
+    fn modify(&self, spec: &mut Spec) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "A token printed once by `betadata token create`; an `incubator:ID` token \
+                 writes only that incubator's startups, their phases and metrics",
+            ))
+            .build();
+        spec.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// Registers every documented route on `app`.
 fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
@@ -83,6 +104,13 @@ where
             .service(startups::get_startup)
             .service(startups::list_startup_phases)
             .service(startups::list_startup_metrics)
+            .service(startups::create_startup)
+            .service(startups::replace_startup)
+            .service(startups::update_startup)
+            .service(startups::delete_startup)
+            .service(startups::create_phase)
+            .service(startups::update_phase)
+            .service(startups::delete_phase)
             .service(changes::get_startup_history)
             .service(history::list_phase_history)
             .service(incubators::list_incubators)

@@ -42,10 +42,21 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
+        self.write(move |conn| work(conn).map_err(ApiError::from))
+            .await
+    }
+
+    /// Like [`AppState::db`], for work whose failures are already API errors (writes, which
+    /// check what they are asked).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get().map_err(ApiError::Unavailable)?;
-            work(&mut conn).map_err(ApiError::from)
+            work(&mut conn)
         })
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?

@@ -323,7 +323,8 @@ impl StartupGraph {
 
 /// Deletes what hangs off a startup: phases, sponsors, tags and events.
 fn delete_relations(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::delete(startup_phases::table.filter(startup_phases::startup_id.eq(id))).execute(conn)?;
+    diesel::delete(startup_phases::table.filter(startup_phases::startup_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(startup_sponsors::table.filter(startup_sponsors::startup_id.eq(id)))
         .execute(conn)?;
     diesel::delete(startup_tags::table.filter(startup_tags::startup_id.eq(id))).execute(conn)?;

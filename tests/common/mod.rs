@@ -194,6 +194,55 @@ where
     call(app, Method::GET, uri).await
 }
 
+/// Issues a token of `scope` (`admin`, `incubator:ID`) named `name`, as `betadata token create`
+/// does, and returns it.
+pub fn issue_token(db: &TestDb, name: &str, scope: &str) -> String {
+    let request = betadata::db::tokens::TokenRequest {
+        name: name.into(),
+        scope: scope.parse().expect("a scope"),
+        expires_on: None,
+    };
+    let mut conn = db.pool.get().expect("connection");
+    betadata::db::tokens::issue(&mut conn, &request, chrono::Utc::now().naive_utc())
+        .expect("issue a token")
+}
+
+/// Sends a write: `method` on `uri` with a bearer `token`, a JSON `body` and extra `headers`.
+pub async fn send<S, B>(
+    app: &S,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut request = test::TestRequest::default().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.insert_header(("authorization", format!("Bearer {token}")));
+    }
+    if let Some(body) = body {
+        request = request
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_string());
+    }
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
 /// Sends `request` and returns the status, the content type and the body as text.
 pub async fn body_of<S, B>(app: &S, request: actix_http::Request) -> (u16, String, String)
 where

@@ -15,7 +15,7 @@ use crate::db::DbConnection;
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
-use crate::db::startups::{PhaseRow, Relations, Startup};
+use crate::db::startups::{PhaseRow, Relations, Startup, StartupGraph};
 use crate::error::{ApiError, Problem};
 use diesel::QueryResult;
 
@@ -53,6 +53,14 @@ impl StartupRecord {
             sponsors,
             metrics,
         }))
+    }
+
+    /// The stored rows of the startup and its relations.
+    pub fn graph(&self) -> StartupGraph {
+        StartupGraph {
+            startup: self.startup.clone(),
+            relations: self.relations.clone(),
+        }
     }
 
     /// The id of the incubator hosting the startup, which decides who may write it.

@@ -5,9 +5,11 @@
 pub mod export;
 mod find;
 mod list;
+mod write;
 
 pub use find::*;
 pub use list::*;
+pub use write::*;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;

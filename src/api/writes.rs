@@ -1,0 +1,300 @@
+//! What every write shares: one transaction that bumps the data revision, records each change
+//! in the feed and keeps the answer of a POST sent with an `Idempotency-Key`; `If-Match`
+//! compared with the current representation; the answer with its `ETag` and `Location`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Utc;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::auth::Caller;
+use super::caching::{entity_tag, if_match};
+use super::state::AppState;
+use crate::db::DbConnection;
+use crate::db::changes::{Action, Change, KeptAnswer, write_transaction};
+use crate::error::{ApiError, BodyError};
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_KEY: usize = 255;
+
+/// What a write answers: a status, the resource as it became (or nothing, for a deletion) and,
+/// for a creation, where it lives.
+#[derive(Debug)]
+pub struct Written {
+    pub status: StatusCode,
+    pub body: Option<Vec<u8>>,
+    pub location: Option<String>,
+}
+
+impl Written {
+    /// The resource `value`, as it is now, answered with `status`.
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value)
+            .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
+        Ok(Self {
+            status,
+            body: Some(body),
+            location: None,
+        })
+    }
+
+    pub fn created_at(mut self, location: String) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            location: None,
+        }
+    }
+
+    fn respond(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(location) = &self.location {
+            response.insert_header((header::LOCATION, location.clone()));
+        }
+        match self.body {
+            Some(body) => response
+                .insert_header((header::ETAG, entity_tag(&body)))
+                .content_type("application/json")
+                .body(body),
+            None => response.finish(),
+        }
+    }
+}
+
+/// What a write is asked with, besides its body: who, `If-Match`, `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct WriteRequest {
+    pub caller: Caller,
+    if_match: Option<String>,
+    idempotency: Option<(String, String)>,
+}
+
+impl WriteRequest {
+    /// Reads the write's headers; `body` is the request body, which an `Idempotency-Key` is
+    /// bound to together with the method and path.
+    pub fn new(req: &HttpRequest, caller: Caller, body: &[u8]) -> Result<Self, ApiError> {
+        let text = |name| {
+            req.headers()
+                .get(name)
+                .map(|v: &header::HeaderValue| v.to_str().map(str::to_owned))
+        };
+        let if_match = text(header::IF_MATCH)
+            .transpose()
+            .map_err(|_| invalid_header("If-Match", "is not ASCII text"))?;
+        let key = text(header::HeaderName::from_static("idempotency-key"))
+            .transpose()
+            .map_err(|_| invalid_header("Idempotency-Key", "is not ASCII text"))?;
+        let idempotency = match key {
+            None => None,
+            Some(key) if key.is_empty() || key.len() > MAX_KEY => {
+                return Err(invalid_header(
+                    "Idempotency-Key",
+                    &format!("must be 1 to {MAX_KEY} characters"),
+                ));
+            }
+            Some(key) => {
+                let mut request = format!("{} {}\n", req.method(), req.path()).into_bytes();
+                request.extend_from_slice(body);
+                Some((key, entity_tag(&request)))
+            }
+        };
+        Ok(Self {
+            caller,
+            if_match,
+            idempotency,
+        })
+    }
+
+    /// Checks `If-Match`, when sent, against the current representation of the resource:
+    /// the JSON its item route answers.
+    pub fn check_version<T: Serialize>(&self, current: &T) -> Result<(), ApiError> {
+        let Some(expected) = &self.if_match else {
+            return Ok(());
+        };
+        let bytes = serde_json::to_vec(current)
+            .map_err(|e| ApiError::Internal(format!("serialising a resource: {e}")))?;
+        if if_match(expected, &entity_tag(&bytes)) {
+            Ok(())
+        } else {
+            Err(ApiError::PreconditionFailed)
+        }
+    }
+
+    /// Records a change made by this request; `state` is the resource as it became.
+    pub fn record<T: Serialize>(
+        &self,
+        conn: &mut DbConnection,
+        resource: &str,
+        id: &str,
+        action: Action,
+        state: Option<&T>,
+    ) -> Result<i64, ApiError> {
+        let state = state
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| ApiError::Internal(format!("serialising a change: {e}")))?;
+        Ok(Change::record(
+            conn,
+            &self.caller.token_name,
+            resource,
+            id,
+            action,
+            state.as_ref(),
+        )?)
+    }
+}
+
+fn invalid_header(name: &str, detail: &str) -> ApiError {
+    ApiError::Invalid(vec![BodyError::new(
+        format!("header:{name}"),
+        format!("{name} {detail}"),
+    )])
+}
+
+/// Runs `work` as one write transaction and answers what it wrote. A POST whose
+/// `Idempotency-Key` this token already sent is answered as the first time, without writing
+/// again (the same key with another request is a 422).
+pub async fn write<F>(
+    state: &AppState,
+    request: WriteRequest,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(&mut DbConnection, &WriteRequest) -> Result<Written, ApiError> + Send + 'static,
+{
+    let written = state
+        .write(move |conn| {
+            // A concurrent request with the same key loses the race on the key's primary key;
+            // it then finds the winner's answer on its second try.
+            for _ in 0..2 {
+                if let Some(kept) = replay(conn, &request)? {
+                    return Ok(kept);
+                }
+                match write_transaction(conn, |conn| {
+                    let written = work(conn, &request)?;
+                    keep(conn, &request, &written)?;
+                    Ok(written)
+                }) {
+                    Err(ApiError::Database(DieselError::DatabaseError(
+                        DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ))) if request.idempotency.is_some() => continue,
+                    outcome => return outcome,
+                }
+            }
+            Err(ApiError::Conflict(
+                "another request with this Idempotency-Key is being written; retry".into(),
+            ))
+        })
+        .await?;
+    Ok(written.respond())
+}
+
+/// The answer kept for this request's idempotency key, if it was sent before.
+fn replay(conn: &mut DbConnection, request: &WriteRequest) -> Result<Option<Written>, ApiError> {
+    let Some((key, hash)) = &request.idempotency else {
+        return Ok(None);
+    };
+    let Some(kept) = KeptAnswer::find(conn, &request.caller.token_name, key)? else {
+        return Ok(None);
+    };
+    if &kept.request_hash != hash {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let status = u16::try_from(kept.status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| ApiError::Internal(format!("kept status {}", kept.status)))?;
+    Ok(Some(Written {
+        status,
+        body: (!kept.body.is_empty()).then(|| kept.body.into_bytes()),
+        location: kept.location,
+    }))
+}
+
+fn keep(
+    conn: &mut DbConnection,
+    request: &WriteRequest,
+    written: &Written,
+) -> Result<(), ApiError> {
+    let Some((key, hash)) = &request.idempotency else {
+        return Ok(());
+    };
+    let body = match &written.body {
+        Some(bytes) => String::from_utf8(bytes.clone())
+            .map_err(|e| ApiError::Internal(format!("an answer is not UTF-8: {e}")))?,
+        None => String::new(),
+    };
+    KeptAnswer {
+        token: request.caller.token_name.clone(),
+        key: key.clone(),
+        request_hash: hash.clone(),
+        status: i32::from(written.status.as_u16()),
+        location: written.location.clone(),
+        body,
+        created_at: Utc::now().naive_utc(),
+    }
+    .keep(conn)?;
+    Ok(())
+}
+
+/// A JSON Merge Patch (RFC 7396) applied to `target`.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = target {
+        for (name, change) in changes {
+            if change.is_null() {
+                fields.remove(name);
+            } else {
+                merge_patch(fields.entry(name.clone()).or_insert(Value::Null), change);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        // The example of RFC 7396, section 3.
+        let mut target = json!({
+            "title": "Goodbye!",
+            "author": {"givenName": "John", "familyName": "Doe"},
+            "tags": ["example", "sample"],
+            "content": "This will be unchanged"
+        });
+        let patch = json!({
+            "title": "Hello!",
+            "phoneNumber": "+01-123-456-7890",
+            "author": {"familyName": null},
+            "tags": ["example"]
+        });
+        merge_patch(&mut target, &patch);
+        assert_eq!(
+            target,
+            json!({
+                "title": "Hello!",
+                "author": {"givenName": "John"},
+                "tags": ["example"],
+                "content": "This will be unchanged",
+                "phoneNumber": "+01-123-456-7890"
+            })
+        );
+    }
+}

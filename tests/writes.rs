@@ -1,0 +1,268 @@
+//! The write API on startups and their phases, on both backends: scopes, validation with
+//! pointers, `If-Match`, `Idempotency-Key`, the change feed, and concurrent writers losing
+//! nothing.
+
+mod common;
+
+use actix_web::http::{Method, header};
+use actix_web::test;
+use betadata::api::app;
+use common::{Reply, both_backends, get, issue_token, send};
+use serde_json::{Value, json};
+
+fn new_startup(id: &str, incubator: &str) -> Value {
+    json!({
+        "id": id,
+        "name": format!("Service {id}"),
+        "pitch": "Un service numérique pour tester l'écriture",
+        "incubator": incubator,
+        "sponsors": ["dinum"],
+        "link": format!("https://{id}.beta.gouv.fr"),
+        "contact": format!("equipe@{id}.beta.gouv.fr"),
+        "usertypes": ["particulier"],
+        "phases": [
+            {"phase": "investigation", "start": "2024-01-15", "end": "2024-06-30"},
+            {"phase": "construction", "start": "2024-07-01"}
+        ]
+    })
+}
+
+fn pointers(reply: &Reply) -> Vec<String> {
+    reply.body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["pointer"].as_str().expect("pointer").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn etag(reply: &Reply) -> String {
+    reply
+        .headers
+        .get(header::ETAG)
+        .expect("an ETag")
+        .to_str()
+        .expect("ASCII")
+        .to_owned()
+}
+
+both_backends! {
+    fn a_created_startup_reads_back_and_is_in_the_feed(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let before = get(&app, "/api/v1/changes").await.body["meta"]["total"].as_i64().expect("total");
+        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&new_startup("ecrire", "dinum")), &[]).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(created.headers.get(header::LOCATION).expect("Location"), "/api/v1/startups/ecrire");
+        assert_eq!(created.body["current_phase"], "construction");
+        let read = get(&app, "/api/v1/startups/ecrire").await;
+        assert_eq!(read.status, 200);
+        assert_eq!(read.body, created.body, "the answer is the item as its route shows it");
+        assert_eq!(etag(&read), etag(&created));
+        let feed = get(&app, &format!("/api/v1/changes?since={before}")).await.body;
+        let change = &feed["data"][0];
+        assert_eq!((change["resource"].as_str(), change["id"].as_str(), change["action"].as_str()), (Some("startup"), Some("ecrire"), Some("create")));
+        assert_eq!(change["token"], "ops");
+        assert_eq!(change["state"], created.body);
+        let history = get(&app, "/api/v1/startups/ecrire/history").await.body;
+        assert_eq!(history["meta"]["total"], 1);
+        let again = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&new_startup("ecrire", "dinum")), &[]).await;
+        common::assert_problem(&again, 409);
+    }
+
+    fn tokens_write_only_within_their_incubator(db) {
+        let db = db.seeded();
+        let dinum = issue_token(&db, "dinum-team", "incubator:dinum");
+        let app = test::init_service(app(db.state())).await;
+        let anonymous = send(&app, Method::POST, "/api/v1/startups", None, Some(&new_startup("x", "dinum")), &[]).await;
+        common::assert_problem(&anonymous, 401);
+        assert!(anonymous.headers.get(header::WWW_AUTHENTICATE).is_some());
+        let forged = send(&app, Method::POST, "/api/v1/startups", Some("bd_forged"), Some(&new_startup("x", "dinum")), &[]).await;
+        common::assert_problem(&forged, 401);
+        let elsewhere = send(&app, Method::POST, "/api/v1/startups", Some(&dinum), Some(&new_startup("x", "sgmas")), &[]).await;
+        common::assert_problem(&elsewhere, 403);
+        let own = send(&app, Method::POST, "/api/v1/startups", Some(&dinum), Some(&new_startup("x", "dinum")), &[]).await;
+        assert_eq!(own.status, 201, "{}", own.body);
+        let medle = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&dinum), Some(&json!({"pitch": "détourné"})), &[]).await;
+        common::assert_problem(&medle, 403);
+        let moved = send(&app, Method::PATCH, "/api/v1/startups/x", Some(&dinum), Some(&json!({"incubator": "sgmas"})), &[]).await;
+        common::assert_problem(&moved, 403);
+        assert_eq!(get(&app, "/api/v1/startups/x").await.body["incubator"]["id"], "dinum", "nothing was written");
+        let phase = send(&app, Method::POST, "/api/v1/startups/medle/phases", Some(&dinum), Some(&json!({"phase": "opere", "start": "2025-01-01"})), &[]).await;
+        common::assert_problem(&phase, 403);
+    }
+
+    fn bad_bodies_are_refused_with_what_and_where(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let mut bad = new_startup("bad", "nowhere");
+        bad["contact"] = json!("not an address");
+        bad["link"] = json!("beta.gouv.fr");
+        bad["sponsors"] = json!(["dinum", "ghost"]);
+        bad["name"] = json!("x".repeat(201));
+        bad["phases"] = json!([
+            {"phase": "investigation", "start": "2024-01-15", "end": "2024-01-01"},
+            {"phase": "success", "start": "2024-07-01"},
+            {"phase": "construction", "start": "2024-03-01"}
+        ]);
+        let reply = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&bad), &[]).await;
+        common::assert_problem(&reply, 422);
+        assert_eq!(pointers(&reply), ["/name", "/link", "/contact", "/phases/0/end", "/phases/1/phase", "/phases/2/start", "/incubator", "/sponsors/1"]);
+        let mut typed = new_startup("bad", "dinum");
+        typed["phases"][1]["start"] = json!("2020-13-45");
+        let reply = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&typed), &[]).await;
+        common::assert_problem(&reply, 422);
+        assert_eq!(pointers(&reply), ["/phases/1/start"]);
+        let mut unknown = new_startup("bad", "dinum");
+        unknown["colour"] = json!("red");
+        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&unknown), &[]).await), ["/colour"]);
+        let request = |content_type: &str, payload: String| {
+            test::TestRequest::post()
+                .uri("/api/v1/startups")
+                .insert_header(("authorization", format!("Bearer {admin}")))
+                .insert_header(("content-type", content_type.to_owned()))
+                .set_payload(payload)
+                .to_request()
+        };
+        let (status, content_type, _) = common::body_of(&app, request("application/json", "{\"id\": ".into())).await;
+        assert_eq!((status, content_type.as_str()), (400, "application/problem+json"));
+        let (status, _, _) = common::body_of(&app, request("text/plain", new_startup("t", "dinum").to_string())).await;
+        assert_eq!(status, 415);
+        let huge = json!({"id": "huge", "name": "x", "description": "x".repeat(2 << 20)}).to_string();
+        let (status, _, _) = common::body_of(&app, request("application/json", huge)).await;
+        assert_eq!(status, 413);
+        assert_eq!(get(&app, "/api/v1/startups/bad").await.status, 404, "nothing was kept");
+    }
+
+    fn a_stale_if_match_is_refused(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let read = get(&app, "/api/v1/startups/medle").await;
+        let tag = etag(&read);
+        let first = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": "Première"})), &[("if-match", &tag)]).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        assert_eq!(first.body["pitch"], "Première");
+        assert_eq!(first.body["phases"], read.body["phases"], "a merge patch keeps what it does not name");
+        let stale = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": "Seconde"})), &[("if-match", &tag)]).await;
+        common::assert_problem(&stale, 412);
+        let gzip_tag = format!("{}-gzip\"", etag(&first).trim_end_matches('"'));
+        let coded = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": null})), &[("if-match", &gzip_tag)]).await;
+        assert_eq!(coded.status, 200, "the tag of a compressed read names the same version");
+        assert_eq!(coded.body["pitch"], Value::Null);
+        let deleted = send(&app, Method::DELETE, "/api/v1/startups/medle", Some(&admin), None, &[("if-match", &tag)]).await;
+        common::assert_problem(&deleted, 412);
+    }
+
+    fn an_idempotency_key_writes_once(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let body = new_startup("une-fois", "dinum");
+        let key = [("idempotency-key", "create-une-fois")];
+        let first = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&body), &key).await;
+        let second = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&body), &key).await;
+        assert_eq!((first.status.as_u16(), second.status.as_u16()), (201, 201));
+        assert_eq!(first.body, second.body);
+        assert_eq!(first.headers.get(header::LOCATION), second.headers.get(header::LOCATION));
+        let history = get(&app, "/api/v1/startups/une-fois/history").await.body;
+        assert_eq!(history["meta"]["total"], 1, "written once");
+        let other = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&new_startup("autre", "dinum")), &key).await;
+        common::assert_problem(&other, 422);
+        assert_eq!(get(&app, "/api/v1/startups/autre").await.status, 404);
+    }
+
+    fn phase_transitions_close_the_open_phase(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&new_startup("phases", "dinum")), &[]).await;
+        let entered = send(&app, Method::POST, "/api/v1/startups/phases/phases", Some(&admin), Some(&json!({"phase": "acceleration", "start": "2025-03-01"})), &[]).await;
+        assert_eq!(entered.status, 201, "{}", entered.body);
+        assert_eq!(entered.headers.get(header::LOCATION).expect("Location"), "/api/v1/startups/phases/phases/2025-03-01");
+        assert_eq!(entered.body["phases"][1]["end"], "2025-02-28", "the open phase ends the day before");
+        assert_eq!(entered.body["current_phase"], "acceleration");
+        let early = send(&app, Method::POST, "/api/v1/startups/phases/phases", Some(&admin), Some(&json!({"phase": "consolidation", "start": "2025-01-01"})), &[]).await;
+        common::assert_problem(&early, 422);
+        assert_eq!(pointers(&early), ["/start"]);
+        let unknown = send(&app, Method::POST, "/api/v1/startups/phases/phases", Some(&admin), Some(&json!({"phase": "success", "start": "2026-01-01"})), &[]).await;
+        assert_eq!(pointers(&unknown), ["/phase"]);
+        let patched = send(&app, Method::PATCH, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), Some(&json!({"end": "2025-12-31"})), &[]).await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(patched.body["phases"][2]["end"], "2025-12-31");
+        let backwards = send(&app, Method::PATCH, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), Some(&json!({"end": "2025-01-01"})), &[]).await;
+        assert_eq!(pointers(&backwards), ["/phases/2/end"]);
+        let removed = send(&app, Method::DELETE, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), None, &[]).await;
+        assert_eq!(removed.status, 200);
+        assert_eq!(removed.body["phases"].as_array().expect("phases").len(), 2);
+        common::assert_problem(&send(&app, Method::DELETE, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), None, &[]).await, 404);
+        let history = get(&app, "/api/v1/startups/phases/history").await.body;
+        assert_eq!(history["meta"]["total"], 4, "create, enter, change, delete");
+    }
+
+    fn a_deleted_startup_leaves_a_tombstone(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let metrics = get(&app, "/api/v1/startups/medle/metrics").await.body["data"].as_array().expect("metrics").len();
+        assert!(metrics > 0);
+        let deleted = send(&app, Method::DELETE, "/api/v1/startups/medle", Some(&admin), None, &[]).await;
+        assert_eq!(deleted.status, 204);
+        assert_eq!(get(&app, "/api/v1/startups/medle").await.status, 404);
+        let history = get(&app, "/api/v1/startups/medle/history").await.body;
+        let last = history["data"].as_array().expect("data").last().expect("a change").clone();
+        assert_eq!((last["action"].as_str(), &last["state"]), (Some("delete"), &Value::Null));
+        let feed = get(&app, "/api/v1/changes?page_size=1000").await.body;
+        let tombstones = feed["data"].as_array().expect("data").iter().filter(|c| c["resource"] == "metric" && c["action"] == "delete").count();
+        assert_eq!(tombstones, metrics, "its metrics went with it");
+        common::assert_problem(&get(&app, "/api/v1/startups/nobody/history").await, 404);
+    }
+
+    fn concurrent_writers_lose_nothing(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let before = get(&app, "/api/v1/changes").await.body["meta"]["total"].as_i64().expect("total");
+        const WRITERS: usize = 16;
+        let bodies: Vec<Value> = (0..WRITERS).map(|i| new_startup(&format!("concurrent-{i:02}"), "dinum")).collect();
+        let creations = bodies.iter().map(|body| send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(body), &[]));
+        let replies = futures_util::future::join_all(creations).await;
+        assert!(replies.iter().all(|r| r.status == 201), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+        let (app_ref, admin_ref) = (&app, admin.as_str());
+        let transitions = (0..WRITERS).map(|i| {
+            let uri = format!("/api/v1/startups/concurrent-{i:02}/phases");
+            async move {
+                send(app_ref, Method::POST, &uri, Some(admin_ref), Some(&json!({"phase": "acceleration", "start": "2025-06-01"})), &[]).await
+            }
+        });
+        let replies = futures_util::future::join_all(transitions).await;
+        assert!(replies.iter().all(|r| r.status == 201));
+        let feed = get(&app, &format!("/api/v1/changes?since={before}&page_size=1000")).await.body;
+        let seqs: Vec<i64> = feed["data"].as_array().expect("data").iter().map(|c| c["seq"].as_i64().expect("seq")).collect();
+        assert_eq!(seqs.len(), 2 * WRITERS, "every write recorded once");
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+        let listed = get(&app, "/api/v1/startups?q=Service&page_size=100").await.body;
+        assert!(listed["meta"]["total"].as_u64().expect("total") >= WRITERS as u64);
+        for i in 0..WRITERS {
+            let startup = get(&app, &format!("/api/v1/startups/concurrent-{i:02}")).await.body;
+            assert_eq!(startup["current_phase"], "acceleration", "concurrent-{i:02}");
+        }
+        // Many writers on one startup with the version they read: exactly one wins.
+        let tag = etag(&get(&app, "/api/v1/startups/concurrent-00").await);
+        let racers = (0..8).map(|i| {
+            let tag = tag.clone();
+            let pitch = format!("version {i}");
+            async move {
+                send(app_ref, Method::PATCH, "/api/v1/startups/concurrent-00", Some(admin_ref), Some(&json!({"pitch": pitch})), &[("if-match", tag.as_str())]).await.status.as_u16()
+            }
+        });
+        let mut statuses = futures_util::future::join_all(racers).await;
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
+    }
+}
