@@ -69,8 +69,11 @@ impl Phase {
                 *counts.entry(phase).or_default() += n;
             }
         }
+        // Every phase named, so that both backends read one range of `startup_phases_current`
+        // per phase (PostgreSQL has no skip scan, and would read the whole table otherwise).
         let mut superseded = startup_phases::table
             .inner_join(startups::table)
+            .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
             .group_by(startup_phases::phase_id)
             .select((startup_phases::phase_id, count_star()))
             .into_boxed();
