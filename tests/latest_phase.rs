@@ -72,18 +72,20 @@ fn histories(
     by_id
 }
 
+/// A startup's id, `created_on`, `latest_phase_id` and `latest_phase_start`.
+type DerivedColumns = (String, Option<NaiveDate>, Option<String>, Option<NaiveDate>);
+
 /// Asserts that every column derived from the phase history holds what the history says.
 fn assert_derived_columns_match(conn: &mut DbConnection, context: &str) {
-    let stored: Vec<(String, Option<NaiveDate>, Option<String>, Option<NaiveDate>)> =
-        startups::table
-            .select((
-                startups::id,
-                startups::created_on,
-                startups::latest_phase_id,
-                startups::latest_phase_start,
-            ))
-            .load(conn)
-            .expect("startups");
+    let stored: Vec<DerivedColumns> = startups::table
+        .select((
+            startups::id,
+            startups::created_on,
+            startups::latest_phase_id,
+            startups::latest_phase_start,
+        ))
+        .load(conn)
+        .expect("startups");
     let histories = histories(conn);
     assert!(!stored.is_empty(), "{context}: some startups");
     for (id, created_on, latest_id, latest_start) in stored {
@@ -161,7 +163,7 @@ fn rerun_latest_phase_migration(conn: &mut DbConnection, backend: &str) {
         }
         .expect("revert")
         .to_string();
-        if reverted <= LATEST_PHASE.to_owned() {
+        if reverted.as_str() <= LATEST_PHASE {
             assert_eq!(reverted, LATEST_PHASE);
             break;
         }
