@@ -451,7 +451,8 @@ fn startup(seed: u64, index: usize, observations: Option<u32>) -> Generated {
     };
     let offset = (rng.f64().sqrt() * latest as f64) as u64;
     let mut phases = phase_history(&mut rng, &id, first_day() + Days::new(offset));
-    let created_on = derive_phase_links(&mut phases);
+    let derived = derive_phase_links(&mut phases);
+    let created_on = derived.created_on;
     for row in &mut phases {
         if let Some(next) = row.next_start
             && rng.chance(0.6)
@@ -512,7 +513,7 @@ fn startup(seed: u64, index: usize, observations: Option<u32>) -> Generated {
             rng.pick(&SOLUTIONS)
         )
     });
-    let startup = Startup {
+    let mut startup = Startup {
         id: id.clone(),
         name,
         pitch: Some(pitch),
@@ -527,9 +528,12 @@ fn startup(seed: u64, index: usize, observations: Option<u32>) -> Generated {
             .chance(0.6)
             .then(|| format!("contact@{slug}.beta.gouv.fr")),
         description,
-        created_on,
+        created_on: None,
         updated_at,
+        latest_phase_id: None,
+        latest_phase_start: None,
     };
+    derived.apply(&mut startup);
 
     let metric = observations.map(|count| {
         let (label, unit, key) = *rng.pick(&METRICS);
@@ -1102,6 +1106,9 @@ mod tests {
                     .all(|p| p.end_date.is_none_or(|end| end >= p.start_date))
             );
             assert_eq!(a.startup.created_on, Some(phases[0].start_date));
+            let latest = phases.last().expect("a phase");
+            assert_eq!(a.startup.latest_phase_id.as_ref(), Some(&latest.phase_id));
+            assert_eq!(a.startup.latest_phase_start, Some(latest.start_date));
             let (_, series) = a.metric.expect("a metric");
             assert!(series.first >= phases[0].start_date);
             let end = series.first + Days::new(u64::from(series.count - 1));

@@ -187,6 +187,8 @@ both_backends! {
         assert_eq!(entered.headers.get(header::LOCATION).expect("Location"), "/api/v1/startups/phases/phases/2025-03-01");
         assert_eq!(entered.body["phases"][1]["end"], "2025-02-28", "the open phase ends the day before");
         assert_eq!(entered.body["current_phase"], "acceleration");
+        let filtered = common::collect_ids(&app, "/api/v1/startups?phase=acceleration&incubator=dinum").await;
+        assert!(filtered.contains(&"phases".to_owned()), "the phase filter sees the write: {filtered:?}");
         let early = send(&app, Method::POST, "/api/v1/startups/phases/phases", Some(&admin), Some(&json!({"phase": "consolidation", "start": "2025-01-01"})), &[]).await;
         common::assert_problem(&early, 422);
         assert_eq!(pointers(&early), ["/start"]);
@@ -200,6 +202,8 @@ both_backends! {
         let removed = send(&app, Method::DELETE, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), None, &[]).await;
         assert_eq!(removed.status, 200);
         assert_eq!(removed.body["phases"].as_array().expect("phases").len(), 2);
+        let building = common::collect_ids(&app, "/api/v1/startups?phase=construction&incubator=dinum").await;
+        assert!(building.contains(&"phases".to_owned()), "{building:?}");
         common::assert_problem(&send(&app, Method::DELETE, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), None, &[]).await, 404);
         let history = get(&app, "/api/v1/startups/phases/history").await.body;
         assert_eq!(history["meta"]["total"], 4, "create, enter, change, delete");

@@ -99,7 +99,8 @@ bulk_insert!(
     )
 );
 bulk_insert!(
-    /// Writes `startups` rows as given: `created_on` is not derived here.
+    /// Writes `startups` rows as given: `created_on` and the latest phase are not derived here
+    /// (see [`super::startups::derive_phase_links`]).
     insert_startups,
     startups,
     Startup,
@@ -114,6 +115,8 @@ bulk_insert!(
         description.eq(&r.description),
         created_on.eq(r.created_on),
         updated_at.eq(r.updated_at),
+        latest_phase_id.eq(&r.latest_phase_id),
+        latest_phase_start.eq(r.latest_phase_start),
     )
 );
 bulk_insert!(

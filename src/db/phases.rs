@@ -8,8 +8,8 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{phases, startup_phases};
-use super::startups::{current_phase_rows, phases_in_incubator};
+use super::schema::{phases, startup_phases, startups};
+use super::startups::filter_superseded;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = phases)]
@@ -46,18 +46,45 @@ impl Phase {
     }
 
     /// How many startups are in each phase on `day`, optionally within one incubator.
-    /// Phases with no startup are absent from the map.
+    /// Phases with no startup are absent from the map. Two grouped counts, summed: startups
+    /// settled in their latest phase by then (from an index on `startups`), and those whose
+    /// latest phase starts later (from the phase rows current that day that are not the
+    /// latest; see [`current_phase_rows`](super::startups::current_phase_rows)).
     pub fn current_counts(
         conn: &mut DbConnection,
         day: NaiveDate,
         incubator: Option<&str>,
     ) -> QueryResult<BTreeMap<String, i64>> {
-        let query = startup_phases::table
-            .filter(current_phase_rows!(day))
+        let mut settled = startups::table
+            .filter(startups::latest_phase_start.le(day))
+            .group_by(startups::latest_phase_id)
+            .select((startups::latest_phase_id, count_star()))
+            .into_boxed();
+        if let Some(incubator) = incubator {
+            settled = settled.filter(startups::incubator_id.eq(incubator.to_owned()));
+        }
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for (phase, n) in settled.load::<(Option<String>, i64)>(conn)? {
+            if let Some(phase) = phase {
+                *counts.entry(phase).or_default() += n;
+            }
+        }
+        // Every phase named, so that both backends read one range of `startup_phases_current`
+        // per phase (PostgreSQL has no skip scan, and would read the whole table otherwise).
+        let mut superseded = startup_phases::table
+            .inner_join(startups::table)
+            .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
             .group_by(startup_phases::phase_id)
             .select((startup_phases::phase_id, count_star()))
             .into_boxed();
-        let query = phases_in_incubator!(query, incubator);
-        Ok(query.load::<(String, i64)>(conn)?.into_iter().collect())
+        if let Some(incubator) = incubator {
+            superseded = superseded.filter(startups::incubator_id.eq(incubator.to_owned()));
+        }
+        let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        let superseded = filter_superseded!(superseded, day, sqlite);
+        for (phase, n) in superseded.load::<(String, i64)>(conn)? {
+            *counts.entry(phase).or_default() += n;
+        }
+        Ok(counts)
     }
 }

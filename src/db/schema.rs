@@ -43,6 +43,8 @@ diesel::table! {
         description -> Nullable<Text>,
         created_on -> Nullable<Date>,
         updated_at -> Timestamp,
+        latest_phase_id -> Nullable<Text>,
+        latest_phase_start -> Nullable<Date>,
     }
 }
 

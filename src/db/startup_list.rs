@@ -11,7 +11,9 @@ use diesel::sql_types::{Double, Text};
 
 use super::page::{Cursor, Page, PageRequest};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
-use super::startups::{Startup, THEMATIQUE, USERTYPE, current_phase_rows};
+use super::startups::{
+    Startup, THEMATIQUE, USERTYPE, filter_superseded, settled_in_phases, superseded_phase_rows,
+};
 use super::{DbConnection, MultiBackend};
 
 /// Which startups a list holds; empty fields do not filter.
@@ -215,34 +217,50 @@ macro_rules! other_filters {
 }
 
 /// The filtered startups, for reading a page. The phase filter is a per-row check, so that a
-/// page stops as soon as it is full.
+/// page stops as soon as it is full: a startup whose latest phase started by the day is judged
+/// on its own columns; only the others look into their phase history.
 fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
     let mut query = startups::table.into_boxed();
     if !filter.phases.is_empty() {
-        query = query.filter(exists(
-            startup_phases::table
-                .filter(startup_phases::startup_id.eq(startups::id))
-                .filter(current_phase_rows!(filter.day))
-                .filter(startup_phases::phase_id.eq_any(filter.phases.clone())),
-        ));
+        let day = filter.day;
+        query = query.filter(
+            settled_in_phases!(day, filter.phases.clone()).or(startups::latest_phase_start
+                .gt(day)
+                .and(exists(
+                    startup_phases::table
+                        .filter(startup_phases::startup_id.eq(startups::id))
+                        .filter(superseded_phase_rows!(day))
+                        .filter(startup_phases::phase_id.eq_any(filter.phases.clone())),
+                ))),
+        );
     }
     other_filters!(query, filter, dialect)
 }
 
-/// How many startups pass the filter. The phase filter is a join (a startup has one phase on a
-/// given day), which lets the database count from the phase index instead of probing each row.
+/// How many startups pass the filter. With a phase filter, the sum of two disjoint counts
+/// (see [`current_phase_rows`](super::startups::current_phase_rows)): the startups settled in
+/// one of the phases since their latest start, counted from an index on `startups`; and those
+/// whose latest start is after the day, counted from the phase rows current that day that are
+/// not the latest, joined to `startups` for the other filters.
 fn count(conn: &mut DbConnection, filter: &StartupFilter, dialect: Dialect) -> QueryResult<i64> {
     if filter.phases.is_empty() {
         return other_filters!(startups::table.count().into_boxed(), filter, dialect)
             .get_result(conn);
     }
+    let day = filter.day;
+    let settled = startups::table
+        .filter(settled_in_phases!(day, filter.phases.clone()))
+        .count()
+        .into_boxed();
+    let settled: i64 = other_filters!(settled, filter, dialect).get_result(conn)?;
     let joined = startups::table
         .inner_join(startup_phases::table.on(startup_phases::startup_id.eq(startups::id)))
-        .filter(current_phase_rows!(filter.day))
         .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
         .count()
         .into_boxed();
-    other_filters!(joined, filter, dialect).get_result(conn)
+    let joined = filter_superseded!(joined, day, dialect == Dialect::Sqlite);
+    let moving: i64 = other_filters!(joined, filter, dialect).get_result(conn)?;
+    Ok(settled + moving)
 }
 
 /// Orders `query` by `(key, id)` and keeps the rows on the cursor's side of `(k, i)`.

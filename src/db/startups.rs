@@ -27,6 +27,10 @@ pub struct Startup {
     /// Start of the first phase; derived from the phase history when it is written.
     pub created_on: Option<NaiveDate>,
     pub updated_at: NaiveDateTime,
+    /// Phase of the row with the greatest start, and that start; derived from the phase history
+    /// when it is written (see [`derive_phase_links`]).
+    pub latest_phase_id: Option<String>,
+    pub latest_phase_start: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -91,6 +95,13 @@ pub struct StartupGraph {
 /// [`crate::domain::phases::current_phase`] is its counterpart over rows already loaded. A macro
 /// rather than a boxed expression, because diesel's multi-backend queries cannot nest boxed
 /// fragments.
+///
+/// The same rows fall into two disjoint parts, which [`settled_in_phases`] and
+/// [`superseded_phase_rows`] read from different indexes:
+/// - `next_start IS NULL`: the startup's latest row, current on every day from its start on.
+///   A startup whose `latest_phase_start` is on or before the day is in `latest_phase_id`.
+/// - `next_start > day`: a row current on a day before the startup's latest start (a past
+///   `as_of`, or a phase dated in the future); for today, a handful of rows at most.
 macro_rules! current_phase_rows {
     ($day:expr) => {{
         use $crate::db::schema::startup_phases;
@@ -103,6 +114,71 @@ macro_rules! current_phase_rows {
     }};
 }
 pub(crate) use current_phase_rows;
+
+/// Keeps, on `startups`, those whose latest phase started on or before `$day` and is one of
+/// `$phases` (an `IntoIterator` of ids): they are in that phase on that day. The first part of
+/// [`current_phase_rows`]; an index range of `startups_latest_phase` (or, for one incubator,
+/// of `startups_incubator_latest_phase`).
+macro_rules! settled_in_phases {
+    ($day:expr, $phases:expr) => {{
+        use $crate::db::schema::startups;
+        startups::latest_phase_start
+            .le($day)
+            .and(startups::latest_phase_id.eq_any($phases))
+    }};
+}
+pub(crate) use settled_in_phases;
+
+/// Keeps the `startup_phases` rows current on `$day` that are not their startup's latest: those
+/// with `start_date <= day < next_start`. The second part of [`current_phase_rows`], disjoint
+/// from [`settled_in_phases`]: a startup has such a row exactly when its latest phase starts
+/// after the day.
+macro_rules! superseded_phase_rows {
+    ($day:expr) => {{
+        use $crate::db::schema::startup_phases;
+        let day = $day;
+        startup_phases::start_date
+            .le(day)
+            .and(startup_phases::next_start.gt(day))
+    }};
+    // The same rows, with SQLite's planner told that `next_start > day` is rarely true.
+    ($day:expr, rare) => {{
+        use $crate::db::schema::startup_phases;
+        let day = $day;
+        startup_phases::start_date
+            .le(day)
+            .and($crate::db::startups::likelihood(
+                startup_phases::next_start.gt(day),
+                diesel::dsl::sql::<diesel::sql_types::Double>("0.001"),
+            ))
+    }};
+}
+pub(crate) use superseded_phase_rows;
+
+diesel::define_sql_function! {
+    /// SQLite's planner hint: `x`, true with probability `y` (a literal, not a bound value).
+    fn likelihood(
+        x: diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        y: diesel::sql_types::Double,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Bool>;
+}
+
+/// Applies [`superseded_phase_rows`] to a boxed query that joins or reads `startup_phases`.
+/// These rows are few unless the day is in the past, and walking them from
+/// `startup_phases_current` is the best plan even then; SQLite, whose statistics hold no
+/// histogram, may rather walk a whole incubator and probe each startup's history, so on
+/// SQLite (`$sqlite` true) the condition carries a hint.
+macro_rules! filter_superseded {
+    ($query:expr, $day:expr, $sqlite:expr) => {{
+        let query = $query;
+        if $sqlite {
+            query.filter($crate::db::startups::superseded_phase_rows!($day, rare))
+        } else {
+            query.filter($crate::db::startups::superseded_phase_rows!($day))
+        }
+    }};
+}
+pub(crate) use filter_superseded;
 
 /// Keeps, in a boxed query on `startup_phases`, the rows of the startups of `incubator` (an
 /// `Option<&str>`; all rows when `None`).
@@ -237,9 +313,30 @@ fn entry<'a>(by_id: &'a mut HashMap<String, Relations>, id: &str) -> &'a mut Rel
     by_id.entry(id.to_owned()).or_default()
 }
 
-/// Fills the columns derived from a phase history: each row's `next_start`, and the creation
-/// date it returns. `rows` are sorted by start on the way.
-pub fn derive_phase_links(rows: &mut [PhaseRow]) -> Option<NaiveDate> {
+/// What a startup's own columns derive from its phase history.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryDates {
+    /// Start of the first phase.
+    pub created_on: Option<NaiveDate>,
+    /// Phase of the row with the greatest start.
+    pub latest_phase_id: Option<String>,
+    /// The greatest start.
+    pub latest_phase_start: Option<NaiveDate>,
+}
+
+impl HistoryDates {
+    /// Writes these values into the startup's derived columns.
+    pub fn apply(self, startup: &mut Startup) {
+        startup.created_on = self.created_on;
+        startup.latest_phase_id = self.latest_phase_id;
+        startup.latest_phase_start = self.latest_phase_start;
+    }
+}
+
+/// Fills the columns derived from a phase history: each row's `next_start`, and the startup's
+/// columns it returns. `rows` are sorted by start on the way. Every writer of a phase history
+/// goes through here, in the transaction that writes the history.
+pub fn derive_phase_links(rows: &mut [PhaseRow]) -> HistoryDates {
     rows.sort_by_key(|r| r.start_date);
     let starts: Vec<NaiveDate> = rows.iter().map(|r| r.start_date).collect();
     for (row, next) in rows
@@ -248,7 +345,11 @@ pub fn derive_phase_links(rows: &mut [PhaseRow]) -> Option<NaiveDate> {
     {
         row.next_start = next.copied();
     }
-    starts.first().copied()
+    HistoryDates {
+        created_on: starts.first().copied(),
+        latest_phase_id: rows.last().map(|r| r.phase_id.clone()),
+        latest_phase_start: starts.last().copied(),
+    }
 }
 
 impl StartupGraph {
@@ -276,10 +377,8 @@ impl StartupGraph {
     /// The startup row and the phase rows, with the columns derived from the phase history.
     fn derived_rows(&self) -> (Startup, Vec<PhaseRow>) {
         let mut phases = self.relations.phases.clone();
-        let startup = Startup {
-            created_on: derive_phase_links(&mut phases),
-            ..self.startup.clone()
-        };
+        let mut startup = self.startup.clone();
+        derive_phase_links(&mut phases).apply(&mut startup);
         (startup, phases)
     }
 
@@ -400,8 +499,12 @@ mod tests {
     #[test]
     fn phase_links_point_to_the_next_start() {
         let mut rows = vec![row("2020-05-01"), row("2019-01-01"), row("2021-02-03")];
-        let created = derive_phase_links(&mut rows);
-        assert_eq!(created, "2019-01-01".parse().ok());
+        rows[0].phase_id = "listed-first".into();
+        rows[2].phase_id = "latest".into();
+        let derived = derive_phase_links(&mut rows);
+        assert_eq!(derived.created_on, "2019-01-01".parse().ok());
+        assert_eq!(derived.latest_phase_id.as_deref(), Some("latest"));
+        assert_eq!(derived.latest_phase_start, "2021-02-03".parse().ok());
         let next: Vec<Option<String>> = rows
             .iter()
             .map(|r| r.next_start.map(|d| d.to_string()))
@@ -410,6 +513,6 @@ mod tests {
             next,
             vec![Some("2020-05-01".into()), Some("2021-02-03".into()), None]
         );
-        assert_eq!(derive_phase_links(&mut []), None);
+        assert_eq!(derive_phase_links(&mut []), HistoryDates::default());
     }
 }

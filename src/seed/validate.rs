@@ -405,8 +405,11 @@ impl Checker {
             contact: at.optional_text("contact", doc.contact),
             description: at.optional_text("description", doc.description),
             id: doc.id,
+            // Derived from the phases when the startup is written.
             created_on: None,
             updated_at: chrono::Utc::now().naive_utc(),
+            latest_phase_id: None,
+            latest_phase_start: None,
         };
         self.dataset
             .startups

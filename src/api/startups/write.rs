@@ -252,7 +252,10 @@ impl StartupInput {
                 repository: self.repository.clone(),
                 contact: self.contact.clone(),
                 description: self.description.clone(),
+                // Derived from the phases when the graph is stored.
                 created_on: None,
+                latest_phase_id: None,
+                latest_phase_start: None,
                 updated_at: Utc::now().naive_utc(),
             },
             relations: Relations {
