@@ -193,6 +193,8 @@ fn sample_startup(pitch: Option<&str>) -> Startup {
         contact: None,
         description: None,
         created_on: None,
+        latest_phase_id: None,
+        latest_phase_start: None,
         updated_at: chrono::NaiveDateTime::default(),
     }
 }
