@@ -97,6 +97,8 @@ fn awkward_startup() -> StartupGraph {
             contact: Some("a@b.fr".into()),
             description: Some("Texte & co".into()),
             created_on: None,
+            latest_phase_id: None,
+            latest_phase_start: None,
             updated_at: "2025-01-01T00:00:00".parse().expect("time"),
         },
         relations: Relations::default(),

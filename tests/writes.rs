@@ -269,4 +269,47 @@ both_backends! {
         statuses.sort_unstable();
         assert_eq!(statuses, [200, 412, 412, 412, 412, 412, 412, 412]);
     }
+
+    fn metrics_are_defined_and_observed_within_scope(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let sgmas = issue_token(&db, "sgmas-team", "incubator:sgmas");
+        let dinum = issue_token(&db, "dinum-team", "incubator:dinum");
+        let app = test::init_service(app(db.state())).await;
+        let metric = json!({"id": "medle-dossiers", "label": "Dossiers traités", "unit": "dossiers"});
+        common::assert_problem(&send(&app, Method::POST, "/api/v1/startups/medle/metrics", Some(&dinum), Some(&metric), &[]).await, 403);
+        let created = send(&app, Method::POST, "/api/v1/startups/medle/metrics", Some(&sgmas), Some(&metric), &[]).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(created.headers.get(header::LOCATION).expect("Location"), "/api/v1/metrics/medle-dossiers");
+        common::assert_problem(&send(&app, Method::POST, "/api/v1/startups/medle/metrics", Some(&sgmas), Some(&metric), &[]).await, 409);
+        let uri = "/api/v1/metrics/medle-dossiers/observations";
+        let batch = json!([
+            {"date": "2025-01-31", "value": 120, "start": "2025-01-01"},
+            {"date": "2025-02-28", "value": 150, "start": "2025-02-01", "note": "estimation"}
+        ]);
+        let first = send(&app, Method::POST, uri, Some(&sgmas), Some(&batch), &[]).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        assert_eq!((first.body["created"].as_u64(), first.body["updated"].as_u64()), (Some(2), Some(0)));
+        let again = send(&app, Method::POST, uri, Some(&sgmas), Some(&json!({"date": "2025-02-28", "value": 155})), &[]).await;
+        assert_eq!((again.body["created"].as_u64(), again.body["updated"].as_u64()), (Some(0), Some(1)), "upsert by date");
+        let values: Vec<f64> = get(&app, uri).await.body["data"].as_array().expect("data").iter().map(|o| o["value"].as_f64().expect("value")).collect();
+        assert_eq!(values, [120.0, 155.0]);
+        let bad = json!([
+            {"date": "2025-03-31", "value": 1, "start": "2025-04-01"},
+            {"date": "2025-03-31", "value": 2, "source": "nowhere"},
+            {"date": "2025-13-01", "value": 3}
+        ]);
+        let refused = send(&app, Method::POST, uri, Some(&sgmas), Some(&bad), &[]).await;
+        common::assert_problem(&refused, 422);
+        let refused_two = send(&app, Method::POST, uri, Some(&sgmas), Some(&bad.as_array().expect("batch")[..2].to_vec().into()), &[]).await;
+        assert_eq!(pointers(&refused_two), ["/0/start", "/1/source", "/1/date"]);
+        assert_eq!(get(&app, uri).await.body["data"].as_array().expect("data").len(), 2, "nothing of a refused batch is kept");
+        let programme = get(&app, "/api/v1/metrics?page_size=1000").await.body["data"].as_array().expect("metrics").iter().find(|m| m["startup"].is_null()).expect("a programme metric")["id"].as_str().expect("id").to_owned();
+        let programme_uri = format!("/api/v1/metrics/{programme}/observations");
+        common::assert_problem(&send(&app, Method::POST, &programme_uri, Some(&sgmas), Some(&json!({"date": "2025-01-01", "value": 1})), &[]).await, 403);
+        assert_eq!(send(&app, Method::POST, &programme_uri, Some(&admin), Some(&json!({"date": "2025-01-01", "value": 1})), &[]).await.status, 200);
+        let feed = get(&app, "/api/v1/changes?page_size=1000").await.body;
+        let observed = feed["data"].as_array().expect("data").iter().filter(|c| c["resource"] == "observation").count();
+        assert_eq!(observed, 4, "one change per observation written");
+    }
 }

@@ -19,6 +19,7 @@ pub mod history;
 pub mod incubators;
 pub mod landing;
 pub mod list;
+pub mod metric_writes;
 pub mod metrics;
 pub mod observations;
 pub mod organisations;
@@ -123,6 +124,8 @@ where
             .service(metrics::list_metrics)
             .service(metrics::get_metric)
             .service(metrics::list_metric_observations)
+            .service(metric_writes::create_metric)
+            .service(metric_writes::create_observations)
             .service(observations::list_observations)
             .service(stats::get_stats)
             .service(stats::get_phase_durations)
@@ -188,12 +191,23 @@ pub fn app(
             Cors::default()
                 .allow_any_origin()
                 .send_wildcard()
-                .allowed_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                // Writes carry a bearer token, never cookies: any origin may send them too.
+                .allowed_methods([
+                    Method::GET,
+                    Method::HEAD,
+                    Method::OPTIONS,
+                    Method::POST,
+                    Method::PUT,
+                    Method::PATCH,
+                    Method::DELETE,
+                ])
                 .allow_any_header()
                 .expose_headers([
                     header::ETAG,
                     header::LINK,
                     header::LOCATION,
+                    header::WWW_AUTHENTICATE,
+                    header::RETRY_AFTER,
                     header::HeaderName::from_static("deprecation"),
                     header::HeaderName::from_static("sunset"),
                 ])

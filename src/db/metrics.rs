@@ -184,6 +184,20 @@ impl Observation {
         }))
     }
 
+    /// Writes the observation, replacing the one of the same metric and date; returns whether
+    /// one was replaced. The caller holds the transaction.
+    pub fn upsert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        let replaced = diesel::delete(
+            observations::table
+                .filter(observations::metric_id.eq(&self.metric_id))
+                .filter(observations::date.eq(self.date)),
+        )
+        .execute(conn)?
+            > 0;
+        self.insert(conn)?;
+        Ok(replaced)
+    }
+
     /// The `(date, value)` points of one metric within a range, oldest first.
     pub fn points(
         conn: &mut DbConnection,
@@ -210,6 +224,10 @@ impl Observation {
 }
 
 impl Source {
+    pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(sources::table.find(id))).get_result(conn)
+    }
+
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
         diesel::insert_into(sources::table)
             .values(self)
