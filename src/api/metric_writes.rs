@@ -13,7 +13,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::metrics::{MetricSummary, ObservationResponse};
 use super::state::AppState;
-use super::writes::{WriteRequest, Written, write};
+use super::writes::{WriteProblems, WriteRequest, Written, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::metrics::{Metric, Observation, Source};
@@ -121,11 +121,8 @@ fn check_startup(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<(
     ),
     responses(
         (status = 201, description = "Defined; `Location` says where", body = MetricSummary),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/startups/{id}/metrics")]
@@ -177,10 +174,7 @@ pub async fn create_metric(
     params(("id" = String, Path, description = "Metric id", example = "medle-actes-enregistres")),
     responses(
         (status = 200, description = "What was recorded", body = ObservationsWritten),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such metric", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule; nothing is recorded", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/metrics/{id}/observations")]

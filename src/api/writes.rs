@@ -14,7 +14,36 @@ use super::caching::{entity_tag, if_match};
 use super::state::AppState;
 use crate::db::DbConnection;
 use crate::db::changes::{Action, Change, KeptAnswer, write_transaction};
-use crate::error::{ApiError, BodyError};
+use crate::error::{ApiError, BodyError, Problem};
+
+/// The problems any write may answer, for the contract of every write route.
+#[derive(utoipa::IntoResponses)]
+pub enum WriteProblems {
+    /// The body is not JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// No valid token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Out of the token's scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// The resource does not exist.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The body is larger than 1 MiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+    /// The body breaks a rule; `errors` points at each fault.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// Too many writes with this token: retry after `Retry-After` seconds.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooMany(Problem),
+}
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_KEY: usize = 255;

@@ -19,7 +19,7 @@ use super::StartupRecord;
 use crate::api::auth::Caller;
 use crate::api::body::{JsonBody, parse};
 use crate::api::state::{AppState, today};
-use crate::api::writes::{WriteRequest, Written, merge_patch, write};
+use crate::api::writes::{WriteProblems, WriteRequest, Written, merge_patch, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
@@ -360,11 +360,8 @@ fn path_id_matches(input: &StartupInput, id: &str) -> Result<(), ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-medle")),
     responses(
         (status = 201, description = "Created; `Location` says where", body = super::StartupResponse),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule; `errors` points at each fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/startups")]
@@ -405,11 +402,8 @@ pub async fn create_startup(
     ),
     responses(
         (status = 200, description = "The startup as it became", body = super::StartupResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[put("/startups/{id}")]
@@ -442,11 +436,8 @@ pub async fn replace_startup(
     ),
     responses(
         (status = 200, description = "The startup as it became", body = super::StartupResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/startups/{id}")]
@@ -489,10 +480,8 @@ pub async fn update_startup(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[delete("/startups/{id}")]
@@ -539,10 +528,7 @@ pub struct PhaseTransition {
     ),
     responses(
         (status = 201, description = "The startup with its new phase; `Location` names the phase", body = super::StartupResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule of the history", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/startups/{id}/phases")]
@@ -610,11 +596,8 @@ fn rebase(error: ApiError, phase: &str) -> ApiError {
     ),
     responses(
         (status = 200, description = "The startup as it became", body = super::StartupResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup or phase", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule of the history", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/startups/{id}/phases/{start}")]
@@ -654,10 +637,8 @@ pub async fn update_phase(
     ),
     responses(
         (status = 200, description = "The startup as it became", body = super::StartupResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Out of the token's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such startup or phase", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[delete("/startups/{id}/phases/{start}")]
