@@ -20,8 +20,9 @@ both_backends! {
     fn wrong_methods_are_405_with_allow(db) {
         let app = test::init_service(app(db.state())).await;
         for (method, uri) in [
-            (Method::POST, "/api/v1/startups"),
-            (Method::DELETE, "/api/v1/startups/medle"),
+            // Reference data and figures are read-only.
+            (Method::POST, "/api/v1/phases"),
+            (Method::DELETE, "/api/v1/stats"),
             (Method::PUT, "/api/v1/phases/construction"),
             (Method::PATCH, "/health"),
         ] {
