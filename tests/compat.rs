@@ -96,6 +96,7 @@ fn awkward_startup() -> StartupGraph {
             repository: None,
             contact: Some("a@b.fr".into()),
             description: Some("Texte & co".into()),
+            // Derived from the phases when the graph is stored.
             created_on: None,
             latest_phase_id: None,
             latest_phase_start: None,

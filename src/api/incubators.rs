@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDate;
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -82,6 +84,21 @@ pub struct IncubatorResponse {
     pub startups_by_phase: BTreeMap<String, i64>,
 }
 
+impl IncubatorResponse {
+    /// The incubator as its item route shows it, with its portfolio on `day`; `None` when
+    /// there is no such incubator. Writes read it inside their transaction.
+    pub fn read(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Option<Self>> {
+        let Some(incubator) = Incubator::find(conn, id)? else {
+            return Ok(None);
+        };
+        let startups_by_phase = Phase::current_counts(conn, day, Some(id))?;
+        Ok(Some(Self {
+            incubator: incubator.into(),
+            startups_by_phase,
+        }))
+    }
+}
+
 paged_query! {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -129,22 +146,12 @@ pub async fn get_incubator(
     let id = id.into_inner();
     let key = id.clone();
     let found = state
-        .db(move |conn| {
-            let Some(incubator) = Incubator::find(conn, &key)? else {
-                return Ok(None);
-            };
-            let counts = Phase::current_counts(conn, today(), Some(&key))?;
-            Ok(Some((incubator, counts)))
-        })
+        .db(move |conn| IncubatorResponse::read(conn, &key, today()))
         .await?;
-    let (incubator, startups_by_phase) = found.ok_or(ApiError::NotFound {
+    found.map(web::Json).ok_or(ApiError::NotFound {
         resource: "incubator",
         id,
-    })?;
-    Ok(web::Json(IncubatorResponse {
-        incubator: incubator.into(),
-        startups_by_phase,
-    }))
+    })
 }
 
 /// List the startups of one incubator; takes the filters of `/startups` but `incubator`.

@@ -17,12 +17,14 @@ pub mod export;
 pub mod health;
 pub mod history;
 pub mod incubators;
+pub mod incubators_write;
 pub mod landing;
 pub mod list;
 pub mod metric_writes;
 pub mod metrics;
 pub mod observations;
 pub mod organisations;
+pub mod organisations_write;
 pub mod phases;
 pub mod query;
 pub mod startups;
@@ -83,7 +85,8 @@ impl utoipa::Modify for BearerTokens {
             .scheme(HttpAuthScheme::Bearer)
             .description(Some(
                 "A token printed once by `betadata token create`; an `incubator:ID` token \
-                 writes only that incubator's startups, their phases and metrics",
+                 writes only that incubator's startups, their phases and metrics; incubators and \
+                 organisations need an `admin` token",
             ))
             .build();
         spec.components
@@ -117,8 +120,14 @@ where
             .service(incubators::list_incubators)
             .service(incubators::get_incubator)
             .service(incubators::list_incubator_startups)
+            .service(incubators_write::create_incubator)
+            .service(incubators_write::update_incubator)
+            .service(incubators_write::delete_incubator)
             .service(organisations::list_organisations)
             .service(organisations::get_organisation)
+            .service(organisations_write::create_organisation)
+            .service(organisations_write::update_organisation)
+            .service(organisations_write::delete_organisation)
             .service(phases::list_phases)
             .service(phases::get_phase)
             .service(metrics::list_metrics)

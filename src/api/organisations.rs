@@ -1,6 +1,7 @@
 //! `/api/v1/organisations`: the ministries, agencies and authorities behind the startups.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -72,6 +73,25 @@ pub struct OrganisationResponse {
     pub sponsored_startups: i64,
 }
 
+impl OrganisationResponse {
+    /// The organisation as its item route shows it; `None` when there is no such
+    /// organisation. Writes read it inside their transaction.
+    pub fn read(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
+        let Some(organisation) = Organisation::find(conn, id)? else {
+            return Ok(None);
+        };
+        let Involvement {
+            incubators,
+            sponsored_startups,
+        } = Organisation::involvement(conn, id)?;
+        Ok(Some(Self {
+            organisation: organisation.into(),
+            incubators,
+            sponsored_startups,
+        }))
+    }
+}
+
 paged_query! {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -119,26 +139,10 @@ pub async fn get_organisation(
     let id = id.into_inner();
     let key = id.clone();
     let found = state
-        .db(move |conn| {
-            let Some(organisation) = Organisation::find(conn, &key)? else {
-                return Ok(None);
-            };
-            Ok(Some((organisation, Organisation::involvement(conn, &key)?)))
-        })
+        .db(move |conn| OrganisationResponse::read(conn, &key))
         .await?;
-    let (
-        organisation,
-        Involvement {
-            incubators,
-            sponsored_startups,
-        },
-    ) = found.ok_or(ApiError::NotFound {
+    found.map(web::Json).ok_or(ApiError::NotFound {
         resource: "organisation",
         id,
-    })?;
-    Ok(web::Json(OrganisationResponse {
-        organisation: organisation.into(),
-        incubators,
-        sponsored_startups,
-    }))
+    })
 }

@@ -4,10 +4,10 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::page::{Page, PageRequest, keyset_order};
-use super::schema::incubators;
+use super::schema::{incubators, startups, tokens};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = incubators)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = incubators, treat_none_as_null = true)]
 pub struct Incubator {
     pub id: String,
     pub title: String,
@@ -53,5 +53,52 @@ impl Incubator {
             .values(self)
             .execute(conn)
             .map(drop)
+    }
+
+    /// Stores the attributes of the incubator with this id; false when there is none.
+    pub fn update(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        diesel::update(incubators::table.find(&self.id))
+            .set(self)
+            .execute(conn)
+            .map(|rows| rows > 0)
+    }
+
+    /// Deletes the incubator; false when there was none. Callers check [`Incubator::references`]
+    /// first: a referenced incubator is refused by the foreign keys.
+    pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::delete(incubators::table.find(id))
+            .execute(conn)
+            .map(|rows| rows > 0)
+    }
+
+    /// What still points at the incubator: the startups it hosts, and the tokens scoped to it
+    /// that are not revoked.
+    pub fn references(conn: &mut DbConnection, id: &str) -> QueryResult<IncubatorReferences> {
+        let startups = startups::table
+            .filter(startups::incubator_id.eq(id))
+            .count()
+            .get_result(conn)?;
+        let tokens = tokens::table
+            .filter(tokens::scope.eq(format!("incubator:{id}")))
+            .filter(tokens::revoked_at.is_null())
+            .select(tokens::name)
+            .order(tokens::name)
+            .load(conn)?;
+        Ok(IncubatorReferences { startups, tokens })
+    }
+}
+
+/// What keeps an incubator from being deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncubatorReferences {
+    /// How many startups it hosts.
+    pub startups: i64,
+    /// Names of the unrevoked tokens scoped to it.
+    pub tokens: Vec<String>,
+}
+
+impl IncubatorReferences {
+    pub fn is_empty(&self) -> bool {
+        self.startups == 0 && self.tokens.is_empty()
     }
 }

@@ -6,8 +6,8 @@ use super::DbConnection;
 use super::page::{Page, PageRequest, keyset_order};
 use super::schema::{incubators, organisations, startup_sponsors};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = organisations)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = organisations, treat_none_as_null = true)]
 pub struct Organisation {
     pub id: String,
     pub name: String,
@@ -15,11 +15,19 @@ pub struct Organisation {
     pub kind: String,
 }
 
-/// How much an organisation takes part in the programme.
+/// How much an organisation takes part in the programme: also what keeps it from being
+/// deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Involvement {
     pub incubators: Vec<String>,
     pub sponsored_startups: i64,
+}
+
+impl Involvement {
+    /// Whether nothing points at the organisation.
+    pub fn is_empty(&self) -> bool {
+        self.incubators.is_empty() && self.sponsored_startups == 0
+    }
 }
 
 impl Organisation {
@@ -73,5 +81,22 @@ impl Organisation {
             .values(self)
             .execute(conn)
             .map(drop)
+    }
+
+    /// Stores the attributes of the organisation with this id; false when there is none.
+    pub fn update(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        diesel::update(organisations::table.find(&self.id))
+            .set(self)
+            .execute(conn)
+            .map(|rows| rows > 0)
+    }
+
+    /// Deletes the organisation; false when there was none. Callers check
+    /// [`Organisation::involvement`] first: a referenced organisation is refused by the foreign
+    /// keys.
+    pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::delete(organisations::table.find(id))
+            .execute(conn)
+            .map(|rows| rows > 0)
     }
 }
