@@ -7,7 +7,7 @@ mod common;
 use actix_web::http::{Method, header};
 use actix_web::test;
 use betadata::api::app;
-use common::{Reply, both_backends, get, issue_token, send};
+use common::{both_backends, get, issue_token, send};
 use serde_json::{Value, json};
 
 fn new_incubator(id: &str) -> Value {
@@ -29,28 +29,6 @@ fn new_organisation(id: &str) -> Value {
         "acronym": id.to_uppercase(),
         "kind": "agency"
     })
-}
-
-fn pointers(reply: &Reply) -> Vec<String> {
-    reply.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["pointer"].as_str().expect("pointer").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn etag(reply: &Reply) -> String {
-    reply
-        .headers
-        .get(header::ETAG)
-        .expect("an ETag")
-        .to_str()
-        .expect("ASCII")
-        .to_owned()
 }
 
 /// The number of the latest change.
@@ -91,7 +69,7 @@ both_backends! {
         let read = get(&app, "/api/v1/incubators/fabrique").await;
         assert_eq!(read.status, 200);
         assert_eq!(read.body, created.body, "the answer is the item as its route shows it");
-        assert_eq!(etag(&read), etag(&created));
+        assert_eq!(read.etag(), created.etag());
         let owner = get(&app, "/api/v1/organisations/dinum").await.body;
         assert!(owner["incubators"].as_array().expect("incubators").contains(&json!("fabrique")));
         let feed = changes_since(&app, before).await;
@@ -102,7 +80,7 @@ both_backends! {
         let again = send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&new_incubator("fabrique")), &[]).await;
         common::assert_problem(&again, 409);
 
-        let patched = send(&app, Method::PATCH, "/api/v1/incubators/fabrique", Some(&admin), Some(&json!({"title": "La Fabrique", "address": null})), &[("if-match", &etag(&read))]).await;
+        let patched = send(&app, Method::PATCH, "/api/v1/incubators/fabrique", Some(&admin), Some(&json!({"title": "La Fabrique", "address": null})), &[("if-match", &read.etag())]).await;
         assert_eq!(patched.status, 200, "{}", patched.body);
         assert_eq!(patched.body["title"], "La Fabrique");
         assert_eq!(patched.body["address"], Value::Null);
@@ -112,7 +90,7 @@ both_backends! {
         assert_eq!((feed[1]["action"].as_str(), &feed[1]["state"]), (Some("update"), &patched.body));
         let renamed = send(&app, Method::PATCH, "/api/v1/incubators/fabrique", Some(&admin), Some(&json!({"id": "autre"})), &[]).await;
         common::assert_problem(&renamed, 422);
-        assert_eq!(pointers(&renamed), ["/id"]);
+        assert_eq!(renamed.pointers(), ["/id"]);
         let missing = send(&app, Method::PATCH, "/api/v1/incubators/nowhere", Some(&admin), Some(&json!({"title": "x"})), &[]).await;
         common::assert_problem(&missing, 404);
     }
@@ -128,14 +106,14 @@ both_backends! {
         assert_eq!(created.body, json!({"id": "essai", "name": "Agence essai", "acronym": "ESSAI", "kind": "agency", "incubators": [], "sponsored_startups": 0}));
         let read = get(&app, "/api/v1/organisations/essai").await;
         assert_eq!(read.body, created.body);
-        assert_eq!(etag(&read), etag(&created));
+        assert_eq!(read.etag(), created.etag());
         let feed = changes_since(&app, before).await;
         assert_eq!(feed.len(), 1);
         assert_eq!((feed[0]["resource"].as_str(), feed[0]["id"].as_str(), feed[0]["action"].as_str()), (Some("organisation"), Some("essai"), Some("create")));
         assert_eq!(feed[0]["state"], created.body);
         let again = send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&new_organisation("essai")), &[]).await;
         common::assert_problem(&again, 409);
-        let patched = send(&app, Method::PATCH, "/api/v1/organisations/essai", Some(&admin), Some(&json!({"kind": "other", "acronym": null})), &[("if-match", &etag(&read))]).await;
+        let patched = send(&app, Method::PATCH, "/api/v1/organisations/essai", Some(&admin), Some(&json!({"kind": "other", "acronym": null})), &[("if-match", &read.etag())]).await;
         assert_eq!(patched.status, 200, "{}", patched.body);
         assert_eq!((patched.body["kind"].as_str(), &patched.body["acronym"]), (Some("other"), &Value::Null));
         assert_eq!(get(&app, "/api/v1/organisations/essai").await.body, patched.body);
@@ -184,22 +162,22 @@ both_backends! {
         bad["owner"] = json!("ghost");
         let reply = send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&bad), &[]).await;
         common::assert_problem(&reply, 422);
-        assert_eq!(pointers(&reply), ["/title", "/website", "/contact", "/description", "/owner"]);
+        assert_eq!(reply.pointers(), ["/title", "/website", "/contact", "/description", "/owner"]);
         let mut long = new_incubator("bad");
         long["title"] = json!("x".repeat(201));
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&long), &[]).await), ["/title"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&long), &[]).await.pointers(), ["/title"]);
         let mut unknown = new_incubator("bad");
         unknown["colour"] = json!("red");
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&unknown), &[]).await), ["/colour"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&unknown), &[]).await.pointers(), ["/colour"]);
         let mut no_id = new_incubator("bad");
         no_id.as_object_mut().expect("object").remove("id");
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&no_id), &[]).await), ["/id"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&no_id), &[]).await.pointers(), ["/id"]);
         let mut bad_id = new_incubator("bad");
         bad_id["id"] = json!("La Fabrique");
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&bad_id), &[]).await), ["/id"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&bad_id), &[]).await.pointers(), ["/id"]);
         let patch = send(&app, Method::PATCH, "/api/v1/incubators/dinum", Some(&admin), Some(&json!({"owner": "ghost", "website": "ftp://x.fr"})), &[]).await;
         common::assert_problem(&patch, 422);
-        assert_eq!(pointers(&patch), ["/website", "/owner"]);
+        assert_eq!(patch.pointers(), ["/website", "/owner"]);
         assert_eq!(get(&app, "/api/v1/incubators/bad").await.status, 404, "nothing was kept");
 
         let mut organisation = new_organisation("bad");
@@ -207,18 +185,18 @@ both_backends! {
         organisation.as_object_mut().expect("object").remove("name");
         let reply = send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&organisation), &[]).await;
         common::assert_problem(&reply, 422);
-        assert_eq!(pointers(&reply), ["/name", "/kind"]);
+        assert_eq!(reply.pointers(), ["/name", "/kind"]);
         let mut kindless = new_organisation("bad");
         kindless.as_object_mut().expect("object").remove("kind");
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&kindless), &[]).await), ["/kind"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&kindless), &[]).await.pointers(), ["/kind"]);
         let mut long = new_organisation("bad");
         long["acronym"] = json!("X".repeat(51));
         long["sponsors"] = json!([]);
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&long), &[]).await), ["/sponsors"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&long), &[]).await.pointers(), ["/sponsors"]);
         long.as_object_mut().expect("object").remove("sponsors");
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&long), &[]).await), ["/acronym"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&long), &[]).await.pointers(), ["/acronym"]);
         let patch = send(&app, Method::PATCH, "/api/v1/organisations/dinum", Some(&admin), Some(&json!({"kind": "company"})), &[]).await;
-        assert_eq!(pointers(&patch), ["/kind"]);
+        assert_eq!(patch.pointers(), ["/kind"]);
         let not_an_object = send(&app, Method::PATCH, "/api/v1/organisations/dinum", Some(&admin), Some(&json!(["kind"])), &[]).await;
         common::assert_problem(&not_an_object, 422);
         assert_eq!(get(&app, "/api/v1/organisations/bad").await.status, 404, "nothing was kept");
@@ -233,7 +211,7 @@ both_backends! {
             ("/api/v1/incubators/dinum", json!({"address": "Première"}), json!({"address": "Seconde"})),
             ("/api/v1/organisations/dinum", json!({"acronym": "PREMIER"}), json!({"acronym": "SECOND"})),
         ] {
-            let tag = etag(&get(&app, uri).await);
+            let tag = get(&app, uri).await.etag();
             let written = send(&app, Method::PATCH, uri, Some(&admin), Some(&first), &[("if-match", &tag)]).await;
             assert_eq!(written.status, 200, "{uri}: {}", written.body);
             let stale = send(&app, Method::PATCH, uri, Some(&admin), Some(&second), &[("if-match", &tag)]).await;
@@ -292,7 +270,7 @@ both_backends! {
         betadata::db::tokens::Token::revoke(&mut conn, "old-ci", chrono::Utc::now().naive_utc()).expect("revoke");
         drop(conn);
         let before = latest_change(&db);
-        let tag = etag(&get(&app, "/api/v1/incubators/territoires").await);
+        let tag = get(&app, "/api/v1/incubators/territoires").await.etag();
         let deleted = send(&app, Method::DELETE, "/api/v1/incubators/territoires", Some(&admin), None, &[("if-match", &tag)]).await;
         assert_eq!(deleted.status, 204, "{}", deleted.body);
         assert_eq!(get(&app, "/api/v1/incubators/territoires").await.status, 404);

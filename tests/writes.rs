@@ -7,7 +7,7 @@ mod common;
 use actix_web::http::{Method, header};
 use actix_web::test;
 use betadata::api::app;
-use common::{Reply, both_backends, get, issue_token, send};
+use common::{both_backends, get, issue_token, send};
 use serde_json::{Value, json};
 
 fn new_startup(id: &str, incubator: &str) -> Value {
@@ -27,28 +27,6 @@ fn new_startup(id: &str, incubator: &str) -> Value {
     })
 }
 
-fn pointers(reply: &Reply) -> Vec<String> {
-    reply.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["pointer"].as_str().expect("pointer").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn etag(reply: &Reply) -> String {
-    reply
-        .headers
-        .get(header::ETAG)
-        .expect("an ETag")
-        .to_str()
-        .expect("ASCII")
-        .to_owned()
-}
-
 both_backends! {
     fn a_created_startup_reads_back_and_is_in_the_feed(db) {
         let db = db.seeded();
@@ -62,7 +40,7 @@ both_backends! {
         let read = get(&app, "/api/v1/startups/ecrire").await;
         assert_eq!(read.status, 200);
         assert_eq!(read.body, created.body, "the answer is the item as its route shows it");
-        assert_eq!(etag(&read), etag(&created));
+        assert_eq!(read.etag(), created.etag());
         let feed = get(&app, &format!("/api/v1/changes?since={before}")).await.body;
         let change = &feed["data"][0];
         assert_eq!((change["resource"].as_str(), change["id"].as_str(), change["action"].as_str()), (Some("startup"), Some("ecrire"), Some("create")));
@@ -112,15 +90,15 @@ both_backends! {
         ]);
         let reply = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&bad), &[]).await;
         common::assert_problem(&reply, 422);
-        assert_eq!(pointers(&reply), ["/name", "/link", "/contact", "/phases/0/end", "/phases/1/phase", "/phases/2/start", "/incubator", "/sponsors/1"]);
+        assert_eq!(reply.pointers(), ["/name", "/link", "/contact", "/phases/0/end", "/phases/1/phase", "/phases/2/start", "/incubator", "/sponsors/1"]);
         let mut typed = new_startup("bad", "dinum");
         typed["phases"][1]["start"] = json!("2020-13-45");
         let reply = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&typed), &[]).await;
         common::assert_problem(&reply, 422);
-        assert_eq!(pointers(&reply), ["/phases/1/start"]);
+        assert_eq!(reply.pointers(), ["/phases/1/start"]);
         let mut unknown = new_startup("bad", "dinum");
         unknown["colour"] = json!("red");
-        assert_eq!(pointers(&send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&unknown), &[]).await), ["/colour"]);
+        assert_eq!(send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&unknown), &[]).await.pointers(), ["/colour"]);
         let request = |content_type: &str, payload: String| {
             test::TestRequest::post()
                 .uri("/api/v1/startups")
@@ -144,14 +122,14 @@ both_backends! {
         let admin = issue_token(&db, "ops", "admin");
         let app = test::init_service(app(db.state())).await;
         let read = get(&app, "/api/v1/startups/medle").await;
-        let tag = etag(&read);
+        let tag = read.etag();
         let first = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": "Première"})), &[("if-match", &tag)]).await;
         assert_eq!(first.status, 200, "{}", first.body);
         assert_eq!(first.body["pitch"], "Première");
         assert_eq!(first.body["phases"], read.body["phases"], "a merge patch keeps what it does not name");
         let stale = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": "Seconde"})), &[("if-match", &tag)]).await;
         common::assert_problem(&stale, 412);
-        let gzip_tag = format!("{}-gzip\"", etag(&first).trim_end_matches('"'));
+        let gzip_tag = format!("{}-gzip\"", first.etag().trim_end_matches('"'));
         let coded = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": null})), &[("if-match", &gzip_tag)]).await;
         assert_eq!(coded.status, 200, "the tag of a compressed read names the same version");
         assert_eq!(coded.body["pitch"], Value::Null);
@@ -191,14 +169,14 @@ both_backends! {
         assert!(filtered.contains(&"phases".to_owned()), "the phase filter sees the write: {filtered:?}");
         let early = send(&app, Method::POST, "/api/v1/startups/phases/phases", Some(&admin), Some(&json!({"phase": "consolidation", "start": "2025-01-01"})), &[]).await;
         common::assert_problem(&early, 422);
-        assert_eq!(pointers(&early), ["/start"]);
+        assert_eq!(early.pointers(), ["/start"]);
         let unknown = send(&app, Method::POST, "/api/v1/startups/phases/phases", Some(&admin), Some(&json!({"phase": "success", "start": "2026-01-01"})), &[]).await;
-        assert_eq!(pointers(&unknown), ["/phase"]);
+        assert_eq!(unknown.pointers(), ["/phase"]);
         let patched = send(&app, Method::PATCH, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), Some(&json!({"end": "2025-12-31"})), &[]).await;
         assert_eq!(patched.status, 200, "{}", patched.body);
         assert_eq!(patched.body["phases"][2]["end"], "2025-12-31");
         let backwards = send(&app, Method::PATCH, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), Some(&json!({"end": "2025-01-01"})), &[]).await;
-        assert_eq!(pointers(&backwards), ["/phases/2/end"]);
+        assert_eq!(backwards.pointers(), ["/phases/2/end"]);
         let removed = send(&app, Method::DELETE, "/api/v1/startups/phases/phases/2025-03-01", Some(&admin), None, &[]).await;
         assert_eq!(removed.status, 200);
         assert_eq!(removed.body["phases"].as_array().expect("phases").len(), 2);
@@ -257,7 +235,7 @@ both_backends! {
             assert_eq!(startup["current_phase"], "acceleration", "concurrent-{i:02}");
         }
         // Many writers on one startup with the version they read: exactly one wins.
-        let tag = etag(&get(&app, "/api/v1/startups/concurrent-00").await);
+        let tag = get(&app, "/api/v1/startups/concurrent-00").await.etag();
         let racers = (0..8).map(|i| {
             let tag = tag.clone();
             let pitch = format!("version {i}");
@@ -302,7 +280,7 @@ both_backends! {
         let refused = send(&app, Method::POST, uri, Some(&sgmas), Some(&bad), &[]).await;
         common::assert_problem(&refused, 422);
         let refused_two = send(&app, Method::POST, uri, Some(&sgmas), Some(&bad.as_array().expect("batch")[..2].to_vec().into()), &[]).await;
-        assert_eq!(pointers(&refused_two), ["/0/start", "/1/source", "/1/date"]);
+        assert_eq!(refused_two.pointers(), ["/0/start", "/1/source", "/1/date"]);
         assert_eq!(get(&app, uri).await.body["data"].as_array().expect("data").len(), 2, "nothing of a refused batch is kept");
         let programme = get(&app, "/api/v1/metrics?page_size=1000").await.body["data"].as_array().expect("metrics").iter().find(|m| m["startup"].is_null()).expect("a programme metric")["id"].as_str().expect("id").to_owned();
         let programme_uri = format!("/api/v1/metrics/{programme}/observations");

@@ -13,10 +13,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::body::{JsonBody, parse};
+use super::body::JsonBody;
 use super::incubators::IncubatorResponse;
 use super::state::{AppState, today};
-use super::writes::{WriteRequest, Written, merge_patch, write};
+use super::writes::{WriteProblems, WriteRequest, Written, patched, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
@@ -210,11 +210,8 @@ fn path_id_matches(input: &IncubatorInput, id: &str) -> Result<(), ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-sgmas")),
     responses(
         (status = 201, description = "Created; `Location` says where", body = IncubatorResponse),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule; `errors` points at each fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/incubators")]
@@ -257,11 +254,9 @@ pub async fn create_incubator(
     ),
     responses(
         (status = 200, description = "The incubator as it became", body = IncubatorResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such incubator", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/incubators/{id}")]
@@ -275,20 +270,9 @@ pub async fn update_incubator(
     caller.must_be_admin()?;
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let (id, patch) = (id.into_inner(), body.value);
-    if !patch.is_object() {
-        return Err(ApiError::Invalid(vec![BodyError::new(
-            "",
-            "a merge patch is a JSON object of the attributes to change",
-        )]));
-    }
     write(&state, request, move |conn, request| {
         let stored = current(conn, request, &id)?;
-        let mut document = serde_json::to_value(&stored)
-            .map_err(|e| ApiError::Internal(format!("serialising an incubator: {e}")))?;
-        merge_patch(&mut document, &patch);
-        let bytes = serde_json::to_vec(&document)
-            .map_err(|e| ApiError::Internal(format!("serialising an incubator: {e}")))?;
-        let input: IncubatorInput = parse(&bytes)?;
+        let input: IncubatorInput = patched(&stored, &patch)?;
         path_id_matches(&input, &id)?;
         store(conn, request, &id, &input, Action::Update)
     })
@@ -306,11 +290,10 @@ pub async fn update_incubator(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such incubator", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Startups or tokens still name it", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[delete("/incubators/{id}")]

@@ -12,10 +12,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::body::{JsonBody, parse};
+use super::body::JsonBody;
 use super::organisations::OrganisationResponse;
 use super::state::AppState;
-use super::writes::{WriteRequest, Written, merge_patch, write};
+use super::writes::{WriteProblems, WriteRequest, Written, patched, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::organisations::{Involvement, Organisation};
@@ -178,11 +178,8 @@ fn path_id_matches(input: &OrganisationInput, id: &str) -> Result<(), ApiError> 
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-dgs")),
     responses(
         (status = 201, description = "Created; `Location` says where", body = OrganisationResponse),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule; `errors` points at each fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/organisations")]
@@ -225,11 +222,9 @@ pub async fn create_organisation(
     ),
     responses(
         (status = 200, description = "The organisation as it became", body = OrganisationResponse),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Breaks a rule", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/organisations/{id}")]
@@ -243,20 +238,9 @@ pub async fn update_organisation(
     caller.must_be_admin()?;
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let (id, patch) = (id.into_inner(), body.value);
-    if !patch.is_object() {
-        return Err(ApiError::Invalid(vec![BodyError::new(
-            "",
-            "a merge patch is a JSON object of the attributes to change",
-        )]));
-    }
     write(&state, request, move |conn, request| {
         let stored = current(conn, request, &id)?;
-        let mut document = serde_json::to_value(&stored)
-            .map_err(|e| ApiError::Internal(format!("serialising an organisation: {e}")))?;
-        merge_patch(&mut document, &patch);
-        let bytes = serde_json::to_vec(&document)
-            .map_err(|e| ApiError::Internal(format!("serialising an organisation: {e}")))?;
-        let input: OrganisationInput = parse(&bytes)?;
+        let input: OrganisationInput = patched(&stored, &patch)?;
         path_id_matches(&input, &id)?;
         store(conn, request, &id, &input, Action::Update)
     })
@@ -274,11 +258,10 @@ pub async fn update_organisation(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It owns incubators or sponsors startups", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[delete("/organisations/{id}")]

@@ -7,9 +7,11 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::auth::Caller;
+use super::body::parse;
 use super::caching::{entity_tag, if_match};
 use super::state::AppState;
 use crate::db::DbConnection;
@@ -272,6 +274,23 @@ fn keep(
     }
     .keep(conn)?;
     Ok(())
+}
+
+/// The writable document `stored` with the JSON Merge Patch `patch` applied, read back into
+/// its type: a field of the wrong shape is a 422 pointing at it.
+pub fn patched<T: Serialize + DeserializeOwned>(stored: &T, patch: &Value) -> Result<T, ApiError> {
+    if !patch.is_object() {
+        return Err(ApiError::Invalid(vec![BodyError::new(
+            "",
+            "a merge patch is a JSON object of the attributes to change",
+        )]));
+    }
+    let mut document = serde_json::to_value(stored)
+        .map_err(|e| ApiError::Internal(format!("serialising a document: {e}")))?;
+    merge_patch(&mut document, patch);
+    let bytes = serde_json::to_vec(&document)
+        .map_err(|e| ApiError::Internal(format!("serialising a document: {e}")))?;
+    parse(&bytes)
 }
 
 /// A JSON Merge Patch (RFC 7396) applied to `target`.

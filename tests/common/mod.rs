@@ -152,15 +152,34 @@ impl Reply {
 
     /// The `errors[].parameter` of a problem document.
     pub fn bad_parameters(&self) -> Vec<String> {
+        self.errors_at("parameter")
+    }
+
+    /// The `errors[].pointer` of a problem document: where in the body each fault is.
+    pub fn pointers(&self) -> Vec<String> {
+        self.errors_at("pointer")
+    }
+
+    fn errors_at(&self, key: &str) -> Vec<String> {
         self.body["errors"]
             .as_array()
             .map(|errors| {
                 errors
                     .iter()
-                    .filter_map(|e| e["parameter"].as_str().map(str::to_owned))
+                    .filter_map(|e| e[key].as_str().map(str::to_owned))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The `ETag` header.
+    pub fn etag(&self) -> String {
+        self.headers
+            .get(actix_web::http::header::ETAG)
+            .expect("an ETag")
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
     }
 }
 

@@ -17,9 +17,9 @@ use utoipa::ToSchema;
 
 use super::StartupRecord;
 use crate::api::auth::Caller;
-use crate::api::body::{JsonBody, parse};
+use crate::api::body::JsonBody;
 use crate::api::state::{AppState, today};
-use crate::api::writes::{WriteProblems, WriteRequest, Written, merge_patch, write};
+use crate::api::writes::{WriteProblems, WriteRequest, Written, patched, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
@@ -450,20 +450,9 @@ pub async fn update_startup(
 ) -> Result<HttpResponse, ApiError> {
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let (id, patch) = (id.into_inner(), body.value);
-    if !patch.is_object() {
-        return Err(ApiError::Invalid(vec![BodyError::new(
-            "",
-            "a merge patch is a JSON object of the attributes to change",
-        )]));
-    }
     write(&state, request, move |conn, request| {
         let stored = current(conn, request, &id)?;
-        let mut document = serde_json::to_value(&stored)
-            .map_err(|e| ApiError::Internal(format!("serialising a startup: {e}")))?;
-        merge_patch(&mut document, &patch);
-        let bytes = serde_json::to_vec(&document)
-            .map_err(|e| ApiError::Internal(format!("serialising a startup: {e}")))?;
-        let input: StartupInput = parse(&bytes)?;
+        let input: StartupInput = patched(&stored, &patch)?;
         path_id_matches(&input, &id)?;
         store(conn, request, &id, &input, Action::Update)
     })
@@ -614,12 +603,7 @@ pub async fn update_phase(
     write(&state, request, move |conn, request| {
         let mut input = current(conn, request, &id)?;
         let index = phase_index(&input, &id, start)?;
-        let mut document = serde_json::to_value(&input.phases[index])
-            .map_err(|e| ApiError::Internal(format!("serialising a phase: {e}")))?;
-        merge_patch(&mut document, &patch);
-        let bytes = serde_json::to_vec(&document)
-            .map_err(|e| ApiError::Internal(format!("serialising a phase: {e}")))?;
-        input.phases[index] = parse(&bytes)?;
+        input.phases[index] = patched(&input.phases[index], &patch)?;
         input.phases.sort_by_key(|p| p.start);
         store(conn, request, &id, &input, Action::Update)
     })
