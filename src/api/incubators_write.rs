@@ -16,7 +16,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::incubators::IncubatorResponse;
 use super::state::{AppState, today};
-use super::writes::{WriteProblems, WriteRequest, Written, patched, write};
+use super::writes::{WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
@@ -192,16 +192,6 @@ fn current(
     Ok(IncubatorInput::of(stored))
 }
 
-fn path_id_matches(input: &IncubatorInput, id: &str) -> Result<(), ApiError> {
-    match &input.id {
-        Some(given) if given != id => Err(ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            format!("`{given}` is not the id of the path, `{id}`; an incubator's id cannot change"),
-        )])),
-        _ => Ok(()),
-    }
-}
-
 /// Create an incubator. Needs an admin token.
 #[utoipa::path(
     tag = "incubators",
@@ -224,12 +214,7 @@ pub async fn create_incubator(
     caller.must_be_admin()?;
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let input = body.value;
-    let Some(id) = input.id.clone() else {
-        return Err(ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            "an id is required to create an incubator",
-        )]));
-    };
+    let id = id_to_create(input.id.as_ref(), "incubator")?;
     write(&state, request, move |conn, request| {
         if Incubator::exists(conn, &id)? {
             return Err(ApiError::Conflict(format!(
@@ -273,7 +258,7 @@ pub async fn update_incubator(
     write(&state, request, move |conn, request| {
         let stored = current(conn, request, &id)?;
         let input: IncubatorInput = patched(&stored, &patch)?;
-        path_id_matches(&input, &id)?;
+        same_id(input.id.as_ref(), &id, "incubator")?;
         store(conn, request, &id, &input, Action::Update)
     })
     .await

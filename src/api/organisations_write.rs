@@ -15,7 +15,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::organisations::OrganisationResponse;
 use super::state::AppState;
-use super::writes::{WriteProblems, WriteRequest, Written, patched, write};
+use super::writes::{WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::organisations::{Involvement, Organisation};
@@ -158,18 +158,6 @@ fn current(
     Ok(OrganisationInput::of(stored))
 }
 
-fn path_id_matches(input: &OrganisationInput, id: &str) -> Result<(), ApiError> {
-    match &input.id {
-        Some(given) if given != id => Err(ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            format!(
-                "`{given}` is not the id of the path, `{id}`; an organisation's id cannot change"
-            ),
-        )])),
-        _ => Ok(()),
-    }
-}
-
 /// Create an organisation. Needs an admin token.
 #[utoipa::path(
     tag = "organisations",
@@ -192,12 +180,7 @@ pub async fn create_organisation(
     caller.must_be_admin()?;
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let input = body.value;
-    let Some(id) = input.id.clone() else {
-        return Err(ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            "an id is required to create an organisation",
-        )]));
-    };
+    let id = id_to_create(input.id.as_ref(), "organisation")?;
     write(&state, request, move |conn, request| {
         if Organisation::exists(conn, &id)? {
             return Err(ApiError::Conflict(format!(
@@ -241,7 +224,7 @@ pub async fn update_organisation(
     write(&state, request, move |conn, request| {
         let stored = current(conn, request, &id)?;
         let input: OrganisationInput = patched(&stored, &patch)?;
-        path_id_matches(&input, &id)?;
+        same_id(input.id.as_ref(), &id, "organisation")?;
         store(conn, request, &id, &input, Action::Update)
     })
     .await

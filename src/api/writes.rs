@@ -276,6 +276,29 @@ fn keep(
     Ok(())
 }
 
+/// The id a creation body gives (`/id`), required.
+pub fn id_to_create(id: Option<&String>, resource: &str) -> Result<String, ApiError> {
+    id.cloned().ok_or_else(|| {
+        ApiError::Invalid(vec![BodyError::new(
+            "/id",
+            format!("an id is required to create a new {resource}"),
+        )])
+    })
+}
+
+/// Checks that a body naming an id (`/id`) names the one of the path: ids never change.
+pub fn same_id(given: Option<&String>, path: &str, resource: &str) -> Result<(), ApiError> {
+    match given {
+        Some(given) if given != path => Err(ApiError::Invalid(vec![BodyError::new(
+            "/id",
+            format!(
+                "`{given}` is not the id of the path, `{path}`; a {resource}'s id cannot change"
+            ),
+        )])),
+        _ => Ok(()),
+    }
+}
+
 /// The writable document `stored` with the JSON Merge Patch `patch` applied, read back into
 /// its type: a field of the wrong shape is a 422 pointing at it.
 pub fn patched<T: Serialize + DeserializeOwned>(stored: &T, patch: &Value) -> Result<T, ApiError> {

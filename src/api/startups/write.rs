@@ -19,7 +19,9 @@ use super::StartupRecord;
 use crate::api::auth::Caller;
 use crate::api::body::JsonBody;
 use crate::api::state::{AppState, today};
-use crate::api::writes::{WriteProblems, WriteRequest, Written, patched, write};
+use crate::api::writes::{
+    WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write,
+};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
@@ -342,16 +344,6 @@ fn current(
     Ok(StartupInput::of(&graph))
 }
 
-fn path_id_matches(input: &StartupInput, id: &str) -> Result<(), ApiError> {
-    match &input.id {
-        Some(given) if given != id => Err(ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            format!("`{given}` is not the id of the path, `{id}`; a startup's id cannot change"),
-        )])),
-        _ => Ok(()),
-    }
-}
-
 /// Create a startup. Needs a token covering its incubator.
 #[utoipa::path(
     tag = "startups",
@@ -373,12 +365,7 @@ pub async fn create_startup(
 ) -> Result<HttpResponse, ApiError> {
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let input = body.value;
-    let Some(id) = input.id.clone() else {
-        return Err(ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            "an id is required to create a startup",
-        )]));
-    };
+    let id = id_to_create(input.id.as_ref(), "startup")?;
     write(&state, request, move |conn, request| {
         if Startup::exists(conn, &id)? {
             return Err(ApiError::Conflict(format!(
@@ -416,7 +403,7 @@ pub async fn replace_startup(
 ) -> Result<HttpResponse, ApiError> {
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let (id, input) = (id.into_inner(), body.value);
-    path_id_matches(&input, &id)?;
+    same_id(input.id.as_ref(), &id, "startup")?;
     write(&state, request, move |conn, request| {
         current(conn, request, &id)?;
         store(conn, request, &id, &input, Action::Update)
@@ -453,7 +440,7 @@ pub async fn update_startup(
     write(&state, request, move |conn, request| {
         let stored = current(conn, request, &id)?;
         let input: StartupInput = patched(&stored, &patch)?;
-        path_id_matches(&input, &id)?;
+        same_id(input.id.as_ref(), &id, "startup")?;
         store(conn, request, &id, &input, Action::Update)
     })
     .await
