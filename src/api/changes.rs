@@ -3,7 +3,7 @@
 //! `/api/v1/startups/{id}/history`, the same for one startup.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -35,7 +35,7 @@ pub struct ChangeResponse {
     #[schema(example = 42)]
     pub seq: i64,
     /// When it was written (UTC).
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
     /// The name of the token that wrote it, or of the command (`import`).
     #[schema(example = "fabrique-sociale")]
     pub token: String,
@@ -57,7 +57,7 @@ impl From<Change> for ChangeResponse {
     fn from(change: Change) -> Self {
         Self {
             seq: change.seq,
-            at: change.at,
+            at: change.at.and_utc(),
             token: change.token,
             resource: change.resource,
             id: change.resource_id,

@@ -75,6 +75,50 @@ use crate::error::ApiError;
 )]
 struct ApiDoc;
 
+/// Documents the CSV and NDJSON answers of every operation that takes `format`, beside its
+/// JSON: the one parameter decides, so the contract follows it.
+struct Formats;
+
+impl utoipa::Modify for Formats {
+    fn modify(&self, spec: &mut Spec) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, Type};
+        for item in spec.paths.paths.values_mut() {
+            let Some(operation) = item.get.as_mut() else {
+                continue;
+            };
+            let takes_format = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| p.name == "format" && matches!(p.parameter_in, ParameterIn::Query));
+            let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
+                continue;
+            };
+            if !takes_format {
+                continue;
+            }
+            let text = |description: &str| {
+                ContentBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .description(Some(description)),
+                    ))
+                    .build()
+            };
+            ok.content.insert(
+                export::CSV.to_owned(),
+                text("RFC 4180, a header row; the columns are the dataset's TableSchema fields"),
+            );
+            ok.content.insert(
+                export::NDJSON.to_owned(),
+                text("One JSON object per line, each an item of the JSON list"),
+            );
+        }
+    }
+}
+
 /// Declares the bearer tokens that writes take (`betadata token create`).
 struct BearerTokens;
 
@@ -150,9 +194,12 @@ where
 
 /// The OpenAPI contract, generated from the routes and types.
 pub fn openapi() -> Spec {
-    routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
+    let mut spec = routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
         .split_for_parts()
-        .1
+        .1;
+    // Once the routes have added their operations.
+    utoipa::Modify::modify(&Formats, &mut spec);
+    spec
 }
 
 /// The whole application: routes, contract, Swagger UI, logging and problem+json fallbacks.
@@ -174,6 +221,8 @@ pub fn app(
             .app_data(web::Data::new(state)),
     )
     .split_for_parts();
+    let mut spec = spec;
+    utoipa::Modify::modify(&Formats, &mut spec);
     let known = web::Data::new(KnownRoutes::from_spec(&spec).with_compat_files());
     app.app_data(known)
         .app_data(web::Data::new(spec.clone()))

@@ -97,7 +97,7 @@ impl StartupRecord {
                 .collect(),
             current_phase,
             created,
-            updated: startup.updated_at,
+            updated: startup.updated_at.and_utc(),
             phases: phase_spans(relations.phases),
             events: relations
                 .events

@@ -11,7 +11,7 @@ pub use find::*;
 pub use list::*;
 pub use write::*;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,12 +19,12 @@ use super::metrics::MetricSummary;
 use crate::db::startups::{PhaseRow, Relations, Startup};
 use crate::domain::phases::{PhaseSpan, current_phase, first_start};
 
-/// A startup as listed.
+/// A startup as listed. With `fields=`, an item holds only the fields named, and its id.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StartupSummary {
     #[schema(example = "medle")]
     pub id: String,
-    #[schema(example = "Medlé")]
+    #[schema(example = "Medlé", required = false)]
     pub name: String,
     /// What it does, in a sentence.
     pub pitch: Option<String>,
@@ -32,6 +32,7 @@ pub struct StartupSummary {
     #[schema(example = "sgmas")]
     pub incubator: Option<String>,
     /// Ids of its sponsor organisations.
+    #[schema(required = false)]
     pub sponsors: Vec<String>,
     /// The phase it is in today (or on `as_of`): the latest one started by then.
     #[schema(example = "transfere")]
@@ -39,7 +40,8 @@ pub struct StartupSummary {
     /// When its first phase started.
     pub created: Option<NaiveDate>,
     /// When its record last changed (UTC).
-    pub updated: NaiveDateTime,
+    #[schema(required = false)]
+    pub updated: DateTime<Utc>,
     #[schema(example = "https://medle.fabrique.social.gouv.fr")]
     pub link: Option<String>,
 }
@@ -91,7 +93,7 @@ pub struct StartupResponse {
     pub current_phase: Option<String>,
     pub created: Option<NaiveDate>,
     /// When its record last changed (UTC).
-    pub updated: NaiveDateTime,
+    pub updated: DateTime<Utc>,
     /// The phase history, oldest first.
     pub phases: Vec<PhaseSpanResponse>,
     pub events: Vec<EventResponse>,
@@ -134,7 +136,7 @@ impl StartupSummary {
             sponsors: relations.sponsors,
             current_phase,
             created,
-            updated: startup.updated_at,
+            updated: startup.updated_at.and_utc(),
             link: startup.link,
         }
     }
