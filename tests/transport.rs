@@ -198,4 +198,12 @@ both_backends! {
         let text = String::from_utf8(test::read_body(changed).await.to_vec()).unwrap();
         assert!(text.contains("cnil,CNIL"), "{text}");
     }
+
+    fn no_answer_may_be_sniffed(db) {
+        let app = test::init_service(app(db.state())).await;
+        for uri in ["/api/v1/startups", "/api/v1/nowhere", "/health", "/api/v1/startups?format=csv"] {
+            let response = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+            assert_eq!(response.headers().get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.to_str().unwrap()), Some("nosniff"), "{uri}");
+        }
+    }
 }

@@ -38,7 +38,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header;
-use actix_web::middleware::{Compress, Logger, from_fn};
+use actix_web::middleware::{Compress, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Spec;
@@ -272,6 +272,8 @@ pub fn app(
                 .max_age(86_400),
         )
         .wrap(deprecation::Announce(deprecation::DEPRECATED))
+        // No answer is to be sniffed into another type than it says.
+        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
