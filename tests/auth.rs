@@ -18,7 +18,7 @@ use betadata::db::tokens::{self, Revocation, Token, TokenRequest};
 use betadata::error::ApiError;
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use common::{Reply, assert_problem, both_backends};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Stands in for a write to a startup hosted by `incubator` (`none`: hosted by none).
 async fn write_startup(
@@ -61,19 +61,19 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let mut request = test::TestRequest::post().uri(uri);
-    if let Some(value) = authorization {
-        request = request.insert_header((header::AUTHORIZATION, value));
-    }
-    let response = test::call_service(app, request.to_request()).await;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = test::read_body(response).await;
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let headers: Vec<(&str, &str)> = authorization
+        .map(|v| ("authorization", v))
+        .into_iter()
+        .collect();
+    common::send(
+        app,
+        actix_web::http::Method::POST,
+        uri,
+        None,
+        None,
+        &headers,
+    )
+    .await
 }
 
 fn bearer(token: &str) -> String {

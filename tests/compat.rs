@@ -31,20 +31,7 @@ where
 
 /// The header row and the records of a `;`-separated CSV.
 fn records(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .expect("a header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("a record").iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
+    common::csv_records_with(text, b';')
 }
 
 /// Every id of a v1 collection, in order.

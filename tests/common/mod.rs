@@ -290,7 +290,14 @@ where
 
 /// The header and the records of a CSV document.
 pub fn csv_records(csv_text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    csv_records_with(csv_text, b',')
+}
+
+/// The header and the records of a CSV document whose fields are separated by `delimiter`.
+pub fn csv_records_with(csv_text: &str, delimiter: u8) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(csv_text.as_bytes());
     let header = reader
         .headers()
         .expect("a header")
