@@ -113,6 +113,9 @@ both_backends! {
         assert_eq!(body["contact"], "equipe@bon-outil.example.gouv.fr");
         assert!(body["description"].as_str().unwrap_or_default().starts_with("## Le problème"));
         assert_eq!(body["thematiques"], serde_json::json!(["Santé"]));
+        assert_eq!(body["techno"], serde_json::json!(["Rust", "actix-web"]));
+        assert_eq!(body["stats_url"], "https://bon-outil.example.gouv.fr/stats");
+        assert_eq!(body["accessibility_status"], "partiellement conforme");
         assert_eq!(body["events"][0]["date"], "2022-03-01");
         assert_eq!(body["phases"].as_array().map(Vec::len), Some(2), "{body}");
 

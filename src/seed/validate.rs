@@ -400,6 +400,7 @@ impl Checker {
             sponsors: sponsors.into_iter().collect(),
             usertypes: tags(&mut at, "usertypes", doc.usertypes),
             thematiques: tags(&mut at, "thematiques", doc.thematiques),
+            techno: Vec::new(),
             events,
         };
         let startup = Startup {
@@ -416,6 +417,8 @@ impl Checker {
             updated_at: chrono::Utc::now().naive_utc(),
             latest_phase_id: None,
             latest_phase_start: None,
+            stats_url: None,
+            accessibility_status: None,
         };
         self.dataset
             .startups

@@ -11,7 +11,8 @@
 //! | `phases` (`name`, `start`, `end`) | phase history; older names renamed ([`PHASE_RENAMES`]) |
 //! | `events` (`name`, `date`, `comment`) | events |
 //! | `contact`, `link`, `repository` | same names |
-//! | `usertypes`, `thematiques` | tags |
+//! | `usertypes`, `thematiques`, `techno` | tags |
+//! | `stats_url`, `accessibility_status` | same names |
 //! | Markdown body | `description` |
 //! | organisation `name`, `acronym`, `type` | `name`, `acronym`, `kind` ([`ORGANISATION_TYPES`]) |
 //! | incubator `owner`, `website`, `contact`, `address` | same, `owner` as `/organisations/ID` |
@@ -297,6 +298,7 @@ pub(crate) fn startup(
         sponsors: sponsors.into_iter().collect(),
         usertypes: fields.tags("usertypes"),
         thematiques: fields.tags("thematiques"),
+        techno: fields.tags("techno"),
         events,
     };
     let startup = Startup {
@@ -313,6 +315,8 @@ pub(crate) fn startup(
         updated_at: chrono::Utc::now().naive_utc(),
         latest_phase_id: None,
         latest_phase_start: None,
+        stats_url: fields.url("stats_url"),
+        accessibility_status: fields.text("accessibility_status"),
     };
     Some(StartupGraph { startup, relations })
 }
@@ -424,7 +428,8 @@ mod tests {
              phases:\n  - name: investigation\n    start: 2020-01-01\n    end: 2020-03-01\n  - name: construction\n    start: 2020-03-02\n\
              events:\n  - name: fast\n    date: 2021-05-01\n    comment: Promotion 3\n\
              contact: a@b.fr\nlink: https://outil.beta.gouv.fr\nrepository: https://github.com/x/y\n\
-             usertypes: [etat, particulier]\nthematiques: Santé\ndashlord_url: https://ignored.example\n---\n\n## Contexte\n",
+             usertypes: [etat, particulier]\nthematiques: Santé\ntechno: [Rust]\n\
+             stats_url: https://outil.beta.gouv.fr/stats\naccessibility_status: non conforme\ndashlord_url: https://ignored.example\n---\n\n## Contexte\n",
         );
         assert!(report.problems.is_empty(), "{:?}", messages(&report));
         let graph = graph.expect("loaded");
@@ -436,10 +441,16 @@ mod tests {
         assert_eq!(s.repository.as_deref(), Some("https://github.com/x/y"));
         assert_eq!(s.contact.as_deref(), Some("a@b.fr"));
         assert_eq!(s.description.as_deref(), Some("## Contexte"));
+        assert_eq!(
+            s.stats_url.as_deref(),
+            Some("https://outil.beta.gouv.fr/stats")
+        );
+        assert_eq!(s.accessibility_status.as_deref(), Some("non conforme"));
         let r = &graph.relations;
         assert_eq!(r.sponsors, vec!["dinum"]);
         assert_eq!(r.usertypes, vec!["etat", "particulier"]);
         assert_eq!(r.thematiques, vec!["Santé"]);
+        assert_eq!(r.techno, vec!["Rust"]);
         let phases: Vec<(&str, String)> = r
             .phases
             .iter()
