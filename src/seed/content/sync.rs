@@ -126,7 +126,9 @@ pub fn import(
             progress.inc(1);
         }
         for graph in &set.startups {
-            let action = sync_startup(conn, graph, today)?;
+            // A startup the database did not hold before is new: no need to read it first.
+            let stored_before = stored.startups.contains(&graph.startup.id);
+            let action = sync_startup(conn, graph, stored_before, today)?;
             outcome.startups.count(action);
             progress.inc(1);
         }
@@ -218,10 +220,16 @@ fn sync_incubator(
 fn sync_startup(
     conn: &mut DbConnection,
     graph: &StartupGraph,
+    stored_before: bool,
     today: NaiveDate,
 ) -> Result<Option<Action>, SyncError> {
     let id = &graph.startup.id;
-    let action = match Startup::find(conn, id)? {
+    let stored = if stored_before {
+        Startup::find(conn, id)?
+    } else {
+        None
+    };
+    let action = match stored {
         None => {
             graph.insert(conn)?;
             Action::Create
