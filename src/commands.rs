@@ -1,7 +1,9 @@
 //! What each subcommand does; `main` only parses the command line and reports failures.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use actix_web::HttpServer;
 
@@ -9,7 +11,7 @@ use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
 use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
 use crate::db::{self, DatabaseUrl, DbPool};
-use crate::seed::{self, Report, load};
+use crate::seed::{self, Report, content, load};
 
 /// A command's failure, printed by `main`, which then exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,12 @@ pub enum CommandError {
     Read(#[from] load::ReadError),
     #[error("{0} error(s) found")]
     Invalid(usize),
+    #[error("--prune and --strict apply to a beta.gouv.fr content tree, not to seed files")]
+    ContentOnly,
+    #[error("{0} file(s) rejected; nothing was imported (--strict)")]
+    Rejected(usize),
+    #[error("cannot record a change: {0}")]
+    Sync(content::sync::SyncError),
     #[error("cannot render the OpenAPI contract: {0}")]
     Spec(#[from] serde_json::Error),
     #[error(transparent)]
@@ -60,8 +68,19 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
             println!("{} migration(s) applied to {url}", applied.len());
             Ok(())
         }
-        Command::Import { paths } => import(&url, &paths),
-        Command::Check { paths } => check(&paths),
+        Command::Import {
+            paths,
+            prune,
+            strict,
+        } => match content_tree(&paths) {
+            Some(root) => import_content(&url, root, content::sync::Options { prune, strict }),
+            None if prune || strict => Err(CommandError::ContentOnly),
+            None => import(&url, &paths),
+        },
+        Command::Check { paths } => match content_tree(&paths) {
+            Some(root) => check_content(root),
+            None => check(&paths),
+        },
         Command::Openapi => {
             println!("{}", api::openapi().to_pretty_json()?);
             Ok(())
@@ -111,6 +130,72 @@ fn import(url: &DatabaseUrl, paths: &[PathBuf]) -> Result<(), CommandError> {
         report.warnings()
     );
     Ok(())
+}
+
+/// The content tree named by `paths`, when it is a single folder holding `_startups/`.
+fn content_tree(paths: &[PathBuf]) -> Option<&Path> {
+    match paths {
+        [root] if content::is_content_tree(root) => Some(root),
+        _ => None,
+    }
+}
+
+/// A progress bar on standard error; indicatif draws nothing when that is not a terminal.
+fn progress_bar(message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({elapsed}, eta {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
+}
+
+fn import_content(
+    url: &DatabaseUrl,
+    root: &Path,
+    options: content::sync::Options,
+) -> Result<(), CommandError> {
+    let files = content::read_tree(root)?;
+    let pool = open(url, 1)?;
+    let mut conn = connection(&pool, url)?;
+    db::migrate(&mut conn)?;
+    let bar = progress_bar("importing");
+    let result = content::sync::import(&mut conn, &files, options, &bar, api::state::today());
+    bar.finish_and_clear();
+    match result {
+        Ok(outcome) => {
+            db::analyze(&mut conn)?;
+            print_report(&outcome.set.report);
+            eprintln!("{}", outcome.summary());
+            Ok(())
+        }
+        Err(content::sync::SyncError::Rejected(outcome)) => {
+            print_report(&outcome.set.report);
+            eprintln!("{}", outcome.summary());
+            Err(CommandError::Rejected(outcome.set.files.rejected))
+        }
+        Err(content::sync::SyncError::Database(e)) => Err(CommandError::Database(e)),
+        Err(e) => Err(CommandError::Sync(e)),
+    }
+}
+
+fn check_content(root: &Path) -> Result<(), CommandError> {
+    let files = content::read_tree(root)?;
+    let set = content::check(&files, db::IdSets::default());
+    print_report(&set.report);
+    eprintln!(
+        "checked {} file(s) of the content tree: {}; {} error(s), {} warning(s)",
+        files.len(),
+        set.files,
+        set.report.errors(),
+        set.report.warnings()
+    );
+    match set.report.errors() {
+        0 => Ok(()),
+        errors => Err(CommandError::Invalid(errors)),
+    }
 }
 
 fn generate(

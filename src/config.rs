@@ -49,15 +49,23 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply the pending database migrations.
     Migrate,
-    /// Load seed files (YAML, the format of `seeds/`) into the database.
+    /// Load seed files (YAML, the format of `seeds/`) or a beta.gouv.fr content tree (a folder
+    /// holding `_startups/`, `_incubators/`, `_organisations/`) into the database.
     Import {
-        /// Seed files, or folders holding them.
+        /// Seed files, folders holding them, or one content tree.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Content tree only: delete the startups, incubators and organisations whose file is
+        /// no longer in the tree.
+        #[arg(long)]
+        prune: bool,
+        /// Content tree only: import nothing, and exit non-zero, when any file is rejected.
+        #[arg(long)]
+        strict: bool,
     },
-    /// Validate seed files without loading them; exits non-zero on any error.
+    /// Validate seed files or a content tree without loading them; exits non-zero on any error.
     Check {
-        /// Seed files, or folders holding them.
+        /// Seed files, folders holding them, or one content tree.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },

@@ -532,6 +532,8 @@ fn startup(seed: u64, index: usize, observations: Option<u32>) -> Generated {
         updated_at,
         latest_phase_id: None,
         latest_phase_start: None,
+        stats_url: None,
+        accessibility_status: None,
     };
     derived.apply(&mut startup);
 

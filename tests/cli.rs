@@ -331,3 +331,69 @@ fn token_revoke_marks_the_token_and_refuses_unknown_names() {
         stderr(&unknown)
     );
 }
+
+const CONTENT_V1: &str = "tests/fixtures/content/v1";
+
+#[test]
+fn check_names_each_bad_file_of_a_content_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = betadata(&["check", CONTENT_V1], &dir.path().join("unused.db"));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    for file in [
+        "_startups/incubateur-inconnu.md: incubator:",
+        "_startups/sans-titre.md: title:",
+        "_startups/sponsor-inconnu.md: sponsors[1]:",
+        "_startups/date-impossible.md: events[0].date:",
+    ] {
+        assert!(
+            err.contains(&format!("error: {CONTENT_V1}/{file}")),
+            "{file} in {err}"
+        );
+    }
+    assert!(
+        err.contains("checked 14 file(s) of the content tree: 7 file(s) loaded, 5 loaded with warnings, 2 rejected; 5 error(s), 5 warning(s)"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("unused.db").exists(),
+        "check opens no database"
+    );
+}
+
+#[test]
+fn import_of_a_content_tree_exits_zero_unless_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("betadata.db");
+    let output = betadata(&["import", "--strict", CONTENT_V1], &database);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("2 file(s) rejected; nothing was imported (--strict)"),
+        "{err}"
+    );
+
+    let output = betadata(&["import", CONTENT_V1], &database);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains("import: 7 file(s) loaded, 5 loaded with warnings, 2 rejected; startups 7 created, 0 updated, 0 deleted, 0 unchanged;"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("importing ["),
+        "no progress bar off a terminal: {err}"
+    );
+
+    let output = betadata(&["import", CONTENT_V1], &database);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains("startups 0 created, 0 updated, 0 deleted, 7 unchanged"),
+        "{err}"
+    );
+
+    let output = betadata(&["import", "--prune", "seeds"], &database);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--prune and --strict apply to a beta.gouv.fr content tree"));
+}

@@ -88,6 +88,8 @@ fn awkward_startup() -> StartupGraph {
             latest_phase_id: None,
             latest_phase_start: None,
             updated_at: "2025-01-01T00:00:00".parse().expect("time"),
+            stats_url: None,
+            accessibility_status: None,
         },
         relations: Relations::default(),
     }

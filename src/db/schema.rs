@@ -45,6 +45,8 @@ diesel::table! {
         updated_at -> Timestamp,
         latest_phase_id -> Nullable<Text>,
         latest_phase_start -> Nullable<Date>,
+        stats_url -> Nullable<Text>,
+        accessibility_status -> Nullable<Text>,
     }
 }
 

@@ -31,6 +31,10 @@ pub struct Startup {
     /// when it is written (see [`derive_phase_links`]).
     pub latest_phase_id: Option<String>,
     pub latest_phase_start: Option<NaiveDate>,
+    /// Where the startup publishes its usage statistics.
+    pub stats_url: Option<String>,
+    /// Its declared accessibility compliance, e.g. `partiellement conforme`.
+    pub accessibility_status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -54,6 +58,7 @@ pub struct SponsorRow {
 /// The kinds of free-form labels stored in `startup_tags`.
 pub const USERTYPE: &str = "usertype";
 pub const THEMATIQUE: &str = "thematique";
+pub const TECHNO: &str = "techno";
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = startup_tags)]
@@ -80,6 +85,7 @@ pub struct Relations {
     pub sponsors: Vec<String>,
     pub usertypes: Vec<String>,
     pub thematiques: Vec<String>,
+    pub techno: Vec<String>,
     pub events: Vec<EventRow>,
 }
 
@@ -294,6 +300,7 @@ impl Startup {
             let relations = entry(&mut by_id, &row.startup_id);
             match row.kind.as_str() {
                 USERTYPE => relations.usertypes.push(row.value),
+                TECHNO => relations.techno.push(row.value),
                 _ => relations.thematiques.push(row.value),
             }
         }
@@ -400,7 +407,8 @@ impl StartupGraph {
                 .execute(conn)?;
         }
         let tags = (relations.usertypes.iter().map(|v| (USERTYPE, v)))
-            .chain(relations.thematiques.iter().map(|v| (THEMATIQUE, v)));
+            .chain(relations.thematiques.iter().map(|v| (THEMATIQUE, v)))
+            .chain(relations.techno.iter().map(|v| (TECHNO, v)));
         for (kind, value) in tags {
             let row = TagRow {
                 startup_id: id.clone(),

@@ -3,6 +3,7 @@
 //! `seeds/` holds one YAML list per kind of record (see [`format`]). The same files are
 //! embedded in the binary, so a fresh database is seeded without them on disk.
 
+pub mod content;
 pub mod format;
 pub mod load;
 pub mod problems;

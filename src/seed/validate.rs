@@ -66,15 +66,16 @@ struct Checker {
     report: Report,
 }
 
-/// Where problems of the record being checked are reported.
-struct At<'a> {
-    file: &'a str,
-    record: Option<String>,
-    report: &'a mut Report,
+/// Where problems of the record being checked are reported; shared with the reader of the
+/// beta.gouv.fr content tree ([`super::content`]).
+pub(crate) struct At<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) record: Option<String>,
+    pub(crate) report: &'a mut Report,
 }
 
 impl At<'_> {
-    fn problem(&mut self, severity: Severity, field: &str, message: impl Into<String>) {
+    pub(crate) fn problem(&mut self, severity: Severity, field: &str, message: impl Into<String>) {
         self.report.problems.push(Problem {
             severity,
             file: self.file.to_owned(),
@@ -84,12 +85,12 @@ impl At<'_> {
         });
     }
 
-    fn error(&mut self, field: &str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
         self.problem(Severity::Error, field, message);
     }
 
     /// Text as stored, or repaired (with a warning) where its UTF-8 was decoded twice.
-    fn text(&mut self, field: &str, value: String) -> String {
+    pub(crate) fn text(&mut self, field: &str, value: String) -> String {
         match repair_double_decoded(&value) {
             Some(repaired) => {
                 self.problem(
@@ -103,21 +104,26 @@ impl At<'_> {
         }
     }
 
-    fn optional_text(&mut self, field: &str, value: Option<String>) -> Option<String> {
+    pub(crate) fn optional_text(&mut self, field: &str, value: Option<String>) -> Option<String> {
         value
             .map(|v| self.text(field, v))
             .filter(|v| !v.trim().is_empty())
     }
 
     /// A date, or nothing (reported, with `consequence`: what is left out because of it).
-    fn date(&mut self, field: &str, value: &str, consequence: &str) -> Option<NaiveDate> {
+    pub(crate) fn date(
+        &mut self,
+        field: &str,
+        value: &str,
+        consequence: &str,
+    ) -> Option<NaiveDate> {
         parse_date(value)
             .map_err(|e| self.error(field, format!("{e}; {consequence}")))
             .ok()
     }
 
     /// An `http(s)` URL, or nothing (reported) when the value is something else.
-    fn url(&mut self, field: &str, value: Option<String>) -> Option<String> {
+    pub(crate) fn url(&mut self, field: &str, value: Option<String>) -> Option<String> {
         let value = self.optional_text(field, value)?;
         if value.starts_with("https://") || value.starts_with("http://") {
             Some(value)
@@ -131,7 +137,7 @@ impl At<'_> {
     }
 
     /// Whether `id` may identify a record: lowercase letters, digits, `.`, `_` and `-`.
-    fn id(&mut self, id: &str) -> bool {
+    pub(crate) fn id(&mut self, id: &str) -> bool {
         let valid = crate::domain::fields::is_valid_id(id);
         if !valid {
             self.error(
@@ -394,6 +400,7 @@ impl Checker {
             sponsors: sponsors.into_iter().collect(),
             usertypes: tags(&mut at, "usertypes", doc.usertypes),
             thematiques: tags(&mut at, "thematiques", doc.thematiques),
+            techno: Vec::new(),
             events,
         };
         let startup = Startup {
@@ -410,6 +417,8 @@ impl Checker {
             updated_at: chrono::Utc::now().naive_utc(),
             latest_phase_id: None,
             latest_phase_start: None,
+            stats_url: None,
+            accessibility_status: None,
         };
         self.dataset
             .startups
@@ -499,7 +508,7 @@ impl Checker {
 /// Reads a phase history: entries with an unknown phase or a bad date are left out, the rest
 /// are put in chronological order (with a warning when they were not), and entries that break
 /// the phase rules are left out.
-fn phase_history(
+pub(crate) fn phase_history(
     at: &mut At<'_>,
     known_phases: &HashSet<String>,
     docs: Vec<PhaseSpanDoc>,

@@ -196,6 +196,8 @@ fn sample_startup(pitch: Option<&str>) -> Startup {
         latest_phase_id: None,
         latest_phase_start: None,
         updated_at: chrono::NaiveDateTime::default(),
+        stats_url: None,
+        accessibility_status: None,
     }
 }
 

@@ -113,6 +113,9 @@ impl StartupRecord {
             contact: startup.contact,
             usertypes: relations.usertypes,
             thematiques: relations.thematiques,
+            techno: relations.techno,
+            stats_url: startup.stats_url,
+            accessibility_status: startup.accessibility_status,
             metrics,
         }
     }

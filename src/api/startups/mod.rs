@@ -104,6 +104,13 @@ pub struct StartupResponse {
     pub usertypes: Vec<String>,
     /// Public-policy themes, e.g. `Santé`.
     pub thematiques: Vec<String>,
+    /// Technologies it is built with.
+    pub techno: Vec<String>,
+    /// Where it publishes its usage statistics.
+    pub stats_url: Option<String>,
+    /// Its declared accessibility compliance.
+    #[schema(example = "partiellement conforme")]
+    pub accessibility_status: Option<String>,
     /// The impact metrics it publishes.
     pub metrics: Vec<MetricSummary>,
 }

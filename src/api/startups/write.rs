@@ -72,6 +72,16 @@ pub struct StartupInput {
     pub usertypes: Vec<String>,
     #[serde(default)]
     pub thematiques: Vec<String>,
+    /// Technologies it is built with.
+    #[serde(default)]
+    pub techno: Vec<String>,
+    /// Where it publishes its usage statistics.
+    #[serde(default)]
+    pub stats_url: Option<String>,
+    /// Its declared accessibility compliance.
+    #[serde(default)]
+    #[schema(example = "partiellement conforme")]
+    pub accessibility_status: Option<String>,
     /// The phase history, oldest first.
     #[serde(default)]
     pub phases: Vec<PhaseInput>,
@@ -117,6 +127,9 @@ impl StartupInput {
             contact: startup.contact.clone(),
             usertypes: relations.usertypes.clone(),
             thematiques: relations.thematiques.clone(),
+            techno: relations.techno.clone(),
+            stats_url: startup.stats_url.clone(),
+            accessibility_status: startup.accessibility_status.clone(),
             phases: relations
                 .phases
                 .iter()
@@ -159,7 +172,18 @@ impl StartupInput {
                 check(format!("/{field}"), check_text(text, max, false));
             }
         }
-        for (field, url) in [("link", &self.link), ("repository", &self.repository)] {
+        if let Some(status) = &self.accessibility_status {
+            check(
+                "/accessibility_status".into(),
+                check_text(status, MAX_LABEL, false),
+            );
+        }
+        let urls = [
+            ("link", &self.link),
+            ("repository", &self.repository),
+            ("stats_url", &self.stats_url),
+        ];
+        for (field, url) in urls {
             if let Some(url) = url {
                 check(format!("/{field}"), check_url(url));
             }
@@ -171,6 +195,7 @@ impl StartupInput {
             ("sponsors", &self.sponsors),
             ("usertypes", &self.usertypes),
             ("thematiques", &self.thematiques),
+            ("techno", &self.techno),
         ];
         for (field, values) in labels {
             for (i, value) in values.iter().enumerate() {
@@ -259,6 +284,8 @@ impl StartupInput {
                 latest_phase_id: None,
                 latest_phase_start: None,
                 updated_at: Utc::now().naive_utc(),
+                stats_url: self.stats_url.clone(),
+                accessibility_status: self.accessibility_status.clone(),
             },
             relations: Relations {
                 phases: self
@@ -275,6 +302,7 @@ impl StartupInput {
                 sponsors: self.sponsors.clone(),
                 usertypes: self.usertypes.clone(),
                 thematiques: self.thematiques.clone(),
+                techno: self.techno.clone(),
                 events: self
                     .events
                     .iter()

@@ -1,0 +1,259 @@
+//! The beta.gouv.fr content tree: a folder holding `_startups/`, `_incubators/`,
+//! `_organisations/` and `_phases/`, one Markdown file with YAML front matter per record.
+//!
+//! Each file is read on its own ([`front_matter`]), mapped to the project's rows
+//! ([`mapping`]), and either loaded or reported with its path, field and reason: one bad file
+//! never stops the others. [`sync`] then writes the result in one transaction.
+//!
+//! `_phases/` is not imported: phases are the project's own reference list (`seeds/phases.yaml`),
+//! written first when the database lacks them; older names met in startups are renamed
+//! ([`mapping::PHASE_RENAMES`]).
+
+pub mod front_matter;
+pub mod mapping;
+pub mod sync;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use super::load::ReadError;
+use super::problems::{Problem, Report, Severity};
+use super::validate::At;
+use crate::db::IdSets;
+use crate::db::incubators::Incubator;
+use crate::db::organisations::Organisation;
+use crate::db::phases::Phase;
+use crate::db::startups::StartupGraph;
+
+/// The kinds of record of the tree, in the order references need them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContentKind {
+    Organisation,
+    Incubator,
+    Startup,
+}
+
+impl ContentKind {
+    pub const ALL: [ContentKind; 3] = [Self::Organisation, Self::Incubator, Self::Startup];
+
+    /// The folder of the tree holding this kind.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Self::Organisation => "_organisations",
+            Self::Incubator => "_incubators",
+            Self::Startup => "_startups",
+        }
+    }
+
+    /// The resource name of the change feed.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Self::Organisation => "organisation",
+            Self::Incubator => "incubator",
+            Self::Startup => "startup",
+        }
+    }
+}
+
+/// One Markdown file of the tree, read into memory.
+#[derive(Debug, Clone)]
+pub struct ContentFile {
+    /// The path shown in problems.
+    pub path: String,
+    pub kind: ContentKind,
+    /// The file name without `.md`: the record's id.
+    pub id: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Whether `path` is a content tree rather than seed files: a folder with `_startups/`.
+pub fn is_content_tree(path: &Path) -> bool {
+    path.join(ContentKind::Startup.folder()).is_dir()
+}
+
+/// Reads every `*.md` file of the tree's record folders, in kind then name order.
+pub fn read_tree(root: &Path) -> Result<Vec<ContentFile>, ReadError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| ReadError::Io { path, source }
+    };
+    let mut files = Vec::new();
+    for kind in ContentKind::ALL {
+        let folder = root.join(kind.folder());
+        if !folder.is_dir() {
+            continue;
+        }
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&folder).map_err(io(&folder))? {
+            let path = entry.map_err(io(&folder))?.path();
+            if path.extension().is_some_and(|e| e == "md") && path.is_file() {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let id = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push(ContentFile {
+                bytes: std::fs::read(&path).map_err(io(&path))?,
+                path: path.display().to_string(),
+                kind,
+                id,
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// What became of each file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Loaded with no problem.
+    pub loaded: usize,
+    /// Loaded, with warnings or with values left out.
+    pub warned: usize,
+    /// Left out as a whole.
+    pub rejected: usize,
+}
+
+impl fmt::Display for FileCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} file(s) loaded, {} loaded with warnings, {} rejected",
+            self.loaded, self.warned, self.rejected
+        )
+    }
+}
+
+/// The records of a tree that passed, with what the check found.
+#[derive(Debug, Clone, Default)]
+pub struct ContentSet {
+    pub organisations: Vec<Organisation>,
+    pub incubators: Vec<Incubator>,
+    pub startups: Vec<StartupGraph>,
+    /// The ids of every file of the tree, loaded or not: pruning never deletes a record whose
+    /// file is still there.
+    pub present: IdSets,
+    pub files: FileCounts,
+    pub report: Report,
+}
+
+/// The project's phase reference list, from the embedded seeds.
+pub fn reference_phases() -> Vec<Phase> {
+    let files: Vec<_> = super::embedded()
+        .into_iter()
+        .filter(|f| f.kind == super::SeedKind::Phases)
+        .collect();
+    super::validate(&files, super::KnownIds::default()).0.phases
+}
+
+/// Checks the files of a tree; references resolve against the tree itself, `known` (ids
+/// already stored) and the reference phases.
+pub fn check(files: &[ContentFile], mut known: IdSets) -> ContentSet {
+    known
+        .phases
+        .extend(reference_phases().into_iter().map(|p| p.id));
+    let mut set = ContentSet::default();
+    let mut files: Vec<&ContentFile> = files.iter().collect();
+    files.sort_by_key(|f| f.kind);
+    for file in files {
+        let before = set.report.problems.len();
+        let loaded = check_file(file, &mut known, &mut set);
+        let troubled = set.report.problems.len() > before;
+        match (loaded, troubled) {
+            (false, _) => set.files.rejected += 1,
+            (true, true) => set.files.warned += 1,
+            (true, false) => set.files.loaded += 1,
+        }
+    }
+    set
+}
+
+/// Checks one file and keeps its record in `set`; false when the file is left out.
+fn check_file(file: &ContentFile, known: &mut IdSets, set: &mut ContentSet) -> bool {
+    let present = match file.kind {
+        ContentKind::Organisation => &mut set.present.organisations,
+        ContentKind::Incubator => &mut set.present.incubators,
+        ContentKind::Startup => &mut set.present.startups,
+    };
+    present.insert(file.id.clone());
+    let mut at = At {
+        file: &file.path,
+        record: None,
+        report: &mut set.report,
+    };
+    if !at.id(&file.id) {
+        return false;
+    }
+    let text = match std::str::from_utf8(&file.bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            at.error("", format!("not UTF-8 text ({e}); the file is left out"));
+            return false;
+        }
+    };
+    let doc = match front_matter::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            at.error("", format!("{e}; the file is left out"));
+            return false;
+        }
+    };
+    match file.kind {
+        ContentKind::Organisation => {
+            let Some(row) = mapping::organisation(&mut at, &file.id, &doc) else {
+                return false;
+            };
+            known.organisations.insert(row.id.clone());
+            set.organisations.push(row);
+        }
+        ContentKind::Incubator => {
+            let Some(row) = mapping::incubator(&mut at, &file.id, &doc, &known.organisations)
+            else {
+                return false;
+            };
+            known.incubators.insert(row.id.clone());
+            set.incubators.push(row);
+        }
+        ContentKind::Startup => {
+            let refs = mapping::Known {
+                phases: &known.phases,
+                organisations: &known.organisations,
+                incubators: &known.incubators,
+            };
+            let Some(graph) = mapping::startup(&mut at, &file.id, &doc, &refs) else {
+                return false;
+            };
+            set.startups.push(graph);
+        }
+    }
+    true
+}
+
+/// A problem about the tree as a whole rather than one file (e.g. a record kept by `--prune`).
+pub(crate) fn tree_problem(
+    report: &mut Report,
+    severity: Severity,
+    kind: ContentKind,
+    id: &str,
+    message: String,
+) {
+    report.problems.push(Problem {
+        severity,
+        file: format!("(database) {}", kind.resource()),
+        record: Some(id.to_owned()),
+        field: String::new(),
+        message,
+    });
+}
+
+/// Ids in `stored` that are not in `present`, sorted.
+pub(crate) fn missing(stored: &HashSet<String>, present: &HashSet<String>) -> Vec<String> {
+    let mut ids: Vec<String> = stored.difference(present).cloned().collect();
+    ids.sort();
+    ids
+}

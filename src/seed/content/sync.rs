@@ -1,0 +1,356 @@
+//! Writes a checked content tree to the database in one transaction: new records are created,
+//! changed ones updated, unchanged ones left alone, and — with `prune` — records whose file
+//! disappeared are deleted. Every write is recorded in the change feed, as the command
+//! `import`, with the item as its GET route shows it.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use diesel::result::QueryResult;
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::{ContentFile, ContentKind, ContentSet, check, missing, reference_phases, tree_problem};
+use crate::api::incubators::IncubatorResponse;
+use crate::api::organisations::OrganisationResponse;
+use crate::api::startups::StartupRecord;
+use crate::db::changes::{Action, Change, write_transaction};
+use crate::db::incubators::Incubator;
+use crate::db::metrics::Metric;
+use crate::db::organisations::Organisation;
+use crate::db::startups::{PhaseRow, Startup, StartupGraph, derive_phase_links};
+use crate::db::{self, DbConnection};
+use crate::seed::Severity;
+
+/// The name the change feed gives as the author of an import's changes.
+pub const IMPORT_TOKEN: &str = "import";
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Delete the records whose file is no longer in the tree.
+    pub prune: bool,
+    /// Write nothing when any file is rejected.
+    pub strict: bool,
+}
+
+/// What an import did to one kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+}
+
+impl Tally {
+    fn count(&mut self, action: Option<Action>) {
+        match action {
+            Some(Action::Create) => self.created += 1,
+            Some(Action::Update) => self.updated += 1,
+            Some(Action::Delete) => self.deleted += 1,
+            None => self.unchanged += 1,
+        }
+    }
+}
+
+impl fmt::Display for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} created, {} updated, {} deleted, {} unchanged",
+            self.created, self.updated, self.deleted, self.unchanged
+        )
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub set: ContentSet,
+    pub organisations: Tally,
+    pub incubators: Tally,
+    pub startups: Tally,
+    pub phases_added: usize,
+}
+
+impl Outcome {
+    /// The summary line.
+    pub fn summary(&self) -> String {
+        format!(
+            "import: {}; startups {}; incubators {}; organisations {}; {} error(s), {} warning(s)",
+            self.set.files,
+            self.startups,
+            self.incubators,
+            self.organisations,
+            self.set.report.errors(),
+            self.set.report.warnings()
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("cannot record the state of {0}: {1}")]
+    State(String, serde_json::Error),
+    /// `--strict` and a file was rejected: the transaction was rolled back.
+    #[error("{} file(s) rejected; nothing was imported (--strict)", .0.set.files.rejected)]
+    Rejected(Box<Outcome>),
+}
+
+/// Checks `files` against the database and writes them in one write transaction.
+pub fn import(
+    conn: &mut DbConnection,
+    files: &[ContentFile],
+    options: Options,
+    progress: &ProgressBar,
+    today: NaiveDate,
+) -> Result<Outcome, SyncError> {
+    write_transaction(conn, |conn| {
+        let phases_added = add_reference_phases(conn)?;
+        let stored = db::stored_ids(conn)?;
+        let set = check(files, stored.clone());
+        let mut outcome = Outcome {
+            phases_added,
+            ..Outcome::default()
+        };
+        progress.set_length(set.startups.len() as u64 + set.incubators.len() as u64);
+        for row in &set.organisations {
+            let action = sync_organisation(conn, row)?;
+            outcome.organisations.count(action);
+        }
+        for row in &set.incubators {
+            let action = sync_incubator(conn, row, today)?;
+            outcome.incubators.count(action);
+            progress.inc(1);
+        }
+        for graph in &set.startups {
+            // A startup the database did not hold before is new: no need to read it first.
+            let stored_before = stored.startups.contains(&graph.startup.id);
+            let action = sync_startup(conn, graph, stored_before, today)?;
+            outcome.startups.count(action);
+            progress.inc(1);
+        }
+        outcome.set = set;
+        if options.prune {
+            prune(conn, &stored, &mut outcome)?;
+        }
+        if options.strict && outcome.set.files.rejected > 0 {
+            return Err(SyncError::Rejected(Box::new(outcome)));
+        }
+        Ok(outcome)
+    })
+}
+
+/// Writes the phases of the reference list that the database lacks; how many.
+fn add_reference_phases(conn: &mut DbConnection) -> QueryResult<usize> {
+    let stored = db::stored_ids(conn)?.phases;
+    let mut added = 0;
+    for phase in reference_phases() {
+        if !stored.contains(&phase.id) {
+            phase.insert(conn)?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+fn record<T: Serialize>(
+    conn: &mut DbConnection,
+    kind: ContentKind,
+    id: &str,
+    action: Action,
+    state: Option<T>,
+) -> Result<Option<Action>, SyncError> {
+    let state = state
+        .map(|s| serde_json::to_value(s))
+        .transpose()
+        .map_err(|e| SyncError::State(format!("{} {id}", kind.resource()), e))?;
+    Change::record(
+        conn,
+        IMPORT_TOKEN,
+        kind.resource(),
+        id,
+        action,
+        state.as_ref(),
+    )?;
+    Ok(Some(action))
+}
+
+fn sync_organisation(
+    conn: &mut DbConnection,
+    row: &Organisation,
+) -> Result<Option<Action>, SyncError> {
+    let action = match Organisation::find(conn, &row.id)? {
+        Some(stored) if stored == *row => return Ok(None),
+        Some(_) => {
+            row.update(conn)?;
+            Action::Update
+        }
+        None => {
+            row.insert(conn)?;
+            Action::Create
+        }
+    };
+    let state = OrganisationResponse::read(conn, &row.id)?;
+    record(conn, ContentKind::Organisation, &row.id, action, state)
+}
+
+fn sync_incubator(
+    conn: &mut DbConnection,
+    row: &Incubator,
+    today: NaiveDate,
+) -> Result<Option<Action>, SyncError> {
+    let action = match Incubator::find(conn, &row.id)? {
+        Some(stored) if stored == *row => return Ok(None),
+        Some(_) => {
+            row.update(conn)?;
+            Action::Update
+        }
+        None => {
+            row.insert(conn)?;
+            Action::Create
+        }
+    };
+    let state = IncubatorResponse::read(conn, &row.id, today)?;
+    record(conn, ContentKind::Incubator, &row.id, action, state)
+}
+
+fn sync_startup(
+    conn: &mut DbConnection,
+    graph: &StartupGraph,
+    stored_before: bool,
+    today: NaiveDate,
+) -> Result<Option<Action>, SyncError> {
+    let id = &graph.startup.id;
+    let stored = if stored_before {
+        Startup::find(conn, id)?
+    } else {
+        None
+    };
+    let action = match stored {
+        None => {
+            graph.insert(conn)?;
+            Action::Create
+        }
+        Some(stored) => {
+            let relations = Startup::relations(conn, std::slice::from_ref(id))?
+                .remove(id)
+                .unwrap_or_default();
+            let stored = StartupGraph {
+                startup: stored,
+                relations,
+            };
+            if same_startup(&stored, graph) {
+                return Ok(None);
+            }
+            graph.replace(conn)?;
+            Action::Update
+        }
+    };
+    let state = StartupRecord::read(conn, id)?.map(|r| r.response(today));
+    record(conn, ContentKind::Startup, id, action, state)
+}
+
+/// Whether writing `new` would leave `stored` as it is: the same columns (derived ones
+/// included, the write time aside) and the same relations.
+fn same_startup(stored: &StartupGraph, new: &StartupGraph) -> bool {
+    let mut startup = new.startup.clone();
+    let mut phases = new.relations.phases.clone();
+    derive_phase_links(&mut phases).apply(&mut startup);
+    startup.updated_at = stored.startup.updated_at;
+    let key = |rows: &[PhaseRow]| {
+        let mut rows = rows.to_vec();
+        rows.sort_by(|a, b| {
+            (a.start_date, &a.phase_id, a.end_date).cmp(&(b.start_date, &b.phase_id, b.end_date))
+        });
+        rows
+    };
+    let (old, new_relations) = (&stored.relations, &new.relations);
+    startup == stored.startup
+        && key(&phases) == key(&old.phases)
+        && new_relations.sponsors == old.sponsors
+        && new_relations.usertypes == old.usertypes
+        && new_relations.thematiques == old.thematiques
+        && new_relations.events == old.events
+}
+
+/// Deletes the records whose file is gone; one still referenced (a startup with metrics, an
+/// incubator hosting startups or named by a token, an organisation sponsoring or owning) is
+/// kept, with a warning.
+fn prune(
+    conn: &mut DbConnection,
+    stored: &db::IdSets,
+    outcome: &mut Outcome,
+) -> Result<(), SyncError> {
+    let present = outcome.set.present.clone();
+    let report = &mut outcome.set.report;
+    for id in missing(&stored.startups, &present.startups) {
+        if !Metric::of_startup(conn, &id)?.is_empty() {
+            tree_problem(
+                report,
+                Severity::Warning,
+                ContentKind::Startup,
+                &id,
+                "no longer in the tree, but it has metrics; kept".into(),
+            );
+            continue;
+        }
+        Startup::delete(conn, &id)?;
+        outcome.startups.count(record::<()>(
+            conn,
+            ContentKind::Startup,
+            &id,
+            Action::Delete,
+            None,
+        )?);
+    }
+    for id in missing(&stored.incubators, &present.incubators) {
+        let references = Incubator::references(conn, &id)?;
+        if references.startups > 0 || !references.tokens.is_empty() {
+            tree_problem(
+                report,
+                Severity::Warning,
+                ContentKind::Incubator,
+                &id,
+                format!(
+                    "no longer in the tree, but it hosts {} startup(s) and {} token(s) name it; kept",
+                    references.startups,
+                    references.tokens.len()
+                ),
+            );
+            continue;
+        }
+        Incubator::delete(conn, &id)?;
+        outcome.incubators.count(record::<()>(
+            conn,
+            ContentKind::Incubator,
+            &id,
+            Action::Delete,
+            None,
+        )?);
+    }
+    for id in missing(&stored.organisations, &present.organisations) {
+        if !Organisation::involvement(conn, &id)?.is_empty() {
+            tree_problem(
+                report,
+                Severity::Warning,
+                ContentKind::Organisation,
+                &id,
+                "no longer in the tree, but it still owns an incubator or sponsors a startup; kept"
+                    .into(),
+            );
+            continue;
+        }
+        Organisation::delete(conn, &id)?;
+        outcome.organisations.count(record::<()>(
+            conn,
+            ContentKind::Organisation,
+            &id,
+            Action::Delete,
+            None,
+        )?);
+    }
+    Ok(())
+}
