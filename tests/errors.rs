@@ -38,6 +38,23 @@ both_backends! {
             assert_bad_parameter(&reply, "sort_by", collection);
         }
     }
+
+    fn nul_characters_are_refused_before_the_database(db) {
+        let db = db.seeded();
+        let admin = common::issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        for uri in ["/api/v1/stats?incubator=a%00b", "/api/v1/startups?q=x%00", "/api/v1/phase-history?startup=%00"] {
+            let reply = get(&app, uri).await;
+            assert_problem(&reply, 400);
+        }
+        for uri in ["/api/v1/startups/a%00b", "/api/v1/incubators/%00", "/api/v1/metrics/x%00/observations"] {
+            assert_problem(&get(&app, uri).await, 404);
+        }
+        let body = serde_json::json!({"id": "a\u{0}b", "name": "x"});
+        let reply = common::send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&body), &[]).await;
+        assert_problem(&reply, 422);
+        assert_eq!(reply.pointers(), ["/id"]);
+    }
 }
 
 #[actix_rt::test]

@@ -14,6 +14,7 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::{ApiError, BodyError};
 
@@ -46,22 +47,43 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
         .collect()
 }
 
-/// Reads `bytes` as JSON into `T`.
+/// Reads `bytes` as JSON into `T`. Text holding a NUL character is refused wherever it is:
+/// no field may hold one (PostgreSQL could not store it).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let document: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let mut faults = Vec::new();
+    find_nul(&document, String::new(), &mut faults);
+    if !faults.is_empty() {
+        return Err(ApiError::Invalid(faults));
+    }
+    serde_path_to_error::deserialize(document).map_err(|error| {
         let place = pointer(error.path());
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            ApiError::MalformedBody(inner.to_string())
-        } else {
-            ApiError::Invalid(vec![BodyError::new(place, inner.to_string())])
+        ApiError::Invalid(vec![BodyError::new(place, error.into_inner().to_string())])
+    })
+}
+
+/// Every place in `value` where a key or a text holds a NUL character.
+fn find_nul(value: &Value, at: String, faults: &mut Vec<BodyError>) {
+    const DETAIL: &str = "holds a NUL character (\\u0000), which no text may hold";
+    match value {
+        Value::String(text) if text.contains('\0') => faults.push(BodyError::new(at, DETAIL)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(item, format!("{at}/{i}"), faults);
+            }
         }
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
-    Ok(value)
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let place = format!("{at}/{}", pointer_token(key));
+                if key.contains('\0') {
+                    faults.push(BodyError::new(place.clone(), DETAIL));
+                }
+                find_nul(item, place, faults);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -160,6 +182,20 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn nul_characters_are_refused_where_they_are() {
+        let body = r#"{"name": "x", "phases": [{"start": "2020-01-01", "note\u0000": 1}], "tags": ["ok", "a\u0000b"]}"#;
+        match parse::<serde_json::Value>(body.as_bytes()) {
+            Err(ApiError::Invalid(errors)) => {
+                let places: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
+                assert_eq!(places, ["/phases/0/note\u{0}", "/tags/1"]);
+            }
+            other => panic!("expected a 422, got {other:?}"),
+        }
+        // An escaped backslash followed by `u0000` is plain text.
+        assert!(parse::<serde_json::Value>(br#"{"name": "\\u0000"}"#).is_ok());
     }
 
     #[test]

@@ -242,6 +242,7 @@ pub fn app(
         // validators (the tag marked with the coding applied) and 304s, then CORS
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
+        .wrap(from_fn(refuse_nul_in_path))
         .wrap(from_fn(caching::tag_representation))
         .wrap(Compress::default())
         .wrap(from_fn(caching::conditional_get))
@@ -275,6 +276,22 @@ pub fn app(
         // No answer is to be sniffed into another type than it says.
         .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}
+
+/// No id holds a NUL character (and PostgreSQL could not compare one): a path naming one
+/// names nothing.
+async fn refuse_nul_in_path(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if req.uri().path().to_ascii_lowercase().contains("%00") {
+        let (request, _) = req.into_parts();
+        let response = actix_web::ResponseError::error_response(&ApiError::NoRoute);
+        return Ok(ServiceResponse::new(request, response));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
 }
 
 async fn redirect_to_docs() -> HttpResponse {

@@ -39,7 +39,13 @@ fn parse<T: DeserializeOwned + IntoParams>(query: &str) -> Result<T, ApiError> {
     let allowed = allowed_parameters::<T>();
     let mut seen = HashSet::new();
     let mut errors = Vec::new();
-    for (name, _) in form_urlencoded::parse(query.as_bytes()) {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.contains('\0') {
+            errors.push(FieldError::new(
+                name.clone(),
+                "holds a NUL character (%00), which no value may hold",
+            ));
+        }
         if !allowed.iter().any(|a| *a == name) {
             let detail = if allowed.is_empty() {
                 "unknown parameter; this resource takes none".to_owned()
@@ -155,6 +161,13 @@ mod tests {
             assert_eq!(errors[0].parameter, "page_size");
             assert!(errors[0].detail.contains("from 1 to 1000"));
         }
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let errors = errors(parse("name=a%00b"));
+        assert_eq!(errors[0].parameter, "name");
+        assert!(errors[0].detail.contains("NUL"));
     }
 
     #[test]
