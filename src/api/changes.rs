@@ -197,18 +197,7 @@ pub async fn get_startup_history(
         feed(&req, query, Some(("startup".to_owned(), id.clone())))?;
     let key = id.clone();
     let known = state
-        .db(move |conn| {
-            let everything = ChangeFilter {
-                since: 0,
-                resource: Some(("startup".to_owned(), key.clone())),
-            };
-            let one = PageRequest {
-                size: 1,
-                cursor: None,
-            };
-            Ok(Startup::exists(conn, &key)?
-                || !Change::page(conn, &everything, &one)?.rows.is_empty())
-        })
+        .db(move |conn| Ok(Startup::exists(conn, &key)? || Change::any_of(conn, "startup", &key)?))
         .await?;
     if !known {
         return Err(ApiError::NotFound {

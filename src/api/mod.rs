@@ -194,12 +194,18 @@ where
 
 /// The OpenAPI contract, generated from the routes and types.
 pub fn openapi() -> Spec {
-    let mut spec = routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
-        .split_for_parts()
-        .1;
-    // Once the routes have added their operations.
+    with_routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).1
+}
+
+/// Registers the routes on `app` and returns it with the contract they make, the answers
+/// documented from their parameters ([`Formats`]) once every operation is in.
+fn with_routes<T>(app: UtoipaApp<T>) -> (App<T>, Spec)
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let (app, mut spec) = routes(app).split_for_parts();
     utoipa::Modify::modify(&Formats, &mut spec);
-    spec
+    (app, spec)
 }
 
 /// The whole application: routes, contract, Swagger UI, logging and problem+json fallbacks.
@@ -214,15 +220,12 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, spec) = routes(
+    let (app, spec) = with_routes(
         App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .app_data(web::Data::new(state)),
-    )
-    .split_for_parts();
-    let mut spec = spec;
-    utoipa::Modify::modify(&Formats, &mut spec);
+    );
     let known = web::Data::new(KnownRoutes::from_spec(&spec).with_compat_files());
     app.app_data(known)
         .app_data(web::Data::new(spec.clone()))
@@ -284,7 +287,8 @@ async fn refuse_nul_in_path(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    if req.uri().path().to_ascii_lowercase().contains("%00") {
+    // `%00` has no letter: no case to fold.
+    if req.uri().path().contains("%00") {
         let (request, _) = req.into_parts();
         let response = actix_web::ResponseError::error_response(&ApiError::NoRoute);
         return Ok(ServiceResponse::new(request, response));

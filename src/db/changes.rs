@@ -124,6 +124,16 @@ impl Change {
         Ok(Page::from_rows(request, rows, total, |c| c.seq.to_string()))
     }
 
+    /// Whether any change was recorded for this resource.
+    pub fn any_of(conn: &mut DbConnection, resource: &str, resource_id: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            changes::table
+                .filter(changes::resource.eq(resource))
+                .filter(changes::resource_id.eq(resource_id)),
+        ))
+        .get_result(conn)
+    }
+
     /// The number of the latest change; 0 when there is none.
     pub fn latest(conn: &mut DbConnection) -> QueryResult<i64> {
         changes::table
