@@ -106,6 +106,13 @@ both_backends! {
         assert_eq!(reply.status, 200, "{}", reply.body);
         let body = &reply.body;
         assert_eq!(body, &state, "the change holds the item as GET shows it");
+        // Every startup written in the batch is recorded as its own GET shows it.
+        for change in feed.iter().filter(|c| c.resource == "startup") {
+            let reply = get(&app, &format!("/api/v1/startups/{}", change.resource_id)).await;
+            let state: serde_json::Value =
+                serde_json::from_str(change.state.as_deref().expect("state")).expect("json");
+            assert_eq!(reply.body, state, "{}", change.resource_id);
+        }
         assert_eq!(body["pitch"], "Aider les agents à instruire les dossiers plus vite");
         assert_eq!(body["incubator"]["id"], "atelier");
         assert_eq!(body["link"], "https://bon-outil.example.gouv.fr");

@@ -1,4 +1,5 @@
-//! Multi-row `INSERT`s, for loading many rows at once (the synthetic dataset generator).
+//! Multi-row `INSERT`s, for loading many rows at once (the synthetic dataset generator, the
+//! import of a content tree, every write of a startup's relations).
 //!
 //! Each function writes a slice of rows of one table, in as few statements as the backend's
 //! limit on bind parameters allows: SQLite takes at most 32,766 per statement, PostgreSQL
@@ -7,15 +8,16 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::changes::NewChange;
 use super::incubators::Incubator;
 use super::metrics::{Metric, Observation};
 use super::organisations::Organisation;
 use super::phases::Phase;
 use super::schema::{
-    incubators, metrics, observations, organisations, phases, startup_phases, startup_sponsors,
-    startup_tags, startups,
+    changes, incubators, metrics, observations, organisations, phases, startup_events,
+    startup_phases, startup_sponsors, startup_tags, startups,
 };
-use super::startups::{PhaseRow, SponsorRow, Startup, TagRow};
+use super::startups::{EventRow, PhaseRow, SponsorRow, Startup, TagRow};
 
 /// Most bind parameters one SQLite statement may carry (`SQLITE_MAX_VARIABLE_NUMBER`).
 pub const SQLITE_MAX_BINDS: usize = 32_766;
@@ -117,6 +119,8 @@ bulk_insert!(
         updated_at.eq(r.updated_at),
         latest_phase_id.eq(&r.latest_phase_id),
         latest_phase_start.eq(r.latest_phase_start),
+        stats_url.eq(&r.stats_url),
+        accessibility_status.eq(&r.accessibility_status),
     )
 );
 bulk_insert!(
@@ -152,6 +156,19 @@ bulk_insert!(
     )
 );
 bulk_insert!(
+    /// Writes `startup_events` rows.
+    insert_startup_events,
+    startup_events,
+    EventRow,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        position.eq(r.position),
+        name.eq(&r.name),
+        date.eq(r.date),
+        comment.eq(&r.comment),
+    )
+);
+bulk_insert!(
     /// Writes `metrics` rows.
     insert_metrics,
     metrics,
@@ -176,6 +193,21 @@ bulk_insert!(
         value.eq(r.value),
         source_id.eq(&r.source_id),
         note.eq(&r.note),
+    )
+);
+
+bulk_insert!(
+    /// Writes `changes` rows, numbered in the order given.
+    insert_changes,
+    changes,
+    NewChange<'_>,
+    |r| (
+        at.eq(r.at),
+        token.eq(r.token),
+        resource.eq(r.resource),
+        resource_id.eq(r.resource_id),
+        action.eq(r.action),
+        state.eq(&r.state),
     )
 );
 

@@ -43,15 +43,16 @@ pub struct Change {
     pub state: Option<String>,
 }
 
+/// A change about to be recorded; the database numbers it.
 #[derive(Insertable)]
 #[diesel(table_name = changes)]
-struct NewChange<'a> {
-    at: NaiveDateTime,
-    token: &'a str,
-    resource: &'a str,
-    resource_id: &'a str,
-    action: &'a str,
-    state: Option<String>,
+pub struct NewChange<'a> {
+    pub at: NaiveDateTime,
+    pub token: &'a str,
+    pub resource: &'a str,
+    pub resource_id: &'a str,
+    pub action: &'a str,
+    pub state: Option<String>,
 }
 
 /// Runs `work` as one write transaction: it first bumps the data revision, so that on SQLite
@@ -91,6 +92,31 @@ impl Change {
             })
             .returning(changes::seq)
             .get_result(conn)
+    }
+
+    /// Records, inside a [`write_transaction`], the same action by `token` on many items of
+    /// one resource, numbered in the order given: `(id, state)` pairs, as [`Change::record`]
+    /// takes them one by one.
+    pub fn record_many(
+        conn: &mut DbConnection,
+        token: &str,
+        resource: &str,
+        action: Action,
+        items: &[(String, Option<Value>)],
+    ) -> QueryResult<usize> {
+        let at = Utc::now().naive_utc();
+        let rows: Vec<NewChange> = items
+            .iter()
+            .map(|(id, state)| NewChange {
+                at,
+                token,
+                resource,
+                resource_id: id,
+                action: action.as_str(),
+                state: state.as_ref().map(Value::to_string),
+            })
+            .collect();
+        super::bulk::insert_changes(conn, &rows)
     }
 
     /// A page of the changes numbered after `since`, in order, optionally of one resource.

@@ -27,6 +27,15 @@ impl Incubator {
             .optional()
     }
 
+    /// The incubators among `ids` that exist, by id.
+    pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        incubators::table
+            .filter(incubators::id.eq_any(ids))
+            .order(incubators::id)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(incubators::table.find(id))).get_result(conn)
     }

@@ -88,6 +88,15 @@ impl Metric {
             .load(conn)
     }
 
+    /// Every metric of the given startups, by startup then id.
+    pub fn of_startups(conn: &mut DbConnection, startup_ids: &[String]) -> QueryResult<Vec<Self>> {
+        metrics::table
+            .filter(metrics::startup_id.eq_any(startup_ids))
+            .order((metrics::startup_id, metrics::id))
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// The most recent observation of each given metric.
     pub fn latest_observations(
         conn: &mut DbConnection,

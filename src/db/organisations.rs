@@ -39,6 +39,15 @@ impl Organisation {
             .optional()
     }
 
+    /// The organisations among `ids` that exist, by id.
+    pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        organisations::table
+            .filter(organisations::id.eq_any(ids))
+            .order(organisations::id)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn page(conn: &mut DbConnection, request: &PageRequest) -> QueryResult<Page<Self>> {
         let total = organisations::table.count().get_result(conn)?;
         let query = organisations::table.select(Self::as_select()).into_boxed();

@@ -8,6 +8,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::bulk;
 use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{
     incubators, startup_events, startup_phases, startup_sponsors, startup_tags, startups,
@@ -219,6 +220,15 @@ impl Startup {
         diesel::select(exists(startups::table.find(id))).get_result(conn)
     }
 
+    /// The startups among `ids` that exist, by id.
+    pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        startups::table
+            .filter(startups::id.eq_any(ids))
+            .order(startups::id)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         startups::table.count().get_result(conn)
     }
@@ -363,11 +373,21 @@ impl StartupGraph {
     /// Writes the startup and its relations, with the columns derived from its phase history;
     /// the caller holds the transaction.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        let (startup, phases) = self.derived_rows();
-        diesel::insert_into(startups::table)
-            .values(&startup)
-            .execute(conn)?;
-        self.insert_relations(conn, &phases)
+        Self::insert_many(conn, &[self])
+    }
+
+    /// Writes many new startups and their relations in a few multi-row statements per table
+    /// (an import's path); the caller holds the transaction.
+    pub fn insert_many(conn: &mut DbConnection, graphs: &[&Self]) -> QueryResult<()> {
+        let mut startups = Vec::with_capacity(graphs.len());
+        let mut rows = RelationRows::default();
+        for graph in graphs {
+            let (startup, phases) = graph.derived_rows();
+            rows.add(graph, phases);
+            startups.push(startup);
+        }
+        bulk::insert_startups(conn, &startups)?;
+        rows.insert(conn)
     }
 
     /// Rewrites an existing startup and all its relations (phases, sponsors, tags, events); its
@@ -378,7 +398,9 @@ impl StartupGraph {
             .set(&startup)
             .execute(conn)?;
         delete_relations(conn, &startup.id)?;
-        self.insert_relations(conn, &phases)
+        let mut rows = RelationRows::default();
+        rows.add(self, phases);
+        rows.insert(conn)
     }
 
     /// The startup row and the phase rows, with the columns derived from the phase history.
@@ -388,42 +410,44 @@ impl StartupGraph {
         derive_phase_links(&mut phases).apply(&mut startup);
         (startup, phases)
     }
+}
 
-    fn insert_relations(&self, conn: &mut DbConnection, phases: &[PhaseRow]) -> QueryResult<()> {
-        let id = &self.startup.id;
-        let relations = &self.relations;
-        for row in phases {
-            diesel::insert_into(startup_phases::table)
-                .values(row)
-                .execute(conn)?;
-        }
-        for organisation_id in &relations.sponsors {
-            let row = SponsorRow {
+/// The rows of the tables hanging off startups, gathered to be written together.
+#[derive(Default)]
+struct RelationRows {
+    phases: Vec<PhaseRow>,
+    sponsors: Vec<SponsorRow>,
+    tags: Vec<TagRow>,
+    events: Vec<EventRow>,
+}
+
+impl RelationRows {
+    /// Adds the relations of `graph`, with its phase rows as [`derive_phase_links`] left them.
+    fn add(&mut self, graph: &StartupGraph, phases: Vec<PhaseRow>) {
+        let id = &graph.startup.id;
+        let relations = &graph.relations;
+        self.phases.extend(phases);
+        self.sponsors
+            .extend(relations.sponsors.iter().map(|organisation_id| SponsorRow {
                 startup_id: id.clone(),
                 organisation_id: organisation_id.clone(),
-            };
-            diesel::insert_into(startup_sponsors::table)
-                .values(&row)
-                .execute(conn)?;
-        }
+            }));
         let tags = (relations.usertypes.iter().map(|v| (USERTYPE, v)))
             .chain(relations.thematiques.iter().map(|v| (THEMATIQUE, v)))
             .chain(relations.techno.iter().map(|v| (TECHNO, v)));
-        for (kind, value) in tags {
-            let row = TagRow {
-                startup_id: id.clone(),
-                kind: kind.to_owned(),
-                value: value.clone(),
-            };
-            diesel::insert_into(startup_tags::table)
-                .values(&row)
-                .execute(conn)?;
-        }
-        for row in &relations.events {
-            diesel::insert_into(startup_events::table)
-                .values(row)
-                .execute(conn)?;
-        }
+        self.tags.extend(tags.map(|(kind, value)| TagRow {
+            startup_id: id.clone(),
+            kind: kind.to_owned(),
+            value: value.clone(),
+        }));
+        self.events.extend(relations.events.iter().cloned());
+    }
+
+    fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        bulk::insert_startup_phases(conn, &self.phases)?;
+        bulk::insert_startup_sponsors(conn, &self.sponsors)?;
+        bulk::insert_startup_tags(conn, &self.tags)?;
+        bulk::insert_startup_events(conn, &self.events)?;
         Ok(())
     }
 }

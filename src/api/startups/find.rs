@@ -31,28 +31,53 @@ pub struct StartupRecord {
 impl StartupRecord {
     /// Reads everything shown about startup `id`; `None` when there is no such startup.
     pub fn read(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
-        let Some(startup) = Startup::find(conn, id)? else {
-            return Ok(None);
-        };
-        let relations = Startup::relations(conn, &[id.to_owned()])?
-            .remove(id)
-            .unwrap_or_default();
-        let incubator = match &startup.incubator_id {
-            Some(i) => Incubator::find(conn, i)?,
-            None => None,
-        };
-        let mut sponsors = Vec::new();
-        for sponsor in &relations.sponsors {
-            sponsors.extend(Organisation::find(conn, sponsor)?);
+        Ok(Self::read_many(conn, &[id.to_owned()])?.pop())
+    }
+
+    /// Reads everything shown about the startups among `ids` that exist, by id, in one query
+    /// per table whatever their number.
+    pub fn read_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        let startups = Startup::find_many(conn, ids)?;
+        let mut relations = Startup::relations(conn, ids)?;
+        let incubator_ids: Vec<String> = startups
+            .iter()
+            .filter_map(|s| s.incubator_id.clone())
+            .collect();
+        let incubators: HashMap<String, Incubator> = Incubator::find_many(conn, &incubator_ids)?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        let sponsor_ids: Vec<String> = relations
+            .values()
+            .flat_map(|r| r.sponsors.iter().cloned())
+            .collect();
+        let sponsors: HashMap<String, Organisation> = Organisation::find_many(conn, &sponsor_ids)?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        let mut metrics: HashMap<String, Vec<MetricSummary>> = HashMap::new();
+        let of_startups = Metric::of_startups(conn, ids)?;
+        for summary in MetricSummary::with_latest(conn, of_startups)? {
+            if let Some(startup) = summary.startup.clone() {
+                metrics.entry(startup).or_default().push(summary);
+            }
         }
-        let metrics = MetricSummary::of_startup(conn, id)?;
-        Ok(Some(Self {
-            startup,
-            relations,
-            incubator,
-            sponsors,
-            metrics,
-        }))
+        Ok(startups
+            .into_iter()
+            .map(|startup| {
+                let relations = relations.remove(&startup.id).unwrap_or_default();
+                Self {
+                    incubator: (startup.incubator_id.as_ref())
+                        .and_then(|i| incubators.get(i).cloned()),
+                    sponsors: (relations.sponsors.iter())
+                        .filter_map(|o| sponsors.get(o).cloned())
+                        .collect(),
+                    metrics: metrics.remove(&startup.id).unwrap_or_default(),
+                    startup,
+                    relations,
+                }
+            })
+            .collect())
     }
 
     /// The stored rows of the startup and its relations.
@@ -61,6 +86,10 @@ impl StartupRecord {
             startup: self.startup.clone(),
             relations: self.relations.clone(),
         }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.startup.id
     }
 
     /// The id of the incubator hosting the startup, which decides who may write it.

@@ -3,6 +3,7 @@
 //! disappeared are deleted. Every write is recorded in the change feed, as the command
 //! `import`, with the item as its GET route shows it.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -125,13 +126,23 @@ pub fn import(
             outcome.incubators.count(action);
             progress.inc(1);
         }
+        // A startup the database did not hold before is new: nothing to compare it with, so
+        // runs of new ones are written many at a time. Changes stay numbered in tree order.
+        let mut new: Vec<&StartupGraph> = Vec::with_capacity(STARTUPS_PER_BATCH);
         for graph in &set.startups {
-            // A startup the database did not hold before is new: no need to read it first.
-            let stored_before = stored.startups.contains(&graph.startup.id);
-            let action = sync_startup(conn, graph, stored_before, today)?;
-            outcome.startups.count(action);
-            progress.inc(1);
+            if stored.startups.contains(&graph.startup.id) {
+                outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+                let action = sync_startup(conn, graph, today)?;
+                outcome.startups.count(action);
+                progress.inc(1);
+            } else {
+                new.push(graph);
+                if new.len() == STARTUPS_PER_BATCH {
+                    outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+                }
+            }
         }
+        outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
         outcome.set = set;
         if options.prune {
             prune(conn, &stored, &mut outcome)?;
@@ -217,38 +228,74 @@ fn sync_incubator(
     record(conn, ContentKind::Incubator, &row.id, action, state)
 }
 
+/// How many new startups an import writes, reads back and records at a time.
+const STARTUPS_PER_BATCH: usize = 500;
+
+/// Writes the new startups gathered in `graphs` and records their creation, each with its
+/// state as GET shows it; empties `graphs` and says how many it wrote.
+fn create_startups(
+    conn: &mut DbConnection,
+    graphs: &mut Vec<&StartupGraph>,
+    progress: &ProgressBar,
+    today: NaiveDate,
+) -> Result<usize, SyncError> {
+    if graphs.is_empty() {
+        return Ok(0);
+    }
+    StartupGraph::insert_many(conn, graphs)?;
+    let ids: Vec<String> = graphs.iter().map(|g| g.startup.id.clone()).collect();
+    let mut records: HashMap<String, StartupRecord> = StartupRecord::read_many(conn, &ids)?
+        .into_iter()
+        .map(|r| (r.id().to_owned(), r))
+        .collect();
+    let mut states = Vec::with_capacity(ids.len());
+    for id in ids {
+        let state = (records.remove(&id))
+            .map(|r| serde_json::to_value(r.response(today)))
+            .transpose()
+            .map_err(|e| SyncError::State(format!("startup {id}"), e))?;
+        states.push((id, state));
+    }
+    Change::record_many(
+        conn,
+        IMPORT_TOKEN,
+        ContentKind::Startup.resource(),
+        Action::Create,
+        &states,
+    )?;
+    let written = graphs.len();
+    progress.inc(written as u64);
+    graphs.clear();
+    Ok(written)
+}
+
 fn sync_startup(
     conn: &mut DbConnection,
     graph: &StartupGraph,
-    stored_before: bool,
     today: NaiveDate,
 ) -> Result<Option<Action>, SyncError> {
     let id = &graph.startup.id;
-    let stored = if stored_before {
-        Startup::find(conn, id)?
-    } else {
-        None
+    let Some(startup) = Startup::find(conn, id)? else {
+        graph.insert(conn)?;
+        return record_startup(conn, id, Action::Create, today);
     };
-    let action = match stored {
-        None => {
-            graph.insert(conn)?;
-            Action::Create
-        }
-        Some(stored) => {
-            let relations = Startup::relations(conn, std::slice::from_ref(id))?
-                .remove(id)
-                .unwrap_or_default();
-            let stored = StartupGraph {
-                startup: stored,
-                relations,
-            };
-            if same_startup(&stored, graph) {
-                return Ok(None);
-            }
-            graph.replace(conn)?;
-            Action::Update
-        }
-    };
+    let relations = Startup::relations(conn, std::slice::from_ref(id))?
+        .remove(id)
+        .unwrap_or_default();
+    if same_startup(&StartupGraph { startup, relations }, graph) {
+        return Ok(None);
+    }
+    graph.replace(conn)?;
+    record_startup(conn, id, Action::Update, today)
+}
+
+/// Records a write of startup `id` with its state as GET shows it.
+fn record_startup(
+    conn: &mut DbConnection,
+    id: &str,
+    action: Action,
+    today: NaiveDate,
+) -> Result<Option<Action>, SyncError> {
     let state = StartupRecord::read(conn, id)?.map(|r| r.response(today));
     record(conn, ContentKind::Startup, id, action, state)
 }
