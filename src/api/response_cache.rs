@@ -25,12 +25,13 @@
 //! (`--cache-mib`, see [`crate::config`]). A response larger than an eighth of the budget is
 //! not kept. A streamed export is recorded while it streams and kept only if it ends,
 //! successfully, under that limit: past it the recording stops and the export streams on in
-//! constant memory.
+//! constant memory. The exports being recorded at once hold at most a quarter of the budget
+//! between them: past that, a recording stops too.
 
 use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
@@ -159,6 +160,9 @@ pub struct ResponseCache {
     entries: Option<Cache<Key, Arc<Entry>, ByBytes>>,
     /// The largest body kept, in bytes.
     largest: usize,
+    /// Bytes held by the recordings of streamed exports under way, and their bound.
+    recording: AtomicUsize,
+    recording_limit: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -201,6 +205,8 @@ impl ResponseCache {
         Self {
             entries,
             largest: usize::try_from(budget / 8).unwrap_or(usize::MAX),
+            recording: AtomicUsize::new(0),
+            recording_limit: usize::try_from(budget / 4).unwrap_or(usize::MAX),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -268,6 +274,25 @@ impl ResponseCache {
 
     fn enabled(&self) -> bool {
         self.entries.is_some()
+    }
+
+    /// Reserves `bytes` more for a recording; `false` (and nothing reserved) past the bound.
+    fn reserve(&self, bytes: usize) -> bool {
+        let held = self.recording.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if held > self.recording_limit {
+            self.release(bytes);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, bytes: usize) {
+        self.recording.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes held now by the recordings of streamed exports.
+    pub fn recording(&self) -> usize {
+        self.recording.load(Ordering::Relaxed)
     }
 }
 
@@ -382,8 +407,25 @@ struct Recording {
 }
 
 impl Recording {
+    /// Keeps a copy of `chunk`, or gives up past the largest entry or the recordings' bound.
+    fn record(&mut self, chunk: &Bytes) {
+        let Some(pending) = &self.pending else {
+            return;
+        };
+        let cache = &pending.cache;
+        if self.size + chunk.len() > cache.largest || !cache.reserve(chunk.len()) {
+            self.give_up();
+            return;
+        }
+        self.size += chunk.len();
+        self.chunks.push(chunk.clone());
+    }
+
     fn give_up(&mut self) {
-        self.pending = None;
+        if let Some(pending) = self.pending.take() {
+            pending.cache.release(self.size);
+        }
+        self.size = 0;
         self.chunks = Vec::new();
     }
 
@@ -391,6 +433,7 @@ impl Recording {
         let Some(pending) = self.pending.take() else {
             return;
         };
+        pending.cache.release(self.size);
         let mut body = Vec::with_capacity(self.size);
         for chunk in self.chunks.drain(..) {
             body.extend_from_slice(&chunk);
@@ -421,21 +464,19 @@ impl MessageBody for Recording {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_next(cx);
         match &polled {
-            Poll::Ready(Some(Ok(chunk))) => {
-                if let Some(pending) = &this.pending {
-                    this.size += chunk.len();
-                    if this.size > pending.cache.largest {
-                        this.give_up();
-                    } else {
-                        this.chunks.push(chunk.clone());
-                    }
-                }
-            }
+            Poll::Ready(Some(Ok(chunk))) => this.record(chunk),
             Poll::Ready(Some(Err(_))) => this.give_up(),
             Poll::Ready(None) => this.store(),
             Poll::Pending => {}
         }
         polled
+    }
+}
+
+/// A client that goes away drops the recording: its bytes are released.
+impl Drop for Recording {
+    fn drop(&mut self) {
+        self.give_up();
     }
 }
 
@@ -479,6 +520,52 @@ mod tests {
         cache.insert(key("/fits"), entry(99_000));
         assert!(cache.get(&key("/fits")).is_some());
         assert_eq!((cache.hits(), cache.misses()), (1, 1));
+    }
+
+    #[test]
+    fn recordings_under_way_hold_at_most_a_quarter_of_the_budget() {
+        let cache = Arc::new(ResponseCache::new(80_000));
+        let recording = |url: &str| Recording {
+            inner: BoxBody::new(()),
+            chunks: Vec::new(),
+            size: 0,
+            pending: Some(Pending {
+                cache: Arc::clone(&cache),
+                key: key(url),
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+            }),
+        };
+        let chunk = Bytes::from(vec![b'x'; 8_000]);
+        let (mut one, mut two, mut three) = (recording("/1"), recording("/2"), recording("/3"));
+        one.record(&chunk);
+        two.record(&chunk);
+        assert_eq!(cache.recording(), 16_000);
+        three.record(&chunk);
+        three.record(&chunk);
+        assert!(
+            three.pending.is_none(),
+            "past 20,000 bytes recorded at once"
+        );
+        assert_eq!(cache.recording(), 16_000);
+        one.record(&chunk);
+        assert!(
+            one.pending.is_none(),
+            "past the largest entry, 10,000 bytes"
+        );
+        assert_eq!(cache.recording(), 8_000);
+        two.store();
+        assert_eq!(cache.recording(), 0);
+        assert!(cache.get(&key("/2")).is_some());
+        drop(three);
+        let mut four = recording("/4");
+        four.record(&chunk);
+        drop(four);
+        assert_eq!(
+            cache.recording(),
+            0,
+            "a dropped recording releases its bytes"
+        );
     }
 
     #[test]
