@@ -349,11 +349,15 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             log::info!("seeded an empty database: {counts}");
         }
     }
-    let state = AppState::new(pool).with_write_rate(args.write_rate);
+    let state = AppState::new(pool)
+        .with_write_rate(args.write_rate)
+        .with_cache_mib(args.cache_mib);
     log::info!(
-        "serving {url} on http://{}; writes limited to {} a minute per token",
+        "serving {url} on http://{}; writes limited to {} a minute per token; {} MiB for \
+         responses kept per data revision",
         args.bind,
-        args.write_rate
+        args.write_rate,
+        args.cache_mib
     );
     let bind_error = |source| CommandError::Serve {
         bind: args.bind.clone(),

@@ -7,6 +7,7 @@
 //! | `--workers N` (serve) | `BETADATA_WORKERS` | number of cores | HTTP worker threads |
 //! | `--pool-size N` | `BETADATA_POOL_SIZE` | `8` | database connections per process |
 //! | `--write-rate N` (serve) | `BETADATA_WRITE_RATE` | `120` | writes per minute per token, in bursts of as many; per process |
+//! | `--cache-mib N` (serve) | `BETADATA_CACHE_MIB` | `64` | memory for responses kept per data revision, in MiB, per process; `0` keeps none; a response over an eighth of it is not kept |
 //! | | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
 use std::num::NonZeroU32;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use crate::api::response_cache::DEFAULT_BUDGET_MIB;
 use crate::api::write_limit::DEFAULT_WRITES_PER_MINUTE;
 use crate::db::DatabaseUrl;
 use crate::domain::tokens::Scope;
@@ -134,6 +136,11 @@ pub struct ServeArgs {
     /// process on its own.
     #[arg(long, env = "BETADATA_WRITE_RATE", default_value_t = DEFAULT_WRITES_PER_MINUTE)]
     pub write_rate: NonZeroU32,
+
+    /// Memory for responses kept per data revision, in MiB (0 keeps none). A response larger
+    /// than an eighth of it is not kept: a larger export streams each time.
+    #[arg(long, env = "BETADATA_CACHE_MIB", default_value_t = DEFAULT_BUDGET_MIB)]
+    pub cache_mib: u64,
 }
 
 impl Cli {

@@ -9,6 +9,7 @@
 //! it was read in. `Last-Modified` is the later of the data's last change and the start of
 //! today (UTC): what is "current" moves at midnight even when no data does.
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HttpDate;
@@ -16,11 +17,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
-use chrono::{NaiveDateTime, Timelike, Utc};
+use chrono::{NaiveDateTime, Timelike};
 
 use super::export::Streamed;
+use super::response_cache::DataVersion;
 use super::state::AppState;
-use crate::db::revision::Revision;
 
 /// How long clients and shared caches may reuse a response without asking again.
 pub const CACHE_CONTROL: &str = "public, max-age=60";
@@ -76,13 +77,18 @@ fn serves_data(path: &str) -> bool {
         || path.starts_with("/compat/")
 }
 
-/// The data revision and when what `/api` serves last changed, to the second.
-async fn data_revision(req: &ServiceRequest) -> Option<(i64, NaiveDateTime)> {
+/// The data revision and today, and when what `/api` serves last changed, to the second.
+async fn data_revision(req: &ServiceRequest) -> Option<(DataVersion, NaiveDateTime)> {
     let state = req.app_data::<web::Data<AppState>>()?;
-    let revision = state.db(Revision::current).await.ok()?;
-    let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0)?;
+    let revision = state.revision().await.ok()?;
+    let day = state.today();
+    let midnight = day.and_hms_opt(0, 0, 0)?;
     let changed = revision.changed_at.max(midnight).with_nanosecond(0)?;
-    Some((revision.revision, changed))
+    let version = DataVersion {
+        revision: revision.revision,
+        day,
+    };
+    Some((version, changed))
 }
 
 fn http_date(time: NaiveDateTime) -> HttpDate {
@@ -153,6 +159,10 @@ pub async fn conditional_get(
         None
     };
     let last_modified = data.map(|(_, modified)| modified);
+    if let Some((version, _)) = data {
+        // For the response cache, inside: what the answer is rendered from.
+        req.extensions_mut().insert(version);
+    }
     let response = next.call(req).await?;
     if !conditional || response.status() != StatusCode::OK {
         return Ok(response.map_into_boxed_body());
@@ -171,7 +181,7 @@ pub async fn conditional_get(
         let Some((revision, modified)) = data else {
             return Ok(response.map_into_boxed_body());
         };
-        let key = format!("{revision}\n{modified}\n{uri}\n{coding}");
+        let key = format!("{}\n{modified}\n{uri}\n{coding}", revision.revision);
         entity_tag(key.as_bytes())
     } else {
         let Some(identity) = response

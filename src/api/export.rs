@@ -20,7 +20,7 @@ use crate::db::page::{Page, PageRequest};
 use crate::error::ApiError;
 
 /// A representation of a collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Json,

@@ -13,7 +13,7 @@ use super::export::{CsvRecord, Format, Reading, cell, respond_list};
 use super::list::{ListResponse, page_request, paged_query};
 use super::query::ApiQuery;
 use super::startups::{StartupSummary, StartupsQuery, list_startups_page};
-use super::state::{AppState, today};
+use super::state::AppState;
 use crate::db::DbConnection;
 use crate::db::incubators::Incubator;
 use crate::db::page::PageRequest;
@@ -145,8 +145,9 @@ pub async fn get_incubator(
 ) -> Result<web::Json<IncubatorResponse>, ApiError> {
     let id = id.into_inner();
     let key = id.clone();
+    let day = state.today();
     let found = state
-        .db(move |conn| IncubatorResponse::read(conn, &key, today()))
+        .db(move |conn| IncubatorResponse::read(conn, &key, day))
         .await?;
     found.map(web::Json).ok_or(ApiError::NotFound {
         resource: "incubator",

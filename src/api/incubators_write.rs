@@ -8,6 +8,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::incubators::IncubatorResponse;
-use super::state::{AppState, today};
+use super::state::AppState;
 use super::writes::{WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
@@ -144,8 +145,8 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// The incubator as `GET /incubators/{id}` shows it now.
-fn read(conn: &mut DbConnection, id: &str) -> Result<IncubatorResponse, ApiError> {
-    IncubatorResponse::read(conn, id, today())?.ok_or_else(|| not_found(id))
+fn read(conn: &mut DbConnection, id: &str, day: NaiveDate) -> Result<IncubatorResponse, ApiError> {
+    IncubatorResponse::read(conn, id, day)?.ok_or_else(|| not_found(id))
 }
 
 /// Checks `input` whole, then stores it as incubator `id` (new, or replacing the stored one)
@@ -175,7 +176,7 @@ fn store(
             StatusCode::OK
         }
     };
-    let incubator = read(conn, id)?;
+    let incubator = read(conn, id, request.today)?;
     request.record(conn, "incubator", id, action, Some(&incubator))?;
     Written::json(status, &incubator)
 }
@@ -187,7 +188,7 @@ fn current(
     request: &WriteRequest,
     id: &str,
 ) -> Result<IncubatorInput, ApiError> {
-    request.check_version(&read(conn, id)?)?;
+    request.check_version(&read(conn, id, request.today)?)?;
     let stored = Incubator::find(conn, id)?.ok_or_else(|| not_found(id))?;
     Ok(IncubatorInput::of(stored))
 }

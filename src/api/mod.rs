@@ -9,6 +9,7 @@ pub mod body;
 pub mod caching;
 pub mod catalog;
 pub mod changes;
+pub mod clock;
 pub mod columns;
 pub mod compat;
 pub mod datasets;
@@ -27,6 +28,7 @@ pub mod organisations;
 pub mod organisations_write;
 pub mod phases;
 pub mod query;
+pub mod response_cache;
 pub mod startups;
 pub mod state;
 pub mod stats;
@@ -241,13 +243,16 @@ pub fn app(
         // no operations of the v1 contract.
         .service(compat::scope())
         .default_service(web::to(fallback))
-        // Inner to outer: the tag of the identity representation, compression, then
-        // validators (the tag marked with the coding applied) and 304s, then CORS
+        // Inner to outer: the tag of the identity representation, compression, then the
+        // response cache (coded bytes, kept per data revision), then validators (the tag
+        // marked with the coding applied; they read the revision the cache keys on) and 304s,
+        // then CORS
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
         .wrap(from_fn(refuse_nul_in_path))
         .wrap(from_fn(caching::tag_representation))
         .wrap(Compress::default())
+        .wrap(from_fn(response_cache::serve))
         .wrap(from_fn(caching::conditional_get))
         .wrap(
             Cors::default()

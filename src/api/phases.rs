@@ -8,7 +8,7 @@ use super::columns::{Column, FieldType};
 use super::export::{CsvRecord, Format, respond_whole};
 use super::list::ListResponse;
 use super::query::ApiQuery;
-use super::state::{AppState, today};
+use super::state::AppState;
 use crate::db::phases::Phase;
 use crate::domain::phases::REFERENCE_PHASES;
 use crate::error::{ApiError, Problem};
@@ -110,13 +110,9 @@ pub async fn list_phases(
     state: web::Data<AppState>,
     ApiQuery(query): ApiQuery<PhasesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let day = state.today();
     let (phases, counts) = state
-        .db(|conn| {
-            Ok((
-                Phase::all(conn)?,
-                Phase::current_counts(conn, today(), None)?,
-            ))
-        })
+        .db(move |conn| Ok((Phase::all(conn)?, Phase::current_counts(conn, day, None)?)))
         .await?;
     let data: Vec<PhaseResponse> = phases
         .into_iter()
@@ -145,12 +141,13 @@ pub async fn get_phase(
 ) -> Result<web::Json<PhaseResponse>, ApiError> {
     let id = id.into_inner();
     let key = id.clone();
+    let day = state.today();
     let found = state
         .db(move |conn| {
             let Some(phase) = Phase::find(conn, &key)? else {
                 return Ok(None);
             };
-            let counts = Phase::current_counts(conn, today(), None)?;
+            let counts = Phase::current_counts(conn, day, None)?;
             Ok(Some((phase, counts)))
         })
         .await?;

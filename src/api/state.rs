@@ -1,5 +1,5 @@
-//! What every handler shares: the database pool, used off the async workers, and the rate
-//! limit of writes.
+//! What every handler shares: the database pool, used off the async workers, the rate limit
+//! of writes, the clock that says what "today" is, and the response cache.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -7,7 +7,10 @@ use std::sync::Arc;
 use actix_web::web;
 use diesel::result::QueryResult;
 
+use super::clock::Clock;
+use super::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
 use super::write_limit::WriteLimiter;
+use crate::db::revision::Revision;
 use crate::db::{DbConnection, DbPool};
 use crate::error::ApiError;
 
@@ -17,15 +20,59 @@ pub struct AppState {
     /// Writes per minute per token, shared by every worker of this process (and only them:
     /// see [`WriteLimiter`]).
     pub write_limit: Arc<WriteLimiter>,
+    /// What "today" is: answers depend on it.
+    pub clock: Clock,
+    /// Responses rendered at the current data revision, shared by every worker of this process.
+    pub cache: Arc<ResponseCache>,
 }
 
 impl AppState {
-    /// The state over `pool`, with the default rate limit of writes.
+    /// The state over `pool`, with the default rate limit of writes, the system's clock and a
+    /// response cache of the default budget.
     pub fn new(pool: DbPool) -> Self {
         Self {
             pool,
             write_limit: Arc::new(WriteLimiter::default()),
+            clock: Clock::system(),
+            cache: Arc::new(ResponseCache::with_mib(DEFAULT_BUDGET_MIB)),
         }
+    }
+
+    /// Keeps at most `mib` mebibytes of responses; zero keeps none.
+    pub fn with_cache_mib(self, mib: u64) -> Self {
+        Self {
+            cache: Arc::new(ResponseCache::with_mib(mib)),
+            ..self
+        }
+    }
+
+    /// Keeps responses in `cache`.
+    pub fn with_cache(self, cache: ResponseCache) -> Self {
+        Self {
+            cache: Arc::new(cache),
+            ..self
+        }
+    }
+
+    /// Takes "today" from `clock`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Today, the day "current" refers to unless a request says otherwise.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    /// The data revision, read on every data request. It is one indexed row: read on the
+    /// calling thread with an idle pooled connection, which costs less than the hop to the
+    /// blocking pool; on the blocking pool when no connection is idle (a new one may then have
+    /// to be opened, or waited for).
+    pub async fn revision(&self) -> Result<Revision, ApiError> {
+        if let Some(mut conn) = self.pool.try_get() {
+            return Revision::current(&mut conn).map_err(ApiError::from);
+        }
+        self.db(Revision::current).await
     }
 
     /// Allows each token `per_minute` writes a minute, in bursts of as many.
@@ -63,7 +110,8 @@ impl AppState {
     }
 }
 
-/// Today, the day "current" refers to unless a request says otherwise.
+/// Today by the system's clock, for work outside a request (the command line); requests ask
+/// [`AppState::today`].
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::query::{ApiQuery, de};
-use super::state::{AppState, today};
+use super::state::AppState;
 use crate::db::phases::Phase;
 use crate::db::stats::{self, GroupBy, Scope};
 use crate::domain::phases::PhaseSpan;
@@ -67,7 +67,7 @@ pub async fn get_stats(
     state: web::Data<AppState>,
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<web::Json<StatsResponse>, ApiError> {
-    let day = query.as_of.unwrap_or_else(today);
+    let day = query.as_of.unwrap_or_else(|| state.today());
     let scope = Scope {
         incubator: query.incubator.clone(),
         started_by: query.as_of,
@@ -169,7 +169,7 @@ pub async fn get_phase_durations(
     state: web::Data<AppState>,
     ApiQuery(query): ApiQuery<PhaseDurationsQuery>,
 ) -> Result<web::Json<PhaseDurationsResponse>, ApiError> {
-    let day = today();
+    let day = state.today();
     let (phases, rows) = state
         .db(move |conn| {
             Ok((
@@ -262,7 +262,7 @@ pub async fn get_outcomes(
     state: web::Data<AppState>,
     ApiQuery(query): ApiQuery<OutcomesQuery>,
 ) -> Result<web::Json<OutcomesResponse>, ApiError> {
-    let day = query.as_of.unwrap_or_else(today);
+    let day = query.as_of.unwrap_or_else(|| state.today());
     let grouping = match query.by {
         OutcomeGrouping::Incubator => GroupBy::Incubator,
         OutcomeGrouping::Cohort => GroupBy::CreationDay,

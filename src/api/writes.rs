@@ -3,7 +3,7 @@
 //! compared with the current representation; the answer with its `ETag` and `Location`.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
@@ -103,6 +103,8 @@ impl Written {
 #[derive(Debug, Clone)]
 pub struct WriteRequest {
     pub caller: Caller,
+    /// Today, as the application's clock says: the day the answer shows the resource on.
+    pub today: chrono::NaiveDate,
     if_match: Option<String>,
     idempotency: Option<(String, String)>,
 }
@@ -136,8 +138,12 @@ impl WriteRequest {
                 Some((key, entity_tag(&request)))
             }
         };
+        let today = req
+            .app_data::<web::Data<AppState>>()
+            .map_or_else(super::state::today, |state| state.today());
         Ok(Self {
             caller,
+            today,
             if_match,
             idempotency,
         })

@@ -126,8 +126,9 @@ impl ManageConnection for ConnectionManager {
         ping(conn).map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection left inside a transaction (or by a panicking thread) is not reused.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -159,10 +160,16 @@ pub fn stored_ids(conn: &mut DbConnection) -> QueryResult<IdSets> {
 }
 
 /// Opens a pool of `size` connections, failing fast when the database cannot be reached.
+///
+/// A PostgreSQL connection is a socket that a restart of the server breaks, so it is pinged
+/// (`SELECT 1`) each time it is taken from the pool. A SQLite connection is an open file that
+/// nothing outside breaks: taking one costs no query, which matters on the path of every
+/// request (see `AppState::revision`).
 pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, r2d2::PoolError> {
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
         .build(ConnectionManager::new(url.clone()))
 }
 

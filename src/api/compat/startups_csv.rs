@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 
 use super::{for_each_chunk, upstream_phase};
 use crate::api::export::{Format, stream};
-use crate::api::state::{AppState, today};
+use crate::api::state::AppState;
 use crate::db::startups::{Relations, Startup};
 use crate::domain::phases::{PhaseSpan, current_phase};
 use crate::error::ApiError;
@@ -92,7 +92,7 @@ where
 
 /// `GET /compat/v2.7/startups.csv`: one row per startup, in id order.
 pub async fn startups_csv(state: web::Data<AppState>) -> HttpResponse {
-    let day = today();
+    let day = state.today();
     stream(&state, Format::Csv, move |conn, send| {
         if !send(csv_bytes([CSV_HEADER])?) {
             return Ok(());

@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 use super::datasets::DATASETS;
 use super::export::Format;
-use super::state::{AppState, today};
+use super::state::AppState;
 use crate::db::phases::Phase;
 use crate::db::revision::Revision;
 use crate::db::startups::Startup;
@@ -84,7 +84,7 @@ struct Data {
 
 /// The landing page.
 pub async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let day = today();
+    let day = state.today();
     let data = state
         .db(move |conn| {
             Ok(Data {

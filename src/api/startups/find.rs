@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{EventResponse, IncubatorRef, PhaseSpanResponse, SponsorRef, StartupResponse, derived};
 use crate::api::metrics::MetricSummary;
 use crate::api::query::{ApiQuery, de};
-use crate::api::state::{AppState, today};
+use crate::api::state::AppState;
 use crate::db::DbConnection;
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
@@ -198,7 +198,7 @@ pub async fn get_startup(
         return Err(ApiError::NotStarted { id, day });
     }
     Ok(web::Json(
-        record.response(query.as_of.unwrap_or_else(today)),
+        record.response(query.as_of.unwrap_or_else(|| state.today())),
     ))
 }
 
@@ -251,7 +251,7 @@ pub async fn list_startup_phases(
             id,
         })?
         .phases;
-    let (current_phase, _) = derived(&phases, today());
+    let (current_phase, _) = derived(&phases, state.today());
     Ok(web::Json(StartupPhasesResponse {
         data: phase_spans(phases),
         current_phase,

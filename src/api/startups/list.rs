@@ -12,7 +12,7 @@ use super::export;
 use crate::api::export::{Format, respond_collection};
 use crate::api::list::{ListResponse, page_request, paged_query, respond_with_fields};
 use crate::api::query::{ApiQuery, de};
-use crate::api::state::{AppState, today};
+use crate::api::state::AppState;
 use crate::db::DbConnection;
 use crate::db::page::PageRequest;
 use crate::db::phases::Phase;
@@ -219,7 +219,7 @@ pub async fn list_startups_page(
         )
         .into());
     }
-    let day = query.as_of.unwrap_or_else(today);
+    let day = query.as_of.unwrap_or_else(|| state.today());
     let whole = query.wants_whole();
     let filter = StartupFilter {
         phases: query.phase,

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::StartupRecord;
 use crate::api::auth::Caller;
 use crate::api::body::JsonBody;
-use crate::api::state::{AppState, today};
+use crate::api::state::AppState;
 use crate::api::writes::{
     WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write,
 };
@@ -342,7 +342,7 @@ fn store(
         Action::Create => graph.insert(conn)?,
         _ => graph.replace(conn)?,
     }
-    let startup = read(conn, id)?.response(today());
+    let startup = read(conn, id)?.response(request.today);
     request.record(conn, "startup", id, action, Some(&startup))?;
     let status = match action {
         Action::Create => StatusCode::CREATED,
@@ -368,7 +368,7 @@ fn current(
     let record = read(conn, id)?;
     request.caller.may_write_incubator(record.incubator_id())?;
     let graph = record.graph();
-    request.check_version(&record.response(today()))?;
+    request.check_version(&record.response(request.today))?;
     Ok(StartupInput::of(&graph))
 }
 

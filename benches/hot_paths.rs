@@ -1,0 +1,124 @@
+//! The hot paths of a read, each on its own, on 1,000 generated startups: the filtered list
+//! query on an in-memory SQLite database, serialising a page to JSON and to CSV, reading the
+//! data revision, and a whole request through the application answered from memory (against
+//! the same request rendered, with the cache off).
+//!
+//! `cargo bench --bench hot_paths`; each bench runs about two seconds.
+
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test;
+use actix_web::web::Bytes;
+use betadata::api::export::{Format, Reading, encode};
+use betadata::api::startups::export::fetch;
+use betadata::api::{AppState, app};
+use betadata::db::page::PageRequest;
+use betadata::db::revision::Revision;
+use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter};
+use betadata::db::{self, DatabaseUrl, DbConnection};
+use betadata::generate::{Options, generate};
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use diesel::{Connection, SqliteConnection};
+
+const STARTUPS: usize = 1000;
+
+fn portfolio(conn: &mut DbConnection) {
+    db::migrate(conn).expect("migrations");
+    let options = Options {
+        startups: STARTUPS,
+        observations: 10_000,
+        seed: 1,
+        progress: false,
+    };
+    generate(conn, &options).expect("generate");
+}
+
+/// The filter of the benchmarks' filtered page: the largest incubator, one phase.
+fn filter() -> StartupFilter {
+    StartupFilter {
+        phases: vec!["construction".into()],
+        incubator: Some("dinum".into()),
+        day: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        ..StartupFilter::default()
+    }
+}
+
+const BY_ID: Sort = Sort {
+    key: SortKey::Id,
+    descending: false,
+};
+
+fn page_of(size: i64) -> PageRequest {
+    PageRequest { size, cursor: None }
+}
+
+fn queries_and_serialisation(c: &mut Criterion) {
+    let mut conn = DbConnection::Sqlite(SqliteConnection::establish(":memory:").expect("memory"));
+    portfolio(&mut conn);
+    let filter = filter();
+    c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
+        b.iter(|| startup_list::page(&mut conn, &filter, BY_ID, &page_of(20)).expect("page"))
+    });
+    let page = fetch(
+        &mut conn,
+        &StartupFilter::default(),
+        BY_ID,
+        &page_of(20),
+        Reading::Page,
+    )
+    .expect("page");
+    assert_eq!(page.rows.len(), 20);
+    c.bench_function("serialise 20 startups to JSON", |b| {
+        b.iter(|| serde_json::to_vec(&page.rows).expect("JSON"))
+    });
+    c.bench_function("serialise 20 startups to CSV", |b| {
+        b.iter(|| encode(Format::Csv, &page.rows, true).expect("CSV"))
+    });
+    c.bench_function("read the data revision (SQLite)", |b| {
+        b.iter(|| Revision::current(&mut conn).expect("revision"))
+    });
+}
+
+fn requests(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("bench.db");
+    let url = DatabaseUrl::parse(path.to_str().expect("UTF-8 path"));
+    let pool = db::connect(&url, 4).expect("pool");
+    portfolio(&mut pool.get().expect("connection"));
+    let uri = "/api/v1/startups?incubator=dinum&phase=construction&page_size=20";
+    let system = actix_rt::System::new();
+    let cached = system.block_on(test::init_service(app(AppState::new(pool.clone()))));
+    let rendered = system.block_on(test::init_service(app(
+        AppState::new(pool).with_cache_mib(0)
+    )));
+    c.bench_function("filtered page through the app, from memory", |b| {
+        b.iter(|| system.block_on(call(&cached, uri)))
+    });
+    c.bench_function("filtered page through the app, rendered (cache off)", |b| {
+        b.iter(|| system.block_on(call(&rendered, uri)))
+    });
+}
+
+async fn call<S, B>(service: &S, uri: &str) -> Bytes
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response =
+        test::call_service(service, test::TestRequest::get().uri(uri).to_request()).await;
+    assert!(response.status().is_success());
+    test::read_body(response).await
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30);
+    targets = queries_and_serialisation, requests
+}
+criterion_main!(benches);

@@ -1,0 +1,595 @@
+//! Responses rendered once per data revision: a successful GET of the data is kept in memory,
+//! as sent (status, headers, body bytes after content coding, the identity `ETag` already
+//! computed), and the same request at the same revision on the same day is answered from
+//! memory without running the handler's queries or compressing again.
+//!
+//! # What the key holds
+//!
+//! Everything the bytes depend on: the data revision and today's date (answers show current
+//! phases), the path and query string, the scheme and host the client reached us at (links are
+//! absolute, and follow `Forwarded`/`X-Forwarded-*`), the format `Accept` negotiates and the
+//! content coding `Accept-Encoding` negotiates (each coding's bytes are kept apart). Nothing
+//! that names the caller: no read depends on `Authorization`.
+//!
+//! # Validity
+//!
+//! The revision comes from [`super::caching::conditional_get`], which reads it from the
+//! database on every data request; every write bumps it in its own transaction. So an entry
+//! serves only while the data it was rendered from is current, on every process sharing the
+//! database, and a write is seen by the very next read. Entries of past revisions are never
+//! asked for again and are the first to go when room is needed.
+//!
+//! # Memory
+//!
+//! The entries weigh their bytes; the cache holds at most its budget
+//! (`--cache-mib`, see [`crate::config`]). A response larger than an eighth of the budget is
+//! not kept. A streamed export is recorded while it streams and kept only if it ends,
+//! successfully, under that limit: past it the recording stops and the export streams on in
+//! constant memory. The exports being recorded at once hold at most a quarter of the budget
+//! between them: past that, a recording stops too.
+
+use std::hash::Hash;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, AcceptEncoding, ContentEncoding, Encoding, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use chrono::NaiveDate;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use super::export::{Format, Streamed};
+use super::state::AppState;
+
+/// The default budget: 64 MiB.
+pub const DEFAULT_BUDGET_MIB: u64 = 64;
+
+/// What a data response is rendered from, beyond the request: put in the request's extensions
+/// by [`super::caching::conditional_get`] for [`serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    /// The data revision read for this request.
+    pub revision: i64,
+    /// Today, as the application's clock says.
+    pub day: NaiveDate,
+}
+
+/// Everything the bytes of a response depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    version: (i64, NaiveDate),
+    coding: ContentEncoding,
+    format: Format,
+    /// Scheme, host, path and query string.
+    url: String,
+}
+
+impl Key {
+    /// The key of a request at `version`, or `None` when no content coding is acceptable to
+    /// the client (the compression middleware answers 406 then).
+    pub fn of(req: &ServiceRequest, version: DataVersion) -> Option<Self> {
+        let coding = negotiated_coding(req)?;
+        let info = req.connection_info();
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.path(), |p| p.as_str());
+        Some(Self {
+            version: (version.revision, version.day),
+            coding,
+            format: Format::negotiate(req.request(), None),
+            url: format!("{}://{}{target}", info.scheme(), info.host()),
+        })
+    }
+}
+
+/// The codings the compression middleware (`actix_web::middleware::Compress`) offers.
+const SUPPORTED_CODINGS: [Encoding; 5] = [
+    Encoding::identity(),
+    Encoding::brotli(),
+    Encoding::gzip(),
+    Encoding::deflate(),
+    Encoding::zstd(),
+];
+
+/// The coding the compression middleware will apply, negotiated as it does.
+fn negotiated_coding(req: &ServiceRequest) -> Option<ContentEncoding> {
+    let Some(accept) = req.get_header::<AcceptEncoding>() else {
+        return Some(ContentEncoding::Identity);
+    };
+    match accept.negotiate(SUPPORTED_CODINGS.iter())? {
+        Encoding::Known(coding) => Some(coding),
+        // Only the supported codings are negotiated.
+        Encoding::Unknown(_) => None,
+    }
+}
+
+/// A response as sent, ready to be sent again.
+#[derive(Debug)]
+pub struct Entry {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    /// Whether it was a streamed export: its tag is then made from the revision, not the bytes
+    /// (see `conditional_get`), and must stay the same when it is answered from memory.
+    streamed: bool,
+}
+
+impl Entry {
+    /// The response, sharing the stored bytes.
+    fn response(&self) -> HttpResponse {
+        let mut response = HttpResponse::with_body(self.status, self.body.clone());
+        *response.headers_mut() = self.headers.clone();
+        if self.streamed {
+            response.extensions_mut().insert(Streamed);
+        }
+        response.map_into_boxed_body()
+    }
+
+    /// Bytes held: the body, the headers, and a fixed allowance for the rest.
+    fn weight(&self, key: &Key) -> u64 {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 32)
+            .sum();
+        let total = self.body.len() + headers + key.url.len() + 256;
+        u64::try_from(total).unwrap_or(u64::MAX)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ByBytes;
+
+impl Weighter<Key, Arc<Entry>> for ByBytes {
+    fn weight(&self, key: &Key, entry: &Arc<Entry>) -> u64 {
+        entry.weight(key)
+    }
+}
+
+/// The cache of one process, shared by its workers.
+pub struct ResponseCache {
+    /// `None` when the budget is zero: nothing is kept.
+    entries: Option<Cache<Key, Arc<Entry>, ByBytes>>,
+    /// The largest body kept, in bytes.
+    largest: usize,
+    /// Bytes held by the recordings of streamed exports under way, and their bound.
+    recording: AtomicUsize,
+    recording_limit: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("budget", &self.budget())
+            .field("entries", &self.len())
+            .field("hits", &self.hits())
+            .field("misses", &self.misses())
+            .finish()
+    }
+}
+
+/// Each shard holds a quarter of the budget, so that an entry of an eighth always fits.
+const SHARDS: usize = 4;
+
+impl ResponseCache {
+    /// A cache holding at most `budget` bytes; zero keeps nothing.
+    pub fn new(budget: u64) -> Self {
+        let entries = (budget > 0).then(|| {
+            // Room for many small pages; the estimate only sizes internal tables.
+            let estimated = usize::try_from(budget / 8192).unwrap_or(usize::MAX).max(16);
+            let options = quick_cache::OptionsBuilder::new()
+                .estimated_items_capacity(estimated)
+                .weight_capacity(budget)
+                .shards(SHARDS)
+                .build();
+            match options {
+                Ok(options) => Cache::with_options(
+                    options,
+                    ByBytes,
+                    quick_cache::DefaultHashBuilder::default(),
+                    quick_cache::sync::DefaultLifecycle::default(),
+                ),
+                Err(_) => Cache::with_weighter(estimated, budget, ByBytes),
+            }
+        });
+        Self {
+            entries,
+            largest: usize::try_from(budget / 8).unwrap_or(usize::MAX),
+            recording: AtomicUsize::new(0),
+            recording_limit: usize::try_from(budget / 4).unwrap_or(usize::MAX),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// A cache of `mib` mebibytes.
+    pub fn with_mib(mib: u64) -> Self {
+        Self::new(mib.saturating_mul(1024 * 1024))
+    }
+
+    /// The most bytes held.
+    pub fn budget(&self) -> u64 {
+        self.entries.as_ref().map_or(0, Cache::capacity)
+    }
+
+    /// The largest body kept, in bytes.
+    pub fn largest_entry(&self) -> usize {
+        self.largest
+    }
+
+    /// Responses held now.
+    pub fn len(&self) -> usize {
+        self.entries.as_ref().map_or(0, Cache::len)
+    }
+
+    /// Whether no response is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held now, as the entries weigh.
+    pub fn weight(&self) -> u64 {
+        self.entries.as_ref().map_or(0, Cache::weight)
+    }
+
+    /// Requests answered from memory so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Requests that could have been answered from memory but were rendered.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+
+    /// The response stored under `key`, counted as a hit or a miss.
+    pub fn get(&self, key: &Key) -> Option<Arc<Entry>> {
+        let found = self.entries.as_ref()?.get(key);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn insert(&self, key: Key, entry: Entry) {
+        if let Some(entries) = &self.entries
+            && entry.body.len() <= self.largest
+        {
+            entries.insert(key, Arc::new(entry));
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.entries.is_some()
+    }
+
+    /// Reserves `bytes` more for a recording; `false` (and nothing reserved) past the bound.
+    fn reserve(&self, bytes: usize) -> bool {
+        let held = self.recording.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if held > self.recording_limit {
+            self.release(bytes);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, bytes: usize) {
+        self.recording.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes held now by the recordings of streamed exports.
+    pub fn recording(&self) -> usize {
+        self.recording.load(Ordering::Relaxed)
+    }
+}
+
+/// Middleware, between content coding (inside) and validators (outside): answers a data GET
+/// from memory when the same request was rendered at the current revision today, and keeps
+/// what it renders otherwise.
+pub async fn serve(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let version = req.extensions().get::<DataVersion>().copied();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(version), Some(state)) = (version, state) else {
+        return pass(req, next).await;
+    };
+    let cache = Arc::clone(&state.cache);
+    if !cache.enabled() || *req.method() != Method::GET {
+        return pass(req, next).await;
+    }
+    let Some(key) = Key::of(&req, version) else {
+        return pass(req, next).await;
+    };
+    if let Some(entry) = cache.get(&key) {
+        return Ok(req.into_response(entry.response()));
+    }
+    let response = next.call(req).await?;
+    keep(cache, key, response).await
+}
+
+async fn pass(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// Stores a successful response under `key` and sends it on: read whole when it is in memory
+/// already, recorded as it streams when it is a streamed export.
+async fn keep(
+    cache: Arc<ResponseCache>,
+    key: Key,
+    response: ServiceResponse<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let coding = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Ok(ContentEncoding::Identity), str::parse);
+    // A coding other than the one negotiated would mean the key misses a part of the request.
+    if response.status() != StatusCode::OK || coding.ok() != Some(key.coding) {
+        return Ok(response.map_into_boxed_body());
+    }
+    let streamed = response.response().extensions().contains::<Streamed>();
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let status = head.status();
+    let headers = head.headers().clone();
+    if streamed {
+        let recording = Recording {
+            inner: body.boxed(),
+            chunks: Vec::new(),
+            size: 0,
+            pending: Some(Pending {
+                cache,
+                key,
+                status,
+                headers,
+            }),
+        };
+        return Ok(ServiceResponse::new(
+            request,
+            head.set_body(recording).map_into_boxed_body(),
+        ));
+    }
+    let body = to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
+    cache.insert(
+        key,
+        Entry {
+            status,
+            headers,
+            body: body.clone(),
+            streamed,
+        },
+    );
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(body).map_into_boxed_body(),
+    ))
+}
+
+/// What a recording stores once its stream ends.
+struct Pending {
+    cache: Arc<ResponseCache>,
+    key: Key,
+    status: StatusCode,
+    headers: HeaderMap,
+}
+
+/// A streamed body that keeps a copy of its chunks while they stay under the cache's largest
+/// entry, and stores them when the stream ends without error. Past the limit, or on an error,
+/// it forgets them and only passes chunks on.
+struct Recording {
+    inner: BoxBody,
+    chunks: Vec<Bytes>,
+    size: usize,
+    /// `None` once the recording is given up (or stored).
+    pending: Option<Pending>,
+}
+
+impl Recording {
+    /// Keeps a copy of `chunk`, or gives up past the largest entry or the recordings' bound.
+    fn record(&mut self, chunk: &Bytes) {
+        let Some(pending) = &self.pending else {
+            return;
+        };
+        let cache = &pending.cache;
+        if self.size + chunk.len() > cache.largest || !cache.reserve(chunk.len()) {
+            self.give_up();
+            return;
+        }
+        self.size += chunk.len();
+        self.chunks.push(chunk.clone());
+    }
+
+    fn give_up(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            pending.cache.release(self.size);
+        }
+        self.size = 0;
+        self.chunks = Vec::new();
+    }
+
+    fn store(&mut self) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        pending.cache.release(self.size);
+        let mut body = Vec::with_capacity(self.size);
+        for chunk in self.chunks.drain(..) {
+            body.extend_from_slice(&chunk);
+        }
+        pending.cache.insert(
+            pending.key,
+            Entry {
+                status: pending.status,
+                headers: pending.headers,
+                body: Bytes::from(body),
+                streamed: true,
+            },
+        );
+    }
+}
+
+impl MessageBody for Recording {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => this.record(chunk),
+            Poll::Ready(Some(Err(_))) => this.give_up(),
+            Poll::Ready(None) => this.store(),
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+/// A client that goes away drops the recording: its bytes are released.
+impl Drop for Recording {
+    fn drop(&mut self) {
+        self.give_up();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(url: &str) -> Key {
+        Key {
+            version: (1, NaiveDate::from_ymd_opt(2030, 1, 1).expect("date")),
+            coding: ContentEncoding::Identity,
+            format: Format::Json,
+            url: url.to_owned(),
+        }
+    }
+
+    fn entry(size: usize) -> Entry {
+        Entry {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; size]),
+            streamed: false,
+        }
+    }
+
+    #[test]
+    fn the_budget_bounds_the_bytes_held() {
+        let cache = ResponseCache::new(1024 * 1024);
+        for i in 0..200 {
+            cache.insert(key(&format!("/r/{i}")), entry(20_000));
+        }
+        assert!(cache.weight() <= 1024 * 1024, "{}", cache.weight());
+        assert!(cache.len() < 200 && !cache.is_empty(), "{}", cache.len());
+    }
+
+    #[test]
+    fn an_entry_larger_than_an_eighth_of_the_budget_is_not_kept() {
+        let cache = ResponseCache::new(800_000);
+        cache.insert(key("/big"), entry(100_001));
+        assert!(cache.get(&key("/big")).is_none());
+        cache.insert(key("/fits"), entry(99_000));
+        assert!(cache.get(&key("/fits")).is_some());
+        assert_eq!((cache.hits(), cache.misses()), (1, 1));
+    }
+
+    #[test]
+    fn recordings_under_way_hold_at_most_a_quarter_of_the_budget() {
+        let cache = Arc::new(ResponseCache::new(80_000));
+        let recording = |url: &str| Recording {
+            inner: BoxBody::new(()),
+            chunks: Vec::new(),
+            size: 0,
+            pending: Some(Pending {
+                cache: Arc::clone(&cache),
+                key: key(url),
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+            }),
+        };
+        let chunk = Bytes::from(vec![b'x'; 8_000]);
+        let (mut one, mut two, mut three) = (recording("/1"), recording("/2"), recording("/3"));
+        one.record(&chunk);
+        two.record(&chunk);
+        assert_eq!(cache.recording(), 16_000);
+        three.record(&chunk);
+        three.record(&chunk);
+        assert!(
+            three.pending.is_none(),
+            "past 20,000 bytes recorded at once"
+        );
+        assert_eq!(cache.recording(), 16_000);
+        one.record(&chunk);
+        assert!(
+            one.pending.is_none(),
+            "past the largest entry, 10,000 bytes"
+        );
+        assert_eq!(cache.recording(), 8_000);
+        two.store();
+        assert_eq!(cache.recording(), 0);
+        assert!(cache.get(&key("/2")).is_some());
+        drop(three);
+        let mut four = recording("/4");
+        four.record(&chunk);
+        drop(four);
+        assert_eq!(
+            cache.recording(),
+            0,
+            "a dropped recording releases its bytes"
+        );
+    }
+
+    #[test]
+    fn a_zero_budget_keeps_nothing() {
+        let cache = ResponseCache::new(0);
+        cache.insert(key("/a"), entry(10));
+        assert!(cache.get(&key("/a")).is_none());
+        assert_eq!(cache.budget(), 0);
+    }
+
+    #[test]
+    fn keys_differ_by_revision_day_coding_and_format() {
+        let base = key("/a");
+        let mut other = base.clone();
+        other.version.0 = 2;
+        assert_ne!(base, other);
+        let mut other = base.clone();
+        other.version.1 = NaiveDate::from_ymd_opt(2030, 1, 2).expect("date");
+        assert_ne!(base, other);
+        let mut other = base.clone();
+        other.coding = ContentEncoding::Gzip;
+        assert_ne!(base, other);
+        let mut other = base.clone();
+        other.format = Format::Csv;
+        assert_ne!(base, other);
+    }
+}
