@@ -7,6 +7,7 @@
 //! | `--workers N` (serve) | `BETADATA_WORKERS` | number of cores | HTTP worker threads |
 //! | `--pool-size N` | `BETADATA_POOL_SIZE` | `8` | database connections per process |
 //! | `--write-rate N` (serve) | `BETADATA_WRITE_RATE` | `120` | writes per minute per token, in bursts of as many; per process |
+//! | `--shutdown-timeout S` (serve) | `BETADATA_SHUTDOWN_TIMEOUT` | `30` | seconds in-flight requests get to finish after SIGTERM or SIGINT; new connections are refused at once |
 //! | | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
 use std::num::NonZeroU32;
@@ -134,6 +135,11 @@ pub struct ServeArgs {
     /// process on its own.
     #[arg(long, env = "BETADATA_WRITE_RATE", default_value_t = DEFAULT_WRITES_PER_MINUTE)]
     pub write_rate: NonZeroU32,
+
+    /// Seconds a stopping server (SIGTERM or SIGINT) gives the requests it is serving to
+    /// finish; it refuses new connections at once, and cuts what still runs after this.
+    #[arg(long, env = "BETADATA_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
 }
 
 impl Cli {
