@@ -316,7 +316,7 @@ impl PgCluster {
             .prefix("betadata-pg-")
             .tempdir()
             .expect("a temporary folder");
-        let as_postgres = std::fs::metadata("/proc/self").map_or(false, |m| m.uid() == 0);
+        let as_postgres = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
         if as_postgres {
             let status = Command::new("chown")
                 .args(["postgres:", &dir.path().display().to_string()])
