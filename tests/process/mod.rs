@@ -284,10 +284,31 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// Where PostgreSQL's server programs are: `BETADATA_PG_BIN`, else Debian's place for 15.
+/// Where PostgreSQL's server programs are: `BETADATA_PG_BIN`, else `pg_config --bindir`, else
+/// the newest of Debian's `/usr/lib/postgresql/<version>/bin`.
 pub fn pg_bin() -> PathBuf {
-    std::env::var_os("BETADATA_PG_BIN")
-        .map(PathBuf::from)
+    if let Some(bin) = std::env::var_os("BETADATA_PG_BIN") {
+        return PathBuf::from(bin);
+    }
+    let has_initdb = |bin: &Path| bin.join("initdb").exists();
+    if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {
+        let bin = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        if output.status.success() && has_initdb(&bin) {
+            return bin;
+        }
+    }
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten();
+    versions
+        .flatten()
+        .filter_map(|entry| {
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            has_initdb(&bin).then_some((version, bin))
+        })
+        .max()
+        .map(|(_, bin)| bin)
         .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"))
 }
 
