@@ -377,8 +377,9 @@ mod tests {
             panic!("still unreachable")
         };
         assert!(matches!(again, Unavailable::Unreachable(_)), "{again}");
+        // At once, not after the 5 s connection timeout (with room for a loaded machine).
         assert!(
-            started.elapsed() < Duration::from_millis(50),
+            started.elapsed() < Duration::from_secs(1),
             "answered in {:?}",
             started.elapsed()
         );
