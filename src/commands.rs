@@ -2,6 +2,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -19,7 +21,7 @@ pub enum CommandError {
     #[error("cannot open the database ({url}): {source}")]
     Connect {
         url: DatabaseUrl,
-        source: diesel::r2d2::PoolError,
+        source: db::Unavailable,
     },
     #[error(transparent)]
     Migrate(#[from] db::MigrationError),
@@ -354,17 +356,22 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         .with_cache_mib(args.cache_mib);
     log::info!(
         "serving {url} on http://{}; writes limited to {} a minute per token; {} MiB for \
-         responses kept per data revision",
+         responses kept per data revision; in-flight requests get {} s to finish on SIGTERM",
         args.bind,
         args.write_rate,
-        args.cache_mib
+        args.cache_mib,
+        args.shutdown_timeout
     );
     let bind_error = |source| CommandError::Serve {
         bind: args.bind.clone(),
         source,
     };
+    let stop = Arc::new(OnceLock::new());
+    let timeout = args.shutdown_timeout;
     actix_web::rt::System::new().block_on(async {
         let mut server = HttpServer::new(move || api::app(state.clone()))
+            .shutdown_timeout(timeout)
+            .shutdown_signal(stop_requested(Arc::clone(&stop), timeout))
             .bind(&args.bind)
             .map_err(bind_error)?;
         if let Some(workers) = args.workers {
@@ -372,5 +379,45 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         }
         server.run().await.map_err(bind_error)
     })?;
+    if let Some(asked) = stop.get() {
+        let drained = asked.elapsed();
+        if drained.as_secs() >= timeout {
+            log::warn!(
+                "stopped after {:.2} s: requests still running at the shutdown timeout were cut",
+                drained.as_secs_f64()
+            );
+        } else {
+            log::info!(
+                "stopped: in-flight requests drained in {:.2} s",
+                drained.as_secs_f64()
+            );
+        }
+    }
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT, noting when in `asked`: the server then stops accepting
+/// connections and gives the requests it is serving `timeout` seconds to finish.
+async fn stop_requested(asked: Arc<OnceLock<Instant>>, timeout: u64) {
+    use futures_util::future::{Either, select};
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(term), Ok(int)) => (term, int),
+        (Err(error), _) | (_, Err(error)) => {
+            log::error!("cannot listen for SIGTERM and SIGINT ({error}); stop with SIGKILL");
+            return std::future::pending().await;
+        }
+    };
+    let name = match select(Box::pin(term.recv()), Box::pin(int.recv())).await {
+        Either::Left(_) => "SIGTERM",
+        Either::Right(_) => "SIGINT",
+    };
+    let _ = asked.set(Instant::now());
+    log::info!(
+        "{name} received: refusing new connections, draining in-flight requests (up to {timeout} s)"
+    );
 }

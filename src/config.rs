@@ -8,6 +8,7 @@
 //! | `--pool-size N` | `BETADATA_POOL_SIZE` | `8` | database connections per process |
 //! | `--write-rate N` (serve) | `BETADATA_WRITE_RATE` | `120` | writes per minute per token, in bursts of as many; per process |
 //! | `--cache-mib N` (serve) | `BETADATA_CACHE_MIB` | `64` | memory for responses kept per data revision, in MiB, per process; `0` keeps none; a response over an eighth of it is not kept |
+//! | `--shutdown-timeout S` (serve) | `BETADATA_SHUTDOWN_TIMEOUT` | `30` | seconds in-flight requests get to finish after SIGTERM or SIGINT; new connections are refused at once |
 //! | | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
 use std::num::NonZeroU32;
@@ -141,6 +142,10 @@ pub struct ServeArgs {
     /// than an eighth of it is not kept: a larger export streams each time.
     #[arg(long, env = "BETADATA_CACHE_MIB", default_value_t = DEFAULT_BUDGET_MIB)]
     pub cache_mib: u64,
+    /// Seconds a stopping server (SIGTERM or SIGINT) gives the requests it is serving to
+    /// finish; it refuses new connections at once, and cuts what still runs after this.
+    #[arg(long, env = "BETADATA_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
 }
 
 impl Cli {

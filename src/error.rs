@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::Unavailable;
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,12 +44,30 @@ pub enum ApiError {
     Forbidden(String),
     #[error("too many writes with this token; retry in {retry_after_seconds} second(s)")]
     TooManyRequests { retry_after_seconds: u64 },
-    #[error("the database is unavailable; retry shortly")]
-    Unavailable(#[source] diesel::r2d2::PoolError),
+    /// The database could not be used: unreachable, connection lost, or locked too long.
+    #[error("{}", .0.detail())]
+    Unavailable(#[source] Unavailable),
+    /// Any other database error: a 500, whose cause is logged and never sent.
     #[error("database error")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     #[error("internal error")]
     Internal(String),
+}
+
+/// A database error is a 503 when it says the database could not be used, else a 500.
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        match Unavailable::classify(error) {
+            Ok(unavailable) => Self::Unavailable(unavailable),
+            Err(error) => Self::Database(error),
+        }
+    }
+}
+
+impl From<Unavailable> for ApiError {
+    fn from(error: Unavailable) -> Self {
+        Self::Unavailable(error)
+    }
 }
 
 fn allowed_list(methods: &[Method]) -> String {
@@ -209,6 +229,11 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match self {
+            // The pool logs an outage once, when it starts; each request refused meanwhile
+            // is only worth a debug line.
+            Self::Unavailable(cause @ Unavailable::Unreachable(_)) => {
+                log::debug!("database unavailable: {cause}");
+            }
             Self::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
             Self::Database(cause) => log::error!("database error: {cause}"),
             Self::Internal(cause) => log::error!("internal error: {cause}"),
@@ -234,8 +259,9 @@ impl ResponseError for ApiError {
             response.insert_header((header::ALLOW, allowed_list(allowed)));
         }
         match self {
-            Self::Unavailable(_) => {
-                response.insert_header((header::RETRY_AFTER, "5"));
+            Self::Unavailable(cause) => {
+                response
+                    .insert_header((header::RETRY_AFTER, cause.retry_after_seconds().to_string()));
             }
             Self::TooManyRequests {
                 retry_after_seconds,
@@ -281,6 +307,39 @@ mod tests {
         assert_eq!(content_type, PROBLEM_JSON);
         assert_eq!(problem["status"], 500);
         assert!(!problem.to_string().contains("secret"), "{problem}");
+    }
+
+    #[actix_rt::test]
+    async fn a_lost_connection_or_a_lock_is_a_503_without_its_cause() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for (kind, message, retry_after) in [
+            (
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection: SELECT secret FROM t",
+                "5",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "database is locked: secret.db",
+                "1",
+            ),
+        ] {
+            let error = ApiError::from(Error::DatabaseError(kind, Box::new(message.to_owned())));
+            assert_eq!(
+                header(&error, header::RETRY_AFTER).as_deref(),
+                Some(retry_after)
+            );
+            let (status, content_type, problem) = body(error).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(content_type, PROBLEM_JSON);
+            assert_eq!(problem["type"], "/problems/unavailable");
+            assert!(!problem.to_string().contains("secret"), "{problem}");
+        }
+        let other = ApiError::from(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("no such column: secret".to_owned()),
+        ));
+        assert_eq!(other.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     fn header(error: &ApiError, name: header::HeaderName) -> Option<String> {

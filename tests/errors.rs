@@ -59,13 +59,17 @@ both_backends! {
 
 #[actix_rt::test]
 async fn an_unreachable_database_is_a_503_problem_without_internals() {
-    // Nothing listens on port 9 (discard); the pool is built lazily so the app starts.
+    // Nothing listens on port 9 (discard); the pool connects on first use so the app starts.
     let url = DatabaseUrl::parse("postgres://nobody:secret@127.0.0.1:9/none");
-    let pool = diesel::r2d2::Pool::builder()
-        .max_size(1)
-        .min_idle(Some(0))
-        .connection_timeout(std::time::Duration::from_millis(300))
-        .build_unchecked(db::ConnectionManager::new(url));
+    let pool = db::open_pool(
+        &url,
+        db::PoolSettings {
+            size: 1,
+            connection_timeout: std::time::Duration::from_millis(300),
+            connect_at_start: false,
+        },
+    )
+    .expect("a pool that connects on first use");
     let app = test::init_service(app(AppState::new(pool))).await;
     for uri in ["/health", "/api/v1/startups"] {
         let reply = get(&app, uri).await;

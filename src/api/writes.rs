@@ -45,6 +45,10 @@ pub enum WriteProblems {
     /// Too many writes with this token: retry after `Retry-After` seconds.
     #[response(status = 429, content_type = "application/problem+json")]
     TooMany(Problem),
+    /// The database is unreachable, or another write held it past the wait allowed; nothing
+    /// was written: retry after `Retry-After` seconds.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
 }
 
 /// The longest `Idempotency-Key` accepted.

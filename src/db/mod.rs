@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod organisations;
 pub mod page;
 pub mod phases;
+pub mod pool;
 pub mod revision;
 pub mod schema;
 pub mod startup_list;
@@ -19,11 +20,9 @@ pub mod tokens;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 /// A connection to either backend; diesel dispatches every query to the live variant.
@@ -33,8 +32,9 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
-pub type DbPool = r2d2::Pool<ConnectionManager>;
-pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+pub use pool::{
+    ConnectionManager, DbPool, PoolSettings, PooledConnection, Unavailable, connect, open_pool,
+};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -86,52 +86,6 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// r2d2 manager that opens the backend named by the URL and prepares each new connection.
-#[derive(Debug)]
-pub struct ConnectionManager {
-    url: DatabaseUrl,
-}
-
-/// Pragmas for every SQLite connection: concurrent readers during a write (WAL), waiting on
-/// a lock instead of failing at once, and enforced foreign keys.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
-
-impl ConnectionManager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
-    }
-}
-
-impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
-        }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        ping(conn).map_err(r2d2::Error::QueryError)
-    }
-
-    /// A connection left inside a transaction (or by a panicking thread) is not reused.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
-    }
-}
-
 /// The ids of every record of each referenceable table.
 #[derive(Debug, Clone, Default)]
 pub struct IdSets {
@@ -157,20 +111,6 @@ pub fn stored_ids(conn: &mut DbConnection) -> QueryResult<IdSets> {
         startups: set(startups::table.select(startups::id).load(conn)?),
         metrics: set(metrics::table.select(metrics::id).load(conn)?),
     })
-}
-
-/// Opens a pool of `size` connections, failing fast when the database cannot be reached.
-///
-/// A PostgreSQL connection is a socket that a restart of the server breaks, so it is pinged
-/// (`SELECT 1`) each time it is taken from the pool. A SQLite connection is an open file that
-/// nothing outside breaks: taking one costs no query, which matters on the path of every
-/// request (see `AppState::revision`).
-pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, r2d2::PoolError> {
-    r2d2::Pool::builder()
-        .max_size(size)
-        .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
-        .build(ConnectionManager::new(url.clone()))
 }
 
 /// A round trip to the database: `SELECT 1`.
