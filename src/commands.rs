@@ -335,8 +335,10 @@ fn check(paths: &[PathBuf]) -> Result<(), CommandError> {
 }
 
 fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), CommandError> {
-    let pool = open(url, pool_size)?;
     {
+        // Migrations and the first seeding may take longer than a request may: their own
+        // connection, without the time limit of the serving pool.
+        let pool = open(url, 1)?;
         let mut conn = connection(&pool, url)?;
         let applied = db::migrate(&mut conn)?;
         if !applied.is_empty() {
@@ -349,7 +351,16 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             log::info!("seeded an empty database: {counts}");
         }
     }
-    let state = AppState::new(pool).with_write_rate(args.write_rate);
+    let pool = db::connect_for_requests(url, pool_size, args.query_timeout).map_err(|source| {
+        CommandError::Connect {
+            url: url.clone(),
+            source,
+        }
+    })?;
+    let state = AppState::new(pool)
+        .with_write_rate(args.write_rate)
+        .with_query_timeout(args.query_timeout)
+        .with_body_timeout(args.body_timeout);
     log::info!(
         "serving {url} on http://{}; writes limited to {} a minute per token",
         args.bind,
@@ -361,6 +372,11 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
     };
     actix_web::rt::System::new().block_on(async {
         let mut server = HttpServer::new(move || api::app(state.clone()))
+            // A slow client is answered 408 and disconnected, an idle connection closed, and
+            // a closing one given up on: none holds a connection for ever.
+            .client_request_timeout(args.client_timeout)
+            .keep_alive(args.keep_alive)
+            .client_disconnect_timeout(args.disconnect_timeout)
             .bind(&args.bind)
             .map_err(bind_error)?;
         if let Some(workers) = args.workers {

@@ -24,6 +24,13 @@ pub enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("the request body must be `application/json`")]
     UnsupportedMediaType,
+    #[error("the request target is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    #[error("the request headers are larger than {limit} bytes in all")]
+    HeadersTooLarge { limit: usize },
+    /// The client took longer than the limit to send the request body.
+    #[error("the request body did not arrive within {seconds} second(s)")]
+    RequestTimeout { seconds: u64 },
     #[error("the request body breaks the rules below")]
     Invalid(Vec<BodyError>),
     #[error("{0}")]
@@ -44,6 +51,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the database is unavailable; retry shortly")]
     Unavailable(#[source] diesel::r2d2::PoolError),
+    /// The database work of the request ran past the time limit of a request.
+    #[error("the request took longer than {seconds} second(s) to answer; retry shortly")]
+    TimedOut { seconds: u64 },
     #[error("database error")]
     Database(#[from] diesel::result::Error),
     #[error("internal error")]
@@ -170,6 +180,11 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 ("/problems/unsupported-media-type", "Unsupported media type")
             }
+            Self::UriTooLong { .. } => ("/problems/uri-too-long", "URI too long"),
+            Self::HeadersTooLarge { .. } => {
+                ("/problems/headers-too-large", "Request headers too large")
+            }
+            Self::RequestTimeout { .. } => ("/problems/request-timeout", "Request timeout"),
             Self::Invalid(_) => ("/problems/invalid-body", "Invalid body"),
             Self::Conflict(_) => ("/problems/conflict", "Conflict"),
             Self::PreconditionFailed => ("/problems/precondition-failed", "Precondition failed"),
@@ -180,6 +195,7 @@ impl ApiError {
             Self::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
+            Self::TimedOut { .. } => ("/problems/timed-out", "Service unavailable"),
             Self::Database(_) | Self::Internal(_) => ("/problems/internal", "Internal error"),
         }
     }
@@ -195,13 +211,16 @@ impl ResponseError for ApiError {
             Self::InvalidParameters(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Invalid(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -210,6 +229,9 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         match self {
             Self::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            Self::TimedOut { seconds } => {
+                log::warn!("database work ran past the limit of {seconds} second(s)");
+            }
             Self::Database(cause) => log::error!("database error: {cause}"),
             Self::Internal(cause) => log::error!("internal error: {cause}"),
             _ => {}
@@ -234,7 +256,7 @@ impl ResponseError for ApiError {
             response.insert_header((header::ALLOW, allowed_list(allowed)));
         }
         match self {
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::TimedOut { .. } => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             Self::TooManyRequests {

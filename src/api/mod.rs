@@ -19,6 +19,7 @@ pub mod history;
 pub mod incubators;
 pub mod incubators_write;
 pub mod landing;
+pub mod limits;
 pub mod list;
 pub mod metric_writes;
 pub mod metrics;
@@ -55,7 +56,9 @@ use crate::error::ApiError;
         title = "betadata",
         description = "Open data of the French Startups d'État (beta.gouv.fr): startups, \
             incubators, sponsor organisations, phases and impact metrics. Every error is an \
-            RFC 9457 `application/problem+json` document.",
+            RFC 9457 `application/problem+json` document. Any operation answers 414 to a \
+            request target (path and query) longer than 8 KiB, 431 to headers larger than \
+            16 KiB in all, and 413 to a declared body larger than 1 MiB.",
         license(name = "Licence Ouverte 2.0 (etalab-2.0)", identifier = "etalab-2.0"),
     ),
     tags(
@@ -115,6 +118,49 @@ impl utoipa::Modify for Formats {
                 export::NDJSON.to_owned(),
                 text("One JSON object per line, each an item of the JSON list"),
             );
+        }
+    }
+}
+
+/// Documents the answer every operation may give when its database work runs past the time
+/// limit of a request (see [`AppState::query_timeout`]) or the database does not answer.
+struct TimeLimit;
+
+impl utoipa::Modify for TimeLimit {
+    fn modify(&self, spec: &mut Spec) {
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        for item in spec.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "The database did not answer within the time limit of a \
+                                     request: retry after `Retry-After` seconds",
+                                )
+                                .content(
+                                    crate::error::PROBLEM_JSON,
+                                    utoipa::openapi::ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("Problem")))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+            }
         }
     }
 }
@@ -205,6 +251,7 @@ where
 {
     let (app, mut spec) = routes(app).split_for_parts();
     utoipa::Modify::modify(&Formats, &mut spec);
+    utoipa::Modify::modify(&TimeLimit, &mut spec);
     (app, spec)
 }
 
@@ -246,6 +293,8 @@ pub fn app(
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
         .wrap(from_fn(refuse_nul_in_path))
+        // Inside CORS, so that a refused request still tells a browser it may read why.
+        .wrap(from_fn(limits::bound_request))
         .wrap(from_fn(caching::tag_representation))
         .wrap(Compress::default())
         .wrap(from_fn(caching::conditional_get))
@@ -276,8 +325,16 @@ pub fn app(
                 .max_age(86_400),
         )
         .wrap(deprecation::Announce(deprecation::DEPRECATED))
-        // No answer is to be sniffed into another type than it says.
-        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        // No answer is to be sniffed into another type than it says, framed by another site
+        // (pages that set a stricter policy, as the landing page does, keep theirs), or
+        // followed with the address it came from.
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 

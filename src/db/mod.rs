@@ -90,6 +90,8 @@ impl fmt::Debug for DatabaseUrl {
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// PostgreSQL cancels any statement running longer than this (`statement_timeout`).
+    statement_timeout: Option<Duration>,
 }
 
 /// Pragmas for every SQLite connection: concurrent readers during a write (WAL), waiting on
@@ -99,7 +101,19 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = 
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            statement_timeout: None,
+        }
+    }
+
+    /// Has PostgreSQL cancel every statement of these connections that runs longer than
+    /// `limit`; SQLite has no such setting, and ignores it.
+    pub fn with_statement_timeout(self, limit: Duration) -> Self {
+        Self {
+            statement_timeout: Some(limit),
+            ..self
+        }
     }
 }
 
@@ -116,9 +130,16 @@ impl ManageConnection for ConnectionManager {
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                if let Some(limit) = self.statement_timeout {
+                    // Milliseconds, PostgreSQL's unit when none is given; a whole number.
+                    conn.batch_execute(&format!("SET statement_timeout = {}", limit.as_millis()))
+                        .map_err(r2d2::Error::QueryError)?;
+                }
+                Ok(DbConnection::Postgres(conn))
+            }
         }
     }
 
@@ -160,10 +181,28 @@ pub fn stored_ids(conn: &mut DbConnection) -> QueryResult<IdSets> {
 
 /// Opens a pool of `size` connections, failing fast when the database cannot be reached.
 pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, r2d2::PoolError> {
+    pool(size, ConnectionManager::new(url.clone()))
+}
+
+/// Like [`connect`], for the server: on PostgreSQL no statement runs longer than
+/// `statement_timeout`, so that the work of a request past its time limit is cancelled and
+/// its connection comes back to the pool.
+pub fn connect_for_requests(
+    url: &DatabaseUrl,
+    size: u32,
+    statement_timeout: Duration,
+) -> Result<DbPool, r2d2::PoolError> {
+    pool(
+        size,
+        ConnectionManager::new(url.clone()).with_statement_timeout(statement_timeout),
+    )
+}
+
+fn pool(size: u32, manager: ConnectionManager) -> Result<DbPool, r2d2::PoolError> {
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(5))
-        .build(ConnectionManager::new(url.clone()))
+        .build(manager)
 }
 
 /// A round trip to the database: `SELECT 1`.
