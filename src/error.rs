@@ -51,6 +51,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the database is unavailable; retry shortly")]
     Unavailable(#[source] diesel::r2d2::PoolError),
+    /// Another connection held a lock for longer than SQLite waits (`busy_timeout`).
+    #[error("the database is busy with other writes; retry shortly")]
+    Busy,
     /// The database work of the request ran past the time limit of a request.
     #[error("the request took longer than {seconds} second(s) to answer; retry shortly")]
     TimedOut { seconds: u64 },
@@ -196,6 +199,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             Self::TimedOut { .. } => ("/problems/timed-out", "Service unavailable"),
+            Self::Busy => ("/problems/busy", "Service unavailable"),
             Self::Database(_) | Self::Internal(_) => ("/problems/internal", "Internal error"),
         }
     }
@@ -220,7 +224,9 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut { .. } | Self::Busy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -232,6 +238,7 @@ impl ResponseError for ApiError {
             Self::TimedOut { seconds } => {
                 log::warn!("database work ran past the limit of {seconds} second(s)");
             }
+            Self::Busy => log::warn!("database busy: a lock was held past busy_timeout"),
             Self::Database(cause) => log::error!("database error: {cause}"),
             Self::Internal(cause) => log::error!("internal error: {cause}"),
             _ => {}
@@ -258,6 +265,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Unavailable(_) | Self::TimedOut { .. } => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::Busy => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             Self::TooManyRequests {
                 retry_after_seconds,

@@ -195,6 +195,49 @@ mod query_timeout {
     }
 
     #[actix_rt::test]
+    async fn a_write_that_sqlite_gives_up_on_is_a_503_busy() {
+        let db = common::TestDb::sqlite().seeded();
+        let admin = common::issue_token(&db, "ops", "admin");
+        // The default time limit, past SQLite's wait for a lock (busy_timeout, 5 s).
+        let app = test::init_service(app(db.state())).await;
+        let mut holder = db.pool.get().expect("a connection");
+        holder
+            .batch_execute("BEGIN IMMEDIATE")
+            .expect("take the lock");
+        let body = json!({"id": "busy-write", "name": "Busy write"});
+        let reply = common::send(
+            &app,
+            Method::POST,
+            "/api/v1/startups",
+            Some(&admin),
+            Some(&body),
+            &[],
+        )
+        .await;
+        holder.batch_execute("ROLLBACK").expect("release the lock");
+        assert_problem(&reply, 503);
+        assert_eq!(reply.body["type"], "/problems/busy");
+        assert_eq!(reply.headers.get(header::RETRY_AFTER).unwrap(), "1");
+        // Nothing was written, and a retry goes through.
+        assert_eq!(
+            common::get(&app, "/api/v1/startups/busy-write")
+                .await
+                .status,
+            404
+        );
+        let retry = common::send(
+            &app,
+            Method::POST,
+            "/api/v1/startups",
+            Some(&admin),
+            Some(&body),
+            &[],
+        )
+        .await;
+        assert_eq!(retry.status, 201, "{}", retry.body);
+    }
+
+    #[actix_rt::test]
     #[cfg_attr(
         not(betadata_pg_tests),
         ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
@@ -227,6 +270,50 @@ mod query_timeout {
         let app = test::init_service(app(state)).await;
         assert_eq!(common::get(&app, "/api/v1/startups").await.status, 200);
     }
+}
+
+/// A client that stops reading an export does not keep the database connection it streams
+/// from: past the time limit the export is abandoned, and the connection serves others.
+#[actix_rt::test]
+async fn a_client_that_stops_reading_an_export_frees_its_connection() {
+    let db = common::TestDb::sqlite();
+    {
+        let mut conn = db.pool.get().expect("a connection");
+        let options = betadata::generate::Options {
+            startups: 5,
+            observations: 8_000,
+            seed: 7,
+            progress: false,
+        };
+        betadata::generate::generate(&mut conn, &options).expect("generate");
+    }
+    // One connection, so that a held one is seen at once.
+    let pool = betadata::db::connect(&db.url, 1).expect("a pool");
+    let state = betadata::api::AppState::new(pool).with_query_timeout(Duration::from_secs(1));
+    let app = test::init_service(app(state)).await;
+    let export = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/observations?format=csv")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(export.status(), 200);
+    // The client reads nothing: the chunks in flight fill up, and the export waits on it.
+    actix_web::rt::time::sleep(Duration::from_millis(2_500)).await;
+    let started = Instant::now();
+    let reply = common::get(&app, "/api/v1/phases").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited {:?} for a connection",
+        started.elapsed()
+    );
+    // The export is cut off, not ended as if it were whole.
+    assert!(
+        test::try_read_body(export).await.is_err(),
+        "an abandoned export reads as complete"
+    );
 }
 
 /// The real server, on a free port of the loopback, with short client time limits; killed

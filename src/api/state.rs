@@ -105,6 +105,9 @@ impl AppState {
                 log::warn!("database work cancelled at the time limit: {cause}");
                 Err(timed_out())
             }
+            Ok(Ok(Err(ApiError::Database(cause)))) if crate::db::is_busy(&cause) => {
+                Err(ApiError::Busy)
+            }
             Ok(Ok(outcome)) => outcome,
         }
     }

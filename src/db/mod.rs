@@ -205,6 +205,14 @@ fn pool(size: u32, manager: ConnectionManager) -> Result<DbPool, r2d2::PoolError
         .build(manager)
 }
 
+/// Whether `error` is SQLite giving up on a lock another connection holds, after waiting
+/// `busy_timeout` for it: the database is busy, not broken.
+pub fn is_busy(error: &diesel::result::Error) -> bool {
+    // SQLITE_BUSY and SQLITE_LOCKED, which diesel reports by their messages alone.
+    matches!(error, diesel::result::Error::DatabaseError(_, info)
+        if matches!(info.message(), "database is locked" | "database table is locked"))
+}
+
 /// A round trip to the database: `SELECT 1`.
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
