@@ -283,6 +283,21 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A problem document that says no more than `status`: for errors not raised by the API
+/// itself (see [`crate::api::bare_errors`]).
+pub fn bare_problem(status: StatusCode) -> HttpResponse {
+    let title = status.canonical_reason().unwrap_or("Error");
+    HttpResponse::build(status)
+        .content_type(PROBLEM_JSON)
+        .json(Problem {
+            kind: format!("/problems/http-{}", status.as_u16()),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: title.to_lowercase(),
+            errors: Vec::new(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -882,7 +882,10 @@ fn body_payloads() -> Vec<String> {
     let mut chosen: Vec<String> = KINDS
         .iter()
         .map(|kind| {
-            assert!(texts.iter().any(|t| t == kind), "{kind:?} is a payload of the parameters");
+            assert!(
+                texts.iter().any(|t| t == kind),
+                "{kind:?} is a payload of the parameters"
+            );
             (*kind).to_owned()
         })
         .collect();
@@ -913,5 +916,33 @@ fn holds(document: &Value, text: &str) -> bool {
         Value::Array(items) => items.iter().any(|item| holds(item, text)),
         Value::Object(fields) => fields.values().any(|v| holds(v, text)),
         _ => false,
+    }
+}
+
+both_backends! {
+    fn routes_outside_the_contract_resist_path_tricks(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        // Swagger UI serves files by name, the compatibility files too: no name climbs out.
+        let mut problems = Vec::new();
+        for base in ["/docs/", "/compat/v2.7/", "/", "/api/v1/"] {
+            for payload in payloads() {
+                let target = format!("{base}{}", payload.in_target());
+                if Uri::try_from(target.as_str()).is_err() {
+                    continue;
+                }
+                let answer = send(&app, &Method::GET, &target, &[], None).await;
+                let mut found = faults(&answer, &payload.echoes());
+                for secret in ["root:x:0:0", "[package]", "[for", "DATABASE_URL"] {
+                    if answer.body.contains(secret) {
+                        found.push(format!("serves a file holding `{secret}`"));
+                    }
+                }
+                if !found.is_empty() {
+                    problems.push(format!("{target:.80} → {}: {} [{:.120}]", answer.status, found.join("; "), answer.body));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

@@ -5,6 +5,7 @@
 //! one list and cannot drift.
 
 pub mod auth;
+pub mod bare_errors;
 pub mod body;
 pub mod caching;
 pub mod catalog;
@@ -292,6 +293,8 @@ pub fn app(
         // validators (the tag marked with the coding applied) and 304s, then CORS
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
+        // Innermost: whatever answered an error without a problem document gets one.
+        .wrap(from_fn(bare_errors::dress_bare_errors))
         .wrap(from_fn(refuse_nul_in_path))
         // Inside CORS, so that a refused request still tells a browser it may read why.
         .wrap(from_fn(limits::bound_request))
