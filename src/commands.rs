@@ -337,8 +337,10 @@ fn check(paths: &[PathBuf]) -> Result<(), CommandError> {
 }
 
 fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), CommandError> {
-    let pool = open(url, pool_size)?;
     {
+        // Migrations and the first seeding may take longer than a request may: their own
+        // connection, without the time limit of the serving pool.
+        let pool = open(url, 1)?;
         let mut conn = connection(&pool, url)?;
         let applied = db::migrate(&mut conn)?;
         if !applied.is_empty() {
@@ -351,8 +353,16 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             log::info!("seeded an empty database: {counts}");
         }
     }
+    let pool = db::connect_for_requests(url, pool_size, args.query_timeout).map_err(|source| {
+        CommandError::Connect {
+            url: url.clone(),
+            source,
+        }
+    })?;
     let state = AppState::new(pool)
         .with_write_rate(args.write_rate)
+        .with_query_timeout(args.query_timeout)
+        .with_body_timeout(args.body_timeout)
         .with_cache_mib(args.cache_mib);
     log::info!(
         "serving {url} on http://{}; writes limited to {} a minute per token; {} MiB for \
@@ -372,6 +382,11 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         let mut server = HttpServer::new(move || api::app(state.clone()))
             .shutdown_timeout(timeout)
             .shutdown_signal(stop_requested(Arc::clone(&stop), timeout))
+            // A slow client is answered 408 and disconnected, an idle connection closed, and
+            // a closing one given up on: none holds a connection for ever.
+            .client_request_timeout(args.client_timeout)
+            .keep_alive(args.keep_alive)
+            .client_disconnect_timeout(args.disconnect_timeout)
             .bind(&args.bind)
             .map_err(bind_error)?;
         if let Some(workers) = args.workers {

@@ -9,10 +9,16 @@
 //! | `--write-rate N` (serve) | `BETADATA_WRITE_RATE` | `120` | writes per minute per token, in bursts of as many; per process |
 //! | `--cache-mib N` (serve) | `BETADATA_CACHE_MIB` | `64` | memory for responses kept per data revision, in MiB, per process; `0` keeps none; a response over an eighth of it is not kept |
 //! | `--shutdown-timeout S` (serve) | `BETADATA_SHUTDOWN_TIMEOUT` | `30` | seconds in-flight requests get to finish after SIGTERM or SIGINT; new connections are refused at once |
+//! | `--client-timeout SECONDS` (serve) | `BETADATA_CLIENT_TIMEOUT` | `5` | time a client has to send a request's head; 408 after it |
+//! | `--body-timeout SECONDS` (serve) | `BETADATA_BODY_TIMEOUT` | `10` | time a client has to send a request's body; 408 after it |
+//! | `--keep-alive SECONDS` (serve) | `BETADATA_KEEP_ALIVE` | `5` | how long an idle connection is kept open |
+//! | `--disconnect-timeout SECONDS` (serve) | `BETADATA_DISCONNECT_TIMEOUT` | `1` | time a client has to close a connection the server shuts |
+//! | `--query-timeout SECONDS` (serve) | `BETADATA_QUERY_TIMEOUT` | `30` | database work of one request; 503 after it (PostgreSQL cancels the statement) |
 //! | | `RUST_LOG` | `info` | log filter (env_logger syntax) |
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
@@ -146,6 +152,38 @@ pub struct ServeArgs {
     /// finish; it refuses new connections at once, and cuts what still runs after this.
     #[arg(long, env = "BETADATA_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+
+    /// Seconds a client has to send the head of a request (line and headers); it is answered
+    /// 408 and disconnected after them.
+    #[arg(long, env = "BETADATA_CLIENT_TIMEOUT", default_value = "5", value_parser = seconds)]
+    pub client_timeout: Duration,
+
+    /// Seconds a client has to send the body of a request; it is answered 408 after them.
+    #[arg(long, env = "BETADATA_BODY_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub body_timeout: Duration,
+
+    /// Seconds an idle connection is kept open for a next request.
+    #[arg(long, env = "BETADATA_KEEP_ALIVE", default_value = "5", value_parser = seconds)]
+    pub keep_alive: Duration,
+
+    /// Seconds a client has to close a connection the server shuts down.
+    #[arg(long, env = "BETADATA_DISCONNECT_TIMEOUT", default_value = "1", value_parser = seconds)]
+    pub disconnect_timeout: Duration,
+
+    /// Seconds the database work of one request may take; the request is answered 503 after
+    /// them, and PostgreSQL cancels the statement.
+    #[arg(long, env = "BETADATA_QUERY_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub query_timeout: Duration,
+}
+
+/// A whole number of seconds, at least 1 and at most a day.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n @ 1..=86_400) => Ok(Duration::from_secs(n)),
+        _ => Err(format!(
+            "`{text}` is not a whole number of seconds from 1 to 86400"
+        )),
+    }
 }
 
 impl Cli {

@@ -26,6 +26,13 @@ pub enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("the request body must be `application/json`")]
     UnsupportedMediaType,
+    #[error("the request target is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    #[error("the request headers are larger than {limit} bytes in all")]
+    HeadersTooLarge { limit: usize },
+    /// The client took longer than the limit to send the request body.
+    #[error("the request body did not arrive within {seconds} second(s)")]
+    RequestTimeout { seconds: u64 },
     #[error("the request body breaks the rules below")]
     Invalid(Vec<BodyError>),
     #[error("{0}")]
@@ -47,6 +54,9 @@ pub enum ApiError {
     /// The database could not be used: unreachable, connection lost, or locked too long.
     #[error("{}", .0.detail())]
     Unavailable(#[source] Unavailable),
+    /// The database work of the request ran past the time limit of a request.
+    #[error("the request took longer than {seconds} second(s) to answer; retry shortly")]
+    TimedOut { seconds: u64 },
     /// Any other database error: a 500, whose cause is logged and never sent.
     #[error("database error")]
     Database(diesel::result::Error),
@@ -190,6 +200,11 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 ("/problems/unsupported-media-type", "Unsupported media type")
             }
+            Self::UriTooLong { .. } => ("/problems/uri-too-long", "URI too long"),
+            Self::HeadersTooLarge { .. } => {
+                ("/problems/headers-too-large", "Request headers too large")
+            }
+            Self::RequestTimeout { .. } => ("/problems/request-timeout", "Request timeout"),
             Self::Invalid(_) => ("/problems/invalid-body", "Invalid body"),
             Self::Conflict(_) => ("/problems/conflict", "Conflict"),
             Self::PreconditionFailed => ("/problems/precondition-failed", "Precondition failed"),
@@ -199,7 +214,9 @@ impl ApiError {
             Self::Unauthorized(_) => ("/problems/unauthorized", "Unauthorized"),
             Self::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             Self::TooManyRequests { .. } => ("/problems/too-many-requests", "Too many requests"),
+            Self::Unavailable(Unavailable::Locked(_)) => ("/problems/busy", "Service unavailable"),
             Self::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
+            Self::TimedOut { .. } => ("/problems/timed-out", "Service unavailable"),
             Self::Database(_) | Self::Internal(_) => ("/problems/internal", "Internal error"),
         }
     }
@@ -215,13 +232,16 @@ impl ResponseError for ApiError {
             Self::InvalidParameters(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Invalid(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -235,6 +255,9 @@ impl ResponseError for ApiError {
                 log::debug!("database unavailable: {cause}");
             }
             Self::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            Self::TimedOut { seconds } => {
+                log::warn!("database work ran past the limit of {seconds} second(s)");
+            }
             Self::Database(cause) => log::error!("database error: {cause}"),
             Self::Internal(cause) => log::error!("internal error: {cause}"),
             _ => {}
@@ -263,6 +286,9 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::RETRY_AFTER, cause.retry_after_seconds().to_string()));
             }
+            Self::TimedOut { .. } => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
             Self::TooManyRequests {
                 retry_after_seconds,
             } => {
@@ -275,6 +301,21 @@ impl ResponseError for ApiError {
         }
         response.json(problem)
     }
+}
+
+/// A problem document that says no more than `status`: for errors not raised by the API
+/// itself (see [`crate::api::bare_errors`]).
+pub fn bare_problem(status: StatusCode) -> HttpResponse {
+    let title = status.canonical_reason().unwrap_or("Error");
+    HttpResponse::build(status)
+        .content_type(PROBLEM_JSON)
+        .json(Problem {
+            kind: format!("/problems/http-{}", status.as_u16()),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: title.to_lowercase(),
+            errors: Vec::new(),
+        })
 }
 
 #[cfg(test)]
@@ -312,16 +353,18 @@ mod tests {
     #[actix_rt::test]
     async fn a_lost_connection_or_a_lock_is_a_503_without_its_cause() {
         use diesel::result::{DatabaseErrorKind, Error};
-        for (kind, message, retry_after) in [
+        for (kind, message, retry_after, kind_uri) in [
             (
                 DatabaseErrorKind::ClosedConnection,
                 "server closed the connection: SELECT secret FROM t",
                 "5",
+                "/problems/unavailable",
             ),
             (
                 DatabaseErrorKind::Unknown,
                 "database is locked: secret.db",
                 "1",
+                "/problems/busy",
             ),
         ] {
             let error = ApiError::from(Error::DatabaseError(kind, Box::new(message.to_owned())));
@@ -332,7 +375,7 @@ mod tests {
             let (status, content_type, problem) = body(error).await;
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(content_type, PROBLEM_JSON);
-            assert_eq!(problem["type"], "/problems/unavailable");
+            assert_eq!(problem["type"], kind_uri);
             assert!(!problem.to_string().contains("secret"), "{problem}");
         }
         let other = ApiError::from(Error::DatabaseError(

@@ -67,6 +67,7 @@ async fn an_unreachable_database_is_a_503_problem_without_internals() {
             size: 1,
             connection_timeout: std::time::Duration::from_millis(300),
             connect_at_start: false,
+            statement_timeout: None,
         },
     )
     .expect("a pool that connects on first use");

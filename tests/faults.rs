@@ -451,7 +451,7 @@ fn sqlite_writes_locked_past_the_busy_timeout_get_503() {
         );
         assert!(reply.header("retry-after").is_some(), "Retry-After");
         let problem = reply.json();
-        assert_eq!(problem["type"], "/problems/unavailable");
+        assert_eq!(problem["type"], "/problems/busy");
         assert!(
             !reply.text().contains("locked"),
             "no internals: {}",

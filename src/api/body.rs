@@ -10,12 +10,13 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::state::{AppState, DEFAULT_BODY_TIMEOUT};
 use crate::error::{ApiError, BodyError};
 
 /// The largest body accepted, in bytes: room for a batch of several thousand observations.
@@ -106,6 +107,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
         let mut payload = payload.take();
         Box::pin(async move {
             if !json {
@@ -114,15 +118,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared.is_some_and(|length| length > BODY_LIMIT) {
                 return Err(ApiError::BodyTooLarge { limit: BODY_LIMIT });
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::MalformedBody(e.to_string()))?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(ApiError::BodyTooLarge { limit: BODY_LIMIT });
+            let read = async {
+                let mut body = BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+                    if body.len() + chunk.len() > BODY_LIMIT {
+                        return Err(ApiError::BodyTooLarge { limit: BODY_LIMIT });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
-            let bytes = body.freeze();
+                Ok(body.freeze())
+            };
+            // A client trickling its body must not hold the request open for ever.
+            let bytes = actix_web::rt::time::timeout(limit, read)
+                .await
+                .map_err(|_| ApiError::RequestTimeout {
+                    seconds: limit.as_secs().max(1),
+                })??;
             let value = parse(&bytes)?;
             Ok(JsonBody { value, bytes })
         })

@@ -71,7 +71,9 @@ pub struct Streamed;
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Streams what `produce` sends, produced on the blocking pool with a pooled connection.
-/// `produce` gets a `send` function that returns false once the client is gone.
+/// `produce` gets a `send` function that returns false once the client is gone, or has taken
+/// no chunk for the time limit of a request's database work ([`AppState::query_timeout`]): the
+/// connection is then given back and the answer cut off.
 pub fn stream<F>(state: &AppState, format: Format, produce: F) -> HttpResponse
 where
     F: FnOnce(&mut DbConnection, &mut dyn FnMut(Bytes) -> bool) -> Result<(), ApiError>
@@ -80,12 +82,28 @@ where
 {
     let (sender, receiver) = mpsc::channel::<Result<Bytes, ApiError>>(CHUNKS_IN_FLIGHT);
     let pool = state.pool.clone();
+    let patience = state.query_timeout;
     actix_web::rt::spawn(async move {
         let errors = sender.clone();
         let outcome = web::block(move || {
             let mut conn = pool.get().map_err(ApiError::Unavailable)?;
-            let mut send = |chunk: Bytes| sender.blocking_send(Ok(chunk)).is_ok();
-            produce(&mut conn, &mut send)
+            let mut stalled = false;
+            let mut send = |chunk: Bytes| match send_within(&sender, chunk, patience) {
+                Sent::Taken => true,
+                Sent::Gone => false,
+                Sent::Stalled => {
+                    stalled = true;
+                    false
+                }
+            };
+            produce(&mut conn, &mut send)?;
+            if stalled {
+                return Err(ApiError::Internal(format!(
+                    "the client took no chunk for {} second(s); export abandoned",
+                    patience.as_secs()
+                )));
+            }
+            Ok(())
         })
         .await;
         let error = match outcome {
@@ -104,6 +122,41 @@ where
         .streaming(body);
     response.extensions_mut().insert(Streamed);
     response
+}
+
+/// What became of a chunk offered to the client.
+enum Sent {
+    Taken,
+    /// The client is gone.
+    Gone,
+    /// The client took nothing for the whole time allowed.
+    Stalled,
+}
+
+/// Offers `chunk` to the client for at most `patience`: a client that stops reading must not
+/// hold a database connection and a blocking thread for ever. Polls, because the blocking
+/// side of the channel has no timeout of its own.
+fn send_within(
+    sender: &mpsc::Sender<Result<Bytes, ApiError>>,
+    chunk: Bytes,
+    patience: std::time::Duration,
+) -> Sent {
+    const POLL: std::time::Duration = std::time::Duration::from_millis(5);
+    let started = std::time::Instant::now();
+    let mut item = Ok(chunk);
+    loop {
+        match sender.try_send(item) {
+            Ok(()) => return Sent::Taken,
+            Err(mpsc::error::TrySendError::Closed(_)) => return Sent::Gone,
+            Err(mpsc::error::TrySendError::Full(back)) => {
+                if started.elapsed() >= patience {
+                    return Sent::Stalled;
+                }
+                item = back;
+                std::thread::sleep(POLL);
+            }
+        }
+    }
 }
 
 /// Writes CSV records (RFC 4180: comma-separated, quoted where needed, CRLF line ends).

@@ -5,6 +5,7 @@
 //! one list and cannot drift.
 
 pub mod auth;
+pub mod bare_errors;
 pub mod body;
 pub mod caching;
 pub mod catalog;
@@ -20,6 +21,7 @@ pub mod history;
 pub mod incubators;
 pub mod incubators_write;
 pub mod landing;
+pub mod limits;
 pub mod list;
 pub mod metric_writes;
 pub mod metrics;
@@ -57,7 +59,9 @@ use crate::error::ApiError;
         title = "betadata",
         description = "Open data of the French Startups d'État (beta.gouv.fr): startups, \
             incubators, sponsor organisations, phases and impact metrics. Every error is an \
-            RFC 9457 `application/problem+json` document.",
+            RFC 9457 `application/problem+json` document. Any operation answers 414 to a \
+            request target (path and query) longer than 8 KiB, 431 to headers larger than \
+            16 KiB in all, and 413 to a declared body larger than 1 MiB.",
         license(name = "Licence Ouverte 2.0 (etalab-2.0)", identifier = "etalab-2.0"),
     ),
     tags(
@@ -117,6 +121,49 @@ impl utoipa::Modify for Formats {
                 export::NDJSON.to_owned(),
                 text("One JSON object per line, each an item of the JSON list"),
             );
+        }
+    }
+}
+
+/// Documents the answer every operation may give when its database work runs past the time
+/// limit of a request (see [`AppState::query_timeout`]) or the database does not answer.
+struct TimeLimit;
+
+impl utoipa::Modify for TimeLimit {
+    fn modify(&self, spec: &mut Spec) {
+        use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
+        for item in spec.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| {
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "The database did not answer within the time limit of a \
+                                     request: retry after `Retry-After` seconds",
+                                )
+                                .content(
+                                    crate::error::PROBLEM_JSON,
+                                    utoipa::openapi::ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("Problem")))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                    });
+            }
         }
     }
 }
@@ -207,6 +254,7 @@ where
 {
     let (app, mut spec) = routes(app).split_for_parts();
     utoipa::Modify::modify(&Formats, &mut spec);
+    utoipa::Modify::modify(&TimeLimit, &mut spec);
     (app, spec)
 }
 
@@ -249,7 +297,11 @@ pub fn app(
         // then CORS
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
+        // Innermost: whatever answered an error without a problem document gets one.
+        .wrap(from_fn(bare_errors::dress_bare_errors))
         .wrap(from_fn(refuse_nul_in_path))
+        // Inside CORS, so that a refused request still tells a browser it may read why.
+        .wrap(from_fn(limits::bound_request))
         .wrap(from_fn(caching::tag_representation))
         .wrap(Compress::default())
         .wrap(from_fn(response_cache::serve))
@@ -281,8 +333,16 @@ pub fn app(
                 .max_age(86_400),
         )
         .wrap(deprecation::Announce(deprecation::DEPRECATED))
-        // No answer is to be sniffed into another type than it says.
-        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        // No answer is to be sniffed into another type than it says, framed by another site
+        // (pages that set a stricter policy, as the landing page does, keep theirs), or
+        // followed with the address it came from.
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 

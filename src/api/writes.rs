@@ -33,6 +33,9 @@ pub enum WriteProblems {
     /// The resource does not exist.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
+    /// The body did not arrive within the time limit (10 seconds by default).
+    #[response(status = 408, content_type = "application/problem+json")]
+    TooSlow(Problem),
     /// The body is larger than 1 MiB.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),

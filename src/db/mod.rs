@@ -33,7 +33,8 @@ pub enum DbConnection {
 }
 
 pub use pool::{
-    ConnectionManager, DbPool, PoolSettings, PooledConnection, Unavailable, connect, open_pool,
+    ConnectionManager, DbPool, PoolSettings, PooledConnection, Unavailable, connect,
+    connect_for_requests, open_pool,
 };
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -36,6 +36,8 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = 
 pub struct ConnectionManager {
     url: DatabaseUrl,
     reachability: Arc<Reachability>,
+    /// PostgreSQL cancels any statement running longer than this (`statement_timeout`).
+    statement_timeout: Option<Duration>,
 }
 
 impl ConnectionManager {
@@ -43,6 +45,16 @@ impl ConnectionManager {
         Self {
             url,
             reachability: Arc::default(),
+            statement_timeout: None,
+        }
+    }
+
+    /// Has PostgreSQL cancel every statement of these connections that runs longer than
+    /// `limit`; SQLite has no such setting, and ignores it.
+    pub fn with_statement_timeout(self, limit: Option<Duration>) -> Self {
+        Self {
+            statement_timeout: limit,
+            ..self
         }
     }
 
@@ -55,9 +67,16 @@ impl ConnectionManager {
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                if let Some(limit) = self.statement_timeout {
+                    // Milliseconds, PostgreSQL's unit when none is given.
+                    conn.batch_execute(&format!("SET statement_timeout = {}", limit.as_millis()))
+                        .map_err(r2d2::Error::QueryError)?;
+                }
+                Ok(DbConnection::Postgres(conn))
+            }
         }
     }
 }
@@ -229,6 +248,8 @@ pub struct PoolSettings {
     /// Open every connection before returning, failing when the database cannot be reached;
     /// else connect on first use.
     pub connect_at_start: bool,
+    /// On PostgreSQL, no statement runs longer than this.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl PoolSettings {
@@ -238,6 +259,7 @@ impl PoolSettings {
             size,
             connection_timeout: Duration::from_secs(5),
             connect_at_start: true,
+            statement_timeout: None,
         }
     }
 }
@@ -293,9 +315,25 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> Result<DbPool, Unavailable> {
     open_pool(url, PoolSettings::new(size))
 }
 
+/// Like [`connect`], for the server: on PostgreSQL no statement runs longer than
+/// `statement_timeout`, so that the work of a request past its time limit is cancelled and
+/// its connection comes back to the pool.
+pub fn connect_for_requests(
+    url: &DatabaseUrl,
+    size: u32,
+    statement_timeout: Duration,
+) -> Result<DbPool, Unavailable> {
+    let settings = PoolSettings {
+        statement_timeout: Some(statement_timeout),
+        ..PoolSettings::new(size)
+    };
+    open_pool(url, settings)
+}
+
 /// Opens a pool as `settings` say.
 pub fn open_pool(url: &DatabaseUrl, settings: PoolSettings) -> Result<DbPool, Unavailable> {
-    let manager = ConnectionManager::new(url.clone());
+    let manager =
+        ConnectionManager::new(url.clone()).with_statement_timeout(settings.statement_timeout);
     let reachability = Arc::clone(&manager.reachability);
     let builder = r2d2::Pool::builder()
         .max_size(settings.size)
@@ -369,9 +407,8 @@ mod tests {
         let pool = open_pool(
             &url,
             PoolSettings {
-                size: 2,
-                connection_timeout: Duration::from_secs(5),
                 connect_at_start: false,
+                ..PoolSettings::new(2)
             },
         )
         .expect("a lazy pool");

@@ -141,11 +141,8 @@ impl Dialect {
                 .map(|t| format!("\"{t}\"*"))
                 .collect::<Vec<_>>()
                 .join(" "),
-            Self::Postgres => terms
-                .iter()
-                .map(|t| format!("{t}:*"))
-                .collect::<Vec<_>>()
-                .join(" & "),
+            // The words alone: `TSQUERY_OPEN` makes the query of them.
+            Self::Postgres => terms.join(" "),
         }
     }
 
@@ -155,13 +152,20 @@ impl Dialect {
                 "startups.rowid IN (SELECT rowid FROM startups_search WHERE startups_search MATCH ",
                 ")",
             ),
-            Self::Postgres => (
-                "startups.search @@ to_tsquery('simple', betadata_unaccent(",
-                "))",
-            ),
+            Self::Postgres => (TSQUERY_MATCH_OPEN, TSQUERY_CLOSE),
         }
     }
 }
+
+/// The PostgreSQL text-search query of the words bound between `TSQUERY_OPEN` and
+/// `TSQUERY_CLOSE`, separated by spaces: each word unaccented, then quoted as a lexeme and
+/// made a prefix, all of them required. Quoting comes after unaccenting, for unaccent may turn
+/// a letter into punctuation (the modifier letter apostrophe `ʼ` into `'`), which unquoted
+/// would break the query's syntax (a 500 found by `tests/security.rs`).
+const TSQUERY_OPEN: &str = r"to_tsquery('simple', (SELECT string_agg('''' || replace(replace(word, '\', '\\'), '''', '''''') || ''':*', ' & ') FROM regexp_split_to_table(betadata_unaccent(";
+const TSQUERY_CLOSE: &str = r"), ' ') AS word WHERE word <> ''))";
+/// `TSQUERY_OPEN`, matched by the search vector of each startup.
+const TSQUERY_MATCH_OPEN: &str = r"startups.search @@ to_tsquery('simple', (SELECT string_agg('''' || replace(replace(word, '\', '\\'), '''', '''''') || ''':*', ' & ') FROM regexp_split_to_table(betadata_unaccent(";
 
 /// Applies every filter but the phase one to a boxed query over `startups` (alone or joined).
 macro_rules! other_filters {
@@ -471,11 +475,11 @@ fn search_hits(conn: &mut DbConnection, terms: &[String]) -> QueryResult<Vec<Hit
         .bind::<Text, _>(query)
         .load(c),
         // ts_rank is a real (float4), widened; negated so that smaller is better here too.
-        DbConnection::Postgres(c) => diesel::sql_query(
-            "SELECT id, -CAST(ts_rank(search, to_tsquery('simple', betadata_unaccent($1))) \
-             AS DOUBLE PRECISION) AS rank \
-             FROM startups WHERE search @@ to_tsquery('simple', betadata_unaccent($1))",
-        )
+        DbConnection::Postgres(c) => diesel::sql_query(format!(
+            "SELECT id, -CAST(ts_rank(search, query) AS DOUBLE PRECISION) AS rank \
+             FROM startups, (SELECT {TSQUERY_OPEN}$1{TSQUERY_CLOSE} AS query) AS searched \
+             WHERE search @@ query"
+        ))
         .bind::<Text, _>(query)
         .load(c),
     }
