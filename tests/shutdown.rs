@@ -2,6 +2,7 @@
 //! completes in full, new connections are refused at once, and the process then exits with
 //! status 0 within its shutdown timeout.
 
+mod common;
 mod process;
 
 use std::io::{ErrorKind, Read};
@@ -111,13 +112,17 @@ fn sigterm_drains_in_flight_exports_then_exits_0() {
         let reply = parse_response(&raw).expect("a complete HTTP answer");
         assert_eq!(reply.status, 200);
         let text = String::from_utf8(reply.body).expect("UTF-8 CSV");
-        let (header, rows) = common_csv(&text);
+        let (header, rows) = common::csv_records(&text);
         assert_eq!(
             header.first().map(String::as_str),
             Some("metric"),
             "{header:?}"
         );
-        assert_eq!(rows, total as usize, "every row of the export arrived");
+        assert_eq!(
+            rows.len(),
+            total as usize,
+            "every row of the export arrived"
+        );
         ends.push(ended - term);
     }
     let status = server
@@ -138,21 +143,4 @@ fn sigterm_drains_in_flight_exports_then_exits_0() {
         ends.iter().max().expect("ends").as_secs_f64(),
         exited.as_secs_f64()
     );
-}
-
-/// The header and the number of records of a CSV document.
-fn common_csv(text: &str) -> (Vec<String>, usize) {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .expect("a header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut rows = 0;
-    for record in reader.records() {
-        record.expect("a well-formed record");
-        rows += 1;
-    }
-    (header, rows)
 }
