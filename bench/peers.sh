@@ -524,7 +524,7 @@ run_size() {
     large) COUNT=$LARGE_STARTUPS ;;
     esac
     PATHS=()
-    PAGE_TOTAL= SEARCH_TOTAL= INCUBATOR= ITEM=
+    PAGE_TOTAL='' SEARCH_TOTAL='' INCUBATOR='' ITEM=''
     STATIC=$WORK/static-$SIZE
     DB_PATH=$WORK/betadata-$SIZE/betadata.db
     mkdir -p "$(dirname "$DB_PATH")"
@@ -589,3 +589,5 @@ section "results"
 report=(python3 "$HERE/peers_report.py" "$RESULTS")
 if [[ $STRICT == 1 ]]; then report+=(--strict); fi
 "${report[@]}"
+echo
+echo "run time: $((SECONDS / 60)) min $((SECONDS % 60)) s; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
