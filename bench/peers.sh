@@ -21,13 +21,16 @@
 #      file: the closest requests its JSON API has (column filters, primary key, FTS search, CSV
 #      stream).
 #
-# Each request is first fetched once (status 200 and size checked), then sent by wrk for WARMUP
-# seconds (not counted), then for DURATION seconds at CONNECTIONS connections: requests/s,
-# p50/p99 (wrk's histogram), MB/s (bytes received, headers included; MB = 10^6 bytes) and the
-# server's peak RSS during those seconds (VmHWM, reset through /proc/PID/clear_refs before the
-# phase; the sum over nginx's processes). The 1-minute load average is recorded with every row:
-# the machine may be shared. Finally bench/peers_report.py prints the table, the ratios and a
-# PASS/FAIL line per target of issue 7.
+# betadata and Datasette are started afresh for each request, so that a peak RSS belongs to that
+# request. Each request is first fetched once (status 200 and size checked), then sent by wrk
+# for WARMUP seconds (not counted), then for DURATION seconds at CONNECTIONS connections:
+# requests/s, p50/p99 (wrk's histogram), MB/s (bytes received, headers included, answers still
+# streaming at the end too; MB = 10^6 bytes), the server's peak RSS during those seconds (VmHWM,
+# reset through /proc/PID/clear_refs before the phase; the sum over nginx's processes) and the
+# CPU time the server used (from /proc/PID/stat: % of one core, and ms per answer; PostgreSQL's
+# own processes are not counted). The 1-minute load average is recorded with every row: the
+# machine may be shared. Finally bench/peers_report.py prints the table, the ratios (exports
+# compared on MB/s) and a PASS/FAIL line per target of issue 7.
 #
 # The requests (the incubator and the startup are found through the API):
 #   page    /api/v1/startups?phase=construction&incubator=<incubator with most startups>&page_size=20
@@ -45,11 +48,12 @@
 #
 # Environment (or the matching --flag): SIZES ("small large"), STARTUPS (1000), LARGE_STARTUPS
 # (100000), OBSERVATIONS_PER_STARTUP (10), SEED (1), BACKENDS ("sqlite postgres"), PEERS
-# ("nginx datasette"; they need the sqlite backend), DURATION (5 s), WARMUP (1 s),
-# CONNECTIONS (32), THREADS (wrk threads, 2), WORKERS (the server's HTTP workers; default its
-# own, the number of cores), STRICT (1: exit 1 when a target fails), BIN (a betadata binary;
-# default: build target/release/betadata), PGHOST (127.0.0.1), PGPORT (5432), PGUSER
-# (postgres), DATASETTE_VENV (~/.cache/betadata-bench-venv), DATASETTE_SPEC (datasette==0.65.5).
+# ("nginx datasette"; they need the sqlite backend), DURATION (3 s; 10 gives steadier
+# figures), WARMUP (1 s), CONNECTIONS (32), THREADS (wrk threads, 2), WORKERS (the server's
+# HTTP workers; default its own, the number of cores), STRICT (1: exit 1 when a target fails),
+# BIN (a betadata binary; default: build target/release/betadata), PGHOST (127.0.0.1), PGPORT
+# (5432), PGUSER (postgres), DATASETTE_VENV (~/.cache/betadata-bench-venv), DATASETTE_SPEC
+# (datasette==0.65.5).
 #
 # Tools it installs when missing: wrk and nginx with apt-get (as root, or through sudo), and
 # Datasette with pip in DATASETTE_VENV, outside the repository. Everything else it writes goes
@@ -66,7 +70,7 @@ OBSERVATIONS_PER_STARTUP=${OBSERVATIONS_PER_STARTUP:-10}
 SEED=${SEED:-1}
 BACKENDS=${BACKENDS:-sqlite postgres}
 PEERS=${PEERS:-nginx datasette}
-DURATION=${DURATION:-5}
+DURATION=${DURATION:-3}
 WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
@@ -81,11 +85,12 @@ export RUST_LOG=${RUST_LOG:-warn}
 # Time limits, in seconds.
 GENERATE_LIMIT=${GENERATE_LIMIT:-1800}
 START_LIMIT=60
+STOP_LIMIT=5
 REQUEST_LIMIT=120
-# wrk counts a request as timed out after this; the pause lets a server finish what the
-# previous phase left (an export whose client went away) before the next phase starts.
+# wrk counts a request as timed out after this; the pause after the warm-up lets a server
+# finish what it left (an export whose client went away) before the measured run starts.
 WRK_TIMEOUT=30
-SETTLE=1
+SETTLE=0.5
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -153,12 +158,22 @@ RESULTS=$WORK/results.tsv
 SERVER_PID=
 PG_DB=
 
+# stop_server: asks the server to stop; one that still runs STOP_LIMIT seconds later (a
+# graceful shutdown waiting for exports whose clients are gone) is killed.
 stop_server() {
-    if [[ -n $SERVER_PID ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
+    if [[ -z $SERVER_PID ]]; then return; fi
+    kill "$SERVER_PID" 2>/dev/null || true
+    local tries=0
+    while kill -0 "$SERVER_PID" 2>/dev/null && ((tries < STOP_LIMIT * 10)); do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "server $SERVER_PID still running ${STOP_LIMIT}s after SIGTERM: killed" >&2
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
     fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
 }
 
 cleanup() {
@@ -248,6 +263,20 @@ peak_kb() {
     echo "$total"
 }
 
+CLOCK_TICKS=$(getconf CLK_TCK)
+
+# cpu_ticks PID...: the CPU time the processes used so far (user and system), in clock ticks.
+cpu_ticks() {
+    local pid total=0 ticks
+    for pid in "$@"; do
+        # The fields after the command name, which may hold spaces: utime and stime are the
+        # 12th and 13th.
+        ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
+}
+
 # The processes whose memory counts: the server and its children (nginx's workers).
 server_pids() {
     echo "$SERVER_PID"
@@ -265,7 +294,7 @@ measure() {
         -w '%{http_code} %{size_download}\n' "$url")
     if [[ $status != 200 ]]; then
         echo "$server/$backend $endpoint: $url answered $status; not measured" >&2
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\tHTTP %s\t%s\n' \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\tHTTP %s\t%s\t-\t-\n' \
             "$SIZE" "$COUNT" "$endpoint" "$server" "$backend" "$url" "$bytes" \
             "$status" "$(load1)" >>"$RESULTS"
         return
@@ -280,31 +309,41 @@ measure() {
     local pids
     mapfile -t pids < <(server_pids)
     reset_peak "${pids[@]}"
-    local out summary
+    local out summary cpu_before cpu_after
+    cpu_before=$(cpu_ticks "${pids[@]}")
     out=$("${wrk[@]}" -d "${DURATION}s" -s "$HERE/wrk_summary.lua" "$url")
+    cpu_after=$(cpu_ticks "${pids[@]}")
     summary=$(grep '^{' <<<"$out" | tail -n 1)
     [[ -n $summary ]] || fail "wrk printed no summary for $url:"$'\n'"$out"
     local rss
     rss=$(peak_kb "${pids[@]}")
     python3 - "$summary" "$SIZE" "$COUNT" "$endpoint" "$server" "$backend" "$url" "$bytes" \
-        "$connections" "$rss" "$(load1)" >>"$RESULTS" <<'EOF'
+        "$connections" "$rss" "$(load1)" "$((cpu_after - cpu_before))" "$CLOCK_TICKS" \
+        >>"$RESULTS" <<'EOF'
 import json, sys
 s = json.loads(sys.argv[1])
-size, count, endpoint, server, backend, url, size_bytes, connections, rss, load = sys.argv[2:]
+size, count, endpoint, server, backend, url, size_bytes, connections, rss, load = sys.argv[2:12]
+cpu_seconds = int(sys.argv[12]) / int(sys.argv[13])
 seconds = s["duration_us"] / 1e6
-errors = sum(s[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+kinds = {"connect_errors": "connect", "read_errors": "read", "write_errors": "write",
+         "status_errors": "HTTP status >= 400", "timeouts": "timeout"}
+errors = sum(s[k] for k in kinds)
+notes = ["%d %s" % (s[k], name) for k, name in kinds.items() if s[k]]
 done = s["requests"] > 0
+if not done:
+    notes.append("no answer completed in %.0f s" % seconds)
 row = [size, count, endpoint, server, backend, url, size_bytes, connections,
        "%.1f" % (s["requests"] / seconds),
        "%.2f" % (s["p50_us"] / 1000) if done else "-",
        "%.2f" % (s["p99_us"] / 1000) if done else "-",
        "%.1f" % (s["bytes"] / seconds / 1e6),
        "%.1f" % (int(rss) * 1024 / 1e6),
-       str(errors), "", load]
+       str(errors), "; ".join(notes), load,
+       "%.0f" % (cpu_seconds / seconds * 100),
+       "%.3f" % (cpu_seconds * 1000 / s["requests"]) if done else "-"]
 print("\t".join(row))
 EOF
-    tail -n 1 "$RESULTS" | awk -F'\t' '{printf "%-7s %-10s %-9s %6s req/s  p50 %7s ms  p99 %7s ms  %7s MB/s  peak RSS %6s MB  errors %s  load %s\n", $3, $4, $5, $9, $10, $11, $12, $13, $14, $16}'
-    sleep "$SETTLE"
+    tail -n 1 "$RESULTS" | awk -F'\t' '{printf "%-7s %-10s %-9s %8s req/s  p50 %8s ms  p99 %8s ms  %7s MB/s  peak RSS %6s MB  CPU %4s %% (%s ms/req)  errors %s  load %s %s\n", $3, $4, $5, $9, $10, $11, $12, $13, $17, $18, $14, $16, $15}'
 }
 
 # wait_until URL LOG: waits until URL answers 200, or the server died, or START_LIMIT.
@@ -387,15 +426,17 @@ run_betadata() {
                 "$(python3 -c "print(float('$speed') / 1e6)")" "${PATHS[$endpoint]}"
         done
     fi
-    local endpoint
-    for endpoint in "${ENDPOINTS[@]}"; do
-        if [[ $endpoint == csv-1 ]]; then
-            measure "$endpoint" betadata "$backend" "$BASE${PATHS[$endpoint]}" 1
-        else
-            measure "$endpoint" betadata "$backend" "$BASE${PATHS[$endpoint]}"
-        fi
-    done
     stop_server
+    # A fresh server for each request: its peak RSS is that request's, not what an earlier
+    # one left in the allocator.
+    local endpoint connections
+    for endpoint in "${ENDPOINTS[@]}"; do
+        connections=$CONNECTIONS
+        if [[ $endpoint == csv-1 ]]; then connections=1; fi
+        start_betadata "$url" "$WORK/serve-$backend-$SIZE-$endpoint.log"
+        measure "$endpoint" betadata "$backend" "$BASE${PATHS[$endpoint]}" "$connections"
+        stop_server
+    done
 }
 
 # run_nginx: serves STATIC, checks that every file comes back byte for byte, measures.
@@ -474,31 +515,40 @@ run_datasette() {
     cat >"$WORK/datasette.json" <<'EOF'
 {"databases": {"betadata": {"tables": {"startups": {"fts_table": "startups_search", "fts_pk": "rowid"}}}}}
 EOF
-    local port log=$WORK/datasette-$SIZE.log
-    port=$(free_port)
-    local base="http://127.0.0.1:$port/betadata"
-    "$DATASETTE_VENV/bin/datasette" serve -i "$DB_PATH" --metadata "$WORK/datasette.json" \
-        --setting suggest_facets off -h 127.0.0.1 -p "$port" >"$log" 2>&1 &
-    SERVER_PID=$!
-    wait_until "http://127.0.0.1:$port/-/versions.json" "$log"
-    local today page search item csv
+    local today
     today=$(date -u +%F)
-    page="$base/startups.json?incubator_id=$INCUBATOR&latest_phase_id=construction&latest_phase_start__lte=$today&_size=20"
-    search="$base/startups.json?_search=emploi*&_searchmode=raw&_size=20"
-    item="$base/startups/$ITEM.json"
-    csv="$base/startups.csv?_stream=on&_size=max"
+    declare -A requests=(
+        [page]="/startups.json?incubator_id=$INCUBATOR&latest_phase_id=construction&latest_phase_start__lte=$today&_size=20"
+        [item]="/startups/$ITEM.json"
+        [search]="/startups.json?_search=emploi*&_searchmode=raw&_size=20"
+        [csv]="/startups.csv?_stream=on&_size=max"
+    )
+    start_datasette "$WORK/datasette-$SIZE.log"
     local page_total search_total
-    page_total=$(get "$page" | json 'd["filtered_table_rows_count"]')
-    search_total=$(get "$search" | json 'd["filtered_table_rows_count"]')
+    page_total=$(get "$BASE${requests[page]}" | json 'd["filtered_table_rows_count"]')
+    search_total=$(get "$BASE${requests[search]}" | json 'd["filtered_table_rows_count"]')
     echo "filtered page: $page_total rows (betadata: ${PAGE_TOTAL:-?}); search: $search_total rows (betadata: ${SEARCH_TOTAL:-?}); load $(load1)"
     if [[ $page_total != "${PAGE_TOTAL:-}" || $search_total != "${SEARCH_TOTAL:-}" ]]; then
         echo "warning: Datasette's queries do not select the same rows as betadata's" >&2
     fi
-    measure page datasette sqlite "$page"
-    measure item datasette sqlite "$item"
-    measure search datasette sqlite "$search"
-    measure csv datasette sqlite "$csv"
     stop_server
+    local endpoint
+    for endpoint in page item search csv; do
+        start_datasette "$WORK/datasette-$SIZE-$endpoint.log"
+        measure "$endpoint" datasette sqlite "$BASE${requests[$endpoint]}"
+        stop_server
+    done
+}
+
+# start_datasette LOG: Datasette on DB_PATH; BASE is the database's URL.
+start_datasette() {
+    local port
+    port=$(free_port)
+    "$DATASETTE_VENV/bin/datasette" serve -i "$DB_PATH" --metadata "$WORK/datasette.json" \
+        --setting suggest_facets off -h 127.0.0.1 -p "$port" >"$1" 2>&1 &
+    SERVER_PID=$!
+    wait_until "http://127.0.0.1:$port/-/versions.json" "$1"
+    BASE="http://127.0.0.1:$port/betadata"
 }
 
 # generate BACKEND URL: a fresh portfolio of COUNT startups.
