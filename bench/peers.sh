@@ -10,20 +10,21 @@
 # For each size (SIZES: "small" is STARTUPS startups, "large" is LARGE_STARTUPS) it generates
 # a fresh portfolio with `betadata generate` (timed by /usr/bin/time -v) in a fresh SQLite file
 # and, when PostgreSQL answers, in a fresh database betadata_peers_<pid>_<size>, dropped on exit.
-# Then, one server at a time, each on a free loopback port:
+# It picks the requests below through betadata's API and keeps, as files, the bytes betadata's
+# SQLite server answered to each. Then, for each request in turn, one server at a time, each
+# on a free loopback port and started afresh (so that a peak RSS belongs to that request):
 #
-#   1. `betadata serve` on SQLite, then on PostgreSQL: the requests below;
+#   1. `betadata serve` on SQLite;
 #   2. nginx (a process of its own with a temporary config, pid and logs; not the system service;
-#      as user nobody when started by root) serving, as static files, the bytes betadata's SQLite
-#      server answered for each request (fetched with curl, then checked byte for byte through
-#      nginx);
+#      as user nobody when started by root) serving those files, checked byte for byte first;
 #   3. Datasette (`datasette serve -i`, immutable, facet suggestions off) on the same SQLite
-#      file: the closest requests its JSON API has (column filters, primary key, FTS search, CSV
-#      stream).
+#      file, for the requests its API has an equivalent of (column filters, primary key, FTS
+#      search, CSV stream);
+#   4. `betadata serve` on PostgreSQL.
 #
-# betadata and Datasette are started afresh for each request, so that a peak RSS belongs to that
-# request. Each request is first fetched once (status 200 and size checked), then sent by wrk
-# for WARMUP seconds (not counted), then for DURATION seconds at CONNECTIONS connections:
+# Back to back, so that each ratio compares figures taken seconds apart on a machine whose load
+# may change. Each request is first fetched once (status 200 and size checked), then sent by
+# wrk for WARMUP seconds (not counted), then for DURATION seconds at CONNECTIONS connections:
 # requests/s, p50/p99 (wrk's histogram), MB/s (bytes received, headers included, answers still
 # streaming at the end too; MB = 10^6 bytes), the server's peak RSS during those seconds (VmHWM,
 # reset through /proc/PID/clear_refs before the phase; the sum over nginx's processes) and the
@@ -371,10 +372,10 @@ start_betadata() {
     wait_until "$BASE/health" "$log"
 }
 
-# The betadata requests of one size, by endpoint, as paths; set by find_requests.
-declare -A PATHS
+# The requests of one size, by endpoint: betadata's paths (set by find_requests), the file
+# nginx serves, and Datasette's closest request (set by datasette_requests), if any.
+declare -A PATHS FILES DATASETTE
 ENDPOINTS=(page item search stats csv csv-1 ndjson v27)
-EXTENSIONS=(json json json json csv csv ndjson json)
 
 # find_requests: picks the incubator hosting the most startups and the first startup of its
 # page in construction, through the API of the server at BASE.
@@ -396,120 +397,112 @@ find_requests() {
     PATHS[csv-1]="/api/v1/startups?format=csv"
     PATHS[ndjson]="/api/v1/startups?format=ndjson"
     PATHS[v27]="/compat/v2.7/startups.json"
+    FILES=([page]=page.json [item]=item.json [search]=search.json [stats]=stats.json
+        [csv]=csv.csv [csv-1]=csv.csv [ndjson]=ndjson.ndjson [v27]=v27.json)
 }
 
-# run_betadata BACKEND URL: measures every endpoint on one backend; on SQLite keeps the bytes
-# of each answer for nginx.
-run_betadata() {
-    local backend=$1 url=$2
-    section "$SIZE ($COUNT startups): betadata on $backend"
-    start_betadata "$url" "$WORK/serve-$backend-$SIZE.log"
-    if [[ -z ${PATHS[page]:-} ]]; then find_requests; fi
-    local page_total search_total
-    page_total=$(get "$BASE${PATHS[page]}" | json 'd["meta"]["total"]')
-    search_total=$(get "$BASE${PATHS[search]}" | json 'd["meta"]["total"]')
-    echo "incubator $INCUBATOR: $page_total startups in construction; item $ITEM; q=emploi: $search_total startups; load $(load1)"
-    if [[ $backend == sqlite ]]; then
-        PAGE_TOTAL=$page_total SEARCH_TOTAL=$search_total
-        mkdir -p "$STATIC"
-        local i endpoint speed
-        for i in "${!ENDPOINTS[@]}"; do
-            endpoint=${ENDPOINTS[$i]}
-            [[ $endpoint == csv-1 ]] && continue
-            # The bytes nginx will serve: one answer of this server, after a first one that
-            # warms its caches; curl's rate is that of one download.
-            curl -sS --fail --max-time "$REQUEST_LIMIT" -o /dev/null "$BASE${PATHS[$endpoint]}"
-            speed=$(curl -sS --fail --max-time "$REQUEST_LIMIT" -o "$STATIC/$endpoint.${EXTENSIONS[$i]}" \
-                -w '%{speed_download}' "$BASE${PATHS[$endpoint]}")
-            printf '%-7s %12s bytes (one download: %.1f MB/s) %s\n' "$endpoint" \
-                "$(stat -c %s "$STATIC/$endpoint.${EXTENSIONS[$i]}")" \
-                "$(python3 -c "print(float('$speed') / 1e6)")" "${PATHS[$endpoint]}"
-        done
-    fi
-    stop_server
-    # A fresh server for each request: its peak RSS is that request's, not what an earlier
-    # one left in the allocator.
-    local endpoint connections
+# totals BACKEND: what the page and the search select on the server at BASE.
+totals() {
+    local page search
+    page=$(get "$BASE${PATHS[page]}" | json 'd["meta"]["total"]')
+    search=$(get "$BASE${PATHS[search]}" | json 'd["meta"]["total"]')
+    echo "$1: incubator $INCUBATOR has $page startups in construction; item $ITEM; q=emploi: $search startups"
+    if [[ $1 == sqlite ]]; then PAGE_TOTAL=$page SEARCH_TOTAL=$search; fi
+}
+
+# keep_answers: the bytes nginx will serve, one answer of the server at BASE for each request,
+# after a first one that warms its caches; curl's rate is that of one download.
+keep_answers() {
+    mkdir -p "$STATIC"
+    local endpoint speed file
     for endpoint in "${ENDPOINTS[@]}"; do
-        connections=$CONNECTIONS
-        if [[ $endpoint == csv-1 ]]; then connections=1; fi
-        start_betadata "$url" "$WORK/serve-$backend-$SIZE-$endpoint.log"
-        measure "$endpoint" betadata "$backend" "$BASE${PATHS[$endpoint]}" "$connections"
-        stop_server
+        [[ $endpoint == csv-1 ]] && continue
+        file=$STATIC/${FILES[$endpoint]}
+        curl -sS --fail --max-time "$REQUEST_LIMIT" -o /dev/null "$BASE${PATHS[$endpoint]}"
+        speed=$(curl -sS --fail --max-time "$REQUEST_LIMIT" -o "$file" -w '%{speed_download}' \
+            "$BASE${PATHS[$endpoint]}")
+        printf '%-7s %12s bytes (one download: %.1f MB/s) %s\n' "$endpoint" "$(stat -c %s "$file")" \
+            "$(python3 -c 'import sys; print(float(sys.argv[1]) / 1e6)' "$speed")" "${PATHS[$endpoint]}"
     done
 }
 
-# run_nginx: serves STATIC, checks that every file comes back byte for byte, measures.
-run_nginx() {
-    section "$SIZE ($COUNT startups): nginx, static copies of betadata's answers"
-    local dir=$WORK/nginx-$SIZE port
-    port=$(free_port)
-    mkdir -p "$dir/tmp"
-    cat >"$dir/nginx.conf" <<EOF
-# A throw-away nginx for bench/peers.sh: loopback only, its own pid and logs.
+# write_nginx_config: a throw-away nginx serving STATIC: loopback only, its own pid and logs.
+write_nginx_config() {
+    NGINX_DIR=$WORK/nginx-$SIZE
+    NGINX_PORT=$(free_port)
+    mkdir -p "$NGINX_DIR/tmp"
+    cat >"$NGINX_DIR/nginx.conf" <<EOF
 worker_processes auto;
 daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
 events { worker_connections 1024; }
 http {
     access_log off;
     sendfile on;
     tcp_nopush on;
     keepalive_requests 1000000;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
+    client_body_temp_path $NGINX_DIR/tmp/body;
+    proxy_temp_path $NGINX_DIR/tmp/proxy;
+    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+    scgi_temp_path $NGINX_DIR/tmp/scgi;
     types {
         application/json json;
         text/csv csv;
         application/x-ndjson ndjson;
     }
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$NGINX_PORT;
         root $STATIC;
     }
 }
 EOF
-    local run=("$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log")
+    if [[ $EUID -eq 0 ]]; then chown -R nobody "$NGINX_DIR"; fi
+}
+
+# start_nginx: nginx with the config above; not as root: with the rights of nobody, as any
+# user's process would have.
+start_nginx() {
+    local run=("$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log")
     if [[ $EUID -eq 0 ]]; then
-        # Not as root: nginx gets the rights of nobody, as any user's process would.
-        chown -R nobody "$dir"
         run=(setpriv --reuid=nobody --regid=nogroup --clear-groups "${run[@]}")
     fi
-    "${run[@]}" >"$dir/stdout.log" 2>&1 &
+    "${run[@]}" >"$NGINX_DIR/stdout.log" 2>&1 &
     SERVER_PID=$!
-    local i endpoint file nginx_url
-    wait_until "http://127.0.0.1:$port/${ENDPOINTS[0]}.${EXTENSIONS[0]}" "$dir/error.log"
-    for i in "${!ENDPOINTS[@]}"; do
-        endpoint=${ENDPOINTS[$i]}
+    BASE="http://127.0.0.1:$NGINX_PORT"
+    wait_until "$BASE/${FILES[page]}" "$NGINX_DIR/error.log"
+}
+
+# check_nginx: every file comes back from nginx byte for byte.
+check_nginx() {
+    local endpoint file
+    start_nginx
+    for endpoint in "${ENDPOINTS[@]}"; do
         [[ $endpoint == csv-1 ]] && continue
-        file=$STATIC/$endpoint.${EXTENSIONS[$i]}
-        nginx_url="http://127.0.0.1:$port/$endpoint.${EXTENSIONS[$i]}"
-        get "$nginx_url" >"$WORK/check"
+        file=$STATIC/${FILES[$endpoint]}
+        get "$BASE/${FILES[$endpoint]}" >"$WORK/check"
         cmp -s "$file" "$WORK/check" || fail "nginx did not serve the bytes of $file"
         echo "$endpoint: nginx serves the same $(stat -c %s "$WORK/check") bytes as betadata"
-    done
-    echo "load $(load1)"
-    for i in "${!ENDPOINTS[@]}"; do
-        endpoint=${ENDPOINTS[$i]}
-        nginx_url="http://127.0.0.1:$port/$endpoint.${EXTENSIONS[$i]}"
-        if [[ $endpoint == csv-1 ]]; then
-            measure "$endpoint" nginx static "http://127.0.0.1:$port/csv.csv" 1
-        else
-            measure "$endpoint" nginx static "$nginx_url"
-        fi
     done
     stop_server
 }
 
-# run_datasette: the same SQLite file through Datasette's JSON and CSV API.
-run_datasette() {
-    section "$SIZE ($COUNT startups): Datasette on the same SQLite file"
+# start_datasette: Datasette, immutable, on DB_PATH; BASE is the database's URL.
+start_datasette() {
     # Immutable mode reads the file alone: move what the WAL holds into it first.
     python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$DB_PATH"
+    local port
+    port=$(free_port)
+    "$DATASETTE_VENV/bin/datasette" serve -i "$DB_PATH" --metadata "$WORK/datasette.json" \
+        --setting suggest_facets off -h 127.0.0.1 -p "$port" >"$WORK/datasette-$SIZE.log" 2>&1 &
+    SERVER_PID=$!
+    wait_until "http://127.0.0.1:$port/-/versions.json" "$WORK/datasette-$SIZE.log"
+    BASE="http://127.0.0.1:$port/betadata"
+}
+
+# datasette_requests: Datasette's closest requests, checked to select the rows betadata's do.
+datasette_requests() {
     # The search index keeps its content in `startups`; Datasette is told so, it does not
     # recognise `content = 'startups'` by itself.
     cat >"$WORK/datasette.json" <<'EOF'
@@ -517,38 +510,49 @@ run_datasette() {
 EOF
     local today
     today=$(date -u +%F)
-    declare -A requests=(
+    DATASETTE=(
         [page]="/startups.json?incubator_id=$INCUBATOR&latest_phase_id=construction&latest_phase_start__lte=$today&_size=20"
         [item]="/startups/$ITEM.json"
         [search]="/startups.json?_search=emploi*&_searchmode=raw&_size=20"
         [csv]="/startups.csv?_stream=on&_size=max"
     )
-    start_datasette "$WORK/datasette-$SIZE.log"
-    local page_total search_total
-    page_total=$(get "$BASE${requests[page]}" | json 'd["filtered_table_rows_count"]')
-    search_total=$(get "$BASE${requests[search]}" | json 'd["filtered_table_rows_count"]')
-    echo "filtered page: $page_total rows (betadata: ${PAGE_TOTAL:-?}); search: $search_total rows (betadata: ${SEARCH_TOTAL:-?}); load $(load1)"
-    if [[ $page_total != "${PAGE_TOTAL:-}" || $search_total != "${SEARCH_TOTAL:-}" ]]; then
+    start_datasette
+    local page search
+    page=$(get "$BASE${DATASETTE[page]}" | json 'd["filtered_table_rows_count"]')
+    search=$(get "$BASE${DATASETTE[search]}" | json 'd["filtered_table_rows_count"]')
+    echo "datasette: the page's filter selects $page rows (betadata: $PAGE_TOTAL), the search $search (betadata: $SEARCH_TOTAL)"
+    if [[ $page != "$PAGE_TOTAL" || $search != "$SEARCH_TOTAL" ]]; then
         echo "warning: Datasette's queries do not select the same rows as betadata's" >&2
     fi
     stop_server
-    local endpoint
-    for endpoint in page item search csv; do
-        start_datasette "$WORK/datasette-$SIZE-$endpoint.log"
-        measure "$endpoint" datasette sqlite "$BASE${requests[$endpoint]}"
-        stop_server
-    done
 }
 
-# start_datasette LOG: Datasette on DB_PATH; BASE is the database's URL.
-start_datasette() {
-    local port
-    port=$(free_port)
-    "$DATASETTE_VENV/bin/datasette" serve -i "$DB_PATH" --metadata "$WORK/datasette.json" \
-        --setting suggest_facets off -h 127.0.0.1 -p "$port" >"$1" 2>&1 &
-    SERVER_PID=$!
-    wait_until "http://127.0.0.1:$port/-/versions.json" "$1"
-    BASE="http://127.0.0.1:$port/betadata"
+# measure_endpoint ENDPOINT: every server in turn, each started afresh so that its peak RSS is
+# this request's, and back to back so that the ratios compare figures taken seconds apart.
+measure_endpoint() {
+    local endpoint=$1 connections=$CONNECTIONS
+    if [[ $endpoint == csv-1 ]]; then connections=1; fi
+    section "$SIZE ($COUNT startups): $endpoint, load $(load1)"
+    if [[ -n $SQLITE_URL ]]; then
+        start_betadata "$SQLITE_URL" "$WORK/serve-sqlite-$SIZE-$endpoint.log"
+        measure "$endpoint" betadata sqlite "$BASE${PATHS[$endpoint]}" "$connections"
+        stop_server
+        if [[ $PEERS == *nginx* ]]; then
+            start_nginx
+            measure "$endpoint" nginx static "$BASE/${FILES[$endpoint]}" "$connections"
+            stop_server
+        fi
+        if [[ $PEERS == *datasette* && -n ${DATASETTE[$endpoint]:-} && $endpoint != csv-1 ]]; then
+            start_datasette
+            measure "$endpoint" datasette sqlite "$BASE${DATASETTE[$endpoint]}" "$connections"
+            stop_server
+        fi
+    fi
+    if [[ -n $PG_URL ]]; then
+        start_betadata "$PG_URL" "$WORK/serve-postgres-$SIZE-$endpoint.log"
+        measure "$endpoint" betadata postgres "$BASE${PATHS[$endpoint]}" "$connections"
+        stop_server
+    fi
 }
 
 # generate BACKEND URL: a fresh portfolio of COUNT startups.
@@ -573,42 +577,59 @@ run_size() {
     small) COUNT=$STARTUPS ;;
     large) COUNT=$LARGE_STARTUPS ;;
     esac
-    PATHS=()
-    PAGE_TOTAL='' SEARCH_TOTAL='' INCUBATOR='' ITEM=''
+    PATHS=() FILES=() DATASETTE=()
+    PAGE_TOTAL='' SEARCH_TOTAL='' INCUBATOR='' ITEM='' SQLITE_URL='' PG_URL=''
     STATIC=$WORK/static-$SIZE
     DB_PATH=$WORK/betadata-$SIZE/betadata.db
-    mkdir -p "$(dirname "$DB_PATH")"
     section "$SIZE: $COUNT startups"
-    local backend pg_url=''
-    for backend in $BACKENDS; do
-        case $backend in
-        sqlite) generate sqlite "$DB_PATH" ;;
-        postgres)
-            if ! psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-                echo "psql -h $PGHOST -U $PGUSER does not answer: PostgreSQL not measured"
-                continue
-            fi
+    if [[ $BACKENDS == *sqlite* ]]; then
+        mkdir -p "$(dirname "$DB_PATH")"
+        generate sqlite "$DB_PATH"
+        SQLITE_URL=$DB_PATH
+        echo "SQLite file: $(du -h "$DB_PATH" | cut -f1)"
+    fi
+    if [[ $BACKENDS == *postgres* ]]; then
+        if psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
             PG_DB=betadata_peers_$$_$SIZE
             createdb "$PG_DB"
-            pg_url="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
-            generate postgres "$pg_url"
-            ;;
-        esac
-    done
-    if [[ $BACKENDS == *sqlite* ]]; then
-        echo "SQLite file: $(du -h "$DB_PATH" | cut -f1)"
-        run_betadata sqlite "$DB_PATH"
+            PG_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+            generate postgres "$PG_URL"
+        else
+            echo "psql -h $PGHOST -U $PGUSER does not answer: PostgreSQL not measured"
+        fi
     fi
-    if [[ -n $pg_url ]]; then
-        run_betadata postgres "$pg_url"
+    [[ -n $SQLITE_URL || -n $PG_URL ]] || fail "no backend to measure"
+
+    section "$SIZE ($COUNT startups): the requests"
+    local backend url
+    for backend in sqlite postgres; do
+        url=$SQLITE_URL
+        if [[ $backend == postgres ]]; then url=$PG_URL; fi
+        [[ -n $url ]] || continue
+        start_betadata "$url" "$WORK/serve-$backend-$SIZE.log"
+        if [[ -z ${PATHS[page]:-} ]]; then find_requests; fi
+        totals "$backend"
+        if [[ $backend == sqlite && -n $PEERS ]]; then keep_answers; fi
+        stop_server
+    done
+    if [[ -z $SQLITE_URL && -n $PEERS ]]; then
+        echo "peers skipped: nginx serves the SQLite server's bytes and Datasette the SQLite file"
+        PEERS=''
+    fi
+    if [[ $PEERS == *nginx* ]]; then
+        write_nginx_config
+        check_nginx
+    fi
+    if [[ $PEERS == *datasette* ]]; then datasette_requests; fi
+
+    local endpoint
+    for endpoint in "${ENDPOINTS[@]}"; do
+        measure_endpoint "$endpoint"
+    done
+
+    if [[ -n $PG_URL ]]; then
         dropdb "$PG_DB"
         PG_DB=
-    fi
-    if [[ $BACKENDS == *sqlite* ]]; then
-        if [[ $PEERS == *nginx* ]]; then run_nginx; fi
-        if [[ $PEERS == *datasette* ]]; then run_datasette; fi
-    elif [[ -n $PEERS ]]; then
-        echo "peers skipped: nginx serves the SQLite server's bytes and Datasette the SQLite file"
     fi
     rm -rf "$STATIC" "$(dirname "$DB_PATH")"
 }
