@@ -24,7 +24,9 @@
 #
 # Back to back, so that each ratio compares figures taken seconds apart on a machine whose load
 # may change. Each request is first fetched once (status 200 and size checked), then sent by
-# wrk for WARMUP seconds (not counted), then for DURATION seconds at CONNECTIONS connections:
+# wrk for WARMUP seconds (not counted; then the server is let finish what it was answering),
+# then for DURATION seconds at CONNECTIONS connections (again for 5 × DURATION when fewer than
+# MIN_ANSWERS answers came back, except for whole exports):
 # requests/s, p50/p99 (wrk's histogram), MB/s (bytes received, headers included, answers still
 # streaming at the end too; MB = 10^6 bytes), the server's peak RSS during those seconds (VmHWM,
 # reset through /proc/PID/clear_refs before the phase; the sum over nginx's processes) and the
@@ -50,11 +52,11 @@
 # Environment (or the matching --flag): SIZES ("small large"), STARTUPS (1000), LARGE_STARTUPS
 # (100000), OBSERVATIONS_PER_STARTUP (10), SEED (1), BACKENDS ("sqlite postgres"), PEERS
 # ("nginx datasette"; they need the sqlite backend), DURATION (3 s; 10 gives steadier
-# figures), WARMUP (1 s), CONNECTIONS (32), THREADS (wrk threads, 2), WORKERS (the server's
-# HTTP workers; default its own, the number of cores), STRICT (1: exit 1 when a target fails),
-# BIN (a betadata binary; default: build target/release/betadata), PGHOST (127.0.0.1), PGPORT
-# (5432), PGUSER (postgres), DATASETTE_VENV (~/.cache/betadata-bench-venv), DATASETTE_SPEC
-# (datasette==0.65.5).
+# figures), WARMUP (1 s), MIN_ANSWERS (20), CONNECTIONS (32), THREADS (wrk threads, 2),
+# WORKERS (the server's HTTP workers; default its own, the number of cores), STRICT (1: exit 1
+# when a target fails), BIN (a betadata binary; default: build target/release/betadata),
+# PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), DATASETTE_VENV
+# (~/.cache/betadata-bench-venv), DATASETTE_SPEC (datasette==0.65.5).
 #
 # Tools it installs when missing: wrk and nginx with apt-get (as root, or through sudo), and
 # Datasette with pip in DATASETTE_VENV, outside the repository. Everything else it writes goes
@@ -88,10 +90,12 @@ GENERATE_LIMIT=${GENERATE_LIMIT:-1800}
 START_LIMIT=60
 STOP_LIMIT=5
 REQUEST_LIMIT=120
-# wrk counts a request as timed out after this; the pause after the warm-up lets a server
-# finish what it left (an export whose client went away) before the measured run starts.
+# wrk counts a request as timed out after this; after the warm-up the server is given up to
+# SETTLE_LIMIT to finish what it was still answering; a request with fewer than MIN_ANSWERS
+# answers in DURATION is measured again for 5 × DURATION.
 WRK_TIMEOUT=30
-SETTLE=0.5
+SETTLE_LIMIT=30
+MIN_ANSWERS=${MIN_ANSWERS:-20}
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -305,17 +309,28 @@ measure() {
     local wrk=(wrk -t "$threads" -c "$connections" --timeout "${WRK_TIMEOUT}s")
     if ((WARMUP > 0)); then
         "${wrk[@]}" -d "${WARMUP}s" "$url" >/dev/null
-        sleep "$SETTLE"
+        settle "$url"
     fi
     local pids
     mapfile -t pids < <(server_pids)
-    reset_peak "${pids[@]}"
-    local out summary cpu_before cpu_after
-    cpu_before=$(cpu_ticks "${pids[@]}")
-    out=$("${wrk[@]}" -d "${DURATION}s" -s "$HERE/wrk_summary.lua" "$url")
-    cpu_after=$(cpu_ticks "${pids[@]}")
-    summary=$(grep '^{' <<<"$out" | tail -n 1)
-    [[ -n $summary ]] || fail "wrk printed no summary for $url:"$'\n'"$out"
+    local out summary cpu_before cpu_after seconds=$DURATION answers
+    while true; do
+        reset_peak "${pids[@]}"
+        cpu_before=$(cpu_ticks "${pids[@]}")
+        out=$("${wrk[@]}" -d "${seconds}s" -s "$HERE/wrk_summary.lua" "$url")
+        cpu_after=$(cpu_ticks "${pids[@]}")
+        summary=$(grep '^{' <<<"$out" | tail -n 1)
+        [[ -n $summary ]] || fail "wrk printed no summary for $url:"$'\n'"$out"
+        answers=$(json 'd["requests"]' <<<"$summary")
+        # Too few answers for a p99: once more, longer (not for a whole export, whose MB/s
+        # counts every byte, finished answer or not).
+        if ((answers >= MIN_ANSWERS || seconds > DURATION)) || [[ $endpoint =~ ^(csv|ndjson|v27) ]]; then
+            break
+        fi
+        echo "$endpoint $server/$backend: $answers answers in ${seconds}s; measuring again for $((DURATION * 5))s" >&2
+        settle "$url"
+        seconds=$((DURATION * 5))
+    done
     local rss
     rss=$(peak_kb "${pids[@]}")
     python3 - "$summary" "$SIZE" "$COUNT" "$endpoint" "$server" "$backend" "$url" "$bytes" \
@@ -345,6 +360,21 @@ row = [size, count, endpoint, server, backend, url, size_bytes, connections,
 print("\t".join(row))
 EOF
     tail -n 1 "$RESULTS" | awk -F'\t' '{printf "%-7s %-10s %-9s %8s req/s  p50 %8s ms  p99 %8s ms  %7s MB/s  peak RSS %6s MB  CPU %4s %% (%s ms/req)  errors %s  load %s %s\n", $3, $4, $5, $9, $10, $11, $12, $13, $17, $18, $14, $16, $15}'
+}
+
+# settle URL: waits (at most SETTLE_LIMIT seconds) until the server holds no connection on the
+# port of URL: the answers it was still writing to the last run's clients are over.
+settle() {
+    local port=${1#http://127.0.0.1:} tries=0
+    port=${port%%/*}
+    while (($(ss -Htn state established state close-wait "( sport = :$port )" | wc -l) > 0)); do
+        if ((tries >= SETTLE_LIMIT * 10)); then
+            echo "port $port still busy ${SETTLE_LIMIT}s after the run: measuring anyway" >&2
+            return
+        fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
 }
 
 # wait_until URL LOG: waits until URL answers 200, or the server died, or START_LIMIT.
