@@ -229,6 +229,8 @@ NGINX=
 install_tools() {
     command -v wrk >/dev/null || apt_install wrk
     command -v curl >/dev/null || apt_install curl
+    command -v ss >/dev/null || apt_install iproute2
+    [[ -x /usr/bin/time ]] || apt_install time
     if [[ $PEERS == *nginx* ]]; then
         NGINX=$(command -v nginx || true)
         if [[ -z $NGINX && -x /usr/sbin/nginx ]]; then NGINX=/usr/sbin/nginx; fi
