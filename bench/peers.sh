@@ -58,9 +58,9 @@
 # PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), DATASETTE_VENV
 # (~/.cache/betadata-bench-venv), DATASETTE_SPEC (datasette==0.65.5).
 #
-# Tools it installs when missing: wrk and nginx with apt-get (as root, or through sudo), and
-# Datasette with pip in DATASETTE_VENV, outside the repository. Everything else it writes goes
-# to a temporary folder deleted on exit.
+# Tools it installs when missing: wrk and nginx with apt-get (as root, or through sudo; curl,
+# ss and /usr/bin/time too if need be), and Datasette with pip in DATASETTE_VENV, outside the
+# repository. Everything else it writes goes to a temporary folder deleted on exit.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -118,6 +118,7 @@ while [[ $# -gt 0 ]]; do
     --peers) PEERS=$2 ;;
     --duration) DURATION=$2 ;;
     --warmup) WARMUP=$2 ;;
+    --min-answers) MIN_ANSWERS=$2 ;;
     --connections) CONNECTIONS=$2 ;;
     --threads) THREADS=$2 ;;
     --workers) WORKERS=$2 ;;
@@ -135,7 +136,7 @@ fail() {
 }
 
 # Every bad value is named before anything is generated.
-for name in STARTUPS LARGE_STARTUPS OBSERVATIONS_PER_STARTUP SEED DURATION CONNECTIONS THREADS; do
+for name in STARTUPS LARGE_STARTUPS OBSERVATIONS_PER_STARTUP SEED DURATION CONNECTIONS THREADS MIN_ANSWERS; do
     [[ ${!name} =~ ^[0-9]+$ ]] || fail "$name must be a whole number, not '${!name}'"
 done
 for name in STARTUPS LARGE_STARTUPS DURATION CONNECTIONS THREADS; do
