@@ -7,17 +7,22 @@
 #   DURATION=600 bench/soak.sh sqlite  # one backend, longer
 #
 # Builds the release binary unless BIN names one. For each backend: migrates the database,
-# issues an admin token (`betadata token create --name soak --scope admin`), starts
+# fills it with a synthetic portfolio (`betadata generate`, BASE_STARTUPS and
+# BASE_OBSERVATIONS), so that what the run writes is a fraction of what it reads, issues an
+# admin token (`betadata token create --name soak --scope admin`), starts
 # `betadata serve` on a free loopback port (2 workers, --write-rate high enough not to throttle
 # the writers), runs bench/soak.py, stops the server and deletes the database (the PostgreSQL
 # one is created and dropped here). Exits non-zero when any backend fails: a 5xx, a lost or
 # extra write, or RSS grown by more than RSS_GROWTH_MIB (32) between the first and last minute.
-# Environment: BIN, DURATION (120), PG_URL (postgres://postgres@127.0.0.1:5432), READERS (4),
-# WRITERS (4), BATCH (10), RSS_GROWTH_MIB (32).
+# Environment: BIN, DURATION (120), PG_URL (postgres://postgres@127.0.0.1:5432),
+# BASE_STARTUPS (2000), BASE_OBSERVATIONS (100000), READERS (4), WRITERS (4), WRITE_RATE (20
+# write requests a second), BATCH (10), RSS_GROWTH_MIB (32).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${DURATION:-120}
+BASE_STARTUPS=${BASE_STARTUPS:-2000}
+BASE_OBSERVATIONS=${BASE_OBSERVATIONS:-100000}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 BACKENDS=("$@")
 if [[ ${#BACKENDS[@]} -eq 0 ]]; then BACKENDS=(sqlite postgres); fi
@@ -60,6 +65,8 @@ for backend in "${BACKENDS[@]}"; do
         *) echo "soak: unknown backend \`$backend\`; give sqlite or postgres" >&2; exit 2 ;;
     esac
     "$BIN" --database "$database" migrate >/dev/null
+    "$BIN" --database "$database" generate --startups "$BASE_STARTUPS" \
+        --observations "$BASE_OBSERVATIONS" >/dev/null
     token=$("$BIN" --database "$database" token create --name soak --scope admin 2>/dev/null)
     port=$(free_port)
     base=http://127.0.0.1:$port

@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use betadata::api::list::page_request;
 use betadata::api::query::parse;
 use betadata::api::{
-    changes, datasets, history, incubators, metrics, observations, organisations, phases,
-    startups, stats,
+    changes, datasets, history, incubators, metrics, observations, organisations, phases, startups,
+    stats,
 };
 use betadata::domain::phases::REFERENCE_PHASES;
 use betadata::error::ApiError;
