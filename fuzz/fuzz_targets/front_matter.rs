@@ -9,7 +9,10 @@ fuzz_target!(|text: &str| {
     if let Ok((yaml, body)) = split(text) {
         assert!(text.ends_with(body), "the body is the end of the file");
         assert!(text.contains(yaml), "the front matter comes from the file");
-        assert!(yaml.len() + body.len() < text.len(), "the fences are left out");
+        assert!(
+            yaml.len() + body.len() < text.len(),
+            "the fences are left out"
+        );
     }
     let _ = parse(text);
 });

@@ -43,7 +43,8 @@ pub struct MetricInput {
 }
 
 impl MetricInput {
-    fn faults(&self) -> Vec<BodyError> {
+    /// Every rule the metric breaks, each with its place.
+    pub fn faults(&self) -> Vec<BodyError> {
         let checks = [
             ("/id", check_id(&self.id)),
             ("/label", check_text(&self.label, MAX_LABEL, true)),
@@ -245,6 +246,16 @@ fn observation_faults(
     inputs: &[ObservationInput],
     batch: bool,
 ) -> Result<Vec<BodyError>, ApiError> {
+    batch_faults(inputs, batch, |source| Ok(Source::exists(conn, source)?))
+}
+
+/// Every rule a batch breaks, `source_known` telling whether a source document exists;
+/// pointers index into the array when one was sent.
+pub fn batch_faults(
+    inputs: &[ObservationInput],
+    batch: bool,
+    mut source_known: impl FnMut(&str) -> Result<bool, ApiError>,
+) -> Result<Vec<BodyError>, ApiError> {
     let mut faults = Vec::new();
     if inputs.is_empty() {
         faults.push(BodyError::new("", "give at least one observation"));
@@ -278,7 +289,7 @@ fn observation_faults(
             ));
         }
         if let Some(source) = &input.source
-            && !Source::exists(conn, source)?
+            && !source_known(source)?
         {
             faults.push(BodyError::new(
                 at("source"),

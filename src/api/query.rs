@@ -35,7 +35,9 @@ pub fn allowed_parameters<T: IntoParams>() -> Vec<String> {
         .collect()
 }
 
-fn parse<T: DeserializeOwned + IntoParams>(query: &str) -> Result<T, ApiError> {
+/// Parses a raw query string into `T` exactly as [`ApiQuery`] does for a request: the
+/// extractor's whole logic, callable without one (the fuzz targets drive it).
+pub fn parse<T: DeserializeOwned + IntoParams>(query: &str) -> Result<T, ApiError> {
     let allowed = allowed_parameters::<T>();
     let mut seen = HashSet::new();
     let mut errors = Vec::new();

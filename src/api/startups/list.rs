@@ -134,8 +134,9 @@ pub async fn list_startups(
     list_startups_page(&req, &state, query, None).await
 }
 
-/// Checks what the query asks for, beyond the shape of each parameter.
-fn validate(query: &StartupsQuery, known_phases: &[String]) -> Result<(), ApiError> {
+/// Checks what the query asks for, beyond the shape of each parameter; `known_phases` are the
+/// phase ids stored.
+pub fn validate(query: &StartupsQuery, known_phases: &[String]) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if let Some(unknown) = query.phase.iter().find(|p| !known_phases.contains(p)) {
         errors.push(FieldError::new(
