@@ -193,16 +193,16 @@ fn sync_organisation(
     conn: &mut DbConnection,
     row: &Organisation,
 ) -> Result<Option<Action>, SyncError> {
-    let action = match Organisation::find(conn, &row.id)? {
-        Some(stored) if stored == *row => return Ok(None),
-        Some(_) => {
-            row.update(conn)?;
-            Action::Update
-        }
-        None => {
-            row.insert(conn)?;
-            Action::Create
-        }
+    let stored = Organisation::find(conn, &row.id)?;
+    let Some(action) = write_row(
+        conn,
+        row,
+        stored,
+        Organisation::update,
+        Organisation::insert,
+    )?
+    else {
+        return Ok(None);
     };
     let state = OrganisationResponse::read(conn, &row.id)?;
     record(conn, ContentKind::Organisation, &row.id, action, state)
@@ -213,19 +213,34 @@ fn sync_incubator(
     row: &Incubator,
     today: NaiveDate,
 ) -> Result<Option<Action>, SyncError> {
-    let action = match Incubator::find(conn, &row.id)? {
-        Some(stored) if stored == *row => return Ok(None),
-        Some(_) => {
-            row.update(conn)?;
-            Action::Update
-        }
-        None => {
-            row.insert(conn)?;
-            Action::Create
-        }
+    let stored = Incubator::find(conn, &row.id)?;
+    let Some(action) = write_row(conn, row, stored, Incubator::update, Incubator::insert)? else {
+        return Ok(None);
     };
     let state = IncubatorResponse::read(conn, &row.id, today)?;
     record(conn, ContentKind::Incubator, &row.id, action, state)
+}
+
+/// Writes `row` over `stored`, the row of the same id if there is one: nothing when they are
+/// equal, else an update or an insert. What was done.
+fn write_row<T: PartialEq>(
+    conn: &mut DbConnection,
+    row: &T,
+    stored: Option<T>,
+    update: fn(&T, &mut DbConnection) -> QueryResult<bool>,
+    insert: fn(&T, &mut DbConnection) -> QueryResult<()>,
+) -> QueryResult<Option<Action>> {
+    Ok(match stored {
+        Some(stored) if stored == *row => None,
+        Some(_) => {
+            update(row, conn)?;
+            Some(Action::Update)
+        }
+        None => {
+            insert(row, conn)?;
+            Some(Action::Create)
+        }
+    })
 }
 
 /// How many new startups an import writes, reads back and records at a time.
