@@ -13,6 +13,7 @@ use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{
     incubators, startup_events, startup_phases, startup_sponsors, startup_tags, startups,
 };
+use crate::domain::phases::PhaseSpan;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = startups, treat_none_as_null = true)]
@@ -47,6 +48,20 @@ pub struct PhaseRow {
     pub end_date: Option<NaiveDate>,
     /// Start of the startup's following phase; derived when the history is written.
     pub next_start: Option<NaiveDate>,
+}
+
+impl PhaseRow {
+    /// The row of one span of startup `startup_id`'s history; `next_start` is derived when the
+    /// history is written ([`derive_phase_links`]).
+    pub fn of_span(startup_id: &str, span: PhaseSpan) -> Self {
+        Self {
+            startup_id: startup_id.to_owned(),
+            phase_id: span.phase,
+            start_date: span.start,
+            end_date: span.end,
+            next_start: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -389,13 +389,7 @@ impl Checker {
         let relations = Relations {
             phases: phases
                 .into_iter()
-                .map(|span| PhaseRow {
-                    startup_id: doc.id.clone(),
-                    phase_id: span.phase,
-                    start_date: span.start,
-                    end_date: span.end,
-                    next_start: None,
-                })
+                .map(|span| PhaseRow::of_span(&doc.id, span))
                 .collect(),
             sponsors: sponsors.into_iter().collect(),
             usertypes: tags(&mut at, "usertypes", doc.usertypes),

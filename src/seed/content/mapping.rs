@@ -287,13 +287,7 @@ pub(crate) fn startup(
     let relations = Relations {
         phases: phases
             .into_iter()
-            .map(|span| PhaseRow {
-                startup_id: id.to_owned(),
-                phase_id: span.phase,
-                start_date: span.start,
-                end_date: span.end,
-                next_start: None,
-            })
+            .map(|span| PhaseRow::of_span(id, span))
             .collect(),
         sponsors: sponsors.into_iter().collect(),
         usertypes: fields.tags("usertypes"),
