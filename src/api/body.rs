@@ -102,11 +102,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
@@ -115,9 +110,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if !json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            if declared.is_some_and(|length| length > BODY_LIMIT) {
-                return Err(ApiError::BodyTooLarge { limit: BODY_LIMIT });
-            }
+            // A declared length over the limit was refused before any route ran
+            // (`limits::bound_request`); what arrives is counted here.
             let read = async {
                 let mut body = BytesMut::new();
                 while let Some(chunk) = payload.next().await {
