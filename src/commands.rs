@@ -9,6 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use actix_web::HttpServer;
 
+use crate::api::export_spool::ExportSpool;
+use crate::api::response_cache::ResponseCache;
 use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
 use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
@@ -363,13 +365,15 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         .with_write_rate(args.write_rate)
         .with_query_timeout(args.query_timeout)
         .with_body_timeout(args.body_timeout)
-        .with_cache_mib(args.cache_mib);
+        .with_cache(response_cache(&args));
     log::info!(
-        "serving {url} on http://{}; writes limited to {} a minute per token; {} MiB for \
-         responses kept per data revision; in-flight requests get {} s to finish on SIGTERM",
+        "serving {url} on http://{}; writes limited to {} a minute per token; {} MiB of memory \
+         and {} MiB of disk for responses kept per data revision; in-flight requests get {} s \
+         to finish on SIGTERM",
         args.bind,
         args.write_rate,
         args.cache_mib,
+        args.spool_mib,
         args.shutdown_timeout
     );
     let bind_error = |source| CommandError::Serve {
@@ -409,6 +413,13 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         }
     }
     Ok(())
+}
+
+/// The cache of responses `args` ask for: in memory, and large exports on disk.
+fn response_cache(args: &ServeArgs) -> ResponseCache {
+    let parent = args.spool_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let spool = ExportSpool::new(parent, args.spool_mib.saturating_mul(1024 * 1024));
+    ResponseCache::with_mib(args.cache_mib).with_spool(spool)
 }
 
 /// Resolves on SIGTERM or SIGINT, noting when in `asked`: the server then stops accepting

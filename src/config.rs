@@ -23,6 +23,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use crate::api::export_spool::DEFAULT_BUDGET_MIB as DEFAULT_SPOOL_MIB;
 use crate::api::response_cache::DEFAULT_BUDGET_MIB;
 use crate::api::write_limit::DEFAULT_WRITES_PER_MINUTE;
 use crate::db::DatabaseUrl;
@@ -148,6 +149,17 @@ pub struct ServeArgs {
     /// than an eighth of it is not kept: a larger export streams each time.
     #[arg(long, env = "BETADATA_CACHE_MIB", default_value_t = DEFAULT_BUDGET_MIB)]
     pub cache_mib: u64,
+
+    /// Disk for exports too large to keep in memory, in MiB (0 keeps none): each is written to
+    /// a file while it streams the first time at a data revision, then sent from that file.
+    #[arg(long, env = "BETADATA_SPOOL_MIB", default_value_t = DEFAULT_SPOOL_MIB)]
+    pub spool_mib: u64,
+
+    /// Where the spool's directory is made (and removed when the server stops); the system's
+    /// temporary directory by default.
+    #[arg(long, env = "BETADATA_SPOOL_DIR")]
+    pub spool_dir: Option<PathBuf>,
+
     /// Seconds a stopping server (SIGTERM or SIGINT) gives the requests it is serving to
     /// finish; it refuses new connections at once, and cuts what still runs after this.
     #[arg(long, env = "BETADATA_SHUTDOWN_TIMEOUT", default_value_t = 30)]

@@ -7,6 +7,8 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
@@ -17,9 +19,14 @@ use actix_web::test;
 use actix_web::web::Bytes;
 use betadata::api::app;
 use betadata::api::clock::Clock;
+use betadata::api::export_spool::ExportSpool;
 use betadata::api::response_cache::ResponseCache;
 use chrono::NaiveDate;
+use betadata::db::revision::Revision;
+use betadata::db::shared_reads::SharedReads;
 use common::{both_backends, get, issue_token, send};
+use diesel::Connection;
+use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 /// A response as sent: status, headers (sorted, to compare) and the body's bytes.
@@ -294,6 +301,94 @@ both_backends! {
         fetch(&app, Method::GET, "/api/v1/phases/construction", &[]).await;
         fetch(&app, Method::GET, "/api/v1/phases/construction", &[]).await;
         assert_eq!(state.cache.hits(), 1);
+    }
+
+    fn an_export_over_the_largest_entry_is_sent_from_the_spool_until_a_write(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let parent = tempfile::tempdir().expect("temporary directory");
+        // 8 KiB of memory (nothing over 1 KiB kept there) and 1 MiB of disk.
+        let cache = ResponseCache::new(8 * 1024).with_spool(ExportSpool::new(parent.path(), 1024 * 1024));
+        let state = db.state().with_cache(cache);
+        let plain = test::init_service(app(db.state().with_cache_mib(0))).await;
+        let app = test::init_service(app(state.clone())).await;
+        let spool = state.cache.spool().expect("a spool");
+        let uri = "/api/v1/startups?format=csv";
+        for headers in [&[][..], &[("accept-encoding", "gzip")][..]] {
+            let rendered = fetch(&plain, Method::GET, uri, headers).await;
+            let first = fetch(&app, Method::GET, uri, headers).await;
+            assert!(first.body.len() > state.cache.largest_entry(), "{} bytes", first.body.len());
+            let hits = spool.hits();
+            let second = fetch(&app, Method::GET, uri, headers).await;
+            assert_eq!(spool.hits(), hits + 1, "{headers:?}: sent from the file");
+            assert_eq!(second, first, "{headers:?}: the bytes and headers sent when rendered");
+            assert_eq!((&second.status, &second.headers), (&rendered.status, &rendered.headers));
+            assert_eq!(decoded(&second).await, decoded(&rendered).await, "{headers:?}");
+            let mut conditional = headers.to_vec();
+            let tag = second.header(header::ETAG);
+            conditional.push(("if-none-match", &tag));
+            assert_eq!(fetch(&app, Method::GET, uri, &conditional).await.status, StatusCode::NOT_MODIFIED);
+        }
+        assert_eq!(state.cache.len(), 0, "nothing of it in memory");
+        assert_eq!(spool.len(), 2, "one file per coding");
+        let dir = spool.dir().expect("made").to_owned();
+
+        // A write: the next read renders the new data, and its file replaces the old ones.
+        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&new_startup("enspool")), &[]).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let hits = spool.hits();
+        let after = fetch(&app, Method::GET, uri, &[]).await;
+        assert_eq!(spool.hits(), hits, "rendered again");
+        assert!(after.text().lines().any(|line| line.starts_with("enspool,")));
+        assert_eq!(after, fetch(&app, Method::GET, uri, &[]).await);
+        assert_eq!(spool.hits(), hits + 1);
+        assert_eq!(spool.len(), 1, "the older revision's files are gone");
+        assert_eq!(std::fs::read_dir(&dir).expect("spool directory").count(), 1);
+        drop(app);
+        drop(state);
+        assert!(!dir.exists(), "the spool directory goes with the server");
+    }
+
+    fn shared_revision_reads_see_every_write_committed_before_they_were_asked(db) {
+        // The reads PostgreSQL requests share (SQLite reads on its own, but the reader works
+        // on any connection): under a stream of writes, every read returns at least the
+        // revision committed before it was asked, and concurrent reads share round trips.
+        let db = db.seeded();
+        let shared = Arc::new(SharedReads::start(db.pool.clone()).expect("reader thread"));
+        let committed = Arc::new(AtomicI64::new(0));
+        let writing = Arc::new(AtomicBool::new(true));
+        let writer = {
+            let (pool, committed, writing) = (db.pool.clone(), Arc::clone(&committed), Arc::clone(&writing));
+            std::thread::spawn(move || {
+                let mut conn = pool.get().expect("connection");
+                for _ in 0..150 {
+                    let bumped = conn.transaction(|conn| Revision::bump(conn)).expect("bump");
+                    committed.store(bumped.revision, Ordering::SeqCst);
+                }
+                writing.store(false, Ordering::SeqCst);
+            })
+        };
+        let mut asked = 0_u64;
+        loop {
+            let last_round = !writing.load(Ordering::SeqCst);
+            let reads = (0..16).map(|_| {
+                let (shared, committed) = (Arc::clone(&shared), Arc::clone(&committed));
+                async move {
+                    let floor = committed.load(Ordering::SeqCst);
+                    let read = shared.current().await.expect("a revision").revision;
+                    assert!(read >= floor, "read {read}, but {floor} was committed before it was asked");
+                }
+            });
+            join_all(reads).await;
+            asked += 16;
+            if last_round {
+                break;
+            }
+        }
+        writer.join().expect("writer");
+        let last = committed.load(Ordering::SeqCst);
+        assert_eq!(shared.current().await.expect("a revision").revision, last, "the last write is seen");
+        assert!(shared.reads() < asked, "{} reads for {asked} requests", shared.reads());
     }
 
     fn two_server_processes_on_one_database_see_each_others_writes(db) {

@@ -80,7 +80,7 @@ fn serves_data(path: &str) -> bool {
 /// The data revision and today, and when what `/api` serves last changed, to the second.
 async fn data_revision(req: &ServiceRequest) -> Option<(DataVersion, NaiveDateTime)> {
     let state = req.app_data::<web::Data<AppState>>()?;
-    let revision = state.revision().await.ok()?;
+    let revision = state.revision().await?;
     let day = state.today();
     let midnight = day.and_hms_opt(0, 0, 0)?;
     let changed = revision.changed_at.max(midnight).with_nanosecond(0)?;

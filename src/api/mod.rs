@@ -16,6 +16,7 @@ pub mod compat;
 pub mod datasets;
 pub mod deprecation;
 pub mod export;
+pub mod export_spool;
 pub mod health;
 pub mod history;
 pub mod incubators;

@@ -19,14 +19,16 @@
 //! database, and a write is seen by the very next read. Entries of past revisions are never
 //! asked for again and are the first to go when room is needed.
 //!
-//! # Memory
+//! # Memory, and disk
 //!
 //! The entries weigh their bytes; the cache holds at most its budget
 //! (`--cache-mib`, see [`crate::config`]). A response larger than an eighth of the budget is
-//! not kept. A streamed export is recorded while it streams and kept only if it ends,
-//! successfully, under that limit: past it the recording stops and the export streams on in
-//! constant memory. The exports being recorded at once hold at most a quarter of the budget
-//! between them: past that, a recording stops too.
+//! not kept in memory. A streamed export is recorded while it streams and kept only if it
+//! ends, successfully: in memory while under that limit; past it, the recording moves to a
+//! file of the [spool](super::export_spool), when there is one with room, and the next same
+//! request is sent from the file. The exports being recorded in memory at once hold at most a
+//! quarter of the budget between them: past that, a recording moves to disk too, or stops and
+//! the export streams on in constant memory.
 
 use std::hash::Hash;
 use std::pin::Pin;
@@ -46,6 +48,7 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use super::export::{Format, Streamed};
+use super::export_spool::{ExportSpool, SpoolWriter, Spooled};
 use super::state::AppState;
 
 /// The default budget: 64 MiB.
@@ -72,6 +75,11 @@ pub struct Key {
 }
 
 impl Key {
+    /// The data revision and day the response is rendered at.
+    pub fn version(&self) -> (i64, NaiveDate) {
+        self.version
+    }
+
     /// The key of a request at `version`, or `None` when no content coding is acceptable to
     /// the client (the compression middleware answers 406 then).
     pub fn of(req: &ServiceRequest, version: DataVersion) -> Option<Self> {
@@ -165,6 +173,8 @@ pub struct ResponseCache {
     recording_limit: usize,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Where exports larger than the largest entry are kept; `None` keeps none.
+    spool: Option<Arc<ExportSpool>>,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -209,7 +219,26 @@ impl ResponseCache {
             recording_limit: usize::try_from(budget / 4).unwrap_or(usize::MAX),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            spool: None,
         }
+    }
+
+    /// Keeps exports larger than the largest entry in `spool`, on disk.
+    pub fn with_spool(self, spool: ExportSpool) -> Self {
+        Self {
+            spool: Some(Arc::new(spool)),
+            ..self
+        }
+    }
+
+    /// The spool of large exports, if any.
+    pub fn spool(&self) -> Option<&ExportSpool> {
+        self.spool.as_deref()
+    }
+
+    /// The file kept for `key` in the spool, if any (counted as a spool hit).
+    fn spooled(&self, key: &Key) -> Option<Arc<Spooled>> {
+        self.spool.as_ref()?.get(key)
     }
 
     /// A cache of `mib` mebibytes.
@@ -318,6 +347,13 @@ pub async fn serve(
     if let Some(entry) = cache.get(&key) {
         return Ok(req.into_response(entry.response()));
     }
+    if let Some(body) = cache.spooled(&key).as_ref().and_then(Spooled::body) {
+        let (status, headers) = (body.spooled().status, body.spooled().headers.clone());
+        let mut response = HttpResponse::with_body(status, body);
+        *response.headers_mut() = headers;
+        response.extensions_mut().insert(Streamed);
+        return Ok(req.into_response(response.map_into_boxed_body()));
+    }
     let response = next.call(req).await?;
     keep(cache, key, response).await
 }
@@ -353,17 +389,15 @@ async fn keep(
     let status = head.status();
     let headers = head.headers().clone();
     if streamed {
-        let recording = Recording {
-            inner: body.boxed(),
-            chunks: Vec::new(),
-            size: 0,
-            pending: Some(Pending {
+        let recording = Recording::new(
+            body.boxed(),
+            Pending {
                 cache,
                 key,
                 status,
                 headers,
-            }),
-        };
+            },
+        );
         return Ok(ServiceResponse::new(
             request,
             head.set_body(recording).map_into_boxed_body(),
@@ -395,58 +429,100 @@ struct Pending {
     headers: HeaderMap,
 }
 
-/// A streamed body that keeps a copy of its chunks while they stay under the cache's largest
-/// entry, and stores them when the stream ends without error. Past the limit, or on an error,
-/// it forgets them and only passes chunks on.
+/// Where a recording keeps its copy of the chunks.
+enum Copy {
+    /// In memory, while under the cache's largest entry.
+    Memory { chunks: Vec<Bytes>, size: usize },
+    /// In a file of the spool, past it.
+    Disk(SpoolWriter),
+    /// Given up, or stored.
+    Off,
+}
+
+/// A streamed body that keeps a copy of its chunks, and stores it when the stream ends
+/// without error: in memory while it stays under the cache's largest entry, on disk past it
+/// (when the cache has a spool that has room). Otherwise, or on an error, it forgets them and
+/// only passes chunks on.
 struct Recording {
     inner: BoxBody,
-    chunks: Vec<Bytes>,
-    size: usize,
-    /// `None` once the recording is given up (or stored).
-    pending: Option<Pending>,
+    copy: Copy,
+    pending: Pending,
 }
 
 impl Recording {
-    /// Keeps a copy of `chunk`, or gives up past the largest entry or the recordings' bound.
-    fn record(&mut self, chunk: &Bytes) {
-        let Some(pending) = &self.pending else {
-            return;
-        };
-        let cache = &pending.cache;
-        if self.size + chunk.len() > cache.largest || !cache.reserve(chunk.len()) {
-            self.give_up();
-            return;
+    fn new(inner: BoxBody, pending: Pending) -> Self {
+        Self {
+            inner,
+            copy: Copy::Memory {
+                chunks: Vec::new(),
+                size: 0,
+            },
+            pending,
         }
-        self.size += chunk.len();
-        self.chunks.push(chunk.clone());
+    }
+
+    /// Keeps a copy of `chunk`: in memory, or on disk past the largest entry or the
+    /// recordings' bound; gives up when the spool cannot take it either.
+    fn record(&mut self, chunk: &Bytes) {
+        let cache = &self.pending.cache;
+        self.copy = match std::mem::replace(&mut self.copy, Copy::Off) {
+            Copy::Memory {
+                mut chunks,
+                mut size,
+            } => {
+                if size + chunk.len() <= cache.largest && cache.reserve(chunk.len()) {
+                    size += chunk.len();
+                    chunks.push(chunk.clone());
+                    Copy::Memory { chunks, size }
+                } else {
+                    cache.release(size);
+                    chunks.push(chunk.clone());
+                    cache
+                        .spool
+                        .as_ref()
+                        .and_then(|spool| spool.start(self.pending.key.clone(), &chunks))
+                        .map_or(Copy::Off, Copy::Disk)
+                }
+            }
+            Copy::Disk(mut writer) => {
+                if writer.write(chunk) {
+                    Copy::Disk(writer)
+                } else {
+                    Copy::Off
+                }
+            }
+            Copy::Off => Copy::Off,
+        };
     }
 
     fn give_up(&mut self) {
-        if let Some(pending) = self.pending.take() {
-            pending.cache.release(self.size);
+        if let Copy::Memory { size, .. } = std::mem::replace(&mut self.copy, Copy::Off) {
+            self.pending.cache.release(size);
         }
-        self.size = 0;
-        self.chunks = Vec::new();
     }
 
     fn store(&mut self) {
-        let Some(pending) = self.pending.take() else {
-            return;
-        };
-        pending.cache.release(self.size);
-        let mut body = Vec::with_capacity(self.size);
-        for chunk in self.chunks.drain(..) {
-            body.extend_from_slice(&chunk);
+        let pending = &self.pending;
+        match std::mem::replace(&mut self.copy, Copy::Off) {
+            Copy::Memory { chunks, size } => {
+                pending.cache.release(size);
+                let mut body = Vec::with_capacity(size);
+                for chunk in chunks {
+                    body.extend_from_slice(&chunk);
+                }
+                pending.cache.insert(
+                    pending.key.clone(),
+                    Entry {
+                        status: pending.status,
+                        headers: pending.headers.clone(),
+                        body: Bytes::from(body),
+                        streamed: true,
+                    },
+                );
+            }
+            Copy::Disk(writer) => writer.finish(pending.status, pending.headers.clone()),
+            Copy::Off => {}
         }
-        pending.cache.insert(
-            pending.key,
-            Entry {
-                status: pending.status,
-                headers: pending.headers,
-                body: Bytes::from(body),
-                streamed: true,
-            },
-        );
     }
 }
 
@@ -473,7 +549,7 @@ impl MessageBody for Recording {
     }
 }
 
-/// A client that goes away drops the recording: its bytes are released.
+/// A client that goes away drops the recording: its bytes are released, its file removed.
 impl Drop for Recording {
     fn drop(&mut self) {
         self.give_up();
@@ -522,43 +598,46 @@ mod tests {
         assert_eq!((cache.hits(), cache.misses()), (1, 1));
     }
 
-    #[test]
-    fn recordings_under_way_hold_at_most_a_quarter_of_the_budget() {
-        let cache = Arc::new(ResponseCache::new(80_000));
-        let recording = |url: &str| Recording {
-            inner: BoxBody::new(()),
-            chunks: Vec::new(),
-            size: 0,
-            pending: Some(Pending {
-                cache: Arc::clone(&cache),
+    fn recording(cache: &Arc<ResponseCache>, url: &str) -> Recording {
+        Recording::new(
+            BoxBody::new(()),
+            Pending {
+                cache: Arc::clone(cache),
                 key: key(url),
                 status: StatusCode::OK,
                 headers: HeaderMap::new(),
-            }),
-        };
+            },
+        )
+    }
+
+    fn in_memory(recording: &Recording) -> bool {
+        matches!(recording.copy, Copy::Memory { .. })
+    }
+
+    #[test]
+    fn recordings_under_way_hold_at_most_a_quarter_of_the_budget() {
+        let cache = Arc::new(ResponseCache::new(80_000));
         let chunk = Bytes::from(vec![b'x'; 8_000]);
-        let (mut one, mut two, mut three) = (recording("/1"), recording("/2"), recording("/3"));
+        let (mut one, mut two, mut three) = (
+            recording(&cache, "/1"),
+            recording(&cache, "/2"),
+            recording(&cache, "/3"),
+        );
         one.record(&chunk);
         two.record(&chunk);
         assert_eq!(cache.recording(), 16_000);
         three.record(&chunk);
         three.record(&chunk);
-        assert!(
-            three.pending.is_none(),
-            "past 20,000 bytes recorded at once"
-        );
+        assert!(!in_memory(&three), "past 20,000 bytes recorded at once");
         assert_eq!(cache.recording(), 16_000);
         one.record(&chunk);
-        assert!(
-            one.pending.is_none(),
-            "past the largest entry, 10,000 bytes"
-        );
+        assert!(!in_memory(&one), "past the largest entry, 10,000 bytes");
         assert_eq!(cache.recording(), 8_000);
         two.store();
         assert_eq!(cache.recording(), 0);
         assert!(cache.get(&key("/2")).is_some());
         drop(three);
-        let mut four = recording("/4");
+        let mut four = recording(&cache, "/4");
         four.record(&chunk);
         drop(four);
         assert_eq!(
@@ -566,6 +645,73 @@ mod tests {
             0,
             "a dropped recording releases its bytes"
         );
+    }
+
+    #[test]
+    fn past_the_largest_entry_a_recording_goes_to_the_spool() {
+        let parent = tempfile::tempdir().expect("temporary directory");
+        let spool = ExportSpool::new(parent.path(), 100_000);
+        let cache = Arc::new(ResponseCache::new(80_000).with_spool(spool));
+        let spool = cache.spool().expect("a spool");
+        let chunk = Bytes::from(vec![b'x'; 6_000]);
+        let mut big = recording(&cache, "/big");
+        for _ in 0..5 {
+            big.record(&chunk);
+        }
+        assert!(matches!(big.copy, Copy::Disk(_)));
+        assert_eq!(cache.recording(), 0, "nothing held in memory once on disk");
+        assert_eq!(spool.writing(), 30_000);
+        big.store();
+        assert_eq!((spool.writing(), spool.len(), spool.bytes()), (0, 1, 30_000));
+        assert!(cache.get(&key("/big")).is_none(), "not in memory");
+        let kept = cache.spooled(&key("/big")).expect("kept on disk");
+        let dir = spool.dir().expect("made").to_owned();
+        assert_eq!(std::fs::read(kept.path()).expect("file").len(), 30_000);
+
+        // Past half the spool's budget, a file is not kept, and leaves nothing behind.
+        let mut huge = recording(&cache, "/huge");
+        for _ in 0..10 {
+            huge.record(&chunk);
+        }
+        assert!(matches!(huge.copy, Copy::Off));
+        huge.store();
+        assert_eq!(spool.writing(), 0);
+        assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 1);
+
+        // A client gone mid-way: the file being written is removed.
+        let mut cut = recording(&cache, "/cut");
+        for _ in 0..3 {
+            cut.record(&chunk);
+        }
+        drop(cut);
+        assert_eq!((spool.writing(), spool.len()), (0, 1));
+        assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 1);
+
+        // A newer revision's file removes the older ones; once no answer sends it.
+        let mut newer = Recording::new(
+            BoxBody::new(()),
+            Pending {
+                cache: Arc::clone(&cache),
+                key: Key {
+                    version: (2, NaiveDate::from_ymd_opt(2030, 1, 1).expect("date")),
+                    ..key("/big")
+                },
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+            },
+        );
+        for _ in 0..3 {
+            newer.record(&chunk);
+        }
+        newer.store();
+        assert_eq!((spool.len(), spool.bytes()), (1, 18_000));
+        assert!(cache.spooled(&key("/big")).is_none());
+        assert!(kept.path().exists(), "still held by an answer being sent");
+        let old = kept.path().to_owned();
+        drop(kept);
+        assert!(!old.exists(), "removed when the last answer ends");
+        drop((big, huge, newer, cache));
+        assert!(!dir.exists(), "the directory goes with the spool");
     }
 
     #[test]

@@ -9,9 +9,11 @@ use actix_web::web;
 use diesel::result::QueryResult;
 
 use super::clock::Clock;
+use super::export_spool::{self, ExportSpool};
 use super::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
 use super::write_limit::WriteLimiter;
 use crate::db::revision::Revision;
+use crate::db::shared_reads::SharedReads;
 use crate::db::{DbConnection, DbPool};
 use crate::error::ApiError;
 
@@ -29,6 +31,8 @@ pub struct AppState {
     pub query_timeout: Duration,
     /// How long a client may take to send a request body before it is answered 408.
     pub body_timeout: Duration,
+    /// On PostgreSQL, the revision reads that requests share; `None` on SQLite.
+    shared_reads: Option<Arc<SharedReads>>,
 }
 
 /// The default of [`AppState::query_timeout`].
@@ -39,13 +43,27 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl AppState {
     /// The state over `pool`, with the default rate limit of writes, the system's clock and a
-    /// response cache of the default budget.
+    /// response cache of the default budgets (large exports spooled in the temporary directory).
     pub fn new(pool: DbPool) -> Self {
+        let shared_reads = pool
+            .is_postgres()
+            .then(|| SharedReads::start(pool.clone()))
+            .and_then(|started| {
+                started
+                    .inspect_err(|e| log::warn!("revision reads will not be shared: {e}"))
+                    .ok()
+            })
+            .map(Arc::new);
         Self {
             pool,
+            shared_reads,
             write_limit: Arc::new(WriteLimiter::default()),
             clock: Clock::system(),
-            cache: Arc::new(ResponseCache::with_mib(DEFAULT_BUDGET_MIB)),
+            cache: Arc::new(
+                ResponseCache::with_mib(DEFAULT_BUDGET_MIB).with_spool(ExportSpool::in_temp_dir(
+                    export_spool::DEFAULT_BUDGET_MIB,
+                )),
+            ),
             query_timeout: DEFAULT_QUERY_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
         }
@@ -67,7 +85,7 @@ impl AppState {
         }
     }
 
-    /// Keeps at most `mib` mebibytes of responses; zero keeps none.
+    /// Keeps at most `mib` mebibytes of responses in memory, and none on disk; zero keeps none.
     pub fn with_cache_mib(self, mib: u64) -> Self {
         Self {
             cache: Arc::new(ResponseCache::with_mib(mib)),
@@ -93,15 +111,26 @@ impl AppState {
         self.clock.today()
     }
 
-    /// The data revision, read on every data request. It is one indexed row: read on the
+    /// The data revision, read on every data request; `None` when it cannot be read now (the
+    /// request then goes on uncached, and its own database work answers what is wrong).
+    ///
+    /// On PostgreSQL, by a read shared with the requests waiting at the same time
+    /// ([`SharedReads`]). On SQLite, where it is one indexed row in the same process: on the
     /// calling thread with an idle pooled connection, which costs less than the hop to the
-    /// blocking pool; on the blocking pool when no connection is idle (a new one may then have
-    /// to be opened, or waited for).
-    pub async fn revision(&self) -> Result<Revision, ApiError> {
-        if let Some(mut conn) = self.pool.try_get() {
-            return Revision::current(&mut conn).map_err(ApiError::from);
+    /// blocking pool; on the blocking pool when no connection is idle.
+    pub async fn revision(&self) -> Option<Revision> {
+        if let Some(shared) = &self.shared_reads {
+            return shared.current().await;
         }
-        self.db(Revision::current).await
+        if let Some(mut conn) = self.pool.try_get() {
+            return Revision::current(&mut conn).ok();
+        }
+        self.db(Revision::current).await.ok()
+    }
+
+    /// Revision reads done by the shared reader so far (`None` on SQLite, which has none).
+    pub fn shared_revision_reads(&self) -> Option<u64> {
+        self.shared_reads.as_ref().map(|shared| shared.reads())
     }
 
     /// Allows each token `per_minute` writes a minute, in bursts of as many.

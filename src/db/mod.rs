@@ -13,6 +13,7 @@ pub mod phases;
 pub mod pool;
 pub mod revision;
 pub mod schema;
+pub mod shared_reads;
 pub mod startup_list;
 pub mod startups;
 pub mod stats;

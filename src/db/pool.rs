@@ -32,7 +32,7 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = 
 
 /// r2d2 manager that opens the backend named by the URL, prepares each new connection, and
 /// notes whether the last attempt to connect succeeded.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
     reachability: Arc<Reachability>,
@@ -269,6 +269,8 @@ impl PoolSettings {
 pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
     reachability: Arc<Reachability>,
+    /// Opens connections as the pool's own are opened, for work that holds one apart.
+    manager: ConnectionManager,
 }
 
 impl fmt::Debug for DbPool {
@@ -308,6 +310,17 @@ impl DbPool {
     pub fn outage(&self) -> Option<Outage> {
         self.reachability.outage()
     }
+
+    /// A new connection outside the pool, prepared like the pool's; a refused attempt counts
+    /// as one of the pool's (see [`DbPool::outage`]).
+    pub fn open_alone(&self) -> Result<DbConnection, r2d2::Error> {
+        self.manager.connect()
+    }
+
+    /// Whether the database is a PostgreSQL server (else a SQLite file).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.manager.url, DatabaseUrl::Postgres(_))
+    }
 }
 
 /// Opens a pool of `size` connections, failing fast when the database cannot be reached.
@@ -335,6 +348,7 @@ pub fn open_pool(url: &DatabaseUrl, settings: PoolSettings) -> Result<DbPool, Un
     let manager =
         ConnectionManager::new(url.clone()).with_statement_timeout(settings.statement_timeout);
     let reachability = Arc::clone(&manager.reachability);
+    let alone = manager.clone();
     let builder = r2d2::Pool::builder()
         .max_size(settings.size)
         .connection_timeout(settings.connection_timeout)
@@ -349,7 +363,11 @@ pub fn open_pool(url: &DatabaseUrl, settings: PoolSettings) -> Result<DbPool, Un
     } else {
         builder.min_idle(Some(0)).build_unchecked(manager)
     };
-    Ok(DbPool { pool, reachability })
+    Ok(DbPool {
+        pool,
+        reachability,
+        manager: alone,
+    })
 }
 
 #[cfg(test)]

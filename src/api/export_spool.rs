@@ -1,0 +1,390 @@
+//! The response cache's second tier: exports too large to keep in memory are written to a
+//! file while they stream the first time, and the same request at the same data revision on
+//! the same day is then answered from that file, at the speed of the disk's page cache, in
+//! constant memory.
+//!
+//! A file holds the bytes as sent (after content coding), like a memory entry; it is used
+//! only once complete, and only under the key it was rendered for (see
+//! [`super::response_cache::Key`]). The files live in a directory of their own, made on first
+//! use under `--spool-dir` (the system's temporary directory by default) and removed with it
+//! when the server stops.
+//!
+//! # Disk
+//!
+//! The files kept hold at most the budget (`--spool-mib`) between them; one larger than half
+//! of it is not kept. Keeping a file of a newer revision removes those of older ones, which
+//! no request asks for again; past the budget, the oldest kept go first. Files being written
+//! hold at most the budget too, so the directory never holds more than twice it. A file
+//! removed while it is being sent stays readable until the answer ends.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::web::Bytes;
+
+use super::response_cache::Key;
+
+/// The default budget: 1 GiB of disk.
+pub const DEFAULT_BUDGET_MIB: u64 = 1024;
+
+/// Bytes read from a file at a time while sending it.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// A complete file, and the response head it is sent with. The file is removed when the last
+/// answer sending it ends after it was dropped from the spool.
+#[derive(Debug)]
+pub struct Spooled {
+    path: PathBuf,
+    len: u64,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        remove(&self.path);
+    }
+}
+
+/// Removes a file of the spool; one already gone (with the directory, at exit) is no error.
+fn remove(path: &Path) {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            log::warn!("spool: cannot remove {}: {error}", path.display());
+        }
+        _ => {}
+    }
+}
+
+impl Spooled {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The body that sends the file, or `None` when it cannot be opened (the answer is then
+    /// rendered again).
+    pub fn body(self: &Arc<Self>) -> Option<SpooledBody> {
+        match File::open(&self.path) {
+            Ok(file) => Some(SpooledBody {
+                file,
+                left: self.len,
+                spooled: Arc::clone(self),
+            }),
+            Err(error) => {
+                log::warn!("spool: cannot open {}: {error}", self.path.display());
+                None
+            }
+        }
+    }
+}
+
+/// The files kept, in the order they were kept.
+#[derive(Debug, Default)]
+struct Kept {
+    files: VecDeque<(Key, Arc<Spooled>)>,
+    bytes: u64,
+}
+
+/// Large exports kept on disk, shared by the workers of one process.
+#[derive(Debug)]
+pub struct ExportSpool {
+    /// Before `dir`, so that the files are removed before their directory.
+    kept: Mutex<Kept>,
+    /// Where the spool directory is made.
+    parent: PathBuf,
+    dir: OnceLock<Result<tempfile::TempDir, String>>,
+    budget: u64,
+    /// Bytes of the files being written.
+    writing: AtomicU64,
+    /// Names the files.
+    written: AtomicU64,
+    hits: AtomicU64,
+}
+
+impl ExportSpool {
+    /// A spool of at most `budget` bytes under `parent`, which it makes its own directory in.
+    pub fn new(parent: impl Into<PathBuf>, budget: u64) -> Self {
+        Self {
+            parent: parent.into(),
+            dir: OnceLock::new(),
+            budget,
+            kept: Mutex::default(),
+            writing: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+        }
+    }
+
+    /// A spool of `mib` mebibytes in the system's temporary directory.
+    pub fn in_temp_dir(mib: u64) -> Self {
+        Self::new(std::env::temp_dir(), mib.saturating_mul(1024 * 1024))
+    }
+
+    /// The most bytes the files kept hold.
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// The largest file kept.
+    pub fn largest(&self) -> u64 {
+        self.budget / 2
+    }
+
+    /// Files kept now.
+    pub fn len(&self) -> usize {
+        self.kept().files.len()
+    }
+
+    /// Whether no file is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes the files kept hold now.
+    pub fn bytes(&self) -> u64 {
+        self.kept().bytes
+    }
+
+    /// Requests answered from a file so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// The spool's directory, once a file was written; `None` before, or when it could not be
+    /// made.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.get()?.as_ref().ok().map(tempfile::TempDir::path)
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The file kept for `key`, counted as a hit.
+    pub fn get(&self, key: &Key) -> Option<Arc<Spooled>> {
+        let kept = self.kept();
+        let found = kept
+            .files
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, spooled)| Arc::clone(spooled));
+        drop(kept);
+        if found.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// Starts writing a file for `key`, holding `first` (the bytes recorded in memory so
+    /// far); `None` when the spool is full, or its directory or the file cannot be made.
+    pub fn start(self: &Arc<Self>, key: Key, first: &[Bytes]) -> Option<SpoolWriter> {
+        if self.budget == 0 {
+            return None;
+        }
+        let dir = self
+            .dir
+            .get_or_init(|| {
+                tempfile::Builder::new()
+                    .prefix("betadata-spool-")
+                    .tempdir_in(&self.parent)
+                    .map_err(|e| format!("{}: {e}", self.parent.display()))
+            })
+            .as_ref()
+            .inspect_err(|e| log::warn!("spool: cannot make a directory in {e}"))
+            .ok()?;
+        let number = self.written.fetch_add(1, Ordering::Relaxed);
+        let path = dir.path().join(format!("{number}.part"));
+        let file = File::create(&path)
+            .inspect_err(|e| log::warn!("spool: cannot create {}: {e}", path.display()))
+            .ok()?;
+        let mut writer = SpoolWriter {
+            spool: Arc::clone(self),
+            key,
+            path,
+            file: Some(file),
+            len: 0,
+        };
+        for chunk in first {
+            if !writer.write(chunk) {
+                return None;
+            }
+        }
+        Some(writer)
+    }
+
+    /// Reserves `bytes` more of the files being written; `false` (and nothing reserved) past
+    /// the budget.
+    fn reserve(&self, bytes: u64) -> bool {
+        let held = self.writing.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if held > self.budget {
+            self.release(bytes);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, bytes: u64) {
+        self.writing.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes of the files being written now.
+    pub fn writing(&self) -> u64 {
+        self.writing.load(Ordering::Relaxed)
+    }
+
+    /// Keeps a complete file: removes those of older revisions, then the oldest until it
+    /// fits. A file of an older revision than one kept is not kept (it is removed).
+    fn keep(&self, key: Key, spooled: Spooled) {
+        let mut kept = self.kept();
+        let newest = key.version();
+        if kept.files.iter().any(|(k, _)| k.version() > newest) {
+            return;
+        }
+        let mut bytes = kept.bytes;
+        kept.files.retain(|(k, old)| {
+            let current = k.version() >= newest && *k != key;
+            if !current {
+                bytes -= old.len;
+            }
+            current
+        });
+        while bytes + spooled.len > self.budget {
+            let Some((_, old)) = kept.files.pop_front() else {
+                break;
+            };
+            bytes -= old.len;
+        }
+        kept.bytes = bytes + spooled.len;
+        kept.files.push_back((key, Arc::new(spooled)));
+    }
+}
+
+/// A file being written as an export streams; removed unless [`SpoolWriter::finish`] keeps it.
+#[derive(Debug)]
+pub struct SpoolWriter {
+    spool: Arc<ExportSpool>,
+    key: Key,
+    path: PathBuf,
+    /// `None` once given up.
+    file: Option<File>,
+    len: u64,
+}
+
+impl SpoolWriter {
+    /// Appends `chunk`; `false` when the file is given up: past the largest file kept or the
+    /// room for files being written, or on a write error.
+    pub fn write(&mut self, chunk: &[u8]) -> bool {
+        let Some(file) = &mut self.file else {
+            return false;
+        };
+        let bytes = chunk.len() as u64;
+        if self.len + bytes > self.spool.largest() || !self.spool.reserve(bytes) {
+            self.give_up();
+            return false;
+        }
+        self.len += bytes;
+        if let Err(error) = file.write_all(chunk) {
+            log::warn!("spool: cannot write {}: {error}", self.path.display());
+            self.give_up();
+            return false;
+        }
+        true
+    }
+
+    /// Keeps the file, complete, to answer `key` with `status` and `headers`.
+    pub fn finish(mut self, status: StatusCode, headers: HeaderMap) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        self.spool.release(self.len);
+        drop(file);
+        let path = self.path.with_extension("body");
+        if let Err(error) = std::fs::rename(&self.path, &path) {
+            log::warn!("spool: cannot keep {}: {error}", self.path.display());
+            remove(&self.path);
+            return;
+        }
+        let key = self.key.clone();
+        self.spool.keep(
+            key,
+            Spooled {
+                path,
+                len: self.len,
+                status,
+                headers,
+            },
+        );
+    }
+
+    fn give_up(&mut self) {
+        if self.file.take().is_some() {
+            self.spool.release(self.len);
+            remove(&self.path);
+        }
+    }
+}
+
+impl Drop for SpoolWriter {
+    fn drop(&mut self) {
+        self.give_up();
+    }
+}
+
+/// A kept file, sent in chunks read as the connection takes them.
+pub struct SpooledBody {
+    file: File,
+    left: u64,
+    /// Keeps the file from being removed while it is sent.
+    spooled: Arc<Spooled>,
+}
+
+impl SpooledBody {
+    /// The file sent, and its response head.
+    pub fn spooled(&self) -> &Spooled {
+        &self.spooled
+    }
+}
+
+impl MessageBody for SpooledBody {
+    type Error = std::io::Error;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.left)
+    }
+
+    /// Reads on the worker: the file was written moments ago, and is read from the page cache.
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if this.left == 0 {
+            return Poll::Ready(None);
+        }
+        let size = usize::try_from(this.left).map_or(READ_CHUNK, |left| left.min(READ_CHUNK));
+        let mut chunk = vec![0; size];
+        let outcome = match this.file.read(&mut chunk) {
+            Ok(0) => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the spooled file is shorter than when it was kept",
+            )),
+            Ok(read) => {
+                chunk.truncate(read);
+                this.left -= read as u64;
+                Ok(Bytes::from(chunk))
+            }
+            Err(error) => Err(error),
+        };
+        Poll::Ready(Some(outcome))
+    }
+}
