@@ -662,7 +662,10 @@ mod tests {
         assert_eq!(cache.recording(), 0, "nothing held in memory once on disk");
         assert_eq!(spool.writing(), 30_000);
         big.store();
-        assert_eq!((spool.writing(), spool.len(), spool.bytes()), (0, 1, 30_000));
+        assert_eq!(
+            (spool.writing(), spool.len(), spool.bytes()),
+            (0, 1, 30_000)
+        );
         assert!(cache.get(&key("/big")).is_none(), "not in memory");
         let kept = cache.spooled(&key("/big")).expect("kept on disk");
         let dir = spool.dir().expect("made").to_owned();

@@ -60,9 +60,8 @@ impl AppState {
             write_limit: Arc::new(WriteLimiter::default()),
             clock: Clock::system(),
             cache: Arc::new(
-                ResponseCache::with_mib(DEFAULT_BUDGET_MIB).with_spool(ExportSpool::in_temp_dir(
-                    export_spool::DEFAULT_BUDGET_MIB,
-                )),
+                ResponseCache::with_mib(DEFAULT_BUDGET_MIB)
+                    .with_spool(ExportSpool::in_temp_dir(export_spool::DEFAULT_BUDGET_MIB)),
             ),
             query_timeout: DEFAULT_QUERY_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
