@@ -1,7 +1,8 @@
 //! The hot paths of a read, each on its own, on 1,000 generated startups: the filtered list
 //! query on an in-memory SQLite database, serialising a page to JSON and to CSV, reading the
 //! data revision, and a whole request through the application answered from memory (against
-//! the same request rendered, with the cache off).
+//! the same request rendered, with the cache off), and a whole CSV export answered from the
+//! spool's file (against the same export rendered).
 //!
 //! `cargo bench --bench hot_paths`; each bench runs about two seconds.
 
@@ -12,6 +13,8 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
 use actix_web::web::Bytes;
 use betadata::api::export::{Format, Reading, encode};
+use betadata::api::export_spool::ExportSpool;
+use betadata::api::response_cache::ResponseCache;
 use betadata::api::startups::export::fetch;
 use betadata::api::{AppState, app};
 use betadata::db::page::PageRequest;
@@ -92,7 +95,7 @@ fn requests(c: &mut Criterion) {
     let system = actix_rt::System::new();
     let cached = system.block_on(test::init_service(app(AppState::new(pool.clone()))));
     let rendered = system.block_on(test::init_service(app(
-        AppState::new(pool).with_cache_mib(0)
+        AppState::new(pool.clone()).with_cache_mib(0)
     )));
     c.bench_function("filtered page through the app, from memory", |b| {
         b.iter(|| system.block_on(call(&cached, uri)))
@@ -100,6 +103,21 @@ fn requests(c: &mut Criterion) {
     c.bench_function("filtered page through the app, rendered (cache off)", |b| {
         b.iter(|| system.block_on(call(&rendered, uri)))
     });
+    // The whole CSV (about 350 KB), too large for an 8 KiB memory budget: from the spool's file
+    // against rendered each time.
+    let spool_dir = tempfile::tempdir().expect("temporary folder");
+    let spooled = system.block_on(test::init_service(app(AppState::new(pool.clone())
+        .with_cache(
+            ResponseCache::new(8 * 1024).with_spool(ExportSpool::new(spool_dir.path(), 1 << 30)),
+        ))));
+    let export = "/api/v1/startups?format=csv";
+    c.bench_function("whole CSV export through the app, from the spool", |b| {
+        b.iter(|| system.block_on(call(&spooled, export)))
+    });
+    c.bench_function(
+        "whole CSV export through the app, rendered (cache off)",
+        |b| b.iter(|| system.block_on(call(&rendered, export))),
+    );
 }
 
 async fn call<S, B>(service: &S, uri: &str) -> Bytes

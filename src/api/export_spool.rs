@@ -31,6 +31,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::web::Bytes;
 
+use super::byte_bound::ByteBound;
 use super::response_cache::Key;
 
 /// The default budget: 1 GiB of disk.
@@ -105,7 +106,7 @@ pub struct ExportSpool {
     dir: OnceLock<Result<tempfile::TempDir, String>>,
     budget: u64,
     /// Bytes of the files being written.
-    writing: AtomicU64,
+    writing: ByteBound,
     /// Names the files.
     written: AtomicU64,
     hits: AtomicU64,
@@ -119,7 +120,7 @@ impl ExportSpool {
             dir: OnceLock::new(),
             budget,
             kept: Mutex::default(),
-            writing: AtomicU64::new(0),
+            writing: ByteBound::new(budget),
             written: AtomicU64::new(0),
             hits: AtomicU64::new(0),
         }
@@ -222,24 +223,9 @@ impl ExportSpool {
         Some(writer)
     }
 
-    /// Reserves `bytes` more of the files being written; `false` (and nothing reserved) past
-    /// the budget.
-    fn reserve(&self, bytes: u64) -> bool {
-        let held = self.writing.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if held > self.budget {
-            self.release(bytes);
-            return false;
-        }
-        true
-    }
-
-    fn release(&self, bytes: u64) {
-        self.writing.fetch_sub(bytes, Ordering::Relaxed);
-    }
-
     /// Bytes of the files being written now.
     pub fn writing(&self) -> u64 {
-        self.writing.load(Ordering::Relaxed)
+        self.writing.held()
     }
 
     /// Keeps a complete file: removes those of older revisions, then the oldest until it
@@ -288,7 +274,7 @@ impl SpoolWriter {
             return false;
         };
         let bytes = chunk.len() as u64;
-        if self.len + bytes > self.spool.largest() || !self.spool.reserve(bytes) {
+        if self.len + bytes > self.spool.largest() || !self.spool.writing.reserve(bytes) {
             self.give_up();
             return false;
         }
@@ -306,7 +292,7 @@ impl SpoolWriter {
         let Some(file) = self.file.take() else {
             return;
         };
-        self.spool.release(self.len);
+        self.spool.writing.release(self.len);
         drop(file);
         let path = self.path.with_extension("body");
         if let Err(error) = std::fs::rename(&self.path, &path) {
@@ -328,7 +314,7 @@ impl SpoolWriter {
 
     fn give_up(&mut self) {
         if self.file.take().is_some() {
-            self.spool.release(self.len);
+            self.spool.writing.release(self.len);
             remove(&self.path);
         }
     }

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod bare_errors;
 pub mod body;
+pub mod byte_bound;
 pub mod caching;
 pub mod catalog;
 pub mod changes;

@@ -33,7 +33,7 @@
 use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
@@ -47,6 +47,7 @@ use chrono::NaiveDate;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use super::byte_bound::ByteBound;
 use super::export::{Format, Streamed};
 use super::export_spool::{ExportSpool, SpoolWriter, Spooled};
 use super::state::AppState;
@@ -169,8 +170,7 @@ pub struct ResponseCache {
     /// The largest body kept, in bytes.
     largest: usize,
     /// Bytes held by the recordings of streamed exports under way, and their bound.
-    recording: AtomicUsize,
-    recording_limit: usize,
+    recording: ByteBound,
     hits: AtomicU64,
     misses: AtomicU64,
     /// Where exports larger than the largest entry are kept; `None` keeps none.
@@ -215,8 +215,7 @@ impl ResponseCache {
         Self {
             entries,
             largest: usize::try_from(budget / 8).unwrap_or(usize::MAX),
-            recording: AtomicUsize::new(0),
-            recording_limit: usize::try_from(budget / 4).unwrap_or(usize::MAX),
+            recording: ByteBound::new(budget / 4),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             spool: None,
@@ -305,23 +304,8 @@ impl ResponseCache {
         self.entries.is_some()
     }
 
-    /// Reserves `bytes` more for a recording; `false` (and nothing reserved) past the bound.
-    fn reserve(&self, bytes: usize) -> bool {
-        let held = self.recording.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if held > self.recording_limit {
-            self.release(bytes);
-            return false;
-        }
-        true
-    }
-
-    fn release(&self, bytes: usize) {
-        self.recording.fetch_sub(bytes, Ordering::Relaxed);
-    }
-
-    /// Bytes held now by the recordings of streamed exports.
-    pub fn recording(&self) -> usize {
-        self.recording.load(Ordering::Relaxed)
+    pub fn recording(&self) -> u64 {
+        self.recording.held()
     }
 }
 
@@ -470,12 +454,14 @@ impl Recording {
                 mut chunks,
                 mut size,
             } => {
-                if size + chunk.len() <= cache.largest && cache.reserve(chunk.len()) {
+                if size + chunk.len() <= cache.largest
+                    && cache.recording.reserve(chunk.len() as u64)
+                {
                     size += chunk.len();
                     chunks.push(chunk.clone());
                     Copy::Memory { chunks, size }
                 } else {
-                    cache.release(size);
+                    cache.recording.release(size as u64);
                     chunks.push(chunk.clone());
                     cache
                         .spool
@@ -497,7 +483,7 @@ impl Recording {
 
     fn give_up(&mut self) {
         if let Copy::Memory { size, .. } = std::mem::replace(&mut self.copy, Copy::Off) {
-            self.pending.cache.release(size);
+            self.pending.cache.recording.release(size as u64);
         }
     }
 
@@ -505,7 +491,7 @@ impl Recording {
         let pending = &self.pending;
         match std::mem::replace(&mut self.copy, Copy::Off) {
             Copy::Memory { chunks, size } => {
-                pending.cache.release(size);
+                pending.cache.recording.release(size as u64);
                 let mut body = Vec::with_capacity(size);
                 for chunk in chunks {
                     body.extend_from_slice(&chunk);
