@@ -349,6 +349,27 @@ both_backends! {
         assert!(!dir.exists(), "the spool directory goes with the server");
     }
 
+    fn the_same_export_asked_for_at_once_is_rendered_once(db) {
+        let db = db.seeded();
+        let parent = tempfile::tempdir().expect("temporary directory");
+        let cache = ResponseCache::new(8 * 1024).with_spool(ExportSpool::new(parent.path(), 1024 * 1024));
+        let state = db.state().with_cache(cache);
+        let app = test::init_service(app(state.clone())).await;
+        let uri = "/api/v1/startups?format=csv";
+        let answers = join_all((0..4).map(|_| fetch(&app, Method::GET, uri, &[]))).await;
+        assert!(answers.iter().all(|a| a.status == StatusCode::OK && *a == answers[0]), "the same answer four times");
+        assert!(answers[0].body.len() > state.cache.largest_entry());
+        let spool = state.cache.spool().expect("a spool");
+        assert_eq!(state.cache.renders(), 1, "one render, the others waited for it");
+        assert_eq!(spool.hits(), 3, "and were sent its file");
+        // An export kept in memory too: rendered once, the others answered from memory.
+        let state = db.state();
+        let in_memory = test::init_service(betadata::api::app(state.clone())).await;
+        let answers = join_all((0..4).map(|_| fetch(&in_memory, Method::GET, uri, &[]))).await;
+        assert!(answers.iter().all(|a| a.status == StatusCode::OK && *a == answers[0]));
+        assert_eq!((state.cache.renders(), state.cache.hits()), (1, 3));
+    }
+
     fn shared_revision_reads_see_every_write_committed_before_they_were_asked(db) {
         // The reads PostgreSQL requests share (SQLite reads on its own, but the reader works
         // on any connection): under a stream of writes, every read returns at least the

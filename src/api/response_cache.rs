@@ -19,6 +19,14 @@
 //! database, and a write is seen by the very next read. Entries of past revisions are never
 //! asked for again and are the first to go when room is needed.
 //!
+//! # One render at a time
+//!
+//! While a streamed export is being rendered and recorded, a request for the same key does not
+//! render it again (nor take another database connection): it waits for that render to end,
+//! for at most ten seconds (a render goes at the pace of the client it streams to), and is
+//! then answered from what it kept; when nothing was kept, or past the wait, it renders its
+//! own. So a crowd of reusers downloading the same export just after a write costs one render.
+//!
 //! # Memory, and disk
 //!
 //! The entries weigh their bytes; the cache holds at most its budget
@@ -30,10 +38,11 @@
 //! quarter of the budget between them: past that, a recording moves to disk too, or stops and
 //! the export streams on in constant memory.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
@@ -46,6 +55,7 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use chrono::NaiveDate;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use tokio::sync::watch;
 
 use super::byte_bound::ByteBound;
 use super::export::{Format, Streamed};
@@ -54,6 +64,10 @@ use super::state::AppState;
 
 /// The default budget: 64 MiB.
 pub const DEFAULT_BUDGET_MIB: u64 = 64;
+
+/// The longest a request waits for the same export being rendered for another request, before
+/// it renders its own: a render goes at the pace of the client it streams to.
+const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a data response is rendered from, beyond the request: put in the request's extensions
 /// by [`super::caching::conditional_get`] for [`serve`].
@@ -175,6 +189,10 @@ pub struct ResponseCache {
     misses: AtomicU64,
     /// Where exports larger than the largest entry are kept; `None` keeps none.
     spool: Option<Arc<ExportSpool>>,
+    /// The streamed exports being rendered and recorded, by key, each with the number of its
+    /// render: the same request waits for the render under way (see [`serve`]).
+    under_way: Mutex<HashMap<Key, (u64, watch::Receiver<()>)>>,
+    renders: AtomicU64,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -219,6 +237,8 @@ impl ResponseCache {
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             spool: None,
+            under_way: Mutex::default(),
+            renders: AtomicU64::new(0),
         }
     }
 
@@ -238,6 +258,58 @@ impl ResponseCache {
     /// The file kept for `key` in the spool, if any (counted as a spool hit).
     fn spooled(&self, key: &Key) -> Option<Arc<Spooled>> {
         self.spool.as_ref()?.get(key)
+    }
+
+    /// The answer kept for `key`, from memory or from the spool.
+    fn kept(&self, key: &Key) -> Option<HttpResponse> {
+        if let Some(entry) = self.get(key) {
+            return Some(entry.response());
+        }
+        let body = self.spooled(key).as_ref().and_then(Spooled::body)?;
+        let (status, headers) = (body.spooled().status, body.spooled().headers.clone());
+        let mut response = HttpResponse::with_body(status, body);
+        *response.headers_mut() = headers;
+        response.extensions_mut().insert(Streamed);
+        Some(response.map_into_boxed_body())
+    }
+
+    fn under_way(&self) -> MutexGuard<'_, HashMap<Key, (u64, watch::Receiver<()>)>> {
+        self.under_way
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Announces a render of `key` whose recording starts, unless one is under way already:
+    /// the sender, whose drop says the render ended, and the render's number.
+    fn announce(&self, key: &Key) -> Option<(u64, watch::Sender<()>)> {
+        let number = self.renders.fetch_add(1, Ordering::Relaxed);
+        let mut under_way = self.under_way();
+        if under_way.contains_key(key) {
+            return None;
+        }
+        let (sender, receiver) = watch::channel(());
+        under_way.insert(key.clone(), (number, receiver));
+        Some((number, sender))
+    }
+
+    /// The render `number` of `key` ended (kept or not).
+    fn ended(&self, key: &Key, number: u64) {
+        let mut under_way = self.under_way();
+        if under_way.get(key).is_some_and(|(n, _)| *n == number) {
+            under_way.remove(key);
+        }
+    }
+
+    /// What ends with the render under way of `key`, if any.
+    fn render_under_way(&self, key: &Key) -> Option<watch::Receiver<()>> {
+        self.under_way()
+            .get(key)
+            .map(|(_, receiver)| receiver.clone())
+    }
+
+    /// Streamed exports rendered and recorded so far (whether kept or not).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
     }
 
     /// A cache of `mib` mebibytes.
@@ -275,7 +347,8 @@ impl ResponseCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    /// Requests that could have been answered from memory but were rendered.
+    /// Lookups that found nothing in memory: the request was then sent from the spool, waited
+    /// for the same render under way, or was rendered.
     pub fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
     }
@@ -328,15 +401,17 @@ pub async fn serve(
     let Some(key) = Key::of(&req, version) else {
         return pass(req, next).await;
     };
-    if let Some(entry) = cache.get(&key) {
-        return Ok(req.into_response(entry.response()));
+    if let Some(response) = cache.kept(&key) {
+        return Ok(req.into_response(response));
     }
-    if let Some(body) = cache.spooled(&key).as_ref().and_then(Spooled::body) {
-        let (status, headers) = (body.spooled().status, body.spooled().headers.clone());
-        let mut response = HttpResponse::with_body(status, body);
-        *response.headers_mut() = headers;
-        response.extensions_mut().insert(Streamed);
-        return Ok(req.into_response(response.map_into_boxed_body()));
+    // The same export is being rendered for another request: rather than render it again
+    // (and take another database connection), wait for that render to be kept.
+    if let Some(mut ended) = cache.render_under_way(&key) {
+        // Its sender is dropped when the render ends: `changed` then fails.
+        let _ = actix_web::rt::time::timeout(RENDER_WAIT, ended.changed()).await;
+        if let Some(response) = cache.kept(&key) {
+            return Ok(req.into_response(response));
+        }
     }
     let response = next.call(req).await?;
     keep(cache, key, response).await
@@ -373,7 +448,8 @@ async fn keep(
     let status = head.status();
     let headers = head.headers().clone();
     if streamed {
-        let recording = Recording::new(
+        let announced = cache.announce(&key);
+        let mut recording = Recording::new(
             body.boxed(),
             Pending {
                 cache,
@@ -382,6 +458,7 @@ async fn keep(
                 headers,
             },
         );
+        recording.announced = announced;
         return Ok(ServiceResponse::new(
             request,
             head.set_body(recording).map_into_boxed_body(),
@@ -431,6 +508,9 @@ struct Recording {
     inner: BoxBody,
     copy: Copy,
     pending: Pending,
+    /// The render's number, and the sender whose drop tells the requests waiting for it that
+    /// it ended; `None` when another render of the same key was under way.
+    announced: Option<(u64, watch::Sender<()>)>,
 }
 
 impl Recording {
@@ -442,6 +522,14 @@ impl Recording {
                 size: 0,
             },
             pending,
+            announced: None,
+        }
+    }
+
+    /// Tells the requests waiting for this render that it ended, kept or not.
+    fn end(&mut self) {
+        if let Some((number, _sender)) = self.announced.take() {
+            self.pending.cache.ended(&self.pending.key, number);
         }
     }
 
@@ -485,6 +573,7 @@ impl Recording {
         if let Copy::Memory { size, .. } = std::mem::replace(&mut self.copy, Copy::Off) {
             self.pending.cache.recording.release(size as u64);
         }
+        self.end();
     }
 
     fn store(&mut self) {
@@ -509,6 +598,7 @@ impl Recording {
             Copy::Disk(writer) => writer.finish(pending.status, pending.headers.clone()),
             Copy::Off => {}
         }
+        self.end();
     }
 }
 
