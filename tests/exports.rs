@@ -139,3 +139,27 @@ both_backends! {
         assert_eq!(rows[0][2], "53");
     }
 }
+
+both_backends! {
+    fn an_export_without_a_free_connection_is_answered_503_before_it_starts(db) {
+        let db = db.seeded();
+        // One connection, waited for 300 ms, and held here: no export can get one.
+        let settings = betadata::db::PoolSettings {
+            connection_timeout: std::time::Duration::from_millis(300),
+            ..betadata::db::PoolSettings::new(1)
+        };
+        let pool = betadata::db::open_pool(&db.url, settings).expect("pool");
+        let state = betadata::api::AppState::new(pool.clone()).with_cache_mib(0);
+        let app = test::init_service(app(state)).await;
+        let held = pool.get().expect("the one connection");
+        for uri in ["/api/v1/startups?format=csv", "/api/v1/startups?format=ndjson", "/compat/v2.7/startups.json", "/compat/v2.7/startups.csv", "/compat/v2.7/incubators.json"] {
+            let reply = get(&app, uri).await;
+            common::assert_problem(&reply, 503);
+            assert!(reply.headers.contains_key(header::RETRY_AFTER), "{uri}");
+        }
+        drop(held);
+        let (status, _, text) = body_of(&app, test::TestRequest::get().uri("/api/v1/startups?format=csv").to_request()).await;
+        assert_eq!(status, 200);
+        assert!(text.lines().count() > 10, "whole once a connection is free");
+    }
+}

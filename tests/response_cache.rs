@@ -349,7 +349,7 @@ both_backends! {
         assert!(!dir.exists(), "the spool directory goes with the server");
     }
 
-    fn the_same_export_asked_for_at_once_is_rendered_once(db) {
+    fn the_same_answer_asked_for_at_once_is_rendered_once(db) {
         let db = db.seeded();
         let parent = tempfile::tempdir().expect("temporary directory");
         let cache = ResponseCache::new(8 * 1024).with_spool(ExportSpool::new(parent.path(), 1024 * 1024));
@@ -368,6 +368,11 @@ both_backends! {
         let answers = join_all((0..4).map(|_| fetch(&in_memory, Method::GET, uri, &[]))).await;
         assert!(answers.iter().all(|a| a.status == StatusCode::OK && *a == answers[0]));
         assert_eq!((state.cache.renders(), state.cache.hits()), (1, 3));
+        // And a page.
+        let page = "/api/v1/startups?incubator=sgmas&page_size=20";
+        let answers = join_all((0..4).map(|_| fetch(&in_memory, Method::GET, page, &[]))).await;
+        assert!(answers.iter().all(|a| a.status == StatusCode::OK && *a == answers[0]));
+        assert_eq!((state.cache.renders(), state.cache.hits()), (2, 6));
     }
 
     fn shared_revision_reads_see_every_write_committed_before_they_were_asked(db) {

@@ -74,19 +74,29 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// `produce` gets a `send` function that returns false once the client is gone, or has taken
 /// no chunk for the time limit of a request's database work ([`AppState::query_timeout`]): the
 /// connection is then given back and the answer cut off.
-pub fn stream<F>(state: &AppState, format: Format, produce: F) -> HttpResponse
+///
+/// The connection is taken before the answer starts: when none can be had, the client is
+/// answered 503, not a `200 OK` whose body stops short.
+pub async fn stream<F>(
+    state: &AppState,
+    format: Format,
+    produce: F,
+) -> Result<HttpResponse, ApiError>
 where
     F: FnOnce(&mut DbConnection, &mut dyn FnMut(Bytes) -> bool) -> Result<(), ApiError>
         + Send
         + 'static,
 {
-    let (sender, receiver) = mpsc::channel::<Result<Bytes, ApiError>>(CHUNKS_IN_FLIGHT);
     let pool = state.pool.clone();
+    let mut conn = web::block(move || pool.get())
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
+        .map_err(ApiError::Unavailable)?;
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, ApiError>>(CHUNKS_IN_FLIGHT);
     let patience = state.query_timeout;
     actix_web::rt::spawn(async move {
         let errors = sender.clone();
         let outcome = web::block(move || {
-            let mut conn = pool.get().map_err(ApiError::Unavailable)?;
             let mut stalled = false;
             let mut send = |chunk: Bytes| match send_within(&sender, chunk, patience) {
                 Sent::Taken => true,
@@ -121,7 +131,7 @@ where
         .content_type(format.content_type())
         .streaming(body);
     response.extensions_mut().insert(Streamed);
-    response
+    Ok(response)
 }
 
 /// What became of a chunk offered to the client.
@@ -252,7 +262,7 @@ where
     F: FetchPage<T>,
 {
     if whole {
-        return Ok(stream(state, format, move |conn, send| {
+        return stream(state, format, move |conn, send| {
             let mut chunk = PageRequest {
                 size: CHUNK_ROWS,
                 cursor: None,
@@ -269,7 +279,8 @@ where
                     None => return Ok(()),
                 }
             }
-        }));
+        })
+        .await;
     }
     let page = state
         .db(move |conn| fetch(conn, &request, Reading::Page))

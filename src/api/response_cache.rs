@@ -21,11 +21,12 @@
 //!
 //! # One render at a time
 //!
-//! While a streamed export is being rendered and recorded, a request for the same key does not
-//! render it again (nor take another database connection): it waits for that render to end,
-//! for at most ten seconds (a render goes at the pace of the client it streams to), and is
-//! then answered from what it kept; when nothing was kept, or past the wait, it renders its
-//! own. So a crowd of reusers downloading the same export just after a write costs one render.
+//! While an answer is being rendered (and, for a streamed export, recorded), the same request
+//! does not render it again, nor take another database connection: it waits for that render
+//! to end, for at most ten seconds (an export renders at the pace of the client it streams
+//! to), and is then answered from what it kept; when nothing was kept, or past the wait, it
+//! renders its own. So a crowd asking for the same page or the same export just after a write
+//! costs one render.
 //!
 //! # Memory, and disk
 //!
@@ -189,9 +190,10 @@ pub struct ResponseCache {
     misses: AtomicU64,
     /// Where exports larger than the largest entry are kept; `None` keeps none.
     spool: Option<Arc<ExportSpool>>,
-    /// The streamed exports being rendered and recorded, by key, each with the number of its
-    /// render: the same request waits for the render under way (see [`serve`]).
+    /// The renders under way, by key, each with its number: the same request waits for the
+    /// render under way (see [`serve`]).
     under_way: Mutex<HashMap<Key, (u64, watch::Receiver<()>)>>,
+    announced: AtomicU64,
     renders: AtomicU64,
 }
 
@@ -238,6 +240,7 @@ impl ResponseCache {
             misses: AtomicU64::new(0),
             spool: None,
             under_way: Mutex::default(),
+            announced: AtomicU64::new(0),
             renders: AtomicU64::new(0),
         }
     }
@@ -279,25 +282,22 @@ impl ResponseCache {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Announces a render of `key` whose recording starts, unless one is under way already:
-    /// the sender, whose drop says the render ended, and the render's number.
-    fn announce(&self, key: &Key) -> Option<(u64, watch::Sender<()>)> {
-        let number = self.renders.fetch_add(1, Ordering::Relaxed);
+    /// Announces a render of `key`, unless one is under way already: the guard whose drop
+    /// says it ended.
+    fn announce(self: &Arc<Self>, key: &Key) -> Option<Render> {
         let mut under_way = self.under_way();
         if under_way.contains_key(key) {
             return None;
         }
+        let number = self.announced.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = watch::channel(());
         under_way.insert(key.clone(), (number, receiver));
-        Some((number, sender))
-    }
-
-    /// The render `number` of `key` ended (kept or not).
-    fn ended(&self, key: &Key, number: u64) {
-        let mut under_way = self.under_way();
-        if under_way.get(key).is_some_and(|(n, _)| *n == number) {
-            under_way.remove(key);
-        }
+        Some(Render {
+            cache: Arc::clone(self),
+            key: key.clone(),
+            number,
+            _ended: sender,
+        })
     }
 
     /// What ends with the render under way of `key`, if any.
@@ -307,7 +307,8 @@ impl ResponseCache {
             .map(|(_, receiver)| receiver.clone())
     }
 
-    /// Streamed exports rendered and recorded so far (whether kept or not).
+    /// Requests rendered so far: neither answered from what was kept, nor from the render
+    /// they waited for.
     pub fn renders(&self) -> u64 {
         self.renders.load(Ordering::Relaxed)
     }
@@ -404,17 +405,43 @@ pub async fn serve(
     if let Some(response) = cache.kept(&key) {
         return Ok(req.into_response(response));
     }
-    // The same export is being rendered for another request: rather than render it again
-    // (and take another database connection), wait for that render to be kept.
-    if let Some(mut ended) = cache.render_under_way(&key) {
-        // Its sender is dropped when the render ends: `changed` then fails.
+    let render = cache.announce(&key);
+    if render.is_none()
+        && let Some(mut ended) = cache.render_under_way(&key)
+    {
+        // The same answer is being rendered for another request: rather than render it again
+        // (and take another database connection), wait for it to be kept. Its sender is
+        // dropped when the render ends: `changed` then fails.
         let _ = actix_web::rt::time::timeout(RENDER_WAIT, ended.changed()).await;
         if let Some(response) = cache.kept(&key) {
             return Ok(req.into_response(response));
         }
     }
+    cache.renders.fetch_add(1, Ordering::Relaxed);
     let response = next.call(req).await?;
-    keep(cache, key, response).await
+    keep(cache, key, response, render).await
+}
+
+/// A render under way, announced so that the same request waits for it; dropped when it
+/// ended, kept or not.
+struct Render {
+    cache: Arc<ResponseCache>,
+    key: Key,
+    number: u64,
+    /// Dropped with the guard, which wakes the requests waiting.
+    _ended: watch::Sender<()>,
+}
+
+impl Drop for Render {
+    fn drop(&mut self) {
+        let mut under_way = self.cache.under_way();
+        if under_way
+            .get(&self.key)
+            .is_some_and(|(number, _)| *number == self.number)
+        {
+            under_way.remove(&self.key);
+        }
+    }
 }
 
 async fn pass(
@@ -427,11 +454,13 @@ async fn pass(
 }
 
 /// Stores a successful response under `key` and sends it on: read whole when it is in memory
-/// already, recorded as it streams when it is a streamed export.
+/// already, recorded as it streams when it is a streamed export. `render`, when this request
+/// announced its render, ends once the response is kept (or not).
 async fn keep(
     cache: Arc<ResponseCache>,
     key: Key,
     response: ServiceResponse<impl MessageBody + 'static>,
+    render: Option<Render>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let coding = response
         .headers()
@@ -448,7 +477,6 @@ async fn keep(
     let status = head.status();
     let headers = head.headers().clone();
     if streamed {
-        let announced = cache.announce(&key);
         let mut recording = Recording::new(
             body.boxed(),
             Pending {
@@ -458,7 +486,7 @@ async fn keep(
                 headers,
             },
         );
-        recording.announced = announced;
+        recording.render = render;
         return Ok(ServiceResponse::new(
             request,
             head.set_body(recording).map_into_boxed_body(),
@@ -508,9 +536,9 @@ struct Recording {
     inner: BoxBody,
     copy: Copy,
     pending: Pending,
-    /// The render's number, and the sender whose drop tells the requests waiting for it that
-    /// it ended; `None` when another render of the same key was under way.
-    announced: Option<(u64, watch::Sender<()>)>,
+    /// The render this request announced, ended with the recording; `None` when it announced
+    /// none (another render of the same key was under way).
+    render: Option<Render>,
 }
 
 impl Recording {
@@ -522,15 +550,13 @@ impl Recording {
                 size: 0,
             },
             pending,
-            announced: None,
+            render: None,
         }
     }
 
     /// Tells the requests waiting for this render that it ended, kept or not.
     fn end(&mut self) {
-        if let Some((number, _sender)) = self.announced.take() {
-            self.pending.cache.ended(&self.pending.key, number);
-        }
+        self.render = None;
     }
 
     /// Keeps a copy of `chunk`: in memory, or on disk past the largest entry or the

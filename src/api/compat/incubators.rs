@@ -83,7 +83,7 @@ impl From<Incubator> for IncubatorDetails {
 /// `GET /compat/v2.7/incubators.json`: every incubator, in id order. As in upstream's plugin,
 /// the `startups` key exists only for an incubator that hosts some, and startups without an
 /// incubator appear nowhere.
-pub async fn incubators_json(state: web::Data<AppState>) -> HttpResponse {
+pub async fn incubators_json(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     stream(&state, Format::Json, |conn, send| {
         let mut out = vec![b'{'];
         for (n, incubator) in Incubator::all(conn)?.into_iter().enumerate() {
@@ -120,4 +120,5 @@ pub async fn incubators_json(state: web::Data<AppState>) -> HttpResponse {
         send(Bytes::from(out));
         Ok(())
     })
+    .await
 }

@@ -13,6 +13,7 @@ use crate::api::export::{Format, stream};
 use crate::api::state::AppState;
 use crate::db::incubators::Incubator;
 use crate::db::startups::{Relations, Startup};
+use crate::error::ApiError;
 
 /// The JSON:API type of a startup, and of an incubator.
 const STARTUP: &str = "startup";
@@ -189,7 +190,10 @@ impl From<Incubator> for IncubatorResource {
 
 /// `GET /compat/v2.7/startups.json`: every startup as a JSON:API resource, then the incubators
 /// they point to in `included`, collected on the way.
-pub async fn startups_json(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn startups_json(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let self_url = own_url(&req);
     stream(&state, Format::Json, move |conn, send| {
         let mut incubators: BTreeMap<String, Incubator> = Incubator::all(conn)?
@@ -229,6 +233,7 @@ pub async fn startups_json(req: HttpRequest, state: web::Data<AppState>) -> Http
         send(Bytes::from(out));
         Ok(())
     })
+    .await
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ where
 }
 
 /// `GET /compat/v2.7/startups.csv`: one row per startup, in id order.
-pub async fn startups_csv(state: web::Data<AppState>) -> HttpResponse {
+pub async fn startups_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let day = state.today();
     stream(&state, Format::Csv, move |conn, send| {
         if !send(csv_bytes([CSV_HEADER])?) {
@@ -104,6 +104,7 @@ pub async fn startups_csv(state: web::Data<AppState>) -> HttpResponse {
             Ok(send(csv_bytes(records)?))
         })
     })
+    .await
 }
 
 #[cfg(test)]
