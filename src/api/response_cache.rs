@@ -378,6 +378,7 @@ impl ResponseCache {
         self.entries.is_some()
     }
 
+    /// Bytes held now in memory by the recordings of streamed exports.
     pub fn recording(&self) -> u64 {
         self.recording.held()
     }
