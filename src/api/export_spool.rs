@@ -90,10 +90,11 @@ impl Spooled {
 }
 
 /// The files kept, in the order they were kept.
-#[derive(Debug, Default)]
-struct Kept {
-    files: VecDeque<(Key, Arc<Spooled>)>,
-    bytes: u64,
+type Kept = VecDeque<(Key, Arc<Spooled>)>;
+
+/// Bytes the files `kept` hold.
+fn weight(kept: &Kept) -> u64 {
+    kept.iter().map(|(_, spooled)| spooled.len).sum()
 }
 
 /// Large exports kept on disk, shared by the workers of one process.
@@ -131,11 +132,6 @@ impl ExportSpool {
         Self::new(std::env::temp_dir(), mib.saturating_mul(1024 * 1024))
     }
 
-    /// The most bytes the files kept hold.
-    pub fn budget(&self) -> u64 {
-        self.budget
-    }
-
     /// The largest file kept.
     pub fn largest(&self) -> u64 {
         self.budget / 2
@@ -143,7 +139,7 @@ impl ExportSpool {
 
     /// Files kept now.
     pub fn len(&self) -> usize {
-        self.kept().files.len()
+        self.kept().len()
     }
 
     /// Whether no file is kept.
@@ -153,7 +149,7 @@ impl ExportSpool {
 
     /// Bytes the files kept hold now.
     pub fn bytes(&self) -> u64 {
-        self.kept().bytes
+        weight(&self.kept())
     }
 
     /// Requests answered from a file so far.
@@ -175,7 +171,6 @@ impl ExportSpool {
     pub fn get(&self, key: &Key) -> Option<Arc<Spooled>> {
         let kept = self.kept();
         let found = kept
-            .files
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, spooled)| Arc::clone(spooled));
@@ -233,25 +228,16 @@ impl ExportSpool {
     fn keep(&self, key: Key, spooled: Spooled) {
         let mut kept = self.kept();
         let newest = key.version();
-        if kept.files.iter().any(|(k, _)| k.version() > newest) {
+        if kept.iter().any(|(k, _)| k.version() > newest) {
             return;
         }
-        let mut bytes = kept.bytes;
-        kept.files.retain(|(k, old)| {
-            let current = k.version() >= newest && *k != key;
-            if !current {
-                bytes -= old.len;
-            }
-            current
-        });
-        while bytes + spooled.len > self.budget {
-            let Some((_, old)) = kept.files.pop_front() else {
+        kept.retain(|(k, _)| k.version() >= newest && *k != key);
+        while weight(&kept) + spooled.len > self.budget {
+            if kept.pop_front().is_none() {
                 break;
-            };
-            bytes -= old.len;
+            }
         }
-        kept.bytes = bytes + spooled.len;
-        kept.files.push_back((key, Arc::new(spooled)));
+        kept.push_back((key, Arc::new(spooled)));
     }
 }
 

@@ -127,11 +127,6 @@ impl AppState {
         self.db(Revision::current).await.ok()
     }
 
-    /// Revision reads done by the shared reader so far (`None` on SQLite, which has none).
-    pub fn shared_revision_reads(&self) -> Option<u64> {
-        self.shared_reads.as_ref().map(|shared| shared.reads())
-    }
-
     /// Allows each token `per_minute` writes a minute, in bursts of as many.
     pub fn with_write_rate(self, per_minute: NonZeroU32) -> Self {
         Self {
