@@ -157,15 +157,22 @@ impl Dialect {
     }
 }
 
+/// The text of `TSQUERY_OPEN`, as a literal, so that `TSQUERY_MATCH_OPEN` is made of it.
+macro_rules! tsquery_open {
+    () => {
+        r"to_tsquery('simple', (SELECT string_agg('''' || replace(replace(word, '\', '\\'), '''', '''''') || ''':*', ' & ') FROM regexp_split_to_table(betadata_unaccent("
+    };
+}
+
 /// The PostgreSQL text-search query of the words bound between `TSQUERY_OPEN` and
 /// `TSQUERY_CLOSE`, separated by spaces: each word unaccented, then quoted as a lexeme and
 /// made a prefix, all of them required. Quoting comes after unaccenting, for unaccent may turn
 /// a letter into punctuation (the modifier letter apostrophe `ʼ` into `'`), which unquoted
 /// would break the query's syntax (a 500 found by `tests/security.rs`).
-const TSQUERY_OPEN: &str = r"to_tsquery('simple', (SELECT string_agg('''' || replace(replace(word, '\', '\\'), '''', '''''') || ''':*', ' & ') FROM regexp_split_to_table(betadata_unaccent(";
+const TSQUERY_OPEN: &str = tsquery_open!();
 const TSQUERY_CLOSE: &str = r"), ' ') AS word WHERE word <> ''))";
 /// `TSQUERY_OPEN`, matched by the search vector of each startup.
-const TSQUERY_MATCH_OPEN: &str = r"startups.search @@ to_tsquery('simple', (SELECT string_agg('''' || replace(replace(word, '\', '\\'), '''', '''''') || ''':*', ' & ') FROM regexp_split_to_table(betadata_unaccent(";
+const TSQUERY_MATCH_OPEN: &str = concat!("startups.search @@ ", tsquery_open!());
 
 /// Applies every filter but the phase one to a boxed query over `startups` (alone or joined).
 macro_rules! other_filters {
