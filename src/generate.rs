@@ -584,6 +584,7 @@ fn startup(seed: u64, index: usize, observations: Option<u32>) -> Generated {
 fn phase_history(rng: &mut Rng, startup_id: &str, start: NaiveDate) -> Vec<PhaseRow> {
     let row = |phase: &str, start_date: NaiveDate| PhaseRow {
         startup_id: startup_id.to_owned(),
+        position: 0,
         phase_id: phase.to_owned(),
         start_date,
         end_date: None,
@@ -740,9 +741,9 @@ fn incubators() -> Vec<Incubator> {
         .collect()
 }
 
-const MINISTRY: &str = "ministry";
-const AGENCY: &str = "agency";
-const LOCAL: &str = "local_authority";
+const MINISTRY: &str = "administration-centrale";
+const AGENCY: &str = "operateur";
+const LOCAL: &str = "collectivite-territoriale";
 const OTHER: &str = "other";
 
 /// id, name, acronym, kind.

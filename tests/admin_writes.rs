@@ -27,7 +27,7 @@ fn new_organisation(id: &str) -> Value {
         "id": id,
         "name": format!("Agence {id}"),
         "acronym": id.to_uppercase(),
-        "kind": "agency"
+        "kind": "operateur"
     })
 }
 
@@ -103,7 +103,7 @@ both_backends! {
         let created = send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&new_organisation("essai")), &[]).await;
         assert_eq!(created.status, 201, "{}", created.body);
         assert_eq!(created.headers.get(header::LOCATION).expect("Location"), "/api/v1/organisations/essai");
-        assert_eq!(created.body, json!({"id": "essai", "name": "Agence essai", "acronym": "ESSAI", "kind": "agency", "incubators": [], "sponsored_startups": 0}));
+        assert_eq!(created.body, json!({"id": "essai", "name": "Agence essai", "acronym": "ESSAI", "kind": "operateur", "incubators": [], "sponsored_startups": 0}));
         let read = get(&app, "/api/v1/organisations/essai").await;
         assert_eq!(read.body, created.body);
         assert_eq!(read.etag(), created.etag());
@@ -173,7 +173,7 @@ both_backends! {
         no_id.as_object_mut().expect("object").remove("id");
         assert_eq!(send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&no_id), &[]).await.pointers(), ["/id"]);
         let mut bad_id = new_incubator("bad");
-        bad_id["id"] = json!("La Fabrique");
+        bad_id["id"] = json!("la/fabrique");
         assert_eq!(send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&bad_id), &[]).await.pointers(), ["/id"]);
         let patch = send(&app, Method::PATCH, "/api/v1/incubators/dinum", Some(&admin), Some(&json!({"owner": "ghost", "website": "ftp://x.fr"})), &[]).await;
         common::assert_problem(&patch, 422);
@@ -181,7 +181,7 @@ both_backends! {
         assert_eq!(get(&app, "/api/v1/incubators/bad").await.status, 404, "nothing was kept");
 
         let mut organisation = new_organisation("bad");
-        organisation["kind"] = json!("company");
+        organisation["kind"] = json!("Company Ltd");
         organisation.as_object_mut().expect("object").remove("name");
         let reply = send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&organisation), &[]).await;
         common::assert_problem(&reply, 422);
@@ -195,12 +195,12 @@ both_backends! {
         assert_eq!(send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&long), &[]).await.pointers(), ["/sponsors"]);
         long.as_object_mut().expect("object").remove("sponsors");
         assert_eq!(send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&long), &[]).await.pointers(), ["/acronym"]);
-        let patch = send(&app, Method::PATCH, "/api/v1/organisations/dinum", Some(&admin), Some(&json!({"kind": "company"})), &[]).await;
+        let patch = send(&app, Method::PATCH, "/api/v1/organisations/dinum", Some(&admin), Some(&json!({"kind": "Company Ltd"})), &[]).await;
         assert_eq!(patch.pointers(), ["/kind"]);
         let not_an_object = send(&app, Method::PATCH, "/api/v1/organisations/dinum", Some(&admin), Some(&json!(["kind"])), &[]).await;
         common::assert_problem(&not_an_object, 422);
         assert_eq!(get(&app, "/api/v1/organisations/bad").await.status, 404, "nothing was kept");
-        assert_eq!(get(&app, "/api/v1/organisations/dinum").await.body["kind"], "ministry");
+        assert_eq!(get(&app, "/api/v1/organisations/dinum").await.body["kind"], "administration-centrale");
     }
 
     fn a_stale_if_match_is_refused(db) {

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::Path;
 
+use actix_web::http::Method;
 use actix_web::test;
 use betadata::api::app;
 use betadata::db::DbConnection;
@@ -12,9 +13,10 @@ use betadata::db::changes::{Change, ChangeFilter};
 use betadata::db::page::PageRequest;
 use betadata::db::startups::Startup;
 use betadata::seed::content::sync::{self, Options, Outcome, SyncError, Tally};
-use betadata::seed::content::{ContentFile, read_tree};
+use betadata::seed::content::{ContentFile, ContentKind, read_tree};
 use common::{both_backends, get};
 use indicatif::ProgressBar;
+use serde_json::{Value, json};
 
 fn tree(version: &str) -> Vec<ContentFile> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,29 +70,30 @@ both_backends! {
         let mut conn = db.pool.get().expect("connection");
         let outcome = import(&mut conn, "v1", Options::default()).expect("import");
         let files = outcome.set.files;
-        assert_eq!((files.loaded, files.warned, files.rejected), (7, 5, 2), "{}", outcome.summary());
-        assert_eq!(outcome.startups, tally(7, 0, 0, 0));
+        assert_eq!((files.loaded, files.warned, files.rejected), (7, 6, 1), "{}", outcome.summary());
+        assert_eq!(outcome.startups, tally(8, 0, 0, 0));
         assert_eq!(outcome.incubators, tally(2, 0, 0, 0));
         assert_eq!(outcome.organisations, tally(3, 0, 0, 0));
         assert_eq!(outcome.phases_added, 8, "the reference phases are written first");
         let report: Vec<String> = outcome.set.report.problems.iter().map(ToString::to_string).collect();
         let report = report.join("\n");
         for expected in [
-            "incubateur-inconnu.md: incubator: `nulle-part` is not a known incubator",
+            "incubateur-inconnu.md: incubator: `nulle-part` is not a known incubator; the startup is kept without it",
             "sans-titre.md: title: missing or empty",
             "sponsor-inconnu.md: sponsors[1]: `/organisations/fantome` is not a known organisation",
             "date-impossible.md: phases[1].start: `31-02-2020` is not a real calendar day",
-            "desordre.md: phases: phases were not in chronological order",
+            "desordre.md: phases[1].start: phase 1 starts on 2019-01-07, which is not after the previous phase's start on 2020-06-01; kept as the source has it",
             "vieux-service.md: phases[2].name: `success` is an older phase name; read as `transfere`",
             "mojibake.md: title: text was UTF-8 decoded twice",
         ] {
             assert!(report.contains(expected), "{expected}\nin\n{report}");
         }
         assert!(!Startup::exists(&mut conn, "sans-titre").expect("query"));
-        assert!(!Startup::exists(&mut conn, "incubateur-inconnu").expect("query"));
+        let kept = Startup::find(&mut conn, "incubateur-inconnu").expect("query").expect("kept");
+        assert_eq!(kept.incubator_id, None, "kept without the incubator it names");
 
         let feed = changes(&mut conn);
-        assert_eq!(feed.len(), 12, "one change per record written");
+        assert_eq!(feed.len(), 13, "one change per record written");
         assert!(feed.iter().all(|c| c.token == "import" && c.action == "create"));
         let created = feed
             .iter()
@@ -157,7 +160,7 @@ both_backends! {
         let before = changes(&mut conn).len();
         let stored = Startup::find(&mut conn, "desordre").expect("query");
         let outcome = import(&mut conn, "v1", prune()).expect("second import");
-        assert_eq!(outcome.startups, tally(0, 0, 0, 7));
+        assert_eq!(outcome.startups, tally(0, 0, 0, 8));
         assert_eq!(outcome.incubators, tally(0, 0, 0, 2));
         assert_eq!(outcome.organisations, tally(0, 0, 0, 3));
         assert_eq!(changes(&mut conn).len(), before, "no change recorded");
@@ -169,14 +172,14 @@ both_backends! {
         import(&mut conn, "v1", Options::default()).expect("first import");
         let before = changes(&mut conn).len();
         let outcome = import(&mut conn, "v2", Options::default()).expect("v2");
-        assert_eq!(outcome.startups, tally(1, 1, 0, 5), "{}", outcome.summary());
+        assert_eq!(outcome.startups, tally(1, 1, 0, 6), "{}", outcome.summary());
         assert!(Startup::exists(&mut conn, "a-supprimer").expect("query"), "kept without --prune");
         let updated = Startup::find(&mut conn, "bon-outil").expect("query").expect("stored");
         assert_eq!(updated.pitch.as_deref(), Some("Instruire les dossiers en un jour"));
         assert_eq!(updated.latest_phase_id.as_deref(), Some("acceleration"));
 
         let outcome = import(&mut conn, "v2", prune()).expect("v2 with prune");
-        assert_eq!(outcome.startups, tally(0, 0, 1, 7), "{}", outcome.summary());
+        assert_eq!(outcome.startups, tally(0, 0, 1, 8), "{}", outcome.summary());
         assert_eq!(outcome.organisations, tally(0, 0, 1, 2));
         assert!(!Startup::exists(&mut conn, "a-supprimer").expect("query"));
         let feed: Vec<(String, String, String)> = changes(&mut conn)[before..]
@@ -200,13 +203,145 @@ both_backends! {
         let strict = Options { prune: false, strict: true };
         match import(&mut conn, "v1", strict) {
             Err(SyncError::Rejected(outcome)) => {
-                assert_eq!(outcome.set.files.rejected, 2);
-                assert_eq!(outcome.startups.created, 7, "the writes happened, then rolled back");
+                assert_eq!(outcome.set.files.rejected, 1);
+                assert_eq!(outcome.startups.created, 8, "the writes happened, then rolled back");
             }
             other => panic!("expected a rejection, got {other:?}"),
         }
         assert_eq!(Startup::count(&mut conn).expect("count"), 0);
         assert!(changes(&mut conn).is_empty());
         assert!(betadata::db::stored_ids(&mut conn).expect("ids").phases.is_empty());
+    }
+}
+
+/// `tests/fixtures/content/anomalies`, with one more file whose name differs from another's
+/// by case only (made here: such a pair cannot be checked out on a case-insensitive disk).
+fn anomalies() -> Vec<ContentFile> {
+    let mut files = tree("anomalies");
+    files.push(ContentFile {
+        path: "tests/fixtures/content/anomalies/_startups/auxaj.md".into(),
+        kind: ContentKind::Startup,
+        id: "auxaj".into(),
+        unsuffixed: false,
+        bytes: b"---\ntitle: Doublon\n---\n".to_vec(),
+    });
+    files
+}
+
+/// The `data` member of a JSON:API document with this id.
+fn resource<'a>(document: &'a Value, id: &str) -> &'a Value {
+    document["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("{id} in {document}"))
+}
+
+both_backends! {
+    fn a_real_tree_is_kept_as_its_files_have_it(db) {
+        let mut conn = db.pool.get().expect("connection");
+        let outcome = sync::import(&mut conn, &anomalies(), Options::default(), &ProgressBar::hidden(), today())
+            .expect("import");
+        drop(conn);
+        let summary = outcome.summary();
+        assert_eq!(outcome.set.files.rejected, 2, "{summary}");
+        assert_eq!(outcome.startups, tally(2, 0, 0, 0), "{summary}");
+        assert_eq!(outcome.incubators, tally(2, 0, 0, 0), "{summary}");
+        assert_eq!(outcome.organisations, tally(3, 0, 0, 0), "{summary}");
+        let report: Vec<String> = outcome.set.report.problems.iter().map(ToString::to_string).collect();
+        let report = report.join("\n");
+        for expected in [
+            "_startups/auxaj.md: id: `auxaj` names the same startup as ",
+            "_startups/auxAJ.md (ids equal but for case or Unicode form); the file is left out",
+            "_startups/illisible.md: the front matter is not valid YAML",
+            "_organisations/Préfecture: the file name has no `.md` suffix; read all the same, as `Préfecture`",
+            "auxAJ.md: link: `https://auxaj.example.gouv.fr/?a=1&amp;b=2 ` has spaces around it or HTML entities; stored as `https://auxaj.example.gouv.fr/?a=1&b=2`",
+            "auxAJ.md: phases[1].start: phase 1 starts on 2021-01-04, which is not after the previous phase's start on 2021-01-04; kept as the source has it",
+            "auxAJ.md: phases[2].name: `alumni` is an older phase name; read as `transfere`",
+            "e-inspé.md: phases[1].start: phase 1 starts on 2020-09-01, before the previous phase ends on 2020-12-31; kept as the source has it",
+            "e-inspé.md: phases[2].start: phase 2 starts on 2019-10-01, which is not after the previous phase's start on 2020-09-01; kept as the source has it",
+        ] {
+            assert!(report.contains(expected), "{expected}\nin\n{report}");
+        }
+
+        let app = test::init_service(app(db.state())).await;
+        // Ids as the files name them, percent-encoded in URLs.
+        let aux = get(&app, "/api/v1/startups/auxAJ").await;
+        assert_eq!(aux.status, 200, "{}", aux.body);
+        let phases: Vec<(&str, &str)> = aux.body["phases"].as_array().expect("phases").iter()
+            .map(|p| (p["phase"].as_str().unwrap_or("?"), p["start"].as_str().unwrap_or("?")))
+            .collect();
+        assert_eq!(phases, vec![("investigation", "2021-01-04"), ("construction", "2021-01-04"), ("transfere", "2022-06-01")], "in the file's order");
+        assert_eq!(aux.body["current_phase"], "transfere");
+        // On a tie, the first phase listed with the latest start is current (beta.gouv.fr's rule).
+        let then = get(&app, "/api/v1/startups/auxAJ?as_of=2021-06-01").await;
+        assert_eq!(then.body["current_phase"], "investigation", "{}", then.body);
+        let listed = get(&app, "/api/v1/startups?phase=investigation&as_of=2021-06-01").await;
+        assert_eq!(listed.body["meta"]["total"], 1, "{}", listed.body);
+        let inspe = get(&app, "/api/v1/startups/e-insp%C3%A9").await;
+        assert_eq!(inspe.status, 200, "{}", inspe.body);
+        assert_eq!(inspe.body["current_phase"], "acceleration", "the latest start, whatever the order");
+        assert_eq!(inspe.body["created"], "2019-10-01");
+        let incubators = common::collect_ids(&app, "/api/v1/incubators").await;
+        assert_eq!(incubators, vec!["FabNum-MI"], "the hidden incubator stays out of the list");
+        assert_eq!(get(&app, "/api/v1/incubators/cache").await.status, 200, "and answers by its id");
+        let prefecture = get(&app, "/api/v1/organisations/Pr%C3%A9fecture").await;
+        assert_eq!(prefecture.body["kind"], "service-deconcentre", "{}", prefecture.body);
+        let long = "sous-direction-de-l-organisation-judiciaire-et-de-l-innovation-oji-4-direction-des-services-judiciaires";
+        assert_eq!(get(&app, &format!("/api/v1/organisations/{long}")).await.body["kind"], "securite-sociale");
+
+        // beta.gouv.fr's own files print what the source wrote.
+        let v27 = get(&app, "/compat/v2.7/startups.json").await.body;
+        let attributes = &resource(&v27, "auxAJ")["attributes"];
+        assert_eq!(attributes["link"], "https://auxaj.example.gouv.fr/?a=1&amp;b=2 ");
+        assert_eq!(attributes["stats_url"], "https://auxaj.example.gouv.fr/?a=1&amp;b=2/stats");
+        assert_eq!(attributes["budget_url"], "https://auxaj.example.gouv.fr/budget");
+        assert_eq!(attributes["thematiques"], json!(["Justice", "Justice"]));
+        assert_eq!(attributes["sponsors"], json!(["Préfecture"]));
+        assert_eq!(attributes["phases"][2], json!({"name": "alumni", "start": "2022-06-01", "end": ""}));
+        let inspe = resource(&v27, "e-inspé");
+        assert_eq!(inspe["attributes"]["link"], "");
+        assert_eq!(inspe["attributes"]["impact_url"], "");
+        assert_eq!(
+            inspe["relationships"]["incubators"]["data"],
+            json!([{"type": "incubator", "id": "FabNum-MI"}, {"type": "incubator", "id": "cache"}])
+        );
+        let included: Vec<&str> = v27["included"].as_array().expect("included").iter().map(|i| i["id"].as_str().unwrap_or("?")).collect();
+        assert_eq!(included, vec!["FabNum-MI"], "hidden incubators are not included");
+        let by_incubator = get(&app, "/compat/v2.7/incubators.json").await.body;
+        assert_eq!(by_incubator["FabNum-MI"]["github"], "https://github.com/example-fabnum");
+        assert!(by_incubator.get("cache").is_none(), "{by_incubator}");
+        let organisations = get(&app, "/compat/v2.7/organisations.json").await.body;
+        let ain = organisations.as_array().expect("array").iter().find(|o| o["id"] == "Préfecture").expect("Préfecture");
+        assert_eq!(ain["name"], "Préfecture de l&#39;Ain", "HTML-escaped as the template does");
+        assert_eq!(get(&app, "/compat/v2.7/sponsors.json").await.body["Préfecture"]["domaine_ministeriel"], "interieur");
+
+        // A write of one field succeeds on a history the write rules would refuse, and the
+        // files then show the rows for that field only.
+        let admin = common::issue_token(&db, "anomalies", "admin");
+        let patch = common::send(&app, Method::PATCH, "/api/v1/startups/auxAJ", Some(&admin), Some(&json!({"pitch": "Nouveau"})), &[]).await;
+        assert_eq!(patch.status, 200, "{}", patch.body);
+        let v27 = get(&app, "/compat/v2.7/startups.json").await.body;
+        let attributes = &resource(&v27, "auxAJ")["attributes"];
+        assert_eq!(attributes["pitch"], "Nouveau");
+        assert_eq!(attributes["link"], "https://auxaj.example.gouv.fr/?a=1&amp;b=2 ", "untouched fields keep the source's text");
+        assert_eq!(attributes["phases"][2]["name"], "alumni");
+        let patch = common::send(&app, Method::PATCH, "/api/v1/startups/auxAJ", Some(&admin), Some(&json!({"link": "https://aux-aj.example.gouv.fr"})), &[]).await;
+        assert_eq!(patch.status, 200, "{}", patch.body);
+        let v27 = get(&app, "/compat/v2.7/startups.json").await.body;
+        let attributes = &resource(&v27, "auxAJ")["attributes"];
+        assert_eq!(attributes["link"], "https://aux-aj.example.gouv.fr");
+        assert_eq!(attributes["budget_url"], "https://auxaj.example.gouv.fr/budget", "fields the model lacks stay");
+        // New phases still follow the method.
+        let same_day = common::send(&app, Method::POST, "/api/v1/startups/auxAJ/phases", Some(&admin), Some(&json!({"phase": "abandon", "start": "2022-06-01"})), &[]).await;
+        assert_eq!(same_day.status, 422, "{}", same_day.body);
+
+        // Ids equal but for case or Unicode form cannot both exist.
+        let lookalike = common::send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&json!({"id": "PRÉFECTURE", "name": "Autre", "kind": "autre"})), &[]).await;
+        assert_eq!(lookalike.status, 409, "{}", lookalike.body);
+        assert!(lookalike.body["detail"].as_str().unwrap_or_default().contains("`Préfecture`"), "{}", lookalike.body);
+        let dot = common::send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&json!({"id": "..", "name": "Point", "kind": "autre"})), &[]).await;
+        assert_eq!(dot.status, 422, "{}", dot.body);
     }
 }

@@ -24,7 +24,7 @@ both_backends! {
         for organisation in body["data"].as_array().unwrap() {
             let kind = organisation["kind"].as_str().unwrap();
             assert!(
-                ["ministry", "agency", "local_authority", "other"].contains(&kind),
+                ["administration-centrale", "operateur", "collectivite-territoriale", "autre"].contains(&kind),
                 "{organisation}"
             );
             assert!(organisation["name"].is_string(), "{organisation}");
@@ -49,7 +49,7 @@ both_backends! {
         assert_eq!(dgs["id"], "dgs");
         assert_eq!(dgs["name"], "Direction générale de la santé");
         assert_eq!(dgs["acronym"], "DGS");
-        assert_eq!(dgs["kind"], "ministry");
+        assert_eq!(dgs["kind"], "administration-centrale");
         let sponsored = get(&app, "/api/v1/startups?sponsor=dgs").await.body;
         let expected = sponsored["meta"]["total"].as_i64().unwrap();
         assert!(expected > 0, "the DGS sponsors startups");

@@ -95,7 +95,7 @@ pub async fn list_phase_history(
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
     request
-        .pair_position::<String, NaiveDate>()
+        .pair_position::<String, i32>()
         .map_err(|_| FieldError::foreign_cursor())?;
     if let Some(phase) = query
         .phase

@@ -17,12 +17,18 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::incubators::IncubatorResponse;
 use super::state::AppState;
-use super::writes::{WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write};
+use super::writes::{
+    WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
+    same_id, write,
+};
+use crate::api::compat::document::{changed_fields, incubator_fields};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
 use crate::db::organisations::Organisation;
+use crate::db::sources_kept;
 use crate::domain::fields::{check_contact, check_id, check_text, check_url};
+use crate::domain::source::RecordKind;
 use crate::error::{ApiError, BodyError, Problem};
 
 const MAX_TITLE: usize = 200;
@@ -33,7 +39,8 @@ const MAX_DESCRIPTION: usize = 50_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncubatorInput {
-    /// Its id, 1 to 100 of a-z, 0-9, `.`, `_`, `-`: required to create, and when given to
+    /// Its id, as the source names it (capitals and accents allowed; not `.`-led, no `/`, `\`,
+    /// `?`, `#`, `%` or control character): required to create, and when given to
     /// `PATCH`, the id of the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "sgmas")]
@@ -170,9 +177,11 @@ fn store(
             StatusCode::CREATED
         }
         _ => {
-            if !row.update(conn)? {
-                return Err(not_found(id));
-            }
+            let stored = Incubator::find(conn, id)?.ok_or_else(|| not_found(id))?;
+            row.update(conn)?;
+            let changed = changed_fields(&incubator_fields(&stored), &incubator_fields(&row));
+            let content = stored.description != row.description;
+            sources_kept::forget(conn, RecordKind::Incubator, id, &changed, content)?;
             StatusCode::OK
         }
     };
@@ -222,8 +231,9 @@ pub async fn create_incubator(
                 "incubator `{id}` exists; change it with PATCH /api/v1/incubators/{id}"
             )));
         }
+        refuse_lookalike(conn, RecordKind::Incubator, &id)?;
         Ok(store(conn, request, &id, &input, Action::Create)?
-            .created_at(format!("/api/v1/incubators/{id}")))
+            .created_at(format!("/api/v1/incubators/{}", path_segment(&id))))
     })
     .await
 }
@@ -356,7 +366,7 @@ mod tests {
     #[test]
     fn each_fault_points_at_its_field() {
         let mut bad = input();
-        bad.id = Some("Fabrique".into());
+        bad.id = Some("..".into());
         bad.title = " ".into();
         bad.website = Some("fabrique.gouv.fr".into());
         bad.contact = Some("call us".into());

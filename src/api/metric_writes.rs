@@ -13,7 +13,7 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::metrics::{MetricSummary, ObservationResponse};
 use super::state::AppState;
-use super::writes::{WriteProblems, WriteRequest, Written, write};
+use super::writes::{WriteProblems, WriteRequest, Written, path_segment, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::metrics::{Metric, Observation, Source};
@@ -161,7 +161,7 @@ pub async fn create_metric(
             .ok_or_else(|| ApiError::Internal("a metric just written is missing".into()))?;
         request.record(conn, "metric", &input.id, Action::Create, Some(&summary))?;
         Ok(Written::json(StatusCode::CREATED, &summary)?
-            .created_at(format!("/api/v1/metrics/{}", input.id)))
+            .created_at(format!("/api/v1/metrics/{}", path_segment(&input.id))))
     })
     .await
 }

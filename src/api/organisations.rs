@@ -14,7 +14,6 @@ use crate::db::DbConnection;
 use crate::db::organisations::{Involvement, Organisation};
 use crate::db::page::PageRequest;
 use crate::error::{ApiError, Problem};
-use crate::seed::validate::ORGANISATION_KINDS;
 
 /// An organisation as listed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -25,8 +24,10 @@ pub struct OrganisationSummary {
     pub name: String,
     #[schema(example = "DGS")]
     pub acronym: Option<String>,
-    /// One of `ministry`, `agency`, `local_authority`, `other`.
-    #[schema(example = "ministry")]
+    /// Its type, as beta.gouv.fr's content tree names them: `administration-centrale`,
+    /// `operateur`, `collectivite-territoriale`, `service-deconcentre`, `securite-sociale`,
+    /// `autre`…
+    #[schema(example = "administration-centrale")]
     pub kind: String,
 }
 
@@ -46,9 +47,12 @@ impl CsvRecord for OrganisationSummary {
         Column::text("id", "Identifier of the organisation").key(),
         Column::text("name", "Full name").required(),
         Column::text("acronym", "Usual acronym"),
-        Column::text("kind", "What sort of body it is")
-            .required()
-            .one_of(&ORGANISATION_KINDS),
+        Column::text(
+            "kind",
+            "What sort of body it is, as beta.gouv.fr names it: administration-centrale, \
+             operateur, collectivite-territoriale, service-deconcentre, securite-sociale, autre…",
+        )
+        .required(),
     ];
 
     fn record(&self) -> Vec<String> {

@@ -15,13 +15,18 @@ use super::auth::Caller;
 use super::body::JsonBody;
 use super::organisations::OrganisationResponse;
 use super::state::AppState;
-use super::writes::{WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write};
+use super::writes::{
+    WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
+    same_id, write,
+};
+use crate::api::compat::document::{changed_fields, organisation_fields};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::organisations::{Involvement, Organisation};
-use crate::domain::fields::{check_id, check_text};
+use crate::db::sources_kept;
+use crate::domain::fields::{check_id, check_organisation_type, check_text};
+use crate::domain::source::RecordKind;
 use crate::error::{ApiError, BodyError, Problem};
-use crate::seed::validate::ORGANISATION_KINDS;
 
 const MAX_NAME: usize = 200;
 const MAX_ACRONYM: usize = 50;
@@ -30,8 +35,9 @@ const MAX_ACRONYM: usize = 50;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
-    /// Its id, 1 to 100 of a-z, 0-9, `.`, `_`, `-`: required to create, and when given to
-    /// `PATCH`, the id of the path.
+    /// Its id, as the source names it (capitals and accents allowed; not `.`-led, no `/`, `\`,
+    /// `?`, `#`, `%` or control character): required to create, and when given to `PATCH`, the
+    /// id of the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "dgs")]
     pub id: Option<String>,
@@ -43,10 +49,11 @@ pub struct OrganisationInput {
     #[serde(default)]
     #[schema(example = "DGS")]
     pub acronym: Option<String>,
-    /// One of `ministry`, `agency`, `local_authority`, `other`. Left out, it is reported as
-    /// missing.
+    /// Its type, as beta.gouv.fr's content tree names them: `administration-centrale`,
+    /// `operateur`, `collectivite-territoriale`, `service-deconcentre`, `securite-sociale`,
+    /// `autre`, or another slug the data uses. Left out, it is reported as missing.
     #[serde(default)]
-    #[schema(required = true, example = "ministry")]
+    #[schema(required = true, example = "administration-centrale")]
     pub kind: String,
 }
 
@@ -76,7 +83,7 @@ impl OrganisationInput {
         if let Some(acronym) = &self.acronym {
             check("/acronym", check_text(acronym, MAX_ACRONYM, false));
         }
-        check("/kind", check_kind(&self.kind));
+        check("/kind", check_organisation_type(&self.kind));
         faults
     }
 
@@ -88,18 +95,6 @@ impl OrganisationInput {
             acronym: self.acronym.clone(),
             kind: self.kind.clone(),
         }
-    }
-}
-
-fn check_kind(kind: &str) -> Result<(), String> {
-    if ORGANISATION_KINDS.contains(&kind) {
-        return Ok(());
-    }
-    let allowed = ORGANISATION_KINDS.join(", ");
-    if kind.is_empty() {
-        Err(format!("a kind is required; allowed: {allowed}"))
-    } else {
-        Err(format!("`{kind}` is not a kind; allowed: {allowed}"))
     }
 }
 
@@ -135,9 +130,10 @@ fn store(
             StatusCode::CREATED
         }
         _ => {
-            if !row.update(conn)? {
-                return Err(not_found(id));
-            }
+            let stored = Organisation::find(conn, id)?.ok_or_else(|| not_found(id))?;
+            row.update(conn)?;
+            let changed = changed_fields(&organisation_fields(&stored), &organisation_fields(&row));
+            sources_kept::forget(conn, RecordKind::Organisation, id, &changed, false)?;
             StatusCode::OK
         }
     };
@@ -187,8 +183,9 @@ pub async fn create_organisation(
                 "organisation `{id}` exists; change it with PATCH /api/v1/organisations/{id}"
             )));
         }
+        refuse_lookalike(conn, RecordKind::Organisation, &id)?;
         Ok(store(conn, request, &id, &input, Action::Create)?
-            .created_at(format!("/api/v1/organisations/{id}")))
+            .created_at(format!("/api/v1/organisations/{}", path_segment(&id))))
     })
     .await
 }
@@ -307,7 +304,7 @@ mod tests {
             "id": "anct",
             "name": "Agence nationale de la cohésion des territoires",
             "acronym": "ANCT",
-            "kind": "agency"
+            "kind": "operateur"
         }))
         .expect("an organisation")
     }
@@ -320,10 +317,10 @@ mod tests {
     #[test]
     fn each_fault_points_at_its_field() {
         let mut bad = input();
-        bad.id = Some("ANCT".into());
+        bad.id = Some("an/ct".into());
         bad.name = String::new();
         bad.acronym = Some("x".repeat(MAX_ACRONYM + 1));
-        bad.kind = "company".into();
+        bad.kind = "Company Ltd".into();
         let pointers: Vec<String> = bad.faults().into_iter().map(|f| f.pointer).collect();
         assert_eq!(pointers, ["/id", "/name", "/acronym", "/kind"]);
         bad.kind = String::new();

@@ -290,13 +290,46 @@ fn keep(
 }
 
 /// The id a creation body gives (`/id`), required.
+/// The id a create names, in NFC as ids are stored ([`crate::domain::ids::check_id`]); one that
+/// is not an id is passed on as it is, for the body's checks to report.
 pub fn id_to_create(id: Option<&String>, resource: &str) -> Result<String, ApiError> {
-    id.cloned().ok_or_else(|| {
-        ApiError::Invalid(vec![BodyError::new(
-            "/id",
-            format!("an id is required to create a new {resource}"),
-        )])
-    })
+    id.map(|id| crate::domain::ids::check_id(id).unwrap_or_else(|_| id.clone()))
+        .ok_or_else(|| {
+            ApiError::Invalid(vec![BodyError::new(
+                "/id",
+                format!("an id is required to create a new {resource}"),
+            )])
+        })
+}
+
+/// `id` as one segment of a URL path: everything but RFC 3986's unreserved characters
+/// percent-encoded.
+pub fn path_segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, PATH_SEGMENT).to_string()
+}
+
+/// Everything but the unreserved characters of RFC 3986.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A 409 when another record of `kind` has an id equal to `id` but for case or Unicode form
+/// ([`crate::domain::ids::id_key`]): two such ids cannot both exist.
+pub fn refuse_lookalike(
+    conn: &mut crate::db::DbConnection,
+    kind: crate::domain::source::RecordKind,
+    id: &str,
+) -> Result<(), ApiError> {
+    match crate::db::lookalike_id(conn, kind, id)? {
+        Some(other) => Err(ApiError::Conflict(format!(
+            "`{id}` names the same {} as the existing `{other}`: ids may not differ only by \
+             case or Unicode form",
+            kind.resource()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Checks that a body naming an id (`/id`) names the one of the path: ids never change.

@@ -124,13 +124,14 @@ bulk_insert!(
     )
 );
 bulk_insert!(
-    /// Writes `startup_phases` rows as given: `next_start` is not derived here (see
+    /// Writes `startup_phases` rows as given: `position` and `next_start` are not derived here (see
     /// [`super::startups::derive_phase_links`]).
     insert_startup_phases,
     startup_phases,
     PhaseRow,
     |r| (
         startup_id.eq(&r.startup_id),
+        position.eq(r.position),
         phase_id.eq(&r.phase_id),
         start_date.eq(r.start_date),
         end_date.eq(r.end_date),

@@ -36,6 +36,27 @@ impl Incubator {
             .load(conn)
     }
 
+    /// The ids of the hidden incubators.
+    pub fn hidden_ids(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+        incubators::table
+            .filter(incubators::hidden.eq(true))
+            .select(incubators::id)
+            .order(incubators::id)
+            .load(conn)
+    }
+
+    /// Hides incubator `id` from the public lists, or shows it again; whether it changed.
+    pub fn set_hidden(conn: &mut DbConnection, id: &str, hidden: bool) -> QueryResult<bool> {
+        let changed = diesel::update(
+            incubators::table
+                .find(id)
+                .filter(incubators::hidden.ne(hidden)),
+        )
+        .set(incubators::hidden.eq(hidden))
+        .execute(conn)?;
+        Ok(changed > 0)
+    }
+
     pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(incubators::table.find(id))).get_result(conn)
     }
@@ -48,9 +69,15 @@ impl Incubator {
             .load(conn)
     }
 
+    /// A page of the public list: hidden incubators (`hidden: true` in the content tree) stay
+    /// out of it, as beta.gouv.fr keeps them out of its own; each still answers by its id.
     pub fn page(conn: &mut DbConnection, request: &PageRequest) -> QueryResult<Page<Self>> {
-        let total = incubators::table.count().get_result(conn)?;
-        let query = incubators::table.select(Self::as_select()).into_boxed();
+        let public = incubators::hidden.eq(false);
+        let total = incubators::table.filter(public).count().get_result(conn)?;
+        let query = incubators::table
+            .filter(public)
+            .select(Self::as_select())
+            .into_boxed();
         let rows = keyset_order!(query, incubators::id, request.position())
             .limit(request.limit())
             .load(conn)?;

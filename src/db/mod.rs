@@ -14,6 +14,7 @@ pub mod pool;
 pub mod revision;
 pub mod schema;
 pub mod shared_reads;
+pub mod sources_kept;
 pub mod startup_list;
 pub mod startups;
 pub mod stats;
@@ -97,6 +98,27 @@ pub struct IdSets {
     pub incubators: HashSet<String>,
     pub startups: HashSet<String>,
     pub metrics: HashSet<String>,
+}
+
+/// Another stored id of `kind` equal to `id` but for case or Unicode form, if there is one.
+/// Reads every id of the table: for creates, which are rare.
+pub fn lookalike_id(
+    conn: &mut DbConnection,
+    kind: crate::domain::source::RecordKind,
+    id: &str,
+) -> QueryResult<Option<String>> {
+    use crate::domain::ids::id_key;
+    use crate::domain::source::RecordKind;
+    use schema::*;
+    let ids: Vec<String> = match kind {
+        RecordKind::Organisation => organisations::table.select(organisations::id).load(conn)?,
+        RecordKind::Incubator => incubators::table.select(incubators::id).load(conn)?,
+        RecordKind::Startup => startups::table.select(startups::id).load(conn)?,
+    };
+    let key = id_key(id);
+    Ok(ids
+        .into_iter()
+        .find(|other| other != id && id_key(other) == key))
 }
 
 /// Reads the ids already stored, so that new records can reference them.

@@ -6,6 +6,7 @@ diesel::table! {
         name -> Text,
         acronym -> Nullable<Text>,
         kind -> Text,
+        source -> Nullable<Text>,
     }
 }
 
@@ -18,6 +19,8 @@ diesel::table! {
         contact -> Nullable<Text>,
         address -> Nullable<Text>,
         description -> Nullable<Text>,
+        source -> Nullable<Text>,
+        hidden -> Bool,
     }
 }
 
@@ -47,12 +50,14 @@ diesel::table! {
         latest_phase_start -> Nullable<Date>,
         stats_url -> Nullable<Text>,
         accessibility_status -> Nullable<Text>,
+        source -> Nullable<Text>,
     }
 }
 
 diesel::table! {
-    startup_phases (startup_id, start_date) {
+    startup_phases (startup_id, position) {
         startup_id -> Text,
+        position -> Integer,
         phase_id -> Text,
         start_date -> Date,
         end_date -> Nullable<Date>,

@@ -13,7 +13,7 @@ use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{
     incubators, startup_events, startup_phases, startup_sponsors, startup_tags, startups,
 };
-use crate::domain::phases::PhaseSpan;
+use crate::domain::phases::{PhaseSpan, current_until, first_start, latest_position};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = startups, treat_none_as_null = true)]
@@ -43,6 +43,9 @@ pub struct Startup {
 #[diesel(table_name = startup_phases)]
 pub struct PhaseRow {
     pub startup_id: String,
+    /// The row's place in the history, in the source's order from 0; set when the history is
+    /// written ([`derive_phase_links`]).
+    pub position: i32,
     pub phase_id: String,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
@@ -56,10 +59,20 @@ impl PhaseRow {
     pub fn of_span(startup_id: &str, span: PhaseSpan) -> Self {
         Self {
             startup_id: startup_id.to_owned(),
+            position: 0,
             phase_id: span.phase,
             start_date: span.start,
             end_date: span.end,
             next_start: None,
+        }
+    }
+
+    /// The span this row records.
+    pub fn span(&self) -> PhaseSpan {
+        PhaseSpan {
+            phase: self.phase_id.clone(),
+            start: self.start_date,
+            end: self.end_date,
         }
     }
 }
@@ -293,7 +306,7 @@ impl Startup {
             .collect();
         let phases: Vec<PhaseRow> = startup_phases::table
             .filter(startup_phases::startup_id.eq_any(ids))
-            .order((startup_phases::startup_id, startup_phases::start_date))
+            .order((startup_phases::startup_id, startup_phases::position))
             .select(PhaseRow::as_select())
             .load(conn)?;
         for row in phases {
@@ -365,22 +378,22 @@ impl HistoryDates {
     }
 }
 
-/// Fills the columns derived from a phase history: each row's `next_start`, and the startup's
-/// columns it returns. `rows` are sorted by start on the way. Every writer of a phase history
-/// goes through here, in the transaction that writes the history.
+/// Fills the columns derived from a phase history, kept in the source's order: each row's
+/// `position` and `next_start` (the day it stops being current, [`current_until`]), and the
+/// startup's columns it returns (the latest phase by beta.gouv.fr's rule, [`latest_position`]).
+/// Every writer of a phase history goes through here, in the transaction that writes the
+/// history.
 pub fn derive_phase_links(rows: &mut [PhaseRow]) -> HistoryDates {
-    rows.sort_by_key(|r| r.start_date);
-    let starts: Vec<NaiveDate> = rows.iter().map(|r| r.start_date).collect();
-    for (row, next) in rows
-        .iter_mut()
-        .zip(starts.iter().skip(1).map(Some).chain([None]))
-    {
-        row.next_start = next.copied();
+    let history: Vec<PhaseSpan> = rows.iter().map(PhaseRow::span).collect();
+    for (position, (row, until)) in rows.iter_mut().zip(current_until(&history)).enumerate() {
+        row.position = i32::try_from(position).unwrap_or(i32::MAX);
+        row.next_start = until;
     }
+    let latest = latest_position(&history).map(|i| &rows[i]);
     HistoryDates {
-        created_on: starts.first().copied(),
-        latest_phase_id: rows.last().map(|r| r.phase_id.clone()),
-        latest_phase_start: starts.last().copied(),
+        created_on: first_start(&history),
+        latest_phase_id: latest.map(|r| r.phase_id.clone()),
+        latest_phase_start: latest.map(|r| r.start_date),
     }
 }
 
@@ -496,7 +509,7 @@ pub struct HistoryFilter {
 }
 
 impl PhaseRow {
-    /// A page of the phase history of every startup, by startup then start.
+    /// A page of the phase history of every startup, by startup then the history's order.
     pub fn page(
         conn: &mut DbConnection,
         filter: &HistoryFilter,
@@ -513,18 +526,18 @@ impl PhaseRow {
             query
         };
         let total = filtered().count().get_result(conn)?;
-        let position = request.pair_position::<String, NaiveDate>()?;
+        let position = request.pair_position::<String, i32>()?;
         let query = filtered().select(Self::as_select());
         let rows = keyset_pair_order!(
             query,
             startup_phases::startup_id,
-            startup_phases::start_date,
+            startup_phases::position,
             position
         )
         .limit(request.limit())
         .load(conn)?;
         Ok(Page::from_rows(request, rows, total, |r| {
-            pair_key(&r.startup_id, &r.start_date)
+            pair_key(&r.startup_id, &r.position)
         }))
     }
 }
@@ -534,31 +547,50 @@ mod tests {
     use super::*;
 
     fn row(start: &str) -> PhaseRow {
-        PhaseRow {
-            startup_id: "s".into(),
-            phase_id: "p".into(),
-            start_date: start.parse().expect("date"),
-            end_date: None,
-            next_start: None,
-        }
+        PhaseRow::of_span(
+            "s",
+            PhaseSpan {
+                phase: "p".into(),
+                start: start.parse().expect("date"),
+                end: None,
+            },
+        )
     }
 
     #[test]
-    fn phase_links_point_to_the_next_start() {
-        let mut rows = vec![row("2020-05-01"), row("2019-01-01"), row("2021-02-03")];
+    fn phase_links_keep_the_source_order_and_point_to_the_next_later_start() {
+        // Out of order, and a same-day tie listed after the phase it ties with.
+        let mut rows = vec![
+            row("2020-05-01"),
+            row("2019-01-01"),
+            row("2021-02-03"),
+            row("2021-02-03"),
+        ];
         rows[0].phase_id = "listed-first".into();
         rows[2].phase_id = "latest".into();
+        rows[3].phase_id = "tied".into();
         let derived = derive_phase_links(&mut rows);
         assert_eq!(derived.created_on, "2019-01-01".parse().ok());
         assert_eq!(derived.latest_phase_id.as_deref(), Some("latest"));
         assert_eq!(derived.latest_phase_start, "2021-02-03".parse().ok());
-        let next: Vec<Option<String>> = rows
+        let links: Vec<(i32, &str, Option<String>)> = rows
             .iter()
-            .map(|r| r.next_start.map(|d| d.to_string()))
+            .map(|r| {
+                (
+                    r.position,
+                    r.phase_id.as_str(),
+                    r.next_start.map(|d| d.to_string()),
+                )
+            })
             .collect();
         assert_eq!(
-            next,
-            vec![Some("2020-05-01".into()), Some("2021-02-03".into()), None]
+            links,
+            vec![
+                (0, "listed-first", Some("2021-02-03".into())),
+                (1, "p", Some("2020-05-01".into())),
+                (2, "latest", None),
+                (3, "tied", Some("2021-02-03".into())),
+            ]
         );
         assert_eq!(derive_phase_links(&mut []), HistoryDates::default());
     }

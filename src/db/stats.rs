@@ -148,7 +148,7 @@ pub fn phases_by_group(
 }
 
 /// Every phase row of the startups of `incubator` (all when `None`) that started on or after
-/// `since`, ordered by startup then start, ready to be cut into histories.
+/// `since`, by startup in each history's order, ready to be cut into histories.
 pub fn phase_rows(
     conn: &mut DbConnection,
     incubator: Option<&str>,
@@ -156,7 +156,7 @@ pub fn phase_rows(
 ) -> QueryResult<Vec<PhaseRow>> {
     let query = startup_phases::table
         .select(PhaseRow::as_select())
-        .order((startup_phases::startup_id, startup_phases::start_date))
+        .order((startup_phases::startup_id, startup_phases::position))
         .into_boxed();
     let mut query = phases_in_incubator!(query, incubator);
     if let Some(since) = since {

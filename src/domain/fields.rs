@@ -4,25 +4,42 @@
 
 use std::str::FromStr;
 
-/// The longest id, in bytes.
-pub const MAX_ID: usize = 100;
-
-/// Whether `id` may identify a record: 1 to [`MAX_ID`] of lowercase letters, digits, `.`, `_`
-/// and `-`, so that it reads well in a URL path.
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+/// Whether `id` may identify a record ([`super::ids::check_id`]), with what is wrong.
+pub fn check_id(id: &str) -> Result<(), String> {
+    super::ids::check_id(id)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
-pub fn check_id(id: &str) -> Result<(), String> {
-    if is_valid_id(id) {
+/// The organisation types beta.gouv.fr's content tree uses. The vocabulary is the data's: a
+/// type outside this list is kept as written, as long as it is a slug ([`check_organisation_type`]).
+pub const ORGANISATION_TYPES: [&str; 6] = [
+    "administration-centrale",
+    "operateur",
+    "collectivite-territoriale",
+    "service-deconcentre",
+    "securite-sociale",
+    "autre",
+];
+
+/// An organisation type: 1 to 64 of a-z, 0-9, `-` and `_`, as the content tree writes them.
+pub fn check_organisation_type(kind: &str) -> Result<(), String> {
+    let slug = !kind.is_empty()
+        && kind.len() <= 64
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c));
+    if slug {
         Ok(())
+    } else if kind.is_empty() {
+        Err(format!(
+            "a type is required, such as {}",
+            ORGANISATION_TYPES.join(", ")
+        ))
     } else {
         Err(format!(
-            "`{id}` is not a valid id: 1 to {MAX_ID} of a-z, 0-9, `.`, `_`, `-`"
+            "`{kind}` is not a type: 1 to 64 of a-z, 0-9, `-`, `_`, such as {}",
+            ORGANISATION_TYPES.join(", ")
         ))
     }
 }
@@ -75,12 +92,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_url_friendly_slugs() {
-        for good in ["medle", "fiche.commune.entreprise.fce", "a_b-c1"] {
-            assert!(check_id(good).is_ok(), "{good}");
+    fn organisation_types_are_the_data_s_slugs() {
+        for good in ORGANISATION_TYPES
+            .into_iter()
+            .chain(["ministere", "fondation"])
+        {
+            assert!(check_organisation_type(good).is_ok(), "{good}");
         }
-        for bad in ["", "Medle", "a b", "é", "a/b", &"x".repeat(101)] {
-            assert!(check_id(bad).is_err(), "{bad}");
+        for bad in ["", "Company Ltd", "a/b", &"x".repeat(65)] {
+            assert!(check_organisation_type(bad).is_err(), "{bad}");
         }
     }
 

@@ -2,8 +2,10 @@
 
 pub mod dates;
 pub mod fields;
+pub mod ids;
 pub mod phases;
 pub mod portfolio;
+pub mod source;
 pub mod stats;
 pub mod text;
 pub mod tokens;

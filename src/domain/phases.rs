@@ -162,19 +162,57 @@ pub fn sort_chronologically(history: &mut [PhaseSpan]) {
     history.sort_by_key(|span| span.start);
 }
 
-/// The phase a startup is in on the day `on`: the span with the latest start
-/// on or before `on`, or `None` if no phase has started yet.
+/// The phase a startup is in on the day `on`: the span with the latest start on or before
+/// `on`, and on a tie the first one listed, which is beta.gouv.fr's rule (`latest_phase` of its
+/// `Startup` model, Ruby's `max_by`); `None` if no phase has started yet.
 ///
-/// The history need not be sorted. The latest started phase stays current
-/// even past its explicit end, until another phase starts: a gap in the
-/// record means the next phase was not entered yet, not that the startup
-/// left the programme. If two spans share the latest start (which
-/// [`validate_history`] rejects), the one later in the list wins.
+/// The history is read in the source's order and need not be sorted: real histories hold
+/// phases that start the same day and phases that overlap, and are kept as they are. The
+/// latest started phase stays current even past its explicit end, until another phase starts:
+/// a gap in the record means the next phase was not entered yet, not that the startup left the
+/// programme.
 pub fn current_phase(history: &[PhaseSpan], on: NaiveDate) -> Option<&PhaseSpan> {
     history
         .iter()
+        .rev()
         .filter(|span| span.start <= on)
         .max_by_key(|span| span.start)
+}
+
+/// For each span of a history, in the source's order, the first day on which it is no longer
+/// the current phase ([`current_phase`]): the next later start in the history, `None` when no
+/// later phase starts, and its own start when an earlier-listed span starts the same day (such
+/// a span is never current). Span `i` is current on day `d` exactly when
+/// `start <= d < until[i]`.
+pub fn current_until(history: &[PhaseSpan]) -> Vec<Option<NaiveDate>> {
+    history
+        .iter()
+        .enumerate()
+        .map(|(i, span)| {
+            if history[..i]
+                .iter()
+                .any(|earlier| earlier.start == span.start)
+            {
+                return Some(span.start);
+            }
+            history
+                .iter()
+                .map(|other| other.start)
+                .filter(|start| *start > span.start)
+                .min()
+        })
+        .collect()
+}
+
+/// The position of the startup's latest phase in its history: the latest start, the first
+/// listed on a tie ([`current_phase`] on the last day of time).
+pub fn latest_position(history: &[PhaseSpan]) -> Option<usize> {
+    history
+        .iter()
+        .enumerate()
+        .rev()
+        .max_by_key(|(_, span)| span.start)
+        .map(|(i, _)| i)
 }
 
 /// The startup's creation date, taken as the earliest start in its history,
@@ -513,7 +551,7 @@ mod tests {
     }
 
     #[test]
-    fn current_phase_prefers_the_later_of_two_spans_starting_the_same_day() {
+    fn current_phase_is_the_first_listed_of_two_spans_starting_the_same_day() {
         let history = [
             span("investigation", "2019-01-15", None),
             span("construction", "2019-01-15", None),
@@ -521,8 +559,42 @@ mod tests {
         let current = current_phase(&history, date("2019-02-01"));
         assert_eq!(
             current.map(|span| span.phase.as_str()),
-            Some("construction")
+            Some("investigation")
         );
+        assert_eq!(latest_position(&history), Some(0));
+    }
+
+    #[test]
+    fn current_until_agrees_with_current_phase_on_every_day() {
+        // Out of order, a same-day tie listed second, and an overlap.
+        let history = [
+            span("acceleration", "2020-03-01", None),
+            span("investigation", "2019-01-15", Some("2019-12-31")),
+            span("construction", "2019-06-01", None),
+            span("alumni", "2019-06-01", None),
+        ];
+        let until = current_until(&history);
+        assert_eq!(
+            until,
+            vec![
+                None,
+                Some(date("2019-06-01")),
+                Some(date("2020-03-01")),
+                Some(date("2019-06-01")),
+            ]
+        );
+        let mut day = date("2019-01-01");
+        while day < date("2020-06-01") {
+            let by_rows: Vec<usize> = (0..history.len())
+                .filter(|&i| history[i].start <= day && until[i].is_none_or(|u| day < u))
+                .collect();
+            let expected = current_phase(&history, day)
+                .map(|current| history.iter().position(|s| std::ptr::eq(s, current)));
+            assert_eq!(by_rows.first().copied(), expected.flatten(), "{day}");
+            assert!(by_rows.len() <= 1, "{day}: {by_rows:?}");
+            day = day.succ_opt().expect("a next day");
+        }
+        assert_eq!(latest_position(&history), Some(0));
     }
 
     #[test]

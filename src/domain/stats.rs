@@ -282,16 +282,17 @@ pub struct PhaseDurations {
 /// Per phase, how long startups stayed in it, across many startups'
 /// histories.
 ///
-/// `histories`: each startup's phase history **sorted by start** (checked in
-/// debug builds only). `today`: the day the histories are read on.
+/// `histories`: each startup's phase history, in any order. `today`: the day the histories are read on.
 /// `order`: phase ids in the order the output lists them; phases found in
 /// the histories but absent from `order` are appended in name order. Every
 /// phase in `order` gets a row, even with no span at all, so that the
 /// output's shape does not depend on the data.
 ///
 /// An explicit `end` is the span's last day, so the span is over from the day
-/// after; a new phase closes the previous one on its start even where the
-/// record forgot to. A span is over at the earliest of those two days; the
+/// after; the next later start in the history closes it even where the
+/// record forgot to (real histories hold phases that overlap or start the
+/// same day: two spans starting the same day are both closed by the next
+/// later start). A span is over at the earliest of those two days; the
 /// last span of a history with no `end` has not ended. Then, on `today`:
 /// - a span over by `today` is **completed**: it counts in `count` and its
 ///   length in days (from its start to the day it is over, 0 if the record's
@@ -315,14 +316,12 @@ pub fn phase_durations(
 
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     for history in histories {
-        debug_assert!(
-            history
-                .windows(2)
-                .all(|pair| pair[0].start <= pair[1].start),
-            "each history must be sorted by start"
-        );
-        let next_starts = history.iter().skip(1).map(|next| Some(next.start));
-        for (span, next_start) in history.iter().zip(next_starts.chain([None])) {
+        for span in history {
+            let next_start = history
+                .iter()
+                .map(|other| other.start)
+                .filter(|start| *start > span.start)
+                .min();
             let tally = tallies.entry(span.phase.as_str()).or_default();
             if span.start > today {
                 continue;
@@ -828,19 +827,23 @@ mod tests {
     }
 
     #[test]
-    fn same_day_and_backwards_spans_last_zero_days() {
+    fn same_day_spans_are_both_closed_by_the_next_later_start() {
         let today = d(2025, 1, 1);
         let histories = vec![
             vec![
                 span("investigation", d(2024, 1, 1), None),
                 span("construction", d(2024, 1, 1), None),
+                span("acceleration", d(2024, 1, 11), None),
             ],
             vec![span("investigation", d(2024, 1, 10), Some(d(2024, 1, 5)))],
         ];
         let rows = phase_durations(&histories, today, &[]);
         let investigation = row(&rows, "investigation");
         assert_eq!(investigation.count, 2);
-        assert_eq!(investigation.median_days, Some(0.0));
+        // 10 days, and 0 for the span that ends before it starts.
+        assert_eq!(investigation.median_days, Some(5.0));
+        assert_eq!(row(&rows, "construction").median_days, Some(10.0));
+        assert_eq!(row(&rows, "acceleration").open, 1);
     }
 
     #[test]
@@ -940,14 +943,17 @@ mod tests {
     }
 
     #[test]
-    #[cfg(debug_assertions)]
-    #[should_panic(expected = "sorted by start")]
-    fn unsorted_history_is_caught_in_debug_builds() {
-        let histories = vec![vec![
-            span("construction", d(2024, 2, 1), None),
+    fn the_order_of_a_history_does_not_change_durations() {
+        let sorted = vec![vec![
             span("investigation", d(2024, 1, 1), None),
+            span("construction", d(2024, 2, 1), None),
         ]];
-        phase_durations(&histories, d(2025, 1, 1), &[]);
+        let reversed = vec![sorted[0].iter().rev().cloned().collect()];
+        let today = d(2025, 1, 1);
+        assert_eq!(
+            phase_durations(&sorted, today, &[]),
+            phase_durations(&reversed, today, &[])
+        );
     }
 
     // ---- outcomes ----

@@ -99,8 +99,8 @@ pub enum ScopeError {
     Unknown(String),
     #[error("`incubator:` needs an incubator id after the colon, such as `incubator:dinum`")]
     MissingIncubator,
-    #[error("`{0}` is not a valid incubator id (1 to 100 of a-z, 0-9, `.`, `_`, `-`)")]
-    InvalidIncubator(String),
+    #[error("`{0}` is not a valid incubator id: {1}")]
+    InvalidIncubator(String, String),
 }
 
 impl FromStr for Scope {
@@ -110,8 +110,9 @@ impl FromStr for Scope {
         match text.split_once(':') {
             None if text == "admin" => Ok(Self::Admin),
             Some(("incubator", "")) => Err(ScopeError::MissingIncubator),
-            Some(("incubator", id)) if is_valid_id(id) => Ok(Self::Incubator(id.to_owned())),
-            Some(("incubator", id)) => Err(ScopeError::InvalidIncubator(id.to_owned())),
+            Some(("incubator", id)) => super::ids::check_id(id)
+                .map(Self::Incubator)
+                .map_err(|e| ScopeError::InvalidIncubator(id.to_owned(), e.to_string())),
             _ => Err(ScopeError::Unknown(text.to_owned())),
         }
     }
@@ -125,15 +126,6 @@ impl fmt::Display for Scope {
             Self::Incubator(id) => write!(f, "incubator:{id}"),
         }
     }
-}
-
-/// The ids of records: lowercase letters, digits, `.`, `_` and `-`, at most 100.
-fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 100
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
 }
 
 /// Why a token name was refused.
@@ -306,9 +298,13 @@ mod tests {
             Err(ScopeError::MissingIncubator)
         );
         assert_eq!(
-            "incubator:Lab MI".parse::<Scope>(),
-            Err(ScopeError::InvalidIncubator("Lab MI".into()))
+            "incubator:FabNum-MI".parse::<Scope>(),
+            Ok(Scope::Incubator("FabNum-MI".into()))
         );
+        assert!(matches!(
+            "incubator:../dinum".parse::<Scope>(),
+            Err(ScopeError::InvalidIncubator(id, _)) if id == "../dinum"
+        ));
         let message = "".parse::<Scope>().expect_err("empty").to_string();
         assert!(message.contains("`admin` or `incubator:ID`"), "{message}");
     }

@@ -16,7 +16,7 @@ use crate::db::organisations::Organisation;
 use crate::db::phases::Phase;
 use crate::db::startups::{EventRow, PhaseRow, Relations, Startup, StartupGraph};
 use crate::domain::dates::parse_date;
-use crate::domain::phases::{PhaseSpan, sort_chronologically, validate_history};
+use crate::domain::phases::{PhaseSpan, validate_history};
 use crate::domain::text::repair_double_decoded;
 
 /// A seed file read into memory.
@@ -42,7 +42,6 @@ pub struct Dataset {
 /// Ids that references may point to: those of the files, plus those already in a database.
 pub type KnownIds = crate::db::IdSets;
 
-pub const ORGANISATION_KINDS: [&str; 4] = ["ministry", "agency", "local_authority", "other"];
 pub const PHASE_KINDS: [&str; 2] = ["active", "exit"];
 
 /// Validates `files`, resolving references against their own records and `existing`.
@@ -136,18 +135,15 @@ impl At<'_> {
         }
     }
 
-    /// Whether `id` may identify a record: lowercase letters, digits, `.`, `_` and `-`.
+    /// Whether `id` may identify a record ([`crate::domain::ids::check_id`]).
     pub(crate) fn id(&mut self, id: &str) -> bool {
-        let valid = crate::domain::fields::is_valid_id(id);
-        if !valid {
-            self.error(
-                "id",
-                format!(
-                    "`{id}` is not a valid id (1 to 100 of a-z, 0-9, `.`, `_`, `-`); record left out"
-                ),
-            );
+        match crate::domain::fields::check_id(id) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error("id", format!("{e}; record left out"));
+                false
+            }
         }
-        valid
     }
 }
 
@@ -286,15 +282,8 @@ impl Checker {
 
     fn organisation(&mut self, file: &str, doc: OrganisationDoc) {
         let mut at = Self::at(&mut self.report, file, &doc.id);
-        if !ORGANISATION_KINDS.contains(&doc.kind.as_str()) {
-            at.error(
-                "kind",
-                format!(
-                    "`{}` is not one of {}; record left out",
-                    doc.kind,
-                    ORGANISATION_KINDS.join(", ")
-                ),
-            );
+        if let Err(e) = crate::domain::fields::check_organisation_type(&doc.kind) {
+            at.error("kind", format!("{e}; record left out"));
             return;
         }
         if !Self::claim(&mut at, &mut self.known.organisations, &doc.id) {
@@ -499,15 +488,17 @@ impl Checker {
     }
 }
 
-/// Reads a phase history: entries with an unknown phase or a bad date are left out, the rest
-/// are put in chronological order (with a warning when they were not), and entries that break
-/// the phase rules are left out.
+/// Reads a phase history as the source has it, in its order. An entry with an unknown phase
+/// or a start or end that is not a date cannot be stored: it is left out, as an error. What
+/// breaks the method's rules (phases out of order, two starting the same day, an overlap, an
+/// end before the start) is real data: the entry is kept, and each break is a warning.
 pub(crate) fn phase_history(
     at: &mut At<'_>,
     known_phases: &HashSet<String>,
     docs: Vec<PhaseSpanDoc>,
 ) -> Vec<PhaseSpan> {
-    let mut spans = Vec::new();
+    let mut kept = Vec::new();
+    let mut history = Vec::new();
     for (i, doc) in docs.into_iter().enumerate() {
         let field = |name: &str| format!("phases[{i}].{name}");
         let mut ok = true;
@@ -525,43 +516,20 @@ pub(crate) fn phase_history(
             None => Some(None),
         };
         if let (true, Some(start), Some(end)) = (ok, start, end) {
-            spans.push((
-                i,
-                PhaseSpan {
-                    phase: doc.phase,
-                    start,
-                    end,
-                },
-            ));
+            kept.push(i);
+            history.push(PhaseSpan {
+                phase: doc.phase,
+                start,
+                end,
+            });
         }
     }
-    let (original, mut history): (Vec<usize>, Vec<PhaseSpan>) = spans.into_iter().unzip();
-    let before = history.clone();
-    sort_chronologically(&mut history);
-    if history != before {
+    for violation in validate_history(&history, |name| known_phases.contains(name)) {
         at.problem(
             Severity::Warning,
-            "phases",
-            "phases were not in chronological order; reordered by start date",
-        );
-    }
-    let violations = validate_history(&history, |name| known_phases.contains(name));
-    let rejected: BTreeSet<usize> = violations.iter().map(|v| v.index()).collect();
-    for violation in &violations {
-        let span = &history[violation.index()];
-        let i = before
-            .iter()
-            .position(|b| b == span)
-            .map_or(violation.index(), |p| original[p]);
-        at.error(
-            &format!("phases[{i}].{}", violation.field()),
-            format!("{violation}; phase entry left out"),
+            &format!("phases[{}].{}", kept[violation.index()], violation.field()),
+            format!("{violation}; kept as the source has it"),
         );
     }
     history
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !rejected.contains(i))
-        .map(|(_, span)| span)
-        .collect()
 }

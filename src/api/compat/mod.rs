@@ -5,66 +5,39 @@
 //! These files mirror another API, so they are not operations of our v1 contract and are not
 //! in `openapi/openapi.json`; their reference is beta.gouv.fr's own `api/swagger.json`.
 //!
-//! # Sources, field by field
+//! # What they hold
 //!
-//! | file | upstream source | shape |
-//! | --- | --- | --- |
-//! | `startups.json` | Liquid template `api/v2.7/startups.json` | JSON:API: `links`, `data[]` of `startup` resources, `included[]` of `incubator` resources |
-//! | `startups.csv` | Liquid template `api/v2.7/startups.csv` | `;`-separated, 12 columns |
-//! | `incubators.json` | `api/v2.6/incubators.json`, i.e. the `render_incubators_api` tag of `_plugins/incubators.rb` (v2.7's swagger describes the same object) | an object keyed by incubator id: `startups[]` (only for incubators that host some), `title`, `owner`, `contact`, `address`, `website`, `github` |
-//! | `organisations.json` | `api/v2.6/organisations.json` (same schema in v2.7's swagger) | an array of `{id, name, acronym, domaine_ministeriel, type}` |
+//! The seven files of beta.gouv.fr's `api/v2.7/`, each a port of the Liquid template or Ruby
+//! plugin that renders it there, over the same documents: `startups.json`, `startups.csv` and
+//! `organisations.json` (templates), `incubators.json`, `sponsors.json` and
+//! `startups_details.json` (plugins), and `authors.json`, which is `[]` since no member is held
+//! (upstream's own render of a tree without `_authors/` gives the same).
 //!
-//! A missing value is written as the upstream generator writes it: the Liquid templates print an
-//! empty string for an absent scalar, an empty array for an absent list, and leave out the keys
-//! they guard with `{% if %}`; the Ruby plugin behind `incubators.json` writes `null`. Ids are
-//! slugs, sponsors are organisation ids, and an incubator's `owner` keeps upstream's
-//! `/organisations/<id>` form.
-//!
-//! # Fields we do not hold
-//!
-//! - `startups.json`: `stats_url` is always `""` (no statistics page is recorded); `impact_url`
-//!   is `""`, present only when `link` is, as the template does; `budget_url`,
-//!   `analyse_risques`, `analyse_risques_url`, `dashlord_url` and `accessibility_status` never
-//!   appear, since the template omits them when absent; `technos` is `[]`. Event names are ours
-//!   (e.g. `transfert`), not upstream's `fast`, `national_impact`, `end`.
-//! - `included` incubators: `github` is `""`. `incubators.json`: `github` is `null`.
-//! - `organisations.json`: `domaine_ministeriel` is `""`.
-//! - `startups.csv`: `stats` is always `null` and `accessibility` empty.
-//!
-//! `content_url_encoded_markdown` is our startup description, percent-encoded as Ruby's
-//! `ERB::Util.url_encode` does. One attribute is added to the template's: `usertypes`, which
-//! issue 4 asks for and which JSON readers of the v2.7 file can ignore.
-//!
-//! # Phases
-//!
-//! Upstream names a phase `investigation`, `construction`, `acceleration`, `transfer`,
-//! `success` or `alumni` (the enum of v2.7's swagger). Ours map onto them so that active phases
-//! stay active and exits stay exits:
-//!
-//! | ours | upstream |
-//! | --- | --- |
-//! | `investigation`, `construction`, `acceleration` | the same |
-//! | `consolidation` (handed over, still accompanied) | `transfer` |
-//! | `transfere`, `opere` (run for good by an administration or an operator) | `success` |
-//! | `abandon`, `abandon-investigation` | `alumni` |
+//! Each record's document ([`document`]) is the front matter and body its file was imported
+//! with, so the values are the source's, byte for byte: raw phase names (`alumni`, `transfer`),
+//! links with their spaces, every field the templates print (`stats_url`, `technos`,
+//! `budget_url`, `dashlord_url`, incubators' `github`…), empty strings and `null` where the
+//! templates write them. A field changed through `/api/v1` since, and every field of a record
+//! created there, comes from the rows. Hidden incubators are left out where upstream leaves
+//! them out: `included` and the incubators' own entries of `incubators.json`.
 //!
 //! # Where we differ on purpose
 //!
-//! - Every string is JSON- or CSV-escaped. The templates escape nothing, so a quote in a pitch
-//!   breaks their JSON and a `;` their CSV; `organisations.json` HTML-escapes (`&#39;`), which we
-//!   do not.
-//! - The CSV is RFC 4180: fields quoted only when needed, CRLF line ends. Any CSV reader set to
-//!   `;` reads it as it reads the original.
-//! - The CSV `status` is the phase current today (the template takes the last one recorded;
-//!   they differ only for a phase scheduled in the future).
-//! - `included` holds the incubators that the startups point to (JSON:API's full linkage),
-//!   where the template lists every incubator; `incubators.json` lists them all.
+//! - The templates escape nothing: a quote in a pitch breaks their JSON, a `;` or a line break
+//!   their CSV. Ours is valid JSON holding the value a reader of theirs gets, and RFC 4180 CSV
+//!   (`;`-separated, quoted where needed, CRLF) holding the same fields.
 //! - `links.self` is this document's own URL rather than beta.gouv.fr's HTML page.
+//! - Upstream lists records in the order of their file names (`estime.formation.md` before
+//!   `estime.md`); ours are read in id order, [`CHUNK_ROWS`] at a time, and each chunk is put
+//!   in file-name order ([`file_order`]): the same order but where two such ids straddle a
+//!   chunk's end.
 //! - Query strings are ignored, as a static file ignores them (reusers add cache-busters).
 //!
 //! The startup files and `incubators.json` hold the whole portfolio: they are read
 //! [`CHUNK_ROWS`] startups at a time and streamed (see [`super::export::stream`]).
 
+mod details;
+pub mod document;
 mod incubators;
 mod organisations;
 mod startups;
@@ -76,18 +49,24 @@ use serde::Serialize;
 
 use super::export::CHUNK_ROWS;
 use crate::db::DbConnection;
-use crate::db::startups::{Relations, Startup};
+use crate::db::sources_kept;
+use crate::db::startups::Startup;
+use crate::domain::source::RecordKind;
 use crate::error::ApiError;
+use document::Document;
 
 /// Where the compatibility files live.
 pub const BASE: &str = "/compat/v2.7";
 
 /// The files served under [`BASE`].
-pub const FILES: [&str; 4] = [
+pub const FILES: [&str; 7] = [
     "/startups.json",
     "/startups.csv",
+    "/startups_details.json",
     "/incubators.json",
     "/organisations.json",
+    "/sponsors.json",
+    "/authors.json",
 ];
 
 /// The compatibility files. Each resource is guarded by GET (HEAD arrives as GET, see
@@ -98,34 +77,11 @@ pub fn scope() -> actix_web::Scope {
     web::scope(BASE)
         .service(file(FILES[0]).to(startups::startups_json))
         .service(file(FILES[1]).to(startups_csv::startups_csv))
-        .service(file(FILES[2]).to(incubators::incubators_json))
-        .service(file(FILES[3]).to(organisations::organisations_json))
-}
-
-/// Upstream's name for one of our phases (see the module documentation). An unknown name,
-/// which the database's reference forbids, is passed through.
-pub fn upstream_phase(phase: &str) -> &str {
-    match phase {
-        "consolidation" => "transfer",
-        "transfere" | "opere" => "success",
-        "abandon" | "abandon-investigation" => "alumni",
-        other => other,
-    }
-}
-
-/// Upstream's organisation `type` for one of our organisation kinds.
-pub fn upstream_organisation_type(kind: &str) -> &'static str {
-    match kind {
-        "ministry" => "administration-centrale",
-        "agency" => "operateur",
-        "local_authority" => "collectivite-territoriale",
-        _ => "autre",
-    }
-}
-
-/// An incubator's owner as upstream writes it: the path of the organisation's page.
-fn owner_path(owner_id: Option<&str>) -> Option<String> {
-    owner_id.map(|id| format!("/organisations/{id}"))
+        .service(file(FILES[2]).to(details::startups_details_json))
+        .service(file(FILES[3]).to(incubators::incubators_json))
+        .service(file(FILES[4]).to(organisations::organisations_json))
+        .service(file(FILES[5]).to(organisations::sponsors_json))
+        .service(file(FILES[6]).to(details::authors_json))
 }
 
 /// What Ruby's `ERB::Util.url_encode` leaves as is: letters, digits and `-_.~`.
@@ -151,13 +107,13 @@ fn push_json<T: Serialize>(out: &mut Vec<u8>, value: &T) -> Result<(), ApiError>
     serde_json::to_writer(out, value).map_err(|e| ApiError::Internal(format!("writing JSON: {e}")))
 }
 
-/// Reads the startups, those of `incubator` only when given, [`CHUNK_ROWS`] at a time in id
-/// order, each with its relations, and hands each chunk to `each` until it returns false or the
-/// startups run out. The last chunk may be empty.
+/// Reads the startups' documents, those of `incubator` only when given, [`CHUNK_ROWS`] at a
+/// time in id order, and hands each chunk to `each` until it returns false or the startups run
+/// out. The last chunk may be empty.
 fn for_each_chunk(
     conn: &mut DbConnection,
     incubator: Option<&str>,
-    mut each: impl FnMut(Vec<(Startup, Relations)>) -> Result<bool, ApiError>,
+    mut each: impl FnMut(Vec<Document>) -> Result<bool, ApiError>,
 ) -> Result<(), ApiError> {
     let full = usize::try_from(CHUNK_ROWS).unwrap_or(usize::MAX);
     let mut after: Option<String> = None;
@@ -167,77 +123,29 @@ fn for_each_chunk(
         after = rows.last().map(|s| s.id.clone());
         let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
         let mut relations = Startup::relations(conn, &ids)?;
-        let chunk = rows
+        let mut sources = sources_kept::read_many(conn, RecordKind::Startup, &ids)?;
+        let mut chunk: Vec<Document> = rows
             .into_iter()
             .map(|s| {
                 let r = relations.remove(&s.id).unwrap_or_default();
-                (s, r)
+                document::startup(&s, &r, sources.remove(&s.id))
             })
             .collect();
+        chunk.sort_by(|a, b| file_order(&a.id, &b.id));
         if !each(chunk)? || last {
             return Ok(());
         }
     }
 }
 
-/// A startup with a delimiter and quotes in its name, for the unit tests of the files.
-#[cfg(test)]
-fn sample_startup(pitch: Option<&str>) -> Startup {
-    Startup {
-        id: "s".into(),
-        name: "Nom; \"cité\"".into(),
-        pitch: pitch.map(str::to_owned),
-        incubator_id: Some("dinum".into()),
-        link: None,
-        repository: Some("https://example.org/r".into()),
-        contact: None,
-        description: None,
-        created_on: None,
-        latest_phase_id: None,
-        latest_phase_start: None,
-        updated_at: chrono::NaiveDateTime::default(),
-        stats_url: None,
-        accessibility_status: None,
-    }
+/// The order of two records' files, `ID.md`, as upstream lists them.
+pub fn file_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes().chain(*b".md").cmp(b.bytes().chain(*b".md"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::phases::REFERENCE_PHASES;
-
-    #[test]
-    fn every_phase_maps_to_an_upstream_name() {
-        let upstream = [
-            "investigation",
-            "construction",
-            "acceleration",
-            "transfer",
-            "success",
-            "alumni",
-        ];
-        for phase in REFERENCE_PHASES {
-            assert!(upstream.contains(&upstream_phase(phase)), "{phase}");
-        }
-        assert_eq!(upstream_phase("construction"), "construction");
-        assert_eq!(upstream_phase("consolidation"), "transfer");
-        assert_eq!(upstream_phase("opere"), "success");
-        assert_eq!(upstream_phase("abandon-investigation"), "alumni");
-    }
-
-    #[test]
-    fn organisation_kinds_map_to_upstream_types() {
-        assert_eq!(
-            upstream_organisation_type("ministry"),
-            "administration-centrale"
-        );
-        assert_eq!(upstream_organisation_type("agency"), "operateur");
-        assert_eq!(
-            upstream_organisation_type("local_authority"),
-            "collectivite-territoriale"
-        );
-        assert_eq!(upstream_organisation_type("other"), "autre");
-    }
 
     #[test]
     fn url_encoding_is_erb_s() {
@@ -246,5 +154,12 @@ mod tests {
             "Medl%C3%A9%20%3A%2047%20IML%2C%20a-b_c.d~e%2Ff"
         );
         assert_eq!(url_encode(""), "");
+    }
+
+    #[test]
+    fn records_come_in_file_name_order() {
+        let mut ids = vec!["estime", "estime.formation", "Zed", "a"];
+        ids.sort_by(|a, b| file_order(a, b));
+        assert_eq!(ids, vec!["Zed", "a", "estime.formation", "estime"]);
     }
 }

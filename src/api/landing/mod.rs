@@ -17,6 +17,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use super::datasets::DATASETS;
 use super::export::Format;
 use super::state::AppState;
+use super::writes::path_segment;
 use crate::db::phases::Phase;
 use crate::db::revision::Revision;
 use crate::db::startups::Startup;
@@ -156,18 +157,6 @@ fn html(body: String) -> HttpResponse {
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .body(body)
 }
-
-/// `text` made safe as one segment of a URL path.
-fn path_segment(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
-}
-
-/// Everything but the unreserved characters of RFC 3986.
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The chart of the portfolio by phase: one bar per year end, one layer per phase in the order
 /// of the method (then any phase the list does not know, by id), each in the legend.

@@ -116,13 +116,7 @@ pub struct StartupResponse {
 }
 
 fn spans(rows: &[PhaseRow]) -> Vec<PhaseSpan> {
-    rows.iter()
-        .map(|r| PhaseSpan {
-            phase: r.phase_id.clone(),
-            start: r.start_date,
-            end: r.end_date,
-        })
-        .collect()
+    rows.iter().map(PhaseRow::span).collect()
 }
 
 /// The phase on `day` and the creation date, from a loaded history.

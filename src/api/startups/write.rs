@@ -18,18 +18,22 @@ use utoipa::ToSchema;
 use super::StartupRecord;
 use crate::api::auth::Caller;
 use crate::api::body::JsonBody;
+use crate::api::compat::document::{changed_fields, startup_fields};
 use crate::api::state::AppState;
 use crate::api::writes::{
-    WriteProblems, WriteRequest, Written, id_to_create, patched, same_id, write,
+    WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
+    same_id, write,
 };
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
+use crate::db::sources_kept;
 use crate::db::startups::{EventRow, PhaseRow, Relations, Startup, StartupGraph};
 use crate::domain::fields::{check_contact, check_id, check_text, check_url};
-use crate::domain::phases::{PhaseSpan, REFERENCE_PHASES, validate_history};
+use crate::domain::phases::{PhaseRuleViolation, PhaseSpan, REFERENCE_PHASES, validate_history};
+use crate::domain::source::RecordKind;
 use crate::error::{ApiError, BodyError, Problem};
 
 const MAX_NAME: usize = 200;
@@ -42,7 +46,8 @@ const MAX_COMMENT: usize = 2_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartupInput {
-    /// Its id, 1 to 100 of a-z, 0-9, `.`, `_`, `-`: required to create, and when given to
+    /// Its id, as the source names it (capitals and accents allowed; not `.`-led, no `/`, `\`,
+    /// `?`, `#`, `%` or control character): required to create, and when given to
     /// `PUT` or `PATCH`, the id of the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "medle")]
@@ -153,6 +158,26 @@ impl StartupInput {
 
     /// Every rule the startup breaks that needs no database, each with its place.
     pub fn faults(&self) -> Vec<BodyError> {
+        self.faults_beside(&[])
+    }
+
+    /// The spans of its phase history, in its order.
+    fn history(&self) -> Vec<PhaseSpan> {
+        self.phases
+            .iter()
+            .map(|p| PhaseSpan {
+                phase: p.phase.clone(),
+                start: p.start,
+                end: p.end,
+            })
+            .collect()
+    }
+
+    /// [`Self::faults`], where the method's rules hold for new phases only: a phase of `stored`
+    /// (the history as it is kept, perhaps imported from a real tree with same-day phases or
+    /// overlaps) is not blamed for them, so a change of one field of a startup with such a
+    /// history succeeds.
+    fn faults_beside(&self, stored: &[PhaseSpan]) -> Vec<BodyError> {
         let mut faults = Vec::new();
         let mut check = |pointer: String, outcome: Result<(), String>| {
             if let Err(detail) = outcome {
@@ -220,18 +245,12 @@ impl StartupInput {
                 );
             }
         }
-        let history: Vec<PhaseSpan> = self
-            .phases
-            .iter()
-            .map(|p| PhaseSpan {
-                phase: p.phase.clone(),
-                start: p.start,
-                end: p.end,
-            })
-            .collect();
-        for violation in validate_history(&history, |p| REFERENCE_PHASES.contains(&p)) {
+        let history = self.history();
+        let new = |violation: &PhaseRuleViolation| !stored.contains(&history[violation.index()]);
+        let violations = validate_history(&history, |p| REFERENCE_PHASES.contains(&p));
+        for violation in violations.into_iter().filter(new) {
             let detail = match &violation {
-                crate::domain::phases::PhaseRuleViolation::UnknownPhase { phase, .. } => format!(
+                PhaseRuleViolation::UnknownPhase { phase, .. } => format!(
                     "`{phase}` is not a phase; allowed: {}",
                     REFERENCE_PHASES.join(", ")
                 ),
@@ -293,6 +312,7 @@ impl StartupInput {
                     .iter()
                     .map(|p| PhaseRow {
                         startup_id: id.to_owned(),
+                        position: 0,
                         phase_id: p.phase.clone(),
                         start_date: p.start,
                         end_date: p.end,
@@ -320,16 +340,21 @@ impl StartupInput {
     }
 }
 
-/// Checks `input` whole, then stores it as startup `id` (new, or replacing the stored one) and
+/// Checks `input` whole, then stores it as startup `id` (new, or replacing `stored`) and
 /// records the change; answers the startup as it became.
 fn store(
     conn: &mut DbConnection,
     request: &WriteRequest,
     id: &str,
     input: &StartupInput,
-    action: Action,
+    stored: Option<&StartupInput>,
 ) -> Result<Written, ApiError> {
-    let mut faults = input.faults();
+    let action = if stored.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let mut faults = input.faults_beside(&stored.map(StartupInput::history).unwrap_or_default());
     faults.extend(input.reference_faults(conn)?);
     if !faults.is_empty() {
         return Err(ApiError::Invalid(faults));
@@ -338,9 +363,17 @@ fn store(
         .caller
         .may_write_incubator(input.incubator.as_deref())?;
     let graph = input.graph(id);
-    match action {
-        Action::Create => graph.insert(conn)?,
-        _ => graph.replace(conn)?,
+    match stored {
+        None => graph.insert(conn)?,
+        Some(stored) => {
+            graph.replace(conn)?;
+            // Derived columns and write times aside, what the rows say before and after.
+            let before = stored.graph(id);
+            let fields = |g: &StartupGraph| startup_fields(&g.startup, &g.relations);
+            let changed = changed_fields(&fields(&before), &fields(&graph));
+            let content = before.startup.description != graph.startup.description;
+            sources_kept::forget(conn, RecordKind::Startup, id, &changed, content)?;
+        }
     }
     let startup = read(conn, id)?.response(request.today);
     request.record(conn, "startup", id, action, Some(&startup))?;
@@ -400,8 +433,9 @@ pub async fn create_startup(
                 "startup `{id}` exists; change it with PUT or PATCH /api/v1/startups/{id}"
             )));
         }
-        Ok(store(conn, request, &id, &input, Action::Create)?
-            .created_at(format!("/api/v1/startups/{id}")))
+        refuse_lookalike(conn, RecordKind::Startup, &id)?;
+        Ok(store(conn, request, &id, &input, None)?
+            .created_at(format!("/api/v1/startups/{}", path_segment(&id))))
     })
     .await
 }
@@ -433,8 +467,8 @@ pub async fn replace_startup(
     let (id, input) = (id.into_inner(), body.value);
     same_id(input.id.as_ref(), &id, "startup")?;
     write(&state, request, move |conn, request| {
-        current(conn, request, &id)?;
-        store(conn, request, &id, &input, Action::Update)
+        let stored = current(conn, request, &id)?;
+        store(conn, request, &id, &input, Some(&stored))
     })
     .await
 }
@@ -469,7 +503,7 @@ pub async fn update_startup(
         let stored = current(conn, request, &id)?;
         let input: StartupInput = patched(&stored, &patch)?;
         same_id(input.id.as_ref(), &id, "startup")?;
-        store(conn, request, &id, &input, Action::Update)
+        store(conn, request, &id, &input, Some(&stored))
     })
     .await
 }
@@ -546,7 +580,8 @@ pub async fn create_phase(
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let (id, transition) = (id.into_inner(), body.value);
     write(&state, request, move |conn, request| {
-        let mut input = current(conn, request, &id)?;
+        let stored = current(conn, request, &id)?;
+        let mut input = stored.clone();
         if let Some(open) = input.phases.last_mut().filter(|p| p.end.is_none())
             && let Some(eve) = transition.start.pred_opt().filter(|eve| *eve >= open.start)
         {
@@ -558,13 +593,17 @@ pub async fn create_phase(
             end: transition.end,
         });
         let index = input.phases.len() - 1;
-        let written = store(conn, request, &id, &input, Action::Update)
+        let written = store(conn, request, &id, &input, Some(&stored))
             .map_err(|e| rebase(e, &format!("/phases/{index}")))?;
         Ok(Written {
             status: StatusCode::CREATED,
             ..written
         }
-        .created_at(format!("/api/v1/startups/{id}/phases/{}", transition.start)))
+        .created_at(format!(
+            "/api/v1/startups/{}/phases/{}",
+            path_segment(&id),
+            transition.start
+        )))
     })
     .await
 }
@@ -616,11 +655,15 @@ pub async fn update_phase(
     let ((id, start), patch) = (path.into_inner(), body.value);
     let start = phase_start(&id, &start)?;
     write(&state, request, move |conn, request| {
-        let mut input = current(conn, request, &id)?;
+        let stored = current(conn, request, &id)?;
+        let mut input = stored.clone();
         let index = phase_index(&input, &id, start)?;
         input.phases[index] = patched(&input.phases[index], &patch)?;
-        input.phases.sort_by_key(|p| p.start);
-        store(conn, request, &id, &input, Action::Update)
+        // A history kept in order stays in order; one imported out of order keeps its order.
+        if stored.phases.is_sorted_by_key(|p| p.start) {
+            input.phases.sort_by_key(|p| p.start);
+        }
+        store(conn, request, &id, &input, Some(&stored))
     })
     .await
 }
@@ -651,10 +694,11 @@ pub async fn delete_phase(
     let (id, start) = path.into_inner();
     let start = phase_start(&id, &start)?;
     write(&state, request, move |conn, request| {
-        let mut input = current(conn, request, &id)?;
+        let stored = current(conn, request, &id)?;
+        let mut input = stored.clone();
         let index = phase_index(&input, &id, start)?;
         input.phases.remove(index);
-        store(conn, request, &id, &input, Action::Update)
+        store(conn, request, &id, &input, Some(&stored))
     })
     .await
 }
@@ -708,7 +752,7 @@ mod tests {
     #[test]
     fn each_fault_points_at_its_field() {
         let mut bad = input();
-        bad.id = Some("Medlé".into());
+        bad.id = Some("med/le".into());
         bad.name = " ".into();
         bad.contact = Some("not a mail".into());
         bad.link = Some("medle.fr".into());

@@ -6,6 +6,8 @@
 
 use serde_norway::{Mapping, Value};
 
+use crate::domain::source::SourceDoc;
+
 /// A file split into its fields and its Markdown body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
@@ -67,9 +69,83 @@ pub fn parse(text: &str) -> Result<Document, FrontMatterError> {
     })
 }
 
+/// The document as kept beside the record: the front matter as JSON, the body as it is.
+pub fn source_doc(doc: &Document) -> SourceDoc {
+    let front_matter = doc
+        .fields
+        .iter()
+        .filter_map(|(key, value)| Some((scalar_key(key)?, json_value(value))))
+        .collect();
+    SourceDoc {
+        front_matter,
+        content: Some(jekyll_content(&doc.body).to_owned()),
+    }
+}
+
+/// The body as Jekyll's content: its pattern for the closing fence (`^---\s*$\n?`) also takes
+/// the blank lines after it, up to the last line end of the whitespace that follows.
+fn jekyll_content(body: &str) -> &str {
+    // `body` follows the fence line's own line end, which the pattern may take too.
+    let blank = body.len() - body.trim_start().len();
+    match body[..blank].rfind('\n') {
+        Some(end) => &body[end + 1..],
+        None if blank == body.len() => "",
+        None => body,
+    }
+}
+
+/// A mapping key as text; `None` for a list or a mapping used as a key.
+fn scalar_key(key: &Value) -> Option<String> {
+    match key {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some(String::new()),
+        Value::Tagged(tagged) => scalar_key(&tagged.value),
+        Value::Sequence(_) | Value::Mapping(_) => None,
+    }
+}
+
+/// A YAML value as JSON: a date stays the `YYYY-MM-DD` text it is written as, a tag is dropped.
+fn json_value(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into()
+            } else if let Some(u) = n.as_u64() {
+                u.into()
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
+        }
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(items) => items.iter().map(json_value).collect(),
+        Value::Mapping(fields) => serde_json::Value::Object(
+            fields
+                .iter()
+                .filter_map(|(key, value)| Some((scalar_key(key)?, json_value(value))))
+                .collect(),
+        ),
+        Value::Tagged(tagged) => json_value(&tagged.value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_is_jekyll_s() {
+        assert_eq!(jekyll_content("\n## Contexte\n"), "## Contexte\n");
+        assert_eq!(jekyll_content(" \n\n  texte\n"), "  texte\n");
+        assert_eq!(jekyll_content("texte"), "texte");
+        assert_eq!(jekyll_content("\n\n"), "");
+        assert_eq!(jekyll_content(""), "");
+    }
 
     #[test]
     fn splits_front_matter_from_body() {

@@ -25,6 +25,7 @@ use super::front_matter::Document;
 use crate::db::incubators::Incubator;
 use crate::db::organisations::Organisation;
 use crate::db::startups::{EventRow, PhaseRow, Relations, Startup, StartupGraph};
+use crate::domain::ids::id_key;
 use crate::seed::Severity;
 use crate::seed::format::PhaseSpanDoc;
 use crate::seed::validate::{At, phase_history};
@@ -55,15 +56,8 @@ pub fn current_phase_name(name: &str) -> &str {
         .map_or(name, |(_, new, _)| new)
 }
 
-/// The `type` of a content organisation, and the project's `kind` it is stored as; any other
-/// type is stored as `other`, with a warning.
-pub const ORGANISATION_TYPES: [(&str, &str); 5] = [
-    ("administration-centrale", "ministry"),
-    ("ministere", "ministry"),
-    ("operateur", "agency"),
-    ("securite-sociale", "agency"),
-    ("collectivite-territoriale", "local_authority"),
-];
+/// The `kind` of an organisation whose file gives no `type`: beta.gouv.fr's own word for "other".
+pub const DEFAULT_ORGANISATION_TYPE: &str = "autre";
 
 const ORGANISATION_PREFIX: &str = "/organisations/";
 
@@ -113,9 +107,27 @@ impl Fields<'_, '_, '_> {
         }
     }
 
+    /// A web address as the model stores it: without the spaces around it and with its HTML
+    /// entities (`&amp;`) decoded, each repair a warning. What is still not an `http(s)` URL is
+    /// kept as written, with a warning: the source publishes it.
     fn url(&mut self, name: &str) -> Option<String> {
         let text = self.text(name)?;
-        self.at.url(name, Some(text))
+        let url = html_escape::decode_html_entities(text.trim()).into_owned();
+        if url != text {
+            self.at.problem(
+                Severity::Warning,
+                name,
+                format!("`{text}` has spaces around it or HTML entities; stored as `{url}`"),
+            );
+        }
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            self.at.problem(
+                Severity::Warning,
+                name,
+                format!("`{url}` is not an http(s) URL; kept as written"),
+            );
+        }
+        Some(url)
     }
 
     /// A list of entries; a single value stands for a list of one, and anything else is
@@ -160,6 +172,16 @@ impl Fields<'_, '_, '_> {
     }
 }
 
+/// The id among `ids` that `reference` names: itself, or the one equal to it but for case or
+/// Unicode form.
+fn known_id(ids: &HashSet<String>, reference: &str) -> Option<String> {
+    if ids.contains(reference) {
+        return Some(reference.to_owned());
+    }
+    let key = id_key(reference);
+    ids.iter().find(|id| id_key(id) == key).cloned()
+}
+
 /// Ids that references may point to.
 pub struct Known<'k> {
     pub phases: &'k HashSet<String>,
@@ -175,26 +197,24 @@ pub(crate) fn organisation(at: &mut At<'_>, id: &str, doc: &Document) -> Option<
     };
     let name = fields.title("name")?;
     let acronym = fields.text("acronym");
-    let kind = match fields.text("type") {
-        None => "other",
-        Some(kind) => match ORGANISATION_TYPES.iter().find(|(t, _)| *t == kind) {
-            Some((_, stored)) => stored,
-            None => {
-                fields.at.problem(
-                    Severity::Warning,
-                    "type",
-                    format!("`{kind}` is not a type the project knows; stored as `other`"),
-                );
-                "other"
-            }
-        },
-    };
+    // The vocabulary is the data's (`administration-centrale`, `operateur`, `autre`,
+    // `service-deconcentre`…): stored as the file writes it.
+    let kind = fields
+        .text("type")
+        .unwrap_or_else(|| DEFAULT_ORGANISATION_TYPE.to_owned());
     Some(Organisation {
         id: id.to_owned(),
         name,
         acronym,
-        kind: kind.to_owned(),
+        kind,
     })
+}
+
+/// Whether an incubator's file says `hidden: true`: kept out of the public lists.
+pub fn is_hidden(doc: &Document) -> bool {
+    doc.fields
+        .get("hidden")
+        .is_some_and(|v| v.as_bool() == Some(true) || scalar_text(v).as_deref() == Some("true"))
 }
 
 /// An incubator from `_incubators/ID.md`; `None` when the file is left out.
@@ -250,17 +270,22 @@ pub(crate) fn startup(
         at,
     };
     let name = fields.title("title");
-    let incubator = fields.text("incubator");
-    if let Some(incubator) = incubator
-        .as_ref()
-        .filter(|i| !known.incubators.contains(*i))
-    {
-        fields.at.error(
-            "incubator",
-            format!("`{incubator}` is not a known incubator; the file is left out"),
-        );
-        return None;
-    }
+    let incubator = fields.text("incubator").and_then(|reference| {
+        let found = known_id(known.incubators, &reference);
+        match &found {
+            None => fields.at.error(
+                "incubator",
+                format!("`{reference}` is not a known incubator; the startup is kept without it"),
+            ),
+            Some(id) if *id != reference => fields.at.problem(
+                Severity::Warning,
+                "incubator",
+                format!("`{reference}` differs from the incubator `{id}` by case or Unicode form; read as `{id}`"),
+            ),
+            Some(_) => {}
+        }
+        found
+    });
     let name = name?;
     let mut sponsors = BTreeSet::new();
     for (i, item) in fields.list("sponsors").iter().enumerate() {
@@ -271,9 +296,8 @@ pub(crate) fn startup(
                 .error(&field, "expected `/organisations/ID`; sponsor left out");
             continue;
         };
-        let sponsor = organisation_ref(&reference);
-        if known.organisations.contains(sponsor) {
-            sponsors.insert(sponsor.to_owned());
+        if let Some(sponsor) = known_id(known.organisations, organisation_ref(&reference)) {
+            sponsors.insert(sponsor);
         } else {
             fields.at.error(
                 &field,
@@ -462,7 +486,7 @@ mod tests {
     }
 
     #[test]
-    fn renames_older_phases_and_reorders_with_warnings() {
+    fn renames_older_phases_and_keeps_the_source_order_with_warnings() {
         let (graph, report) = map_startup(
             "---\ntitle: Vieux\nphases:\n  - name: success\n    start: 01-06-2019\n  - name: investigation\n    start: 2018-01-01\n---\n",
         );
@@ -473,7 +497,7 @@ mod tests {
             .iter()
             .map(|p| p.phase_id.as_str())
             .collect();
-        assert_eq!(phases, vec!["investigation", "transfere"]);
+        assert_eq!(phases, vec!["transfere", "investigation"]);
         let messages = messages(&report);
         assert!(
             messages.iter().any(|m| m.starts_with("warning:")
@@ -485,7 +509,7 @@ mod tests {
         assert!(
             messages
                 .iter()
-                .any(|m| m.contains("phases: phases were not in chronological order")),
+                .any(|m| m.starts_with("warning:") && m.contains("phases[1].start: phase 1 starts on 2018-01-01, which is not after the previous phase's start on 2019-06-01; kept as the source has it")),
             "{messages:?}"
         );
         assert_eq!(report.errors(), 0);
@@ -515,13 +539,21 @@ mod tests {
     }
 
     #[test]
-    fn leaves_out_a_startup_without_title_or_with_an_unknown_incubator() {
+    fn leaves_out_a_startup_without_title_and_keeps_one_with_an_unknown_incubator() {
         let (graph, report) = map_startup("---\nmission: Sans nom\n---\n");
         assert!(graph.is_none());
         assert!(messages(&report)[0].contains("title: missing or empty; the file is left out"));
         let (graph, report) = map_startup("---\ntitle: A\nincubator: ghost\n---\n");
-        assert!(graph.is_none());
-        assert!(messages(&report)[0].contains("incubator: `ghost` is not a known incubator"));
+        assert_eq!(graph.expect("kept").startup.incubator_id, None);
+        assert!(messages(&report)[0].contains(
+            "incubator: `ghost` is not a known incubator; the startup is kept without it"
+        ));
+        let (graph, report) = map_startup("---\ntitle: A\nincubator: DINUM-ASN\n---\n");
+        assert_eq!(
+            graph.expect("kept").startup.incubator_id.as_deref(),
+            Some("dinum-asn")
+        );
+        assert!(messages(&report)[0].starts_with("warning:"));
     }
 
     #[test]
@@ -546,12 +578,17 @@ mod tests {
         let org = organisation(&mut at, "ag", &doc).expect("loaded");
         assert_eq!(
             (org.kind.as_str(), org.acronym.as_deref()),
-            ("agency", Some("AG"))
+            ("operateur", Some("AG"))
         );
         let doc = parse("---\nname: Autre\ntype: fondation\n---\n").expect("doc");
         assert_eq!(
             organisation(&mut at, "x", &doc).expect("loaded").kind,
-            "other"
+            "fondation"
+        );
+        let doc = parse("---\nname: Sans type\n---\n").expect("doc");
+        assert_eq!(
+            organisation(&mut at, "y", &doc).expect("loaded").kind,
+            DEFAULT_ORGANISATION_TYPE
         );
         let doc = parse(
             "---\ntitle: Incub\nowner: /organisations/dinum\nwebsite: https://x.fr\nshort_description: Court\n---\n",
@@ -567,7 +604,7 @@ mod tests {
                 .owner_id,
             None
         );
-        assert_eq!(report.warnings(), 1);
+        assert_eq!(report.warnings(), 0);
         assert_eq!(report.errors(), 1);
     }
 

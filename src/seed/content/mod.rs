@@ -13,7 +13,8 @@ pub mod front_matter;
 pub mod mapping;
 pub mod sync;
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
@@ -25,36 +26,11 @@ use crate::db::incubators::Incubator;
 use crate::db::organisations::Organisation;
 use crate::db::phases::Phase;
 use crate::db::startups::StartupGraph;
+use crate::domain::ids::{check_id, id_key};
+use crate::domain::source::SourceDoc;
 
 /// The kinds of record of the tree, in the order references need them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ContentKind {
-    Organisation,
-    Incubator,
-    Startup,
-}
-
-impl ContentKind {
-    pub const ALL: [ContentKind; 3] = [Self::Organisation, Self::Incubator, Self::Startup];
-
-    /// The folder of the tree holding this kind.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Self::Organisation => "_organisations",
-            Self::Incubator => "_incubators",
-            Self::Startup => "_startups",
-        }
-    }
-
-    /// The resource name of the change feed.
-    pub fn resource(self) -> &'static str {
-        match self {
-            Self::Organisation => "organisation",
-            Self::Incubator => "incubator",
-            Self::Startup => "startup",
-        }
-    }
-}
+pub use crate::domain::source::RecordKind as ContentKind;
 
 /// One Markdown file of the tree, read into memory.
 #[derive(Debug, Clone)]
@@ -64,6 +40,9 @@ pub struct ContentFile {
     pub kind: ContentKind,
     /// The file name without `.md`: the record's id.
     pub id: String,
+    /// Whether the file name lacks the `.md` suffix: beta.gouv.fr's site reads such a file all
+    /// the same, under its whole name, and so do we, with a warning.
+    pub unsuffixed: bool,
     pub bytes: Vec<u8>,
 }
 
@@ -72,7 +51,9 @@ pub fn is_content_tree(path: &Path) -> bool {
     path.join(ContentKind::Startup.folder()).is_dir()
 }
 
-/// Reads every `*.md` file of the tree's record folders, in kind then name order.
+/// Reads every file of the tree's record folders, in kind then name order: `ID.md`, and also a
+/// file without the `.md` suffix, which beta.gouv.fr's site publishes under its whole name.
+/// Hidden files (`.gitkeep`) and folders are not records.
 pub fn read_tree(root: &Path) -> Result<Vec<ContentFile>, ReadError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -87,21 +68,29 @@ pub fn read_tree(root: &Path) -> Result<Vec<ContentFile>, ReadError> {
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(&folder).map_err(io(&folder))? {
             let path = entry.map_err(io(&folder))?.path();
-            if path.extension().is_some_and(|e| e == "md") && path.is_file() {
+            let hidden = path
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with('.'));
+            if path.is_file() && !hidden {
                 paths.push(path);
             }
         }
         paths.sort();
         for path in paths {
-            let id = path
-                .file_stem()
+            let name = path
+                .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let (id, unsuffixed) = match name.strip_suffix(".md") {
+                Some(id) => (id.to_owned(), false),
+                None => (name, true),
+            };
             files.push(ContentFile {
                 bytes: std::fs::read(&path).map_err(io(&path))?,
                 path: path.display().to_string(),
                 kind,
                 id,
+                unsuffixed,
             });
         }
     }
@@ -138,6 +127,10 @@ pub struct ContentSet {
     /// The ids of every file of the tree, loaded or not: pruning never deletes a record whose
     /// file is still there.
     pub present: IdSets,
+    /// The hidden incubators' ids.
+    pub hidden: HashSet<String>,
+    /// What each loaded file held, for the fields the model lacks and the exact text.
+    pub sources: Vec<(ContentKind, String, SourceDoc)>,
     pub files: FileCounts,
     pub report: Report,
 }
@@ -160,9 +153,10 @@ pub fn check(files: &[ContentFile], mut known: IdSets) -> ContentSet {
     let mut set = ContentSet::default();
     let mut files: Vec<&ContentFile> = files.iter().collect();
     files.sort_by_key(|f| f.kind);
+    let mut claimed = HashMap::new();
     for file in files {
         let before = set.report.problems.len();
-        let loaded = check_file(file, &mut known, &mut set);
+        let loaded = check_file(file, &mut known, &mut claimed, &mut set);
         let troubled = set.report.problems.len() > before;
         match (loaded, troubled) {
             (false, _) => set.files.rejected += 1,
@@ -173,8 +167,14 @@ pub fn check(files: &[ContentFile], mut known: IdSets) -> ContentSet {
     set
 }
 
-/// Checks one file and keeps its record in `set`; false when the file is left out.
-fn check_file(file: &ContentFile, known: &mut IdSets, set: &mut ContentSet) -> bool {
+/// Checks one file and keeps its record in `set`; false when the file is left out. `claimed`
+/// holds, for each kind, the [`id_key`]s of the files read so far and their paths.
+fn check_file<'f>(
+    file: &'f ContentFile,
+    known: &mut IdSets,
+    claimed: &mut HashMap<(ContentKind, String), &'f str>,
+    set: &mut ContentSet,
+) -> bool {
     let present = match file.kind {
         ContentKind::Organisation => &mut set.present.organisations,
         ContentKind::Incubator => &mut set.present.incubators,
@@ -186,8 +186,45 @@ fn check_file(file: &ContentFile, known: &mut IdSets, set: &mut ContentSet) -> b
         record: None,
         report: &mut set.report,
     };
-    if !at.id(&file.id) {
-        return false;
+    if file.unsuffixed {
+        at.problem(
+            Severity::Warning,
+            "",
+            format!(
+                "the file name has no `.md` suffix; read all the same, as `{}`, as beta.gouv.fr publishes it",
+                file.id
+            ),
+        );
+    }
+    let id = match check_id(&file.id) {
+        Ok(id) => id,
+        Err(e) => {
+            at.error("id", format!("{e}; the file is left out"));
+            return false;
+        }
+    };
+    if id != file.id {
+        at.problem(
+            Severity::Warning,
+            "id",
+            format!("the file name is not in Unicode NFC; stored as `{id}`"),
+        );
+    }
+    match claimed.entry((file.kind, id_key(&id))) {
+        Entry::Occupied(first) => {
+            at.error(
+                "id",
+                format!(
+                    "`{id}` names the same {} as {} (ids equal but for case or Unicode form); the file is left out",
+                    file.kind.resource(),
+                    first.get()
+                ),
+            );
+            return false;
+        }
+        Entry::Vacant(slot) => {
+            slot.insert(&file.path);
+        }
     }
     let text = match std::str::from_utf8(&file.bytes) {
         Ok(text) => text,
@@ -203,19 +240,25 @@ fn check_file(file: &ContentFile, known: &mut IdSets, set: &mut ContentSet) -> b
             return false;
         }
     };
+    set.sources
+        .push((file.kind, id.clone(), front_matter::source_doc(&doc)));
     match file.kind {
         ContentKind::Organisation => {
-            let Some(row) = mapping::organisation(&mut at, &file.id, &doc) else {
+            let Some(row) = mapping::organisation(&mut at, &id, &doc) else {
+                set.sources.pop();
                 return false;
             };
             known.organisations.insert(row.id.clone());
             set.organisations.push(row);
         }
         ContentKind::Incubator => {
-            let Some(row) = mapping::incubator(&mut at, &file.id, &doc, &known.organisations)
-            else {
+            let Some(row) = mapping::incubator(&mut at, &id, &doc, &known.organisations) else {
+                set.sources.pop();
                 return false;
             };
+            if mapping::is_hidden(&doc) {
+                set.hidden.insert(row.id.clone());
+            }
             known.incubators.insert(row.id.clone());
             set.incubators.push(row);
         }
@@ -225,7 +268,8 @@ fn check_file(file: &ContentFile, known: &mut IdSets, set: &mut ContentSet) -> b
                 organisations: &known.organisations,
                 incubators: &known.incubators,
             };
-            let Some(graph) = mapping::startup(&mut at, &file.id, &doc, &refs) else {
+            let Some(graph) = mapping::startup(&mut at, &id, &doc, &refs) else {
+                set.sources.pop();
                 return false;
             };
             set.startups.push(graph);

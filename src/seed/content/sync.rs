@@ -19,8 +19,10 @@ use crate::db::changes::{Action, Change, write_transaction};
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
-use crate::db::startups::{PhaseRow, Startup, StartupGraph, derive_phase_links};
+use crate::db::sources_kept;
+use crate::db::startups::{Startup, StartupGraph, derive_phase_links};
 use crate::db::{self, DbConnection};
+use crate::domain::source::SourceDoc;
 use crate::seed::Severity;
 
 /// The name the change feed gives as the author of an import's changes.
@@ -143,6 +145,7 @@ pub fn import(
             }
         }
         outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+        keep_sources(conn, &set)?;
         outcome.set = set;
         if options.prune {
             prune(conn, &stored, &mut outcome)?;
@@ -152,6 +155,27 @@ pub fn import(
         }
         Ok(outcome)
     })
+}
+
+/// Keeps what each loaded file held beside its record, and hides the hidden incubators.
+fn keep_sources(conn: &mut DbConnection, set: &ContentSet) -> QueryResult<()> {
+    for kind in ContentKind::ALL {
+        let docs: Vec<&(ContentKind, String, SourceDoc)> =
+            set.sources.iter().filter(|(k, _, _)| *k == kind).collect();
+        for chunk in docs.chunks(1000) {
+            let ids: Vec<String> = chunk.iter().map(|(_, id, _)| id.clone()).collect();
+            let stored = sources_kept::read_many(conn, kind, &ids)?;
+            for (_, id, doc) in chunk {
+                if stored.get(id) != Some(doc) {
+                    sources_kept::write(conn, kind, id, Some(doc))?;
+                }
+            }
+        }
+    }
+    for incubator in &set.incubators {
+        Incubator::set_hidden(conn, &incubator.id, set.hidden.contains(&incubator.id))?;
+    }
+    Ok(())
 }
 
 /// Writes the phases of the reference list that the database lacks; how many.
@@ -322,19 +346,13 @@ fn same_startup(stored: &StartupGraph, new: &StartupGraph) -> bool {
     let mut phases = new.relations.phases.clone();
     derive_phase_links(&mut phases).apply(&mut startup);
     startup.updated_at = stored.startup.updated_at;
-    let key = |rows: &[PhaseRow]| {
-        let mut rows = rows.to_vec();
-        rows.sort_by(|a, b| {
-            (a.start_date, &a.phase_id, a.end_date).cmp(&(b.start_date, &b.phase_id, b.end_date))
-        });
-        rows
-    };
     let (old, new_relations) = (&stored.relations, &new.relations);
     startup == stored.startup
-        && key(&phases) == key(&old.phases)
+        && phases == old.phases
         && new_relations.sponsors == old.sponsors
         && new_relations.usertypes == old.usertypes
         && new_relations.thematiques == old.thematiques
+        && new_relations.techno == old.techno
         && new_relations.events == old.events
 }
 
