@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use actix_web::http::Method;
 use actix_web::test;
@@ -253,7 +254,7 @@ both_backends! {
         let report = report.join("\n");
         for expected in [
             "_startups/auxaj.md: id: `auxaj` names the same startup as ",
-            "_startups/auxAJ.md (ids equal but for case or Unicode form); the file is left out",
+            "_startups/auxAJ.md: ids equal but for case or Unicode form; the file is left out",
             "_startups/illisible.md: the front matter is not valid YAML",
             "_organisations/Préfecture: the file name has no `.md` suffix; read all the same, as `Préfecture`",
             "auxAJ.md: link: `https://auxaj.example.gouv.fr/?a=1&amp;b=2 ` has spaces around it or HTML entities; stored as `https://auxaj.example.gouv.fr/?a=1&b=2`",
@@ -343,5 +344,197 @@ both_backends! {
         assert!(lookalike.body["detail"].as_str().unwrap_or_default().contains("`Préfecture`"), "{}", lookalike.body);
         let dot = common::send(&app, Method::POST, "/api/v1/organisations", Some(&admin), Some(&json!({"id": "..", "name": "Point", "kind": "autre"})), &[]).await;
         assert_eq!(dot.status, 422, "{}", dot.body);
+    }
+}
+
+/// beta.gouv.fr's real content tree beside the project, when it is there.
+fn shared_tree() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/betagouv-2025-06/content");
+    root.is_dir().then_some(root)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// What [`older_snapshot`] changed: the (resource, id, action) an import of the newer tree over
+/// the older one must record, and nothing else.
+type Expected = BTreeSet<(String, String, String)>;
+
+/// Makes, in `older`, the tree as it stood before `newer`, the way upstream's history goes: an
+/// incubator's id in other capitals (`fabnum-mi`, which the newer tree writes `FabNum-MI`), 15
+/// startups one phase behind, one startup not there yet, one since removed.
+fn older_snapshot(newer: &Path, older: &Path) -> Expected {
+    copy_tree(newer, older);
+    let change = |resource: &str, id: &str, action: &str| {
+        (resource.to_owned(), id.to_owned(), action.to_owned())
+    };
+    let mut expected = Expected::new();
+    let startups = older.join("_startups");
+    std::fs::rename(
+        older.join("_incubators/FabNum-MI.md"),
+        older.join("_incubators/fabnum-mi.md"),
+    )
+    .expect("rename the incubator");
+    expected.insert(change("incubator", "FabNum-MI", "create"));
+    expected.insert(change("incubator", "fabnum-mi", "delete"));
+    let mut names: Vec<String> = std::fs::read_dir(&startups)
+        .expect("startups")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut behind = 0;
+    for name in &names {
+        let path = startups.join(name);
+        let id = name.trim_end_matches(".md");
+        let text = std::fs::read_to_string(&path).expect("startup file");
+        if text.contains("\nincubator: FabNum-MI\n") {
+            let text = text.replace("\nincubator: FabNum-MI\n", "\nincubator: fabnum-mi\n");
+            std::fs::write(&path, text).expect("write");
+            expected.insert(change("startup", id, "update"));
+            continue;
+        }
+        if behind == 15 {
+            continue;
+        }
+        let (yaml, body) =
+            betadata::seed::content::front_matter::split(&text).expect("front matter");
+        let mut fields: serde_norway::Mapping = serde_norway::from_str(yaml).expect("YAML");
+        let Some(serde_norway::Value::Sequence(phases)) = fields.get_mut("phases") else {
+            continue;
+        };
+        if phases.len() < 2 {
+            continue;
+        }
+        phases.pop();
+        let yaml = serde_norway::to_string(&fields).expect("YAML");
+        std::fs::write(&path, format!("---\n{yaml}---\n{body}")).expect("write");
+        expected.insert(change("startup", id, "update"));
+        behind += 1;
+    }
+    let newest = names.last().expect("a startup");
+    std::fs::remove_file(startups.join(newest)).expect("remove");
+    expected.insert(change("startup", newest.trim_end_matches(".md"), "create"));
+    std::fs::write(
+        startups.join("ancien-service.md"),
+        "---\ntitle: Ancien service\nmission: Un service arrêté depuis\nincubator: dinum\n\
+         contact: equipe@example.gouv.fr\nphases:\n  - name: investigation\n    start: 2017-01-02\n---\n",
+    )
+    .expect("write");
+    expected.insert(change("startup", "ancien-service", "delete"));
+    expected
+}
+
+/// What the API and the v2.7 files answer, less the write times that differ between two
+/// imports of the same data.
+async fn everything<S, B>(app: &S) -> Vec<(String, String)>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut answers = Vec::new();
+    for collection in [
+        "startups",
+        "incubators",
+        "organisations",
+        "phase-history",
+        "phases",
+    ] {
+        let uri = format!("/api/v1/{collection}?format=ndjson");
+        let (status, _, text) = common::get_text(app, &uri).await;
+        assert_eq!(status, 200, "{uri}");
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let mut item: Value = serde_json::from_str(line).expect("NDJSON");
+                if let Some(item) = item.as_object_mut() {
+                    item.remove("updated");
+                }
+                item.to_string()
+            })
+            .collect();
+        answers.push((uri, lines.join("\n")));
+    }
+    for file in [
+        "startups.json",
+        "startups.csv",
+        "startups_details.json",
+        "incubators.json",
+        "organisations.json",
+        "sponsors.json",
+        "authors.json",
+    ] {
+        let uri = format!("/compat/v2.7/{file}");
+        let (status, _, text) = common::get_text(app, &uri).await;
+        assert_eq!(status, 200, "{uri}");
+        answers.push((uri, text));
+    }
+    answers
+}
+
+both_backends! {
+    fn a_newer_real_tree_over_an_older_one_is_a_fresh_import_of_it(db) {
+        let Some(newer) = shared_tree() else {
+            eprintln!("skipped: no real tree at ../shared/betagouv-2025-06/content");
+            return;
+        };
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let older = dir.path().join("content");
+        let expected = older_snapshot(&newer, &older);
+        let hidden = ProgressBar::hidden();
+        let mut conn = db.pool.get().expect("connection");
+        let first = sync::import(&mut conn, &read_tree(&older).expect("older"), Options::default(), &hidden, today())
+            .expect("older import");
+        assert_eq!(first.set.files.rejected, 0, "{}", first.summary());
+        let before = changes(&mut conn).len();
+        // Without --prune, `FabNum-MI` would be a second record of the stored `fabnum-mi`.
+        let kept = sync::import(&mut conn, &read_tree(&newer).expect("newer"), Options::default(), &hidden, today())
+            .expect("newer import, without prune");
+        let report: Vec<String> = kept.set.report.problems.iter().map(ToString::to_string).collect();
+        assert!(
+            report.iter().any(|p| p.contains("_incubators/FabNum-MI.md: id: `FabNum-MI` names the same incubator as the stored `fabnum-mi`")),
+            "{report:?}"
+        );
+        drop(conn);
+        let db_again = db.fresh();
+        let mut conn = db_again.pool.get().expect("connection");
+        sync::import(&mut conn, &read_tree(&older).expect("older"), Options::default(), &hidden, today()).expect("older import");
+        let before_again = changes(&mut conn).len();
+        let synced = sync::import(&mut conn, &read_tree(&newer).expect("newer"), prune(), &hidden, today())
+            .expect("newer import, pruned");
+        assert_eq!(synced.set.files.rejected, 0, "{}", synced.summary());
+        let recorded: Expected = changes(&mut conn)[before_again..]
+            .iter()
+            .map(|c| (c.resource.clone(), c.resource_id.clone(), c.action.clone()))
+            .collect();
+        assert_eq!(recorded.len(), changes(&mut conn).len() - before_again, "each change once");
+        assert_eq!(recorded, expected, "the feed records exactly the differences");
+        drop(conn);
+        assert!(before > 0);
+
+        let fresh = db.fresh();
+        let mut conn = fresh.pool.get().expect("connection");
+        sync::import(&mut conn, &read_tree(&newer).expect("newer"), Options::default(), &hidden, today()).expect("fresh import");
+        drop(conn);
+        let synced_app = test::init_service(app(db_again.state())).await;
+        let fresh_app = test::init_service(app(fresh.state())).await;
+        let (synced, fresh) = (everything(&synced_app).await, everything(&fresh_app).await);
+        for ((uri, ours), (_, theirs)) in synced.iter().zip(&fresh) {
+            assert!(ours == theirs, "{uri} differs between the synced and the fresh import");
+        }
+        eprintln!("{} changes recorded; {} answers identical", expected.len(), synced.len());
     }
 }

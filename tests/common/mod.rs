@@ -80,6 +80,14 @@ impl TestDb {
     }
 
     /// Loads the embedded seeds, as a first start does.
+    /// Another empty database on the same backend.
+    pub fn fresh(&self) -> Self {
+        match self.cleanup {
+            Cleanup::Sqlite(_) => Self::sqlite(),
+            Cleanup::Postgres { .. } => Self::postgres(),
+        }
+    }
+
     pub fn seeded(self) -> Self {
         let mut conn = self.pool.get().expect("connection");
         betadata::seed::load::seed_if_empty(&mut conn)

@@ -13,7 +13,6 @@ pub mod front_matter;
 pub mod mapping;
 pub mod sync;
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -144,16 +143,43 @@ pub fn reference_phases() -> Vec<Phase> {
     super::validate(&files, super::KnownIds::default()).0.phases
 }
 
+/// What becomes of the stored records an import of a tree leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// They stay: a file whose id equals a stored id but for case or Unicode form (`FabNum-MI`
+    /// in the tree, `fabnum-mi` stored) would make a second record of it, and is left out.
+    Kept,
+    /// Those whose file is gone are deleted (`--prune`): such a file replaces the stored record.
+    Pruned,
+}
+
 /// Checks the files of a tree; references resolve against the tree itself, `known` (ids
 /// already stored) and the reference phases.
-pub fn check(files: &[ContentFile], mut known: IdSets) -> ContentSet {
+pub fn check(files: &[ContentFile], known: IdSets) -> ContentSet {
+    check_beside(files, known, Stored::Pruned)
+}
+
+/// [`check`], for an import into a database holding `known`, whose records stay or go as
+/// `stored` says.
+pub fn check_beside(files: &[ContentFile], mut known: IdSets, stored: Stored) -> ContentSet {
+    let mut claimed = HashMap::new();
+    if stored == Stored::Kept {
+        for (kind, ids) in [
+            (ContentKind::Organisation, &known.organisations),
+            (ContentKind::Incubator, &known.incubators),
+            (ContentKind::Startup, &known.startups),
+        ] {
+            for id in ids {
+                claimed.insert((kind, id_key(id)), Claim::Stored(id.clone()));
+            }
+        }
+    }
     known
         .phases
         .extend(reference_phases().into_iter().map(|p| p.id));
     let mut set = ContentSet::default();
     let mut files: Vec<&ContentFile> = files.iter().collect();
     files.sort_by_key(|f| f.kind);
-    let mut claimed = HashMap::new();
     for file in files {
         let before = set.report.problems.len();
         let loaded = check_file(file, &mut known, &mut claimed, &mut set);
@@ -167,12 +193,21 @@ pub fn check(files: &[ContentFile], mut known: IdSets) -> ContentSet {
     set
 }
 
+/// Who holds an id's [`id_key`] in a check.
+enum Claim {
+    /// A file read before, by its path.
+    File(String),
+    /// A record stored in the database, by its id.
+    Stored(String),
+}
+
 /// Checks one file and keeps its record in `set`; false when the file is left out. `claimed`
-/// holds, for each kind, the [`id_key`]s of the files read so far and their paths.
-fn check_file<'f>(
-    file: &'f ContentFile,
+/// holds, for each kind, the [`id_key`]s of the files read so far (and of the stored records
+/// that stay).
+fn check_file(
+    file: &ContentFile,
     known: &mut IdSets,
-    claimed: &mut HashMap<(ContentKind, String), &'f str>,
+    claimed: &mut HashMap<(ContentKind, String), Claim>,
     set: &mut ContentSet,
 ) -> bool {
     let present = match file.kind {
@@ -210,22 +245,26 @@ fn check_file<'f>(
             format!("the file name is not in Unicode NFC; stored as `{id}`"),
         );
     }
-    match claimed.entry((file.kind, id_key(&id))) {
-        Entry::Occupied(first) => {
-            at.error(
-                "id",
-                format!(
-                    "`{id}` names the same {} as {} (ids equal but for case or Unicode form); the file is left out",
-                    file.kind.resource(),
-                    first.get()
-                ),
-            );
-            return false;
-        }
-        Entry::Vacant(slot) => {
-            slot.insert(&file.path);
-        }
+    let key = (file.kind, id_key(&id));
+    let clash = match claimed.get(&key) {
+        Some(Claim::File(path)) => Some(format!("as {path}")),
+        Some(Claim::Stored(stored)) if *stored != id => Some(format!(
+            "as the stored `{stored}` (import with --prune to replace it)"
+        )),
+        _ => None,
+    };
+    if let Some(other) = clash {
+        at.error(
+            "id",
+            format!(
+                "`{id}` names the same {} {other}: ids equal but for case or Unicode form; \
+                 the file is left out",
+                file.kind.resource()
+            ),
+        );
+        return false;
     }
+    claimed.insert(key, Claim::File(file.path.clone()));
     let text = match std::str::from_utf8(&file.bytes) {
         Ok(text) => text,
         Err(e) => {

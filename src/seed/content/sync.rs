@@ -11,7 +11,10 @@ use diesel::result::QueryResult;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::{ContentFile, ContentKind, ContentSet, check, missing, reference_phases, tree_problem};
+use super::{
+    ContentFile, ContentKind, ContentSet, Stored, check_beside, missing, reference_phases,
+    tree_problem,
+};
 use crate::api::incubators::IncubatorResponse;
 use crate::api::organisations::OrganisationResponse;
 use crate::api::startups::StartupRecord;
@@ -113,7 +116,12 @@ pub fn import(
     write_transaction(conn, |conn| {
         let phases_added = add_reference_phases(conn)?;
         let stored = db::stored_ids(conn)?;
-        let set = check(files, stored.clone());
+        let kept = if options.prune {
+            Stored::Pruned
+        } else {
+            Stored::Kept
+        };
+        let set = check_beside(files, stored.clone(), kept);
         let mut outcome = Outcome {
             phases_added,
             ..Outcome::default()
