@@ -284,6 +284,17 @@ both_backends! {
         assert_eq!(inspe.status, 200, "{}", inspe.body);
         assert_eq!(inspe.body["current_phase"], "acceleration", "the latest start, whatever the order");
         assert_eq!(inspe.body["created"], "2019-10-01");
+        // Co-incubation: a startup is found under each of its incubators.
+        let listed: Vec<&str> = inspe.body["incubators"].as_array().expect("incubators").iter().map(|i| i["id"].as_str().unwrap_or("?")).collect();
+        assert_eq!(listed, vec!["FabNum-MI", "cache"]);
+        assert_eq!(common::collect_ids(&app, "/api/v1/startups?incubator=cache").await, vec!["e-inspé"]);
+        assert_eq!(common::collect_ids(&app, "/api/v1/incubators/cache/startups").await, vec!["e-inspé"]);
+        let stats = get(&app, "/api/v1/stats").await.body;
+        assert_eq!(stats["startups_total"], 2, "{stats}");
+        assert_eq!(stats["startups_by_incubator"], json!({"FabNum-MI": 2, "cache": 1}), "{stats}");
+        let outcomes = get(&app, "/api/v1/stats/outcomes?by=incubator").await.body;
+        let cache: Vec<&Value> = outcomes["data"].as_array().expect("data").iter().filter(|r| r["group"] == "cache").collect();
+        assert_eq!(cache.len(), 1, "{outcomes}");
         let incubators = common::collect_ids(&app, "/api/v1/incubators").await;
         assert_eq!(incubators, vec!["FabNum-MI"], "the hidden incubator stays out of the list");
         assert_eq!(get(&app, "/api/v1/incubators/cache").await.status, 200, "and answers by its id");
@@ -312,7 +323,9 @@ both_backends! {
         assert_eq!(included, vec!["FabNum-MI"], "hidden incubators are not included");
         let by_incubator = get(&app, "/compat/v2.7/incubators.json").await.body;
         assert_eq!(by_incubator["FabNum-MI"]["github"], "https://github.com/example-fabnum");
-        assert!(by_incubator.get("cache").is_none(), "{by_incubator}");
+        let cache = &by_incubator["cache"];
+        assert_eq!(cache["startups"][0]["id"], "e-inspé", "a hidden incubator keeps its startups");
+        assert!(cache.get("title").is_none(), "and loses its details: {cache}");
         let organisations = get(&app, "/compat/v2.7/organisations.json").await.body;
         let ain = organisations.as_array().expect("array").iter().find(|o| o["id"] == "Préfecture").expect("Préfecture");
         assert_eq!(ain["name"], "Préfecture de l&#39;Ain", "HTML-escaped as the template does");
@@ -334,6 +347,12 @@ both_backends! {
         let attributes = &resource(&v27, "auxAJ")["attributes"];
         assert_eq!(attributes["link"], "https://aux-aj.example.gouv.fr");
         assert_eq!(attributes["budget_url"], "https://auxaj.example.gouv.fr/budget", "fields the model lacks stay");
+        let patch = common::send(&app, Method::PATCH, "/api/v1/startups/auxAJ", Some(&admin), Some(&json!({"co_incubators": ["cache"]})), &[]).await;
+        assert_eq!(patch.status, 200, "{}", patch.body);
+        assert_eq!(patch.body["incubators"][1]["id"], "cache");
+        assert_eq!(common::collect_ids(&app, "/api/v1/incubators/cache/startups").await, vec!["auxAJ", "e-inspé"]);
+        let patch = common::send(&app, Method::PATCH, "/api/v1/startups/auxAJ", Some(&admin), Some(&json!({"co_incubators": ["FabNum-MI", "ghost"]})), &[]).await;
+        assert_eq!(patch.pointers(), ["/co_incubators/0", "/co_incubators/1"], "{}", patch.body);
         // New phases still follow the method.
         let same_day = common::send(&app, Method::POST, "/api/v1/startups/auxAJ/phases", Some(&admin), Some(&json!({"phase": "abandon", "start": "2022-06-01"})), &[]).await;
         assert_eq!(same_day.status, 422, "{}", same_day.body);

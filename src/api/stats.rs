@@ -29,7 +29,8 @@ pub struct StatsResponse {
     /// Startups per phase on `as_of`; phases with none are left out.
     #[schema(example = json!({"transfere": 5, "abandon": 4}))]
     pub startups_by_phase: BTreeMap<String, i64>,
-    /// Startups per incubator id.
+    /// Startups per incubator id; a co-incubated startup counts under each of its incubators,
+    /// and once in `startups_total`.
     #[schema(example = json!({"sgmas": 10, "dinum": 19}))]
     pub startups_by_incubator: BTreeMap<String, i64>,
     /// Startups per year their first phase started.
@@ -81,10 +82,14 @@ pub async fn get_stats(
                     .entry(created.year().to_string())
                     .or_default() += n;
             }
-            let by_incubator = stats::startups_by_incubator(conn, &scope)?;
+            let mut by_incubator = stats::startups_by_incubator(conn, &scope)?;
+            let startups_total = by_incubator.values().sum();
+            for (incubator, n) in stats::co_incubated_by_incubator(conn, &scope)? {
+                *by_incubator.entry(Some(incubator)).or_default() += n;
+            }
             Ok(StatsResponse {
                 as_of: day,
-                startups_total: by_incubator.values().sum(),
+                startups_total,
                 startups_by_phase: Phase::current_counts(conn, day, scope.incubator.as_deref())?,
                 startups_by_incubator: by_incubator
                     .into_iter()

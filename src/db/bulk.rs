@@ -15,9 +15,9 @@ use super::organisations::Organisation;
 use super::phases::Phase;
 use super::schema::{
     changes, incubators, metrics, observations, organisations, phases, startup_events,
-    startup_phases, startup_sponsors, startup_tags, startups,
+    startup_incubators, startup_phases, startup_sponsors, startup_tags, startups,
 };
-use super::startups::{EventRow, PhaseRow, SponsorRow, Startup, TagRow};
+use super::startups::{CoIncubatorRow, EventRow, PhaseRow, SponsorRow, Startup, TagRow};
 
 /// Most bind parameters one SQLite statement may carry (`SQLITE_MAX_VARIABLE_NUMBER`).
 pub const SQLITE_MAX_BINDS: usize = 32_766;
@@ -136,6 +136,17 @@ bulk_insert!(
         start_date.eq(r.start_date),
         end_date.eq(r.end_date),
         next_start.eq(r.next_start),
+    )
+);
+bulk_insert!(
+    /// Writes `startup_incubators` rows.
+    insert_startup_incubators,
+    startup_incubators,
+    CoIncubatorRow,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        position.eq(r.position),
+        incubator_id.eq(&r.incubator_id),
     )
 );
 bulk_insert!(

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::page::{Page, PageRequest, keyset_order};
 use super::schema::{incubators, startups, tokens};
+use super::startups::in_incubator;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = incubators, treat_none_as_null = true)]
@@ -111,7 +112,7 @@ impl Incubator {
     /// that are not revoked.
     pub fn references(conn: &mut DbConnection, id: &str) -> QueryResult<IncubatorReferences> {
         let startups = startups::table
-            .filter(startups::incubator_id.eq(id))
+            .filter(in_incubator!(id.to_owned()))
             .count()
             .get_result(conn)?;
         let tokens = tokens::table

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{phases, startup_phases, startups};
-use super::startups::filter_superseded;
+use super::startups::{filter_superseded, in_incubator};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = phases)]
@@ -61,7 +61,7 @@ impl Phase {
             .select((startups::latest_phase_id, count_star()))
             .into_boxed();
         if let Some(incubator) = incubator {
-            settled = settled.filter(startups::incubator_id.eq(incubator.to_owned()));
+            settled = settled.filter(in_incubator!(incubator.to_owned()));
         }
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for (phase, n) in settled.load::<(Option<String>, i64)>(conn)? {
@@ -78,7 +78,7 @@ impl Phase {
             .select((startup_phases::phase_id, count_star()))
             .into_boxed();
         if let Some(incubator) = incubator {
-            superseded = superseded.filter(startups::incubator_id.eq(incubator.to_owned()));
+            superseded = superseded.filter(in_incubator!(incubator.to_owned()));
         }
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
         let superseded = filter_superseded!(superseded, day, sqlite);

@@ -66,6 +66,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    startup_incubators (startup_id, position) {
+        startup_id -> Text,
+        position -> Integer,
+        incubator_id -> Text,
+    }
+}
+
+diesel::table! {
     startup_sponsors (startup_id, organisation_id) {
         startup_id -> Text,
         organisation_id -> Text,
@@ -124,6 +132,8 @@ diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));
 diesel::joinable!(startup_phases -> startups (startup_id));
 diesel::joinable!(startup_phases -> phases (phase_id));
+diesel::joinable!(startup_incubators -> startups (startup_id));
+diesel::joinable!(startup_incubators -> incubators (incubator_id));
 diesel::joinable!(startup_sponsors -> startups (startup_id));
 diesel::joinable!(startup_sponsors -> organisations (organisation_id));
 diesel::joinable!(startup_tags -> startups (startup_id));
@@ -138,6 +148,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     phases,
     startups,
     startup_phases,
+    startup_incubators,
     startup_sponsors,
     startup_tags,
     startup_events,
@@ -149,6 +160,11 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::allow_columns_to_appear_in_same_group_by_clause!(
     startups::incubator_id,
     startups::created_on,
+    startup_phases::phase_id,
+);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    startup_incubators::incubator_id,
     startup_phases::phase_id,
 );
 

@@ -12,7 +12,8 @@ use diesel::sql_types::{Double, Text};
 use super::page::{Cursor, Page, PageRequest};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
 use super::startups::{
-    Startup, THEMATIQUE, USERTYPE, filter_superseded, settled_in_phases, superseded_phase_rows,
+    Startup, THEMATIQUE, USERTYPE, filter_superseded, in_incubator, settled_in_phases,
+    superseded_phase_rows,
 };
 use super::{DbConnection, MultiBackend};
 
@@ -180,7 +181,7 @@ macro_rules! other_filters {
         let filter: &StartupFilter = $filter;
         let mut query = $query;
         if let Some(incubator) = &filter.incubator {
-            query = query.filter(startups::incubator_id.eq(incubator.clone()));
+            query = query.filter(in_incubator!(incubator.clone()));
         }
         if let Some(sponsor) = &filter.sponsor {
             query = query.filter(

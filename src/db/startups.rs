@@ -11,7 +11,8 @@ use super::DbConnection;
 use super::bulk;
 use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{
-    incubators, startup_events, startup_phases, startup_sponsors, startup_tags, startups,
+    incubators, startup_events, startup_incubators, startup_phases, startup_sponsors, startup_tags,
+    startups,
 };
 use crate::domain::phases::{PhaseSpan, current_until, first_start, latest_position};
 
@@ -77,6 +78,15 @@ impl PhaseRow {
     }
 }
 
+/// One of the incubators a startup lists beside its own (co-incubation).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = startup_incubators)]
+pub struct CoIncubatorRow {
+    pub startup_id: String,
+    pub position: i32,
+    pub incubator_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = startup_sponsors)]
 pub struct SponsorRow {
@@ -111,6 +121,8 @@ pub struct EventRow {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Relations {
     pub phases: Vec<PhaseRow>,
+    /// The incubators it lists beside its own (`incubators:` of the content tree), in order.
+    pub co_incubators: Vec<String>,
     pub sponsors: Vec<String>,
     pub usertypes: Vec<String>,
     pub thematiques: Vec<String>,
@@ -163,6 +175,24 @@ macro_rules! settled_in_phases {
     }};
 }
 pub(crate) use settled_in_phases;
+
+/// Keeps, on `startups`, those of incubator `$incubator` (a `String`): its own, and those that
+/// list it beside their own (co-incubation). The one SQL definition of "a startup of an
+/// incubator".
+macro_rules! in_incubator {
+    ($incubator:expr) => {{
+        use $crate::db::schema::{startup_incubators, startups};
+        let incubator: String = $incubator;
+        startups::incubator_id.eq(incubator.clone()).or(startups::id
+            .eq_any(
+                startup_incubators::table
+                    .filter(startup_incubators::incubator_id.eq(incubator))
+                    .select(startup_incubators::startup_id),
+            )
+            .nullable())
+    }};
+}
+pub(crate) use in_incubator;
 
 /// Keeps the `startup_phases` rows current on `$day` that are not their startup's latest: those
 /// with `start_date <= day < next_start`. The second part of [`current_phase_rows`], disjoint
@@ -225,7 +255,7 @@ macro_rules! phases_in_incubator {
             query = query.filter(
                 startup_phases::startup_id.eq_any(
                     startups::table
-                        .filter(startups::incubator_id.eq(incubator.to_owned()))
+                        .filter($crate::db::startups::in_incubator!(incubator.to_owned()))
                         .select(startups::id),
                 ),
             );
@@ -262,7 +292,8 @@ impl Startup {
     }
 
     /// One chunk of a read over the whole portfolio: up to `limit` startups in id order,
-    /// strictly after `after` when given, and only those hosted by `incubator` when given.
+    /// strictly after `after` when given, and only those of `incubator` when given (co-incubated ones
+    /// too).
     pub fn chunk(
         conn: &mut DbConnection,
         incubator: Option<&str>,
@@ -271,7 +302,7 @@ impl Startup {
     ) -> QueryResult<Vec<Self>> {
         let mut query = startups::table.select(Self::as_select()).into_boxed();
         if let Some(incubator) = incubator {
-            query = query.filter(startups::incubator_id.eq(incubator.to_owned()));
+            query = query.filter(in_incubator!(incubator.to_owned()));
         }
         if let Some(after) = after {
             query = query.filter(startups::id.gt(after.to_owned()));
@@ -311,6 +342,16 @@ impl Startup {
             .load(conn)?;
         for row in phases {
             entry(&mut by_id, &row.startup_id).phases.push(row);
+        }
+        let co_incubators: Vec<CoIncubatorRow> = startup_incubators::table
+            .filter(startup_incubators::startup_id.eq_any(ids))
+            .order((startup_incubators::startup_id, startup_incubators::position))
+            .select(CoIncubatorRow::as_select())
+            .load(conn)?;
+        for row in co_incubators {
+            entry(&mut by_id, &row.startup_id)
+                .co_incubators
+                .push(row.incubator_id);
         }
         let sponsors: Vec<SponsorRow> = startup_sponsors::table
             .filter(startup_sponsors::startup_id.eq_any(ids))
@@ -444,6 +485,7 @@ impl StartupGraph {
 #[derive(Default)]
 struct RelationRows {
     phases: Vec<PhaseRow>,
+    co_incubators: Vec<CoIncubatorRow>,
     sponsors: Vec<SponsorRow>,
     tags: Vec<TagRow>,
     events: Vec<EventRow>,
@@ -455,6 +497,14 @@ impl RelationRows {
         let id = &graph.startup.id;
         let relations = &graph.relations;
         self.phases.extend(phases);
+        let co_incubators = relations.co_incubators.iter().enumerate();
+        self.co_incubators.extend(
+            co_incubators.map(|(position, incubator_id)| CoIncubatorRow {
+                startup_id: id.clone(),
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+                incubator_id: incubator_id.clone(),
+            }),
+        );
         self.sponsors
             .extend(relations.sponsors.iter().map(|organisation_id| SponsorRow {
                 startup_id: id.clone(),
@@ -473,6 +523,7 @@ impl RelationRows {
 
     fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
         bulk::insert_startup_phases(conn, &self.phases)?;
+        bulk::insert_startup_incubators(conn, &self.co_incubators)?;
         bulk::insert_startup_sponsors(conn, &self.sponsors)?;
         bulk::insert_startup_tags(conn, &self.tags)?;
         bulk::insert_startup_events(conn, &self.events)?;
@@ -480,9 +531,11 @@ impl RelationRows {
     }
 }
 
-/// Deletes what hangs off a startup: phases, sponsors, tags and events.
+/// Deletes what hangs off a startup: phases, co-incubators, sponsors, tags and events.
 fn delete_relations(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::delete(startup_phases::table.filter(startup_phases::startup_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(startup_incubators::table.filter(startup_incubators::startup_id.eq(id)))
         .execute(conn)?;
     diesel::delete(startup_sponsors::table.filter(startup_sponsors::startup_id.eq(id)))
         .execute(conn)?;

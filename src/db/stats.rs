@@ -1,13 +1,13 @@
 //! Counts across the portfolio for `/stats`: grouped in SQL, so that they stay fast at scale.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{incubators, organisations, startup_phases, startups};
+use super::schema::{incubators, organisations, startup_incubators, startup_phases, startups};
 use super::startups::{PhaseRow, current_phase_rows, phases_in_incubator};
 
 /// Which startups a statistic covers.
@@ -23,7 +23,7 @@ macro_rules! scoped {
     ($query:expr, $scope:expr) => {{
         let mut query = $query;
         if let Some(incubator) = &$scope.incubator {
-            query = query.filter(startups::incubator_id.eq(incubator.clone()));
+            query = query.filter($crate::db::startups::in_incubator!(incubator.clone()));
         }
         if let Some(day) = $scope.started_by {
             query = query.filter(startups::created_on.le(day));
@@ -44,6 +44,42 @@ pub fn startups_by_incubator(
         .into_boxed();
     let rows: Vec<(Option<String>, i64)> = scoped!(grouped, scope).load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// Startups per incubator they are co-incubated by (listed under beside their own incubator,
+/// [`crate::db::startups::Relations::co_incubators`]), in `scope`. Co-incubations are few: they
+/// are read whole and counted here.
+pub fn co_incubated_by_incubator(
+    conn: &mut DbConnection,
+    scope: &Scope,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let rows: Vec<(String, String, Option<String>, Option<NaiveDate>)> = startup_incubators::table
+        .inner_join(startups::table)
+        .select((
+            startup_incubators::incubator_id,
+            startup_incubators::startup_id,
+            startups::incubator_id,
+            startups::created_on,
+        ))
+        .load(conn)?;
+    let of_scope: HashSet<&str> = rows
+        .iter()
+        .filter(|(co, ..)| scope.incubator.as_ref() == Some(co))
+        .map(|(_, startup, ..)| startup.as_str())
+        .collect();
+    let mut counts = BTreeMap::new();
+    for (co, startup, own, created) in &rows {
+        let in_incubator = scope.incubator.is_none()
+            || own == &scope.incubator
+            || of_scope.contains(startup.as_str());
+        let started = scope
+            .started_by
+            .is_none_or(|day| created.is_some_and(|c| c <= day));
+        if in_incubator && started {
+            *counts.entry(co.clone()).or_default() += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// Startups per creation day (start of their first phase); undated ones are left out.
@@ -96,8 +132,22 @@ pub fn phases_by_group(
     type InPhase = Vec<(Option<String>, String, i64)>;
     type All = Vec<(Option<String>, i64)>;
     let (in_phase, all): (InPhase, All) = match group {
-        GroupBy::Incubator => (
-            startups::table
+        GroupBy::Incubator => {
+            // A co-incubated startup counts under each of its incubators.
+            let co_in_phase: Vec<(String, String, i64)> = startup_incubators::table
+                .inner_join(startups::table.inner_join(current()))
+                .group_by((startup_incubators::incubator_id, startup_phases::phase_id))
+                .select((
+                    startup_incubators::incubator_id,
+                    startup_phases::phase_id,
+                    count_star(),
+                ))
+                .load(conn)?;
+            let co_all: Vec<(String, i64)> = startup_incubators::table
+                .group_by(startup_incubators::incubator_id)
+                .select((startup_incubators::incubator_id, count_star()))
+                .load(conn)?;
+            let mut in_phase: BTreeMap<(Option<String>, String), i64> = startups::table
                 .inner_join(current())
                 .group_by((startups::incubator_id, startup_phases::phase_id))
                 .select((
@@ -105,12 +155,27 @@ pub fn phases_by_group(
                     startup_phases::phase_id,
                     count_star(),
                 ))
-                .load(conn)?,
-            startups::table
+                .load::<(Option<String>, String, i64)>(conn)?
+                .into_iter()
+                .map(|(k, p, n)| ((k, p), n))
+                .collect();
+            for (k, p, n) in co_in_phase {
+                *in_phase.entry((Some(k), p)).or_default() += n;
+            }
+            let mut all: BTreeMap<Option<String>, i64> = startups::table
                 .group_by(startups::incubator_id)
                 .select((startups::incubator_id, count_star()))
-                .load(conn)?,
-        ),
+                .load::<(Option<String>, i64)>(conn)?
+                .into_iter()
+                .collect();
+            for (k, n) in co_all {
+                *all.entry(Some(k)).or_default() += n;
+            }
+            (
+                in_phase.into_iter().map(|((k, p), n)| (k, p, n)).collect(),
+                all.into_iter().collect(),
+            )
+        }
         GroupBy::CreationDay => {
             let day_key = |d: Option<NaiveDate>| d.map(|d| d.to_string());
             let in_phase: Vec<(Option<NaiveDate>, String, i64)> = startups::table

@@ -376,6 +376,7 @@ impl Checker {
             set.into_iter().collect()
         };
         let relations = Relations {
+            co_incubators: Vec::new(),
             phases: phases
                 .into_iter()
                 .map(|span| PhaseRow::of_span(&doc.id, span))

@@ -1,3 +1,4 @@
+DROP TABLE startup_incubators;
 ALTER TABLE incubators DROP COLUMN hidden, DROP COLUMN source;
 ALTER TABLE startups DROP COLUMN source;
 ALTER TABLE organisations DROP COLUMN source;

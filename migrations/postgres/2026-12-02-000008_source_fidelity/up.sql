@@ -1,6 +1,7 @@
 -- Real content trees kept as their files have them (see the SQLite migration of the same name
 -- for the reasons): phase rows numbered in the source's order, organisation types as the data
--- names them, each imported record's front matter kept as JSON, hidden incubators.
+-- names them, each imported record's front matter kept as JSON, hidden incubators, and the
+-- co-incubators a startup lists beside its incubator.
 
 ALTER TABLE startup_phases ADD COLUMN position INTEGER;
 UPDATE startup_phases SET position = numbered.position
@@ -26,3 +27,11 @@ END;
 ALTER TABLE organisations ADD COLUMN source TEXT;
 ALTER TABLE startups ADD COLUMN source TEXT;
 ALTER TABLE incubators ADD COLUMN source TEXT, ADD COLUMN hidden BOOLEAN NOT NULL DEFAULT FALSE;
+
+CREATE TABLE startup_incubators (
+    startup_id   TEXT COLLATE "C" NOT NULL REFERENCES startups (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    incubator_id TEXT COLLATE "C" NOT NULL REFERENCES incubators (id),
+    PRIMARY KEY (startup_id, position)
+);
+CREATE INDEX startup_incubators_incubator ON startup_incubators (incubator_id, startup_id);

@@ -1,3 +1,4 @@
+DROP TABLE startup_incubators;
 ALTER TABLE incubators DROP COLUMN hidden;
 ALTER TABLE incubators DROP COLUMN source;
 ALTER TABLE startups DROP COLUMN source;

@@ -11,6 +11,8 @@
 -- 3. `source` keeps each imported record's front matter and body as JSON, for the fields the
 --    model does not hold and for the exact text beta.gouv.fr's own files print.
 -- 4. `hidden` incubators stay out of the public lists, as upstream hides them.
+-- 5. Co-incubation: the incubators a startup's file lists under `incubators:` beside its
+--    `incubator`, in the file's order; the startup is found under each.
 
 CREATE TABLE startup_phases_new (
     startup_id TEXT NOT NULL REFERENCES startups (id) ON DELETE CASCADE,
@@ -58,3 +60,11 @@ DROP TABLE organisations_old;
 ALTER TABLE startups ADD COLUMN source TEXT;
 ALTER TABLE incubators ADD COLUMN source TEXT;
 ALTER TABLE incubators ADD COLUMN hidden BOOLEAN NOT NULL DEFAULT 0;
+
+CREATE TABLE startup_incubators (
+    startup_id   TEXT NOT NULL REFERENCES startups (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    incubator_id TEXT NOT NULL REFERENCES incubators (id),
+    PRIMARY KEY (startup_id, position)
+);
+CREATE INDEX startup_incubators_incubator ON startup_incubators (incubator_id, startup_id);

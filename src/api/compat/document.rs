@@ -171,6 +171,12 @@ pub fn startup_fields(startup: &Startup, relations: &Relations) -> Map<String, V
     put(&mut rows, "title", json!(startup.name));
     put(&mut rows, "mission", json!(startup.pitch));
     put(&mut rows, "incubator", json!(startup.incubator_id));
+    if !relations.co_incubators.is_empty() {
+        let all: Vec<&String> = (startup.incubator_id.iter())
+            .chain(&relations.co_incubators)
+            .collect();
+        put(&mut rows, "incubators", json!(all));
+    }
     let sponsors: Vec<String> = (relations.sponsors.iter())
         .map(|s| format!("{ORGANISATION_PREFIX}{s}"))
         .collect();

@@ -24,6 +24,7 @@ pub struct StartupRecord {
     startup: Startup,
     relations: Relations,
     incubator: Option<Incubator>,
+    co_incubators: Vec<Incubator>,
     sponsors: Vec<Organisation>,
     metrics: Vec<MetricSummary>,
 }
@@ -39,9 +40,12 @@ impl StartupRecord {
     pub fn read_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
         let startups = Startup::find_many(conn, ids)?;
         let mut relations = Startup::relations(conn, ids)?;
-        let incubator_ids: Vec<String> = startups
-            .iter()
-            .filter_map(|s| s.incubator_id.clone())
+        let incubator_ids: Vec<String> = (startups.iter().filter_map(|s| s.incubator_id.clone()))
+            .chain(
+                relations
+                    .values()
+                    .flat_map(|r| r.co_incubators.iter().cloned()),
+            )
             .collect();
         let incubators: HashMap<String, Incubator> = Incubator::find_many(conn, &incubator_ids)?
             .into_iter()
@@ -69,6 +73,9 @@ impl StartupRecord {
                 Self {
                     incubator: (startup.incubator_id.as_ref())
                         .and_then(|i| incubators.get(i).cloned()),
+                    co_incubators: (relations.co_incubators.iter())
+                        .filter_map(|i| incubators.get(i).cloned())
+                        .collect(),
                     sponsors: (relations.sponsors.iter())
                         .filter_map(|o| sponsors.get(o).cloned())
                         .collect(),
@@ -104,18 +111,25 @@ impl StartupRecord {
             startup,
             relations,
             incubator,
+            co_incubators,
             sponsors,
             metrics,
         } = self;
+        let reference = |i: Incubator| IncubatorRef {
+            id: i.id,
+            title: i.title,
+        };
+        let incubators = (incubator.iter().cloned())
+            .chain(co_incubators)
+            .map(reference)
+            .collect();
         StartupResponse {
             id: startup.id,
             name: startup.name,
             pitch: startup.pitch,
             description: startup.description,
-            incubator: incubator.map(|i| IncubatorRef {
-                id: i.id,
-                title: i.title,
-            }),
+            incubator: incubator.map(reference),
+            incubators,
             sponsors: sponsors
                 .into_iter()
                 .map(|o| SponsorRef {

@@ -88,7 +88,10 @@ pub struct StartupResponse {
     pub name: String,
     pub pitch: Option<String>,
     pub description: Option<String>,
+    /// The incubator hosting it.
     pub incubator: Option<IncubatorRef>,
+    /// Every incubator it is listed under: its own first, then those it is co-incubated by.
+    pub incubators: Vec<IncubatorRef>,
     pub sponsors: Vec<SponsorRef>,
     pub current_phase: Option<String>,
     pub created: Option<NaiveDate>,

@@ -63,6 +63,10 @@ pub struct StartupInput {
     #[serde(default)]
     #[schema(example = "sgmas")]
     pub incubator: Option<String>,
+    /// Ids of the other incubators it is co-incubated by, beside `incubator`; the startup is
+    /// listed under each.
+    #[serde(default)]
+    pub co_incubators: Vec<String>,
     /// Ids of its sponsor organisations.
     #[serde(default)]
     pub sponsors: Vec<String>,
@@ -126,6 +130,7 @@ impl StartupInput {
             pitch: startup.pitch.clone(),
             description: startup.description.clone(),
             incubator: startup.incubator_id.clone(),
+            co_incubators: relations.co_incubators.clone(),
             sponsors: relations.sponsors.clone(),
             link: startup.link.clone(),
             repository: startup.repository.clone(),
@@ -275,6 +280,22 @@ impl StartupInput {
                 format!("`{incubator}` is not an incubator (see /api/v1/incubators)"),
             ));
         }
+        for (i, incubator) in self.co_incubators.iter().enumerate() {
+            let pointer = format!("/co_incubators/{i}");
+            if !Incubator::exists(conn, incubator)? {
+                faults.push(BodyError::new(
+                    pointer,
+                    format!("`{incubator}` is not an incubator (see /api/v1/incubators)"),
+                ));
+            } else if Some(incubator) == self.incubator.as_ref()
+                || self.co_incubators[..i].contains(incubator)
+            {
+                faults.push(BodyError::new(
+                    pointer,
+                    format!("`{incubator}` is listed already"),
+                ));
+            }
+        }
         for (i, sponsor) in self.sponsors.iter().enumerate() {
             if !Organisation::exists(conn, sponsor)? {
                 faults.push(BodyError::new(
@@ -307,6 +328,7 @@ impl StartupInput {
                 accessibility_status: self.accessibility_status.clone(),
             },
             relations: Relations {
+                co_incubators: self.co_incubators.clone(),
                 phases: self
                     .phases
                     .iter()

@@ -7,6 +7,7 @@
 //! | `title` (required) | startup `name`, incubator `title` |
 //! | `mission` | `pitch` |
 //! | `incubator` | `incubator_id`, which must be known |
+//! | `incubators` (co-incubation) | the others listed, in order ([`Relations::co_incubators`]) |
 //! | `sponsors` (`/organisations/ID`) | sponsors, which must be known |
 //! | `phases` (`name`, `start`, `end`) | phase history; older names renamed ([`PHASE_RENAMES`]) |
 //! | `events` (`name`, `date`, `comment`) | events |
@@ -305,10 +306,12 @@ pub(crate) fn startup(
             );
         }
     }
+    let co_incubators = co_incubators(&mut fields, incubator.as_deref(), known.incubators);
     let spans = phase_entries(&mut fields);
     let phases = phase_history(fields.at, known.phases, spans);
     let events = events(&mut fields, id);
     let relations = Relations {
+        co_incubators,
         phases: phases
             .into_iter()
             .map(|span| PhaseRow::of_span(id, span))
@@ -337,6 +340,34 @@ pub(crate) fn startup(
         accessibility_status: fields.text("accessibility_status"),
     };
     Some(StartupGraph { startup, relations })
+}
+
+/// The incubators listed under `incubators:` beside the startup's own `incubator` (which the
+/// list usually repeats), in the file's order; an unknown one is reported and left out.
+fn co_incubators(
+    fields: &mut Fields<'_, '_, '_>,
+    incubator: Option<&str>,
+    known: &HashSet<String>,
+) -> Vec<String> {
+    let mut listed = Vec::new();
+    for (i, item) in fields.list("incubators").iter().enumerate() {
+        let field = format!("incubators[{i}]");
+        let Some(reference) = scalar_text(item) else {
+            fields
+                .at
+                .error(&field, "expected an incubator id; left out");
+            continue;
+        };
+        match known_id(known, &reference) {
+            None => fields.at.error(
+                &field,
+                format!("`{reference}` is not a known incubator; left out"),
+            ),
+            Some(id) if Some(id.as_str()) == incubator || listed.contains(&id) => {}
+            Some(id) => listed.push(id),
+        }
+    }
+    listed
 }
 
 /// The `phases` entries as the seed format has them, older names renamed (with a warning);

@@ -357,6 +357,7 @@ fn same_startup(stored: &StartupGraph, new: &StartupGraph) -> bool {
     let (old, new_relations) = (&stored.relations, &new.relations);
     startup == stored.startup
         && phases == old.phases
+        && new_relations.co_incubators == old.co_incubators
         && new_relations.sponsors == old.sponsors
         && new_relations.usertypes == old.usertypes
         && new_relations.thematiques == old.thematiques
