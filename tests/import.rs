@@ -71,8 +71,8 @@ both_backends! {
         let mut conn = db.pool.get().expect("connection");
         let outcome = import(&mut conn, "v1", Options::default()).expect("import");
         let files = outcome.set.files;
-        assert_eq!((files.loaded, files.warned, files.rejected), (7, 6, 1), "{}", outcome.summary());
-        assert_eq!(outcome.startups, tally(8, 0, 0, 0));
+        assert_eq!((files.loaded, files.warned, files.rejected), (7, 7, 0), "{}", outcome.summary());
+        assert_eq!(outcome.startups, tally(9, 0, 0, 0));
         assert_eq!(outcome.incubators, tally(2, 0, 0, 0));
         assert_eq!(outcome.organisations, tally(3, 0, 0, 0));
         assert_eq!(outcome.phases_added, 8, "the reference phases are written first");
@@ -80,7 +80,7 @@ both_backends! {
         let report = report.join("\n");
         for expected in [
             "incubateur-inconnu.md: incubator: `nulle-part` is not a known incubator; the startup is kept without it",
-            "sans-titre.md: title: missing or empty",
+            "sans-titre.md: title: missing or empty; the record is named by its id, `sans-titre`",
             "sponsor-inconnu.md: sponsors[1]: `/organisations/fantome` is not a known organisation",
             "date-impossible.md: phases[1].start: `31-02-2020` is not a real calendar day",
             "desordre.md: phases[1].start: phase 1 starts on 2019-01-07, which is not after the previous phase's start on 2020-06-01; kept as the source has it",
@@ -89,12 +89,13 @@ both_backends! {
         ] {
             assert!(report.contains(expected), "{expected}\nin\n{report}");
         }
-        assert!(!Startup::exists(&mut conn, "sans-titre").expect("query"));
+        let untitled = Startup::find(&mut conn, "sans-titre").expect("query").expect("kept");
+        assert_eq!(untitled.name, "sans-titre", "named by its id");
         let kept = Startup::find(&mut conn, "incubateur-inconnu").expect("query").expect("kept");
         assert_eq!(kept.incubator_id, None, "kept without the incubator it names");
 
         let feed = changes(&mut conn);
-        assert_eq!(feed.len(), 13, "one change per record written");
+        assert_eq!(feed.len(), 14, "one change per record written");
         assert!(feed.iter().all(|c| c.token == "import" && c.action == "create"));
         let created = feed
             .iter()
@@ -161,7 +162,7 @@ both_backends! {
         let before = changes(&mut conn).len();
         let stored = Startup::find(&mut conn, "desordre").expect("query");
         let outcome = import(&mut conn, "v1", prune()).expect("second import");
-        assert_eq!(outcome.startups, tally(0, 0, 0, 8));
+        assert_eq!(outcome.startups, tally(0, 0, 0, 9));
         assert_eq!(outcome.incubators, tally(0, 0, 0, 2));
         assert_eq!(outcome.organisations, tally(0, 0, 0, 3));
         assert_eq!(changes(&mut conn).len(), before, "no change recorded");
@@ -173,14 +174,14 @@ both_backends! {
         import(&mut conn, "v1", Options::default()).expect("first import");
         let before = changes(&mut conn).len();
         let outcome = import(&mut conn, "v2", Options::default()).expect("v2");
-        assert_eq!(outcome.startups, tally(1, 1, 0, 6), "{}", outcome.summary());
+        assert_eq!(outcome.startups, tally(1, 1, 0, 7), "{}", outcome.summary());
         assert!(Startup::exists(&mut conn, "a-supprimer").expect("query"), "kept without --prune");
         let updated = Startup::find(&mut conn, "bon-outil").expect("query").expect("stored");
         assert_eq!(updated.pitch.as_deref(), Some("Instruire les dossiers en un jour"));
         assert_eq!(updated.latest_phase_id.as_deref(), Some("acceleration"));
 
         let outcome = import(&mut conn, "v2", prune()).expect("v2 with prune");
-        assert_eq!(outcome.startups, tally(0, 0, 1, 8), "{}", outcome.summary());
+        assert_eq!(outcome.startups, tally(0, 0, 1, 9), "{}", outcome.summary());
         assert_eq!(outcome.organisations, tally(0, 0, 1, 2));
         assert!(!Startup::exists(&mut conn, "a-supprimer").expect("query"));
         let feed: Vec<(String, String, String)> = changes(&mut conn)[before..]
@@ -202,10 +203,10 @@ both_backends! {
     fn a_strict_import_with_a_rejected_file_writes_nothing(db) {
         let mut conn = db.pool.get().expect("connection");
         let strict = Options { prune: false, strict: true };
-        match import(&mut conn, "v1", strict) {
+        match import(&mut conn, "anomalies", strict) {
             Err(SyncError::Rejected(outcome)) => {
-                assert_eq!(outcome.set.files.rejected, 1);
-                assert_eq!(outcome.startups.created, 8, "the writes happened, then rolled back");
+                assert_eq!(outcome.set.files.rejected, 1, "illisible.md");
+                assert_eq!(outcome.startups.created, 2, "the writes happened, then rolled back");
             }
             other => panic!("expected a rejection, got {other:?}"),
         }

@@ -162,14 +162,17 @@ impl Fields<'_, '_, '_> {
         set.into_iter().collect()
     }
 
-    /// The required `title`, or `None` (reported: the file is left out).
-    fn title(&mut self, name: &str) -> Option<String> {
-        let title = self.text(name);
-        if title.is_none() {
-            self.at
-                .error(name, "missing or empty; the file is left out");
-        }
-        title
+    /// The record's name, which the model requires: `name`, or, when the file gives none, its
+    /// id (a warning: the record is kept, and the source still has no title).
+    fn title(&mut self, name: &str, id: &str) -> String {
+        self.text(name).unwrap_or_else(|| {
+            self.at.problem(
+                Severity::Warning,
+                name,
+                format!("missing or empty; the record is named by its id, `{id}`"),
+            );
+            id.to_owned()
+        })
     }
 }
 
@@ -196,7 +199,7 @@ pub(crate) fn organisation(at: &mut At<'_>, id: &str, doc: &Document) -> Option<
         fields: &doc.fields,
         at,
     };
-    let name = fields.title("name")?;
+    let name = fields.title("name", id);
     let acronym = fields.text("acronym");
     // The vocabulary is the data's (`administration-centrale`, `operateur`, `autre`,
     // `service-deconcentre`…): stored as the file writes it.
@@ -229,7 +232,7 @@ pub(crate) fn incubator(
         fields: &doc.fields,
         at,
     };
-    let title = fields.title("title")?;
+    let title = fields.title("title", id);
     let owner = fields.text("owner").and_then(|reference| {
         let owner = organisation_ref(&reference);
         if organisations.contains(owner) {
@@ -270,7 +273,7 @@ pub(crate) fn startup(
         fields: &doc.fields,
         at,
     };
-    let name = fields.title("title");
+    let name = fields.title("title", id);
     let incubator = fields.text("incubator").and_then(|reference| {
         let found = known_id(known.incubators, &reference);
         match &found {
@@ -287,7 +290,6 @@ pub(crate) fn startup(
         }
         found
     });
-    let name = name?;
     let mut sponsors = BTreeSet::new();
     for (i, item) in fields.list("sponsors").iter().enumerate() {
         let field = format!("sponsors[{i}]");
@@ -570,10 +572,14 @@ mod tests {
     }
 
     #[test]
-    fn leaves_out_a_startup_without_title_and_keeps_one_with_an_unknown_incubator() {
+    fn keeps_a_startup_without_title_or_with_an_unknown_incubator() {
         let (graph, report) = map_startup("---\nmission: Sans nom\n---\n");
-        assert!(graph.is_none());
-        assert!(messages(&report)[0].contains("title: missing or empty; the file is left out"));
+        assert_eq!(graph.expect("kept").startup.name, "s");
+        assert!(messages(&report)[0].starts_with("warning:"));
+        assert!(
+            messages(&report)[0]
+                .contains("title: missing or empty; the record is named by its id, `s`")
+        );
         let (graph, report) = map_startup("---\ntitle: A\nincubator: ghost\n---\n");
         assert_eq!(graph.expect("kept").startup.incubator_id, None);
         assert!(messages(&report)[0].contains(
