@@ -558,3 +558,30 @@ both_backends! {
         eprintln!("{} changes recorded; {} answers identical", expected.len(), synced.len());
     }
 }
+
+both_backends! {
+    fn every_real_startup_takes_a_patch_of_one_field(db) {
+        let Some(tree) = shared_tree() else {
+            eprintln!("skipped: no real tree at ../shared/betagouv-2025-06/content");
+            return;
+        };
+        let mut conn = db.pool.get().expect("connection");
+        sync::import(&mut conn, &read_tree(&tree).expect("tree"), Options::default(), &ProgressBar::hidden(), today())
+            .expect("import");
+        drop(conn);
+        let admin = common::issue_token(&db, "every-startup", "admin");
+        let state = db.state().with_write_rate(std::num::NonZeroU32::MAX);
+        let app = test::init_service(app(state)).await;
+        let ids = common::collect_ids(&app, "/api/v1/startups?fields=name").await;
+        assert_eq!(ids.len(), 587);
+        let mut refused = Vec::new();
+        for id in &ids {
+            let uri = format!("/api/v1/startups/{}", betadata::api::writes::path_segment(id));
+            let reply = common::send(&app, Method::PATCH, &uri, Some(&admin), Some(&json!({"pitch": format!("Revu: {id}")})), &[]).await;
+            if reply.status != 200 {
+                refused.push(format!("{id}: {} {}", reply.status, reply.body));
+            }
+        }
+        assert!(refused.is_empty(), "{} of {} refused:\n{}", refused.len(), ids.len(), refused.join("\n"));
+    }
+}

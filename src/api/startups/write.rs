@@ -229,7 +229,13 @@ impl StartupInput {
         ];
         for (field, values) in labels {
             for (i, value) in values.iter().enumerate() {
-                check(format!("/{field}/{i}"), check_text(value, MAX_LABEL, true));
+                // Sponsors are organisation ids, as long as ids may be.
+                let rule = if field == "sponsors" {
+                    check_id(value)
+                } else {
+                    check_text(value, MAX_LABEL, true)
+                };
+                check(format!("/{field}/{i}"), rule);
                 if values[..i].contains(value) {
                     check(
                         format!("/{field}/{i}"),
