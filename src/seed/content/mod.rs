@@ -3,7 +3,9 @@
 //!
 //! Each file is read on its own ([`front_matter`]), mapped to the project's rows
 //! ([`mapping`]), and either loaded or reported with its path, field and reason: one bad file
-//! never stops the others. [`sync`] then writes the result in one transaction.
+//! never stops the others. A file is left out (an error) only when it cannot be read at all;
+//! what the model cannot hold of a file it keeps is a warning, and the file's own text is kept
+//! beside its record. [`sync`] then writes the result in one transaction.
 //!
 //! `_phases/` is not imported: phases are the project's own reference list (`seeds/phases.yaml`),
 //! written first when the database lacks them; older names met in startups are renamed
@@ -183,6 +185,14 @@ pub fn check_beside(files: &[ContentFile], mut known: IdSets, stored: Stored) ->
     for file in files {
         let before = set.report.problems.len();
         let loaded = check_file(file, &mut known, &mut claimed, &mut set);
+        if loaded {
+            // The file is kept, and its text with it (its source document): what the model
+            // could not hold of it (a reference to nothing, an impossible date) is a warning.
+            // An error is what leaves a file out.
+            for problem in &mut set.report.problems[before..] {
+                problem.severity = Severity::Warning;
+            }
+        }
         let troubled = set.report.problems.len() > before;
         match (loaded, troubled) {
             (false, _) => set.files.rejected += 1,
