@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{phases, startup_phases, startups};
-use super::startups::{filter_superseded, in_incubator};
+use super::startups::{Startup, filter_incubator, filter_superseded};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = phases)]
@@ -55,13 +55,17 @@ impl Phase {
         day: NaiveDate,
         incubator: Option<&str>,
     ) -> QueryResult<BTreeMap<String, i64>> {
+        let co_incubated = match incubator {
+            Some(incubator) => Startup::co_incubates(conn, incubator)?,
+            None => false,
+        };
         let mut settled = startups::table
             .filter(startups::latest_phase_start.le(day))
             .group_by(startups::latest_phase_id)
             .select((startups::latest_phase_id, count_star()))
             .into_boxed();
         if let Some(incubator) = incubator {
-            settled = settled.filter(in_incubator!(incubator.to_owned()));
+            settled = filter_incubator!(settled, incubator.to_owned(), co_incubated);
         }
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for (phase, n) in settled.load::<(Option<String>, i64)>(conn)? {
@@ -78,7 +82,7 @@ impl Phase {
             .select((startup_phases::phase_id, count_star()))
             .into_boxed();
         if let Some(incubator) = incubator {
-            superseded = superseded.filter(in_incubator!(incubator.to_owned()));
+            superseded = filter_incubator!(superseded, incubator.to_owned(), co_incubated);
         }
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
         let superseded = filter_superseded!(superseded, day, sqlite);

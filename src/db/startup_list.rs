@@ -12,7 +12,7 @@ use diesel::sql_types::{Double, Text};
 use super::page::{Cursor, Page, PageRequest};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
 use super::startups::{
-    Startup, THEMATIQUE, USERTYPE, filter_superseded, in_incubator, settled_in_phases,
+    Startup, THEMATIQUE, USERTYPE, filter_incubator, filter_superseded, settled_in_phases,
     superseded_phase_rows,
 };
 use super::{DbConnection, MultiBackend};
@@ -177,11 +177,11 @@ const TSQUERY_MATCH_OPEN: &str = concat!("startups.search @@ ", tsquery_open!())
 
 /// Applies every filter but the phase one to a boxed query over `startups` (alone or joined).
 macro_rules! other_filters {
-    ($query:expr, $filter:expr, $dialect:expr) => {{
+    ($query:expr, $filter:expr, $dialect:expr, $co_incubated:expr) => {{
         let filter: &StartupFilter = $filter;
         let mut query = $query;
         if let Some(incubator) = &filter.incubator {
-            query = query.filter(in_incubator!(incubator.clone()));
+            query = filter_incubator!(query, incubator.clone(), $co_incubated);
         }
         if let Some(sponsor) = &filter.sponsor {
             query = query.filter(
@@ -231,7 +231,7 @@ macro_rules! other_filters {
 /// The filtered startups, for reading a page. The phase filter is a per-row check, so that a
 /// page stops as soon as it is full: a startup whose latest phase started by the day is judged
 /// on its own columns; only the others look into their phase history.
-fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
+fn filtered(filter: &StartupFilter, dialect: Dialect, co_incubated: bool) -> StartupQuery<'static> {
     let mut query = startups::table.into_boxed();
     if !filter.phases.is_empty() {
         let day = filter.day;
@@ -246,7 +246,7 @@ fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
                 ))),
         );
     }
-    other_filters!(query, filter, dialect)
+    other_filters!(query, filter, dialect, co_incubated)
 }
 
 /// How many startups pass the filter. With a phase filter, the sum of two disjoint counts
@@ -254,24 +254,34 @@ fn filtered(filter: &StartupFilter, dialect: Dialect) -> StartupQuery<'static> {
 /// one of the phases since their latest start, counted from an index on `startups`; and those
 /// whose latest start is after the day, counted from the phase rows current that day that are
 /// not the latest, joined to `startups` for the other filters.
-fn count(conn: &mut DbConnection, filter: &StartupFilter, dialect: Dialect) -> QueryResult<i64> {
+fn count(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
+    dialect: Dialect,
+    co_incubated: bool,
+) -> QueryResult<i64> {
     if filter.phases.is_empty() {
-        return other_filters!(startups::table.count().into_boxed(), filter, dialect)
-            .get_result(conn);
+        return other_filters!(
+            startups::table.count().into_boxed(),
+            filter,
+            dialect,
+            co_incubated
+        )
+        .get_result(conn);
     }
     let day = filter.day;
     let settled = startups::table
         .filter(settled_in_phases!(day, filter.phases.clone()))
         .count()
         .into_boxed();
-    let settled: i64 = other_filters!(settled, filter, dialect).get_result(conn)?;
+    let settled: i64 = other_filters!(settled, filter, dialect, co_incubated).get_result(conn)?;
     let joined = startups::table
         .inner_join(startup_phases::table.on(startup_phases::startup_id.eq(startups::id)))
         .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
         .count()
         .into_boxed();
     let joined = filter_superseded!(joined, day, dialect == Dialect::Sqlite);
-    let moving: i64 = other_filters!(joined, filter, dialect).get_result(conn)?;
+    let moving: i64 = other_filters!(joined, filter, dialect, co_incubated).get_result(conn)?;
     Ok(settled + moving)
 }
 
@@ -379,6 +389,15 @@ fn order_by_created(
     }
 }
 
+/// Whether the filter names an incubator that co-incubates some startup
+/// ([`Startup::co_incubates`]).
+fn co_incubated(conn: &mut DbConnection, filter: &StartupFilter) -> QueryResult<bool> {
+    match &filter.incubator {
+        Some(incubator) => Startup::co_incubates(conn, incubator),
+        None => Ok(false),
+    }
+}
+
 /// A page of startups, with each row's relevance when the list is a search.
 pub fn page(
     conn: &mut DbConnection,
@@ -390,7 +409,8 @@ pub fn page(
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
         return ranked_page(conn, filter, sort, request);
     }
-    let total = count(conn, filter, dialect)?;
+    let co_incubated = co_incubated(conn, filter)?;
+    let total = count(conn, filter, dialect, co_incubated)?;
     let rows = sorted_rows(conn, filter, sort, request)?;
     Ok(Page::from_rows(request, rows, total, |s| {
         sort.key_of(s, None)
@@ -408,7 +428,7 @@ pub fn sorted_rows(
     let dialect = Dialect::of(conn);
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
-    let query = filtered(filter, dialect);
+    let query = filtered(filter, dialect, co_incubated(conn, filter)?);
     let desc = sort.descending;
     let query = match (sort.key, position) {
         (SortKey::Name, Some(Position::Name(k, i))) => {
@@ -501,7 +521,8 @@ fn ranked_page(
     sort: Sort,
     request: &PageRequest,
 ) -> QueryResult<Page<Startup>> {
-    let kept: std::collections::HashSet<String> = filtered(filter, Dialect::of(conn))
+    let co_incubated = co_incubated(conn, filter)?;
+    let kept: std::collections::HashSet<String> = filtered(filter, Dialect::of(conn), co_incubated)
         .select(startups::id)
         .load_iter::<String, _>(conn)?
         .collect::<QueryResult<_>>()?;

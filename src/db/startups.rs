@@ -194,6 +194,23 @@ macro_rules! in_incubator {
 }
 pub(crate) use in_incubator;
 
+/// Keeps, in a boxed query on `startups` (alone or joined), the startups of incubator
+/// `$incubator` (a `String`): by their own column alone when `$co_incubated` is false (no
+/// startup is co-incubated by it: the index range every list of an incubator reads), with
+/// [`in_incubator`] otherwise. [`Startup::co_incubates`] says which.
+macro_rules! filter_incubator {
+    ($query:expr, $incubator:expr, $co_incubated:expr) => {{
+        use $crate::db::schema::startups;
+        let incubator: String = $incubator;
+        if $co_incubated {
+            $query.filter($crate::db::startups::in_incubator!(incubator))
+        } else {
+            $query.filter(startups::incubator_id.eq(incubator))
+        }
+    }};
+}
+pub(crate) use filter_incubator;
+
 /// Keeps the `startup_phases` rows current on `$day` that are not their startup's latest: those
 /// with `start_date <= day < next_start`. The second part of [`current_phase_rows`], disjoint
 /// from [`settled_in_phases`]: a startup has such a row exactly when its latest phase starts
@@ -246,19 +263,29 @@ macro_rules! filter_superseded {
 pub(crate) use filter_superseded;
 
 /// Keeps, in a boxed query on `startup_phases`, the rows of the startups of `incubator` (an
-/// `Option<&str>`; all rows when `None`).
+/// `Option<&str>`; all rows when `None`), co-incubated ones too when `$co_incubated`.
 macro_rules! phases_in_incubator {
-    ($query:expr, $incubator:expr) => {{
+    ($query:expr, $incubator:expr, $co_incubated:expr) => {{
         use $crate::db::schema::{startup_phases, startups};
         let mut query = $query;
         if let Some(incubator) = $incubator {
-            query = query.filter(
-                startup_phases::startup_id.eq_any(
-                    startups::table
-                        .filter($crate::db::startups::in_incubator!(incubator.to_owned()))
-                        .select(startups::id),
-                ),
-            );
+            query = if $co_incubated {
+                query.filter(
+                    startup_phases::startup_id.eq_any(
+                        startups::table
+                            .filter($crate::db::startups::in_incubator!(incubator.to_owned()))
+                            .select(startups::id),
+                    ),
+                )
+            } else {
+                query.filter(
+                    startup_phases::startup_id.eq_any(
+                        startups::table
+                            .filter(startups::incubator_id.eq(incubator.to_owned()))
+                            .select(startups::id),
+                    ),
+                )
+            };
         }
         query
     }};
@@ -287,6 +314,16 @@ impl Startup {
             .load(conn)
     }
 
+    /// Whether some startup is co-incubated by `incubator` (lists it beside its own): the
+    /// queries of that incubator's startups then read `startup_incubators` too
+    /// ([`filter_incubator`]).
+    pub fn co_incubates(conn: &mut DbConnection, incubator: &str) -> QueryResult<bool> {
+        diesel::select(exists(
+            startup_incubators::table.filter(startup_incubators::incubator_id.eq(incubator)),
+        ))
+        .get_result(conn)
+    }
+
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         startups::table.count().get_result(conn)
     }
@@ -302,7 +339,8 @@ impl Startup {
     ) -> QueryResult<Vec<Self>> {
         let mut query = startups::table.select(Self::as_select()).into_boxed();
         if let Some(incubator) = incubator {
-            query = query.filter(in_incubator!(incubator.to_owned()));
+            let co_incubated = Self::co_incubates(conn, incubator)?;
+            query = filter_incubator!(query, incubator.to_owned(), co_incubated);
         }
         if let Some(after) = after {
             query = query.filter(startups::id.gt(after.to_owned()));

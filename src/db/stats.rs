@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{incubators, organisations, startup_incubators, startup_phases, startups};
-use super::startups::{PhaseRow, current_phase_rows, phases_in_incubator};
+use super::startups::{PhaseRow, Startup, current_phase_rows, phases_in_incubator};
 
 /// Which startups a statistic covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,12 +18,23 @@ pub struct Scope {
     pub started_by: Option<NaiveDate>,
 }
 
+impl Scope {
+    /// Whether the scope's incubator co-incubates some startup ([`Startup::co_incubates`]).
+    fn co_incubated(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        match &self.incubator {
+            Some(incubator) => Startup::co_incubates(conn, incubator),
+            None => Ok(false),
+        }
+    }
+}
+
 /// Keeps the startups of `scope` in a boxed query on `startups` (grouped or not).
 macro_rules! scoped {
-    ($query:expr, $scope:expr) => {{
+    ($query:expr, $scope:expr, $co_incubated:expr) => {{
         let mut query = $query;
         if let Some(incubator) = &$scope.incubator {
-            query = query.filter($crate::db::startups::in_incubator!(incubator.clone()));
+            query =
+                $crate::db::startups::filter_incubator!(query, incubator.clone(), $co_incubated);
         }
         if let Some(day) = $scope.started_by {
             query = query.filter(startups::created_on.le(day));
@@ -42,7 +53,8 @@ pub fn startups_by_incubator(
         .group_by(startups::incubator_id)
         .select((startups::incubator_id, count_star()))
         .into_boxed();
-    let rows: Vec<(Option<String>, i64)> = scoped!(grouped, scope).load(conn)?;
+    let co_incubated = scope.co_incubated(conn)?;
+    let rows: Vec<(Option<String>, i64)> = scoped!(grouped, scope, co_incubated).load(conn)?;
     Ok(rows.into_iter().collect())
 }
 
@@ -53,15 +65,31 @@ pub fn co_incubated_by_incubator(
     conn: &mut DbConnection,
     scope: &Scope,
 ) -> QueryResult<BTreeMap<String, i64>> {
-    let rows: Vec<(String, String, Option<String>, Option<NaiveDate>)> = startup_incubators::table
-        .inner_join(startups::table)
+    // Read from the co-incubations first: a join could walk every startup to find none.
+    let links: Vec<(String, String)> = startup_incubators::table
         .select((
             startup_incubators::incubator_id,
             startup_incubators::startup_id,
-            startups::incubator_id,
-            startups::created_on,
         ))
         .load(conn)?;
+    if links.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let ids: Vec<&String> = links.iter().map(|(_, startup)| startup).collect();
+    let startups: HashMap<String, (Option<String>, Option<NaiveDate>)> = startups::table
+        .filter(startups::id.eq_any(ids))
+        .select((startups::id, startups::incubator_id, startups::created_on))
+        .load::<(String, Option<String>, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .map(|(id, own, created)| (id, (own, created)))
+        .collect();
+    let rows: Vec<(String, String, Option<String>, Option<NaiveDate>)> = links
+        .into_iter()
+        .filter_map(|(co, startup)| {
+            let (own, created) = startups.get(&startup)?.clone();
+            Some((co, startup, own, created))
+        })
+        .collect();
     let of_scope: HashSet<&str> = rows
         .iter()
         .filter(|(co, ..)| scope.incubator.as_ref() == Some(co))
@@ -92,7 +120,8 @@ pub fn startups_by_creation_day(
         .group_by(startups::created_on)
         .select((startups::created_on, count_star()))
         .into_boxed();
-    let rows: Vec<(Option<NaiveDate>, i64)> = scoped!(grouped, scope).load(conn)?;
+    let co_incubated = scope.co_incubated(conn)?;
+    let rows: Vec<(Option<NaiveDate>, i64)> = scoped!(grouped, scope, co_incubated).load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(day, n)| day.map(|day| (day, n)))
@@ -133,16 +162,25 @@ pub fn phases_by_group(
     type All = Vec<(Option<String>, i64)>;
     let (in_phase, all): (InPhase, All) = match group {
         GroupBy::Incubator => {
-            // A co-incubated startup counts under each of its incubators.
-            let co_in_phase: Vec<(String, String, i64)> = startup_incubators::table
-                .inner_join(startups::table.inner_join(current()))
-                .group_by((startup_incubators::incubator_id, startup_phases::phase_id))
-                .select((
-                    startup_incubators::incubator_id,
-                    startup_phases::phase_id,
-                    count_star(),
-                ))
-                .load(conn)?;
+            // A co-incubated startup counts under each of its incubators. Co-incubations are
+            // few, and often none: then no join is tried (it could walk every startup).
+            let any: bool = diesel::select(diesel::dsl::exists(
+                startup_incubators::table.select(startup_incubators::startup_id),
+            ))
+            .get_result(conn)?;
+            let co_in_phase: Vec<(String, String, i64)> = if any {
+                startup_incubators::table
+                    .inner_join(startups::table.inner_join(current()))
+                    .group_by((startup_incubators::incubator_id, startup_phases::phase_id))
+                    .select((
+                        startup_incubators::incubator_id,
+                        startup_phases::phase_id,
+                        count_star(),
+                    ))
+                    .load(conn)?
+            } else {
+                Vec::new()
+            };
             let co_all: Vec<(String, i64)> = startup_incubators::table
                 .group_by(startup_incubators::incubator_id)
                 .select((startup_incubators::incubator_id, count_star()))
@@ -223,7 +261,11 @@ pub fn phase_rows(
         .select(PhaseRow::as_select())
         .order((startup_phases::startup_id, startup_phases::position))
         .into_boxed();
-    let mut query = phases_in_incubator!(query, incubator);
+    let co_incubated = match incubator {
+        Some(incubator) => Startup::co_incubates(conn, incubator)?,
+        None => false,
+    };
+    let mut query = phases_in_incubator!(query, incubator, co_incubated);
     if let Some(since) = since {
         query = query.filter(startup_phases::start_date.ge(since));
     }

@@ -20,6 +20,7 @@ DELETE FROM startup_phases AS later USING startup_phases AS earlier
 UPDATE startup_phases SET end_date = NULL WHERE end_date < start_date;
 ALTER TABLE startup_phases ADD CONSTRAINT startup_phases_check
     CHECK (end_date IS NULL OR end_date >= start_date);
+DROP INDEX startup_phases_startup_start;
 ALTER TABLE startup_phases DROP CONSTRAINT startup_phases_pkey;
 ALTER TABLE startup_phases ADD PRIMARY KEY (startup_id, start_date);
 ALTER TABLE startup_phases DROP COLUMN position;

@@ -14,6 +14,8 @@ UPDATE startup_phases SET position = numbered.position
 ALTER TABLE startup_phases ALTER COLUMN position SET NOT NULL;
 ALTER TABLE startup_phases DROP CONSTRAINT startup_phases_pkey;
 ALTER TABLE startup_phases ADD PRIMARY KEY (startup_id, position);
+-- What the older key gave: a startup's phases by start, for the joins on "phase on a day".
+CREATE INDEX startup_phases_startup_start ON startup_phases (startup_id, start_date);
 ALTER TABLE startup_phases DROP CONSTRAINT startup_phases_check;
 
 ALTER TABLE organisations DROP CONSTRAINT organisations_kind_check;

@@ -33,6 +33,8 @@ INSERT INTO startup_phases_new (startup_id, position, phase_id, start_date, end_
 DROP TABLE startup_phases;
 ALTER TABLE startup_phases_new RENAME TO startup_phases;
 CREATE INDEX startup_phases_current ON startup_phases (phase_id, next_start, start_date, startup_id);
+-- What the older key gave: a startup's phases by start, for the joins on "phase on a day".
+CREATE INDEX startup_phases_startup_start ON startup_phases (startup_id, start_date);
 
 -- `organisations` is referenced by incubators and sponsors: rebuilt in place, with the foreign
 -- keys checked once at commit, when every row is back.
