@@ -289,9 +289,9 @@ fn keep(
     Ok(())
 }
 
-/// The id a creation body gives (`/id`), required.
-/// The id a create names, in NFC as ids are stored ([`crate::domain::ids::check_id`]); one that
-/// is not an id is passed on as it is, for the body's checks to report.
+/// The id a creation body gives (`/id`), required, in NFC as ids are stored
+/// ([`crate::domain::ids::check_id`]); one that is not an id is passed on as it is, for the
+/// body's checks to report.
 pub fn id_to_create(id: Option<&String>, resource: &str) -> Result<String, ApiError> {
     id.map(|id| crate::domain::ids::check_id(id).unwrap_or_else(|_| id.clone()))
         .ok_or_else(|| {
@@ -308,7 +308,7 @@ pub fn path_segment(id: &str) -> String {
     percent_encoding::utf8_percent_encode(id, PATH_SEGMENT).to_string()
 }
 
-/// Everything but the unreserved characters of RFC 3986.
+/// Everything but the unreserved characters of RFC 3986 (letters, digits, `-._~`).
 const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')

@@ -44,7 +44,6 @@ mod startups;
 mod startups_csv;
 
 use actix_web::{HttpRequest, guard, web};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 use super::export::CHUNK_ROWS;
@@ -84,16 +83,10 @@ pub fn scope() -> actix_web::Scope {
         .service(file(FILES[6]).to(details::authors_json))
 }
 
-/// What Ruby's `ERB::Util.url_encode` leaves as is: letters, digits and `-_.~`.
-const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Markdown as upstream's `content_url_encoded_markdown`: every other byte as `%XX`.
+/// Markdown as upstream's `content_url_encoded_markdown` (Ruby's `ERB::Util.url_encode`):
+/// letters, digits and `-_.~` as they are, every other byte as `%XX`, as in a path segment.
 fn url_encode(text: &str) -> String {
-    utf8_percent_encode(text, URL_ENCODE).to_string()
+    super::writes::path_segment(text)
 }
 
 /// The absolute URL of the file asked for, without its query string.

@@ -193,8 +193,8 @@ pub struct Known<'k> {
     pub incubators: &'k HashSet<String>,
 }
 
-/// An organisation from `_organisations/ID.md`; `None` when the file is left out.
-pub(crate) fn organisation(at: &mut At<'_>, id: &str, doc: &Document) -> Option<Organisation> {
+/// An organisation from `_organisations/ID.md`.
+pub(crate) fn organisation(at: &mut At<'_>, id: &str, doc: &Document) -> Organisation {
     let mut fields = Fields {
         fields: &doc.fields,
         at,
@@ -206,12 +206,12 @@ pub(crate) fn organisation(at: &mut At<'_>, id: &str, doc: &Document) -> Option<
     let kind = fields
         .text("type")
         .unwrap_or_else(|| DEFAULT_ORGANISATION_TYPE.to_owned());
-    Some(Organisation {
+    Organisation {
         id: id.to_owned(),
         name,
         acronym,
         kind,
-    })
+    }
 }
 
 /// Whether an incubator's file says `hidden: true`: kept out of the public lists.
@@ -221,13 +221,13 @@ pub fn is_hidden(doc: &Document) -> bool {
         .is_some_and(|v| v.as_bool() == Some(true) || scalar_text(v).as_deref() == Some("true"))
 }
 
-/// An incubator from `_incubators/ID.md`; `None` when the file is left out.
+/// An incubator from `_incubators/ID.md`.
 pub(crate) fn incubator(
     at: &mut At<'_>,
     id: &str,
     doc: &Document,
     organisations: &HashSet<String>,
-) -> Option<Incubator> {
+) -> Incubator {
     let mut fields = Fields {
         fields: &doc.fields,
         at,
@@ -246,7 +246,7 @@ pub(crate) fn incubator(
         }
     });
     let description = body(fields.at, &doc.body).or_else(|| fields.text("short_description"));
-    Some(Incubator {
+    Incubator {
         id: id.to_owned(),
         title,
         owner_id: owner,
@@ -254,7 +254,7 @@ pub(crate) fn incubator(
         contact: fields.text("contact"),
         address: fields.text("address"),
         description,
-    })
+    }
 }
 
 /// The Markdown body as a description: trimmed, repaired when needed, `None` when empty.
@@ -262,13 +262,13 @@ fn body(at: &mut At<'_>, body: &str) -> Option<String> {
     at.optional_text("description", Some(body.trim().to_owned()))
 }
 
-/// A startup from `_startups/ID.md`; `None` when the file is left out.
+/// A startup from `_startups/ID.md`.
 pub(crate) fn startup(
     at: &mut At<'_>,
     id: &str,
     doc: &Document,
     known: &Known<'_>,
-) -> Option<StartupGraph> {
+) -> StartupGraph {
     let mut fields = Fields {
         fields: &doc.fields,
         at,
@@ -341,7 +341,7 @@ pub(crate) fn startup(
         stats_url: fields.url("stats_url"),
         accessibility_status: fields.text("accessibility_status"),
     };
-    Some(StartupGraph { startup, relations })
+    StartupGraph { startup, relations }
 }
 
 /// The incubators listed under `incubators:` beside the startup's own `incubator` (which the
@@ -450,7 +450,7 @@ mod tests {
         )
     }
 
-    fn map_startup(text: &str) -> (Option<StartupGraph>, Report) {
+    fn map_startup(text: &str) -> (StartupGraph, Report) {
         let (phases, organisations, incubators) = known_sets();
         let known = Known {
             phases: &phases,
@@ -483,7 +483,6 @@ mod tests {
              stats_url: https://outil.beta.gouv.fr/stats\naccessibility_status: non conforme\ndashlord_url: https://ignored.example\n---\n\n## Contexte\n",
         );
         assert!(report.problems.is_empty(), "{:?}", messages(&report));
-        let graph = graph.expect("loaded");
         let s = &graph.startup;
         assert_eq!(s.name, "Outil");
         assert_eq!(s.pitch.as_deref(), Some("Aider"));
@@ -523,7 +522,6 @@ mod tests {
         let (graph, report) = map_startup(
             "---\ntitle: Vieux\nphases:\n  - name: success\n    start: 01-06-2019\n  - name: investigation\n    start: 2018-01-01\n---\n",
         );
-        let graph = graph.expect("loaded");
         let phases: Vec<&str> = graph
             .relations
             .phases
@@ -555,7 +553,6 @@ mod tests {
              phases:\n  - name: investigation\n    start: 01-07-20219\n  - name: pivot\n    start: 2020-01-01\n\
              events:\n  - name: x\n    date: 2020-02-30\n---\n",
         );
-        let graph = graph.expect("the startup itself loads");
         assert_eq!(graph.relations.sponsors, vec!["anct"]);
         assert!(graph.relations.phases.is_empty());
         assert!(graph.relations.events.is_empty());
@@ -574,29 +571,25 @@ mod tests {
     #[test]
     fn keeps_a_startup_without_title_or_with_an_unknown_incubator() {
         let (graph, report) = map_startup("---\nmission: Sans nom\n---\n");
-        assert_eq!(graph.expect("kept").startup.name, "s");
+        assert_eq!(graph.startup.name, "s");
         assert!(messages(&report)[0].starts_with("warning:"));
         assert!(
             messages(&report)[0]
                 .contains("title: missing or empty; the record is named by its id, `s`")
         );
         let (graph, report) = map_startup("---\ntitle: A\nincubator: ghost\n---\n");
-        assert_eq!(graph.expect("kept").startup.incubator_id, None);
+        assert_eq!(graph.startup.incubator_id, None);
         assert!(messages(&report)[0].contains(
             "incubator: `ghost` is not a known incubator; the startup is kept without it"
         ));
         let (graph, report) = map_startup("---\ntitle: A\nincubator: DINUM-ASN\n---\n");
-        assert_eq!(
-            graph.expect("kept").startup.incubator_id.as_deref(),
-            Some("dinum-asn")
-        );
+        assert_eq!(graph.startup.incubator_id.as_deref(), Some("dinum-asn"));
         assert!(messages(&report)[0].starts_with("warning:"));
     }
 
     #[test]
     fn repairs_double_decoded_text_with_a_warning() {
         let (graph, report) = map_startup("---\ntitle: \"DÃ©marche\"\n---\nÃ‰tat\n");
-        let graph = graph.expect("loaded");
         assert_eq!(graph.startup.name, "Démarche");
         assert_eq!(graph.startup.description.as_deref(), Some("État"));
         assert_eq!(report.warnings(), 2);
@@ -612,33 +605,28 @@ mod tests {
             report: &mut report,
         };
         let doc = parse("---\nname: Agence\nacronym: AG\ntype: operateur\n---\n").expect("doc");
-        let org = organisation(&mut at, "ag", &doc).expect("loaded");
+        let org = organisation(&mut at, "ag", &doc);
         assert_eq!(
             (org.kind.as_str(), org.acronym.as_deref()),
             ("operateur", Some("AG"))
         );
         let doc = parse("---\nname: Autre\ntype: fondation\n---\n").expect("doc");
-        assert_eq!(
-            organisation(&mut at, "x", &doc).expect("loaded").kind,
-            "fondation"
-        );
+        assert_eq!(organisation(&mut at, "x", &doc).kind, "fondation");
         let doc = parse("---\nname: Sans type\n---\n").expect("doc");
         assert_eq!(
-            organisation(&mut at, "y", &doc).expect("loaded").kind,
+            organisation(&mut at, "y", &doc).kind,
             DEFAULT_ORGANISATION_TYPE
         );
         let doc = parse(
             "---\ntitle: Incub\nowner: /organisations/dinum\nwebsite: https://x.fr\nshort_description: Court\n---\n",
         )
         .expect("doc");
-        let inc = incubator(&mut at, "inc", &doc, &organisations).expect("loaded");
+        let inc = incubator(&mut at, "inc", &doc, &organisations);
         assert_eq!(inc.owner_id.as_deref(), Some("dinum"));
         assert_eq!(inc.description.as_deref(), Some("Court"));
         let doc = parse("---\ntitle: Incub\nowner: /organisations/ghost\n---\n").expect("doc");
         assert_eq!(
-            incubator(&mut at, "inc", &doc, &organisations)
-                .expect("loaded")
-                .owner_id,
+            incubator(&mut at, "inc", &doc, &organisations).owner_id,
             None
         );
         assert_eq!(report.warnings(), 0);

@@ -289,22 +289,14 @@ fn check_file(
             return false;
         }
     };
-    set.sources
-        .push((file.kind, id.clone(), front_matter::source_doc(&doc)));
     match file.kind {
         ContentKind::Organisation => {
-            let Some(row) = mapping::organisation(&mut at, &id, &doc) else {
-                set.sources.pop();
-                return false;
-            };
+            let row = mapping::organisation(&mut at, &id, &doc);
             known.organisations.insert(row.id.clone());
             set.organisations.push(row);
         }
         ContentKind::Incubator => {
-            let Some(row) = mapping::incubator(&mut at, &id, &doc, &known.organisations) else {
-                set.sources.pop();
-                return false;
-            };
+            let row = mapping::incubator(&mut at, &id, &doc, &known.organisations);
             if mapping::is_hidden(&doc) {
                 set.hidden.insert(row.id.clone());
             }
@@ -317,13 +309,12 @@ fn check_file(
                 organisations: &known.organisations,
                 incubators: &known.incubators,
             };
-            let Some(graph) = mapping::startup(&mut at, &id, &doc, &refs) else {
-                set.sources.pop();
-                return false;
-            };
-            set.startups.push(graph);
+            set.startups
+                .push(mapping::startup(&mut at, &id, &doc, &refs));
         }
     }
+    set.sources
+        .push((file.kind, id, front_matter::source_doc(&doc)));
     true
 }
 
