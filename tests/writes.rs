@@ -155,6 +155,51 @@ both_backends! {
         assert_eq!(get(&app, "/api/v1/startups/autre").await.status, 404);
     }
 
+    fn concurrent_retries_with_one_key_are_all_replays(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let before = get(&app, "/api/v1/changes").await.body["meta"]["total"].as_i64().expect("total");
+        let body = new_startup("rejouee", "dinum");
+        let (app_ref, admin_ref, body_ref) = (&app, admin.as_str(), &body);
+        let retries = (0..50).map(|_| async move {
+            send(app_ref, Method::POST, "/api/v1/startups", Some(admin_ref), Some(body_ref), &[("idempotency-key", "create-rejouee")]).await
+        });
+        let replies = futures_util::future::join_all(retries).await;
+        let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+        assert!(statuses.iter().all(|s| *s == 201), "every retry is the first answer: {statuses:?}");
+        assert!(replies.iter().all(|r| r.body == replies[0].body));
+        let total = get(&app, "/api/v1/changes").await.body["meta"]["total"].as_i64().expect("total");
+        assert_eq!(total, before + 1, "written once");
+    }
+
+    fn a_write_that_changes_nothing_writes_nothing(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let feed_total = |reply: common::Reply| reply.body["meta"]["total"].as_i64().expect("total");
+        let before = feed_total(get(&app, "/api/v1/changes").await);
+        let list_tag = get(&app, "/api/v1/startups").await.etag();
+        for (uri, patch) in [
+            ("/api/v1/startups/medle", json!({"pitch": get(&app, "/api/v1/startups/medle").await.body["pitch"]})),
+            ("/api/v1/startups/medle", json!({})),
+            ("/api/v1/incubators/dinum", json!({"title": get(&app, "/api/v1/incubators/dinum").await.body["title"]})),
+            ("/api/v1/organisations/dinum", json!({"name": get(&app, "/api/v1/organisations/dinum").await.body["name"]})),
+        ] {
+            let read = get(&app, uri).await;
+            let patched = send(&app, Method::PATCH, uri, Some(&admin), Some(&patch), &[("if-match", &read.etag())]).await;
+            assert_eq!(patched.status, 200, "{uri}: {}", patched.body);
+            assert_eq!(patched.body, read.body, "{uri}");
+            assert_eq!(patched.etag(), read.etag(), "{uri}: a no-op keeps the version");
+        }
+        let startup = get(&app, "/api/v1/startups/medle").await;
+        let mut document = startup.body.clone();
+        let put = send(&app, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"phases": document["phases"].take()})), &[]).await;
+        assert_eq!(put.etag(), startup.etag());
+        assert_eq!(feed_total(get(&app, "/api/v1/changes").await), before, "nothing in the feed");
+        assert_eq!(get(&app, "/api/v1/startups").await.etag(), list_tag, "no new revision");
+    }
+
     fn phase_transitions_close_the_open_phase(db) {
         let db = db.seeded();
         let admin = issue_token(&db, "ops", "admin");

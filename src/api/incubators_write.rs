@@ -19,7 +19,7 @@ use super::incubators::IncubatorResponse;
 use super::state::AppState;
 use super::writes::{
     WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
-    same_id, write,
+    same_id, says_the_same, write,
 };
 use crate::api::compat::document::{changed_fields, incubator_fields};
 use crate::db::DbConnection;
@@ -178,6 +178,9 @@ fn store(
         }
         _ => {
             let stored = Incubator::find(conn, id)?.ok_or_else(|| not_found(id))?;
+            if says_the_same(input, &IncubatorInput::of(stored.clone()))? {
+                return Written::unchanged(&read(conn, id, request.today)?);
+            }
             row.update(conn)?;
             let changed = changed_fields(&incubator_fields(&stored), &incubator_fields(&row));
             let content = stored.description != row.description;

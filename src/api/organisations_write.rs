@@ -17,7 +17,7 @@ use super::organisations::OrganisationResponse;
 use super::state::AppState;
 use super::writes::{
     WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
-    same_id, write,
+    same_id, says_the_same, write,
 };
 use crate::api::compat::document::{changed_fields, organisation_fields};
 use crate::db::DbConnection;
@@ -131,6 +131,9 @@ fn store(
         }
         _ => {
             let stored = Organisation::find(conn, id)?.ok_or_else(|| not_found(id))?;
+            if says_the_same(input, &OrganisationInput::of(stored.clone()))? {
+                return Written::unchanged(&read(conn, id)?);
+            }
             row.update(conn)?;
             let changed = changed_fields(&organisation_fields(&stored), &organisation_fields(&row));
             sources_kept::forget(conn, RecordKind::Organisation, id, &changed, false)?;

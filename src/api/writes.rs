@@ -5,7 +5,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -64,6 +64,9 @@ pub struct Written {
     pub status: StatusCode,
     pub body: Option<Vec<u8>>,
     pub location: Option<String>,
+    /// Nothing was changed: the transaction is rolled back and `body` is the resource as it
+    /// stands.
+    unchanged: bool,
 }
 
 impl Written {
@@ -75,7 +78,20 @@ impl Written {
             status,
             body: Some(body),
             location: None,
+            unchanged: false,
         })
+    }
+
+    /// The resource `value`, which the write left as it was: a 200, and nothing written.
+    pub fn unchanged<T: Serialize>(value: &T) -> Result<Self, ApiError> {
+        Ok(Self {
+            unchanged: true,
+            ..Self::json(StatusCode::OK, value)?
+        })
+    }
+
+    pub fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
     }
 
     pub fn created_at(mut self, location: String) -> Self {
@@ -88,6 +104,7 @@ impl Written {
             status: StatusCode::NO_CONTENT,
             body: None,
             location: None,
+            unchanged: false,
         }
     }
 
@@ -204,7 +221,8 @@ fn invalid_header(name: &str, detail: &str) -> ApiError {
 
 /// Runs `work` as one write transaction and answers what it wrote. A POST whose
 /// `Idempotency-Key` this token already sent is answered as the first time, without writing
-/// again (the same key with another request is a 422).
+/// again (the same key with another request is a 422). A write that leaves the resource as it
+/// was ([`Written::unchanged`]) is rolled back: no new revision, no change in the feed.
 pub async fn write<F>(
     state: &AppState,
     request: WriteRequest,
@@ -215,30 +233,50 @@ where
 {
     let written = state
         .write(move |conn| {
-            // A concurrent request with the same key loses the race on the key's primary key;
-            // it then finds the winner's answer on its second try.
-            for _ in 0..2 {
-                if let Some(kept) = replay(conn, &request)? {
-                    return Ok(kept);
-                }
-                match write_transaction(conn, |conn| {
-                    let written = work(conn, &request)?;
-                    keep(conn, &request, &written)?;
-                    Ok(written)
-                }) {
-                    Err(ApiError::Database(DieselError::DatabaseError(
-                        DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ))) if request.idempotency.is_some() => continue,
-                    outcome => return outcome,
-                }
+            // Answered at once when kept, without taking the write lock.
+            if let Some(kept) = replay(conn, &request)? {
+                return Ok(kept);
             }
-            Err(ApiError::Conflict(
-                "another request with this Idempotency-Key is being written; retry".into(),
-            ))
+            // Looked for again once the transaction holds the revision's lock, which every
+            // write takes first: a request with the same key that committed meanwhile is
+            // seen then, before this one's work finds what that one wrote (a 409 "exists").
+            let outcome = write_transaction(conn, |conn| {
+                if let Some(kept) = replay(conn, &request)? {
+                    return Err(Settled::Kept(kept));
+                }
+                let written = work(conn, &request)?;
+                if written.unchanged {
+                    return Err(Settled::Kept(written));
+                }
+                keep(conn, &request, &written)?;
+                Ok(written)
+            });
+            match outcome {
+                Ok(written) | Err(Settled::Kept(written)) => Ok(written),
+                Err(Settled::Failed(error)) => Err(error),
+            }
         })
         .await?;
     Ok(written.respond())
+}
+
+/// Why a write transaction was rolled back: it failed, or it found its answer without
+/// writing (a replay, or nothing to change).
+enum Settled {
+    Failed(ApiError),
+    Kept(Written),
+}
+
+impl From<ApiError> for Settled {
+    fn from(error: ApiError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<DieselError> for Settled {
+    fn from(error: DieselError) -> Self {
+        Self::Failed(error.into())
+    }
 }
 
 /// The answer kept for this request's idempotency key, if it was sent before.
@@ -260,6 +298,7 @@ fn replay(conn: &mut DbConnection, request: &WriteRequest) -> Result<Option<Writ
         status,
         body: (!kept.body.is_empty()).then(|| kept.body.into_bytes()),
         location: kept.location,
+        unchanged: false,
     }))
 }
 
@@ -343,6 +382,20 @@ pub fn same_id(given: Option<&String>, path: &str, resource: &str) -> Result<(),
         )])),
         _ => Ok(()),
     }
+}
+
+/// Whether the writable document `input` says what `stored` holds, ids aside (a body may
+/// leave its id out): such a write changes nothing.
+pub fn says_the_same<T: Serialize>(input: &T, stored: &T) -> Result<bool, ApiError> {
+    let document = |value: &T| {
+        let mut document = serde_json::to_value(value)
+            .map_err(|e| ApiError::Internal(format!("serialising a document: {e}")))?;
+        if let Value::Object(fields) = &mut document {
+            fields.remove("id");
+        }
+        Ok::<_, ApiError>(document)
+    };
+    Ok(document(input)? == document(stored)?)
 }
 
 /// The writable document `stored` with the JSON Merge Patch `patch` applied, read back into

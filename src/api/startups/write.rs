@@ -22,7 +22,7 @@ use crate::api::compat::document::{changed_fields, startup_fields};
 use crate::api::state::AppState;
 use crate::api::writes::{
     WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
-    same_id, write,
+    same_id, says_the_same, write,
 };
 use crate::db::DbConnection;
 use crate::db::changes::Action;
@@ -377,6 +377,11 @@ fn store(
     input: &StartupInput,
     stored: Option<&StartupInput>,
 ) -> Result<Written, ApiError> {
+    if let Some(stored) = stored
+        && says_the_same(input, stored)?
+    {
+        return Written::unchanged(&read(conn, id)?.response(request.today));
+    }
     let action = if stored.is_some() {
         Action::Update
     } else {
@@ -623,11 +628,7 @@ pub async fn create_phase(
         let index = input.phases.len() - 1;
         let written = store(conn, request, &id, &input, Some(&stored))
             .map_err(|e| rebase(e, &format!("/phases/{index}")))?;
-        Ok(Written {
-            status: StatusCode::CREATED,
-            ..written
-        }
-        .created_at(format!(
+        Ok(written.with_status(StatusCode::CREATED).created_at(format!(
             "/api/v1/startups/{}/phases/{}",
             path_segment(&id),
             transition.start
