@@ -56,6 +56,26 @@ both_backends! {
         assert_bad_parameter(&reply, "q", "");
     }
 
+    fn search_work_is_bounded_by_its_limits(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let medle = collect_ids(&app, "/api/v1/startups?q=medle").await;
+        // Stop words and repeats cost nothing: the same search as the one word.
+        let padded = format!("/api/v1/startups?q={}", urlencode(&format!("{}medle {}", "la de ".repeat(50), "medle ".repeat(50))));
+        assert_eq!(collect_ids(&app, &padded).await, medle);
+        let stop_words_only = get(&app, &format!("/api/v1/startups?q={}", urlencode(&"a ".repeat(399)))).await;
+        assert_bad_parameter(&stop_words_only, "q", "stop words");
+        let nine: Vec<String> = (1..=9).map(|i| format!("mot{i}")).collect();
+        let too_many = get(&app, &format!("/api/v1/startups?q={}", urlencode(&nine.join(" ")))).await;
+        assert_bad_parameter(&too_many, "q", "too many words");
+        assert!(too_many.body.to_string().contains("at most 8"), "the limit is named: {}", too_many.body);
+        let eight = get(&app, &format!("/api/v1/startups?q={}", urlencode(&nine[..8].join(" ")))).await;
+        assert_eq!(eight.status, 200);
+        // Fewer than 3 letters match a whole word, not every word they begin.
+        assert_eq!(get(&app, "/api/v1/startups?q=me").await.body["meta"]["total"], 0);
+        assert!(!collect_ids(&app, "/api/v1/startups?q=med").await.is_empty());
+    }
+
     fn search_ranks_names_before_mentions(db) {
         let db = db.seeded();
         let app = test::init_service(app(db.state())).await;

@@ -12,6 +12,7 @@ use super::clock::Clock;
 use super::export_spool::{self, ExportSpool};
 use super::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
 use super::write_limit::WriteLimiter;
+use crate::db::deadline;
 use crate::db::revision::Revision;
 use crate::db::shared_reads::SharedReads;
 use crate::db::{DbConnection, DbPool};
@@ -151,7 +152,8 @@ impl AppState {
     /// Work that runs past [`AppState::query_timeout`] is answered 503 at the limit. Sync work
     /// cannot be stopped from outside: on PostgreSQL the connection's `statement_timeout`
     /// (see [`crate::db::connect_for_requests`]) cancels the statement, and rolls back a write
-    /// with it; on SQLite the work runs to its end, unseen.
+    /// with it; on SQLite its progress handler interrupts it at the same limit
+    /// ([`crate::db::deadline`]).
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -161,8 +163,10 @@ impl AppState {
         let limit = self.query_timeout;
         let started = Instant::now();
         let work = web::block(move || {
-            let mut conn = pool.get().map_err(ApiError::Unavailable)?;
-            work(&mut conn)
+            deadline::within(started + limit, || {
+                let mut conn = pool.get().map_err(ApiError::Unavailable)?;
+                work(&mut conn)
+            })
         });
         let timed_out = || ApiError::TimedOut {
             seconds: limit.as_secs().max(1),

@@ -5,6 +5,7 @@
 
 pub mod bulk;
 pub mod changes;
+pub mod deadline;
 pub mod incubators;
 pub mod metrics;
 pub mod organisations;

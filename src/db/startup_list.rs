@@ -16,6 +16,7 @@ use super::startups::{
     superseded_phase_rows,
 };
 use super::{DbConnection, MultiBackend};
+use crate::domain::search::Word;
 
 /// Which startups a list holds; empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,8 +30,8 @@ pub struct StartupFilter {
     /// Bounds on the start of the first phase, both inclusive.
     pub created_after: Option<NaiveDate>,
     pub created_before: Option<NaiveDate>,
-    /// Words to search in name, pitch and description (see [`search_terms`]).
-    pub search: Vec<String>,
+    /// Words to search in name, pitch and description.
+    pub search: Vec<Word>,
     /// When set, leave out the startups that had not started by then.
     pub started_by: Option<NaiveDate>,
     /// The day `phases` refers to.
@@ -108,15 +109,6 @@ impl Sort {
     }
 }
 
-/// Splits a search into the words it looks for: letters and digits, lowercased. Accents are
-/// folded by the database's search index, on both sides.
-pub fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
 type StartupQuery<'a> = startups::BoxedQuery<'a, MultiBackend>;
 
 /// Which backend a query is written for, where their search syntax differs.
@@ -134,16 +126,22 @@ impl Dialect {
         }
     }
 
-    /// The search as the backend's query language: every word, as a prefix.
-    fn search_query(self, terms: &[String]) -> String {
+    /// The search as the backend's query language: every word required, those marked so as
+    /// prefixes.
+    fn search_query(self, words: &[Word]) -> String {
+        let star = |w: &Word| if w.prefix { "*" } else { "" };
         match self {
-            Self::Sqlite => terms
+            Self::Sqlite => words
                 .iter()
-                .map(|t| format!("\"{t}\"*"))
+                .map(|w| format!("\"{}\"{}", w.text, star(w)))
                 .collect::<Vec<_>>()
                 .join(" "),
-            // The words alone: `TSQUERY_OPEN` makes the query of them.
-            Self::Postgres => terms.join(" "),
+            // The words alone, a prefix ending with `*`: `TSQUERY_OPEN` makes the query of them.
+            Self::Postgres => words
+                .iter()
+                .map(|w| format!("{}{}", w.text, star(w)))
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 
@@ -161,13 +159,13 @@ impl Dialect {
 /// The text of `TSQUERY_OPEN`, as a literal, so that `TSQUERY_MATCH_OPEN` is made of it.
 macro_rules! tsquery_open {
     () => {
-        r"to_tsquery('simple', (SELECT string_agg('''' || replace(replace(word, '\', '\\'), '''', '''''') || ''':*', ' & ') FROM regexp_split_to_table(betadata_unaccent("
+        r"to_tsquery('simple', (SELECT string_agg('''' || replace(replace(rtrim(word, '*'), '\', '\\'), '''', '''''') || '''' || CASE WHEN word LIKE '%*' THEN ':*' ELSE '' END, ' & ') FROM regexp_split_to_table(betadata_unaccent("
     };
 }
 
 /// The PostgreSQL text-search query of the words bound between `TSQUERY_OPEN` and
-/// `TSQUERY_CLOSE`, separated by spaces: each word unaccented, then quoted as a lexeme and
-/// made a prefix, all of them required. Quoting comes after unaccenting, for unaccent may turn
+/// `TSQUERY_CLOSE`, separated by spaces: each word unaccented, then quoted as a lexeme, made a
+/// prefix when it ends with `*` (which no word holds otherwise), all of them required. Quoting comes after unaccenting, for unaccent may turn
 /// a letter into punctuation (the modifier letter apostrophe `ʼ` into `'`), which unquoted
 /// would break the query's syntax (a 500 found by `tests/security.rs`).
 const TSQUERY_OPEN: &str = tsquery_open!();
@@ -492,7 +490,7 @@ struct Hit {
 
 /// Every startup matching the search words, with its rank, read from the search index in one
 /// pass (ranking row by row inside the main query would re-run the search for each row).
-fn search_hits(conn: &mut DbConnection, terms: &[String]) -> QueryResult<Vec<Hit>> {
+fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Vec<Hit>> {
     let query = Dialect::of(conn).search_query(terms);
     match conn {
         DbConnection::Sqlite(c) => diesel::sql_query(

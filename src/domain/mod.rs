@@ -5,6 +5,7 @@ pub mod fields;
 pub mod ids;
 pub mod phases;
 pub mod portfolio;
+pub mod search;
 pub mod source;
 pub mod stats;
 pub mod text;

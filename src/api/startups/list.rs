@@ -16,8 +16,9 @@ use crate::api::state::AppState;
 use crate::db::DbConnection;
 use crate::db::page::PageRequest;
 use crate::db::phases::Phase;
-use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, search_terms};
+use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
 use crate::db::startups::Startup;
+use crate::domain::search::search_words;
 use crate::error::{ApiError, FieldError, Problem};
 
 /// The attributes of a listed startup, as `fields=` may name them.
@@ -94,7 +95,9 @@ pub struct StartupsQuery {
     #[serde(default, deserialize_with = "de::date")]
     pub created_before: Option<NaiveDate>,
     /// Full-text search in name, pitch and description, ignoring case and accents; every word
-    /// must match (as a prefix). Without `sort`, results come best match first.
+    /// must match, as a prefix from 3 characters on (`numéri`), as a whole word when shorter.
+    /// French and English stop words (`le`, `de`, `pour`, `the`…) are ignored and repeats count
+    /// once; more than 8 distinct words is a 400. Without `sort`, results come best match first.
     #[param(example = "medle")]
     pub q: Option<String>,
     /// Order: `name`, `created` (start of the first phase; startups without one come last),
@@ -160,10 +163,8 @@ pub fn validate(query: &StartupsQuery, known_phases: &[String]) -> Result<(), Ap
             ),
         ));
     }
-    if let Some(q) = &query.q
-        && search_terms(q).is_empty()
-    {
-        errors.push(FieldError::new("q", "give at least one word to search for"));
+    if let Some(Err(error)) = query.q.as_deref().map(search_words) {
+        errors.push(FieldError::new("q", error.to_string()));
     }
     if let (Some(after), Some(before)) = (query.created_after, query.created_before)
         && after > before
@@ -199,7 +200,11 @@ pub async fn list_startups_page(
             .collect()
     };
     validate(&query, &known_phases)?;
-    let search = query.q.as_deref().map(search_terms).unwrap_or_default();
+    let search = match query.q.as_deref().map(search_words) {
+        Some(Ok(words)) => words,
+        // `validate` refused a search without words, or with too many.
+        _ => Vec::new(),
+    };
     let sort = match query.sort {
         Some(SortParam(sort)) => sort,
         None if !search.is_empty() => Sort {
