@@ -1,19 +1,19 @@
 //! Formats for reusers: JSON (the default), CSV and NDJSON, chosen by `?format=` or `Accept`,
 //! and whole-collection exports streamed in constant memory.
 //!
-//! An export is read chunk by chunk on the blocking pool and handed to the HTTP layer through a
-//! bounded channel, so the server holds a few chunks at a time whatever the collection's size;
-//! a client that goes away stops the reading.
+//! An export is read chunk by chunk on the blocking pool and written ahead of the client into
+//! a temporary file, so the server holds a few chunks in memory whatever the collection's
+//! size, and a slow client holds no connection; a client that goes away stops the reading.
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
 use super::columns::{self, Column};
+use super::export_spill;
 use super::state::AppState;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
@@ -67,13 +67,11 @@ impl Format {
 #[derive(Debug, Clone, Copy)]
 pub struct Streamed;
 
-/// How many encoded chunks may wait between the database and the client.
-const CHUNKS_IN_FLIGHT: usize = 4;
-
-/// Streams what `produce` sends, produced on the blocking pool with a pooled connection.
-/// `produce` gets a `send` function that returns false once the client is gone, or has taken
-/// no chunk for the time limit of a request's database work ([`AppState::query_timeout`]): the
-/// connection is then given back and the answer cut off.
+/// Streams what `produce` sends, produced on the blocking pool with a pooled connection, in
+/// its turn among exports ([`super::bulkheads`]). `produce` gets a `send` function that
+/// returns false once the client is gone. What it sends is written ahead of the client into a
+/// temporary file ([`super::export_spill`]): the connection is given back when the database
+/// is read, however slowly the client reads.
 ///
 /// The connection is taken before the answer starts: when none can be had, the client is
 /// answered 503, not a `200 OK` whose body stops short.
@@ -87,86 +85,39 @@ where
         + Send
         + 'static,
 {
+    let turn = state.bulkheads.export(state.query_timeout).await?;
     let pool = state.pool.clone();
     let mut conn = web::block(move || pool.get())
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
         .map_err(ApiError::Unavailable)?;
-    let (sender, receiver) = mpsc::channel::<Result<Bytes, ApiError>>(CHUNKS_IN_FLIGHT);
-    let patience = state.query_timeout;
+    let (mut writer, reader) = export_spill::spill()?;
+    let reading = turn.reading;
     actix_web::rt::spawn(async move {
-        let errors = sender.clone();
         let outcome = web::block(move || {
-            let mut stalled = false;
-            let mut send = |chunk: Bytes| match send_within(&sender, chunk, patience) {
-                Sent::Taken => true,
-                Sent::Gone => false,
-                Sent::Stalled => {
-                    stalled = true;
-                    false
-                }
-            };
-            produce(&mut conn, &mut send)?;
-            if stalled {
-                return Err(ApiError::Internal(format!(
-                    "the client took no chunk for {} second(s); export abandoned",
-                    patience.as_secs()
-                )));
-            }
-            Ok(())
+            let _reading = reading;
+            let outcome = produce(&mut conn, &mut |chunk: Bytes| writer.append(&chunk));
+            drop(conn);
+            writer.end(outcome.as_ref().map(|_| ()).map_err(ToString::to_string));
+            outcome
         })
         .await;
-        let error = match outcome {
-            Ok(Ok(())) => return,
-            Ok(Err(error)) => error,
-            Err(blocking) => ApiError::Internal(format!("export task failed: {blocking}")),
-        };
-        log::error!("export stopped: {error}");
-        let _ = errors.send(Err(error)).await;
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => log::error!("export stopped: {error}"),
+            Err(blocking) => log::error!("export task failed: {blocking}"),
+        }
     });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
-    });
+    let under_way = turn.under_way;
+    let body =
+        futures_util::stream::unfold((reader, under_way), |(mut reader, under_way)| async move {
+            reader.next().await.map(|item| (item, (reader, under_way)))
+        });
     let mut response = HttpResponse::Ok()
         .content_type(format.content_type())
         .streaming(body);
     response.extensions_mut().insert(Streamed);
     Ok(response)
-}
-
-/// What became of a chunk offered to the client.
-enum Sent {
-    Taken,
-    /// The client is gone.
-    Gone,
-    /// The client took nothing for the whole time allowed.
-    Stalled,
-}
-
-/// Offers `chunk` to the client for at most `patience`: a client that stops reading must not
-/// hold a database connection and a blocking thread for ever. Polls, because the blocking
-/// side of the channel has no timeout of its own.
-fn send_within(
-    sender: &mpsc::Sender<Result<Bytes, ApiError>>,
-    chunk: Bytes,
-    patience: std::time::Duration,
-) -> Sent {
-    const POLL: std::time::Duration = std::time::Duration::from_millis(5);
-    let started = std::time::Instant::now();
-    let mut item = Ok(chunk);
-    loop {
-        match sender.try_send(item) {
-            Ok(()) => return Sent::Taken,
-            Err(mpsc::error::TrySendError::Closed(_)) => return Sent::Gone,
-            Err(mpsc::error::TrySendError::Full(back)) => {
-                if started.elapsed() >= patience {
-                    return Sent::Stalled;
-                }
-                item = back;
-                std::thread::sleep(POLL);
-            }
-        }
-    }
 }
 
 /// Writes CSV records (RFC 4180: comma-separated, quoted where needed, CRLF line ends).

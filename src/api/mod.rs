@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod bare_errors;
 pub mod body;
+pub mod bulkheads;
 pub mod byte_bound;
 pub mod caching;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod compat;
 pub mod datasets;
 pub mod deprecation;
 pub mod export;
+pub mod export_spill;
 pub mod export_spool;
 pub mod health;
 pub mod history;

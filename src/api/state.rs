@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use actix_web::web;
 use diesel::result::QueryResult;
 
+use super::bulkheads::Bulkheads;
 use super::clock::Clock;
 use super::export_spool::{self, ExportSpool};
 use super::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
@@ -34,6 +35,8 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// On PostgreSQL, the revision reads that requests share; `None` on SQLite.
     shared_reads: Option<Arc<SharedReads>>,
+    /// The shares of the pool that exports and searches may take.
+    pub bulkheads: Arc<Bulkheads>,
 }
 
 /// The default of [`AppState::query_timeout`].
@@ -56,6 +59,7 @@ impl AppState {
             })
             .map(Arc::new);
         Self {
+            bulkheads: Arc::new(Bulkheads::for_pool(pool.size())),
             pool,
             shared_reads,
             write_limit: Arc::new(WriteLimiter::default()),

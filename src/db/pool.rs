@@ -318,6 +318,11 @@ impl DbPool {
         self.manager.connect()
     }
 
+    /// How many connections the pool holds at most.
+    pub fn size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// Whether the database is a PostgreSQL server (else a SQLite file).
     pub fn is_postgres(&self) -> bool {
         matches!(self.manager.url, DatabaseUrl::Postgres(_))

@@ -254,6 +254,11 @@ pub async fn list_startups_page(
         return respond_collection(req, state, format, request, whole, fetch).await;
     }
     let size = request.size;
+    // A search reads the search index whole: in its turn among searches.
+    let _turn = match filter.search.is_empty() {
+        true => None,
+        false => Some(state.bulkheads.search(state.query_timeout).await?),
+    };
     let (page, mut relations) = state
         .db(move |conn| {
             let page = startup_list::page(conn, &filter, sort, &request)?;
