@@ -255,7 +255,9 @@ impl Dataset {
         })
     }
 
-    /// The Data Package resource of the CSV found at `path`, with its schema inline.
+    /// The Data Package resource of the CSV found at `path`, with its schema inline and its
+    /// dialect stated: a validator left to guess it from the rows may take the `'` of cells
+    /// neutralised against formulas, or a tab in a text, for the quote or the delimiter.
     pub fn package_resource(&self, path: &str) -> Value {
         json!({
             "name": self.id,
@@ -265,6 +267,13 @@ impl Dataset {
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
+            "dialect": {
+                "delimiter": ",",
+                "quoteChar": "\"",
+                "doubleQuote": true,
+                "lineTerminator": "\r\n",
+                "header": true,
+            },
             "schema": self.table_schema(),
         })
     }
