@@ -24,7 +24,9 @@
 //!   `name`, `mission`, `accessibility` and `incubators`, nothing escaped, so a `;` or a line
 //!   break inside a value breaks the row; such lines are counted and skipped. Ours is read as
 //!   RFC 4180 CSV. Each field of a row is one value, compared decoded, by id and column; the
-//!   header row counts too.
+//!   header row counts too. Upstream's values are compared as ours publishes them: a text that
+//!   a spreadsheet would run as a formula (`=…`, `-…`) is written with a `'` before it
+//!   ([`betadata::api::formula_safe`]), a difference on purpose that must not count as one.
 //!
 //! # Reading the output
 //!
@@ -65,6 +67,8 @@ use std::sync::OnceLock;
 
 use actix_web::test as actix_test;
 use betadata::api::app;
+use betadata::api::compat;
+use betadata::api::formula_safe::neutralise;
 use betadata::seed::Severity;
 use betadata::seed::content::{read_tree, sync};
 use common::both_backends;
@@ -1089,6 +1093,18 @@ fn upstream_row(line: &str) -> Option<Vec<String>> {
         .collect()
 }
 
+/// Upstream's row as ours publishes the same values: each made formula-safe by the type of
+/// its column, as every CSV of ours is.
+fn as_published(row: &[String]) -> Vec<String> {
+    row.iter()
+        .enumerate()
+        .map(|(i, value)| match compat::CSV_COLUMNS.get(i) {
+            Some(column) => neutralise(value, column.field_type).into_owned(),
+            None => value.clone(),
+        })
+        .collect()
+}
+
 /// Our CSV, read as RFC 4180 with `;`: its header row and its rows.
 fn read_our_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), csv::Error> {
     let mut reader = csv::ReaderBuilder::new()
@@ -1155,10 +1171,15 @@ fn compare_csv(comparison: &mut Comparison, reference: &[u8], ours: Option<&[u8]
     let theirs: Vec<(String, Node)> = upstream
         .rows
         .iter()
-        .map(|row| csv_record(&upstream.header, row))
+        .map(|row| csv_record(&upstream.header, &as_published(row)))
         .collect();
     let upstream_ids: HashSet<&str> = theirs.iter().map(|(id, _)| id.as_str()).collect();
-    let broken: HashSet<&str> = upstream.broken.iter().map(String::as_str).collect();
+    let broken: Vec<String> = upstream
+        .broken
+        .iter()
+        .map(|id| neutralise(id, compat::CSV_COLUMNS[0].field_type).into_owned())
+        .collect();
+    let broken: HashSet<&str> = broken.iter().map(String::as_str).collect();
     // Our rows, less those upstream broke: they are neither compared nor extra.
     let ours: Option<Vec<(String, Node)>> = ours.map(|(_, rows)| {
         rows.iter()
@@ -1257,6 +1278,24 @@ fn upstream_csv_is_read_as_its_template_writes_it() {
         comparison.notes
     );
     // The header and row `a`, equal; `b` and `c`, which upstream breaks, neither compared nor extra.
+    assert_eq!(
+        (comparison.records_present, comparison.upstream_records),
+        (1, 1)
+    );
+    assert_eq!((comparison.equal, comparison.values), (24, 24));
+    assert!(comparison.failures().is_empty());
+}
+
+#[test]
+fn upstream_csv_values_are_compared_formula_safe_as_ours_publishes_them() {
+    let header = "id;name;mission;start;status;incubator;stats;link;repository;accessibility;contact;incubators";
+    let upstream = format!(
+        "{header}\n=x;\"=HYPERLINK(1)\";\"-moins\";2020-01-01;construction;@inc;null;null;null;\"+\";-a@b.fr;\"@inc\"\n"
+    );
+    let ours = format!(
+        "{header}\r\n'=x;'=HYPERLINK(1);'-moins;2020-01-01;construction;'@inc;null;null;null;'+;'-a@b.fr;'@inc\r\n"
+    );
+    let comparison = compare_file(Shape::Csv, upstream.as_bytes(), 200, ours.as_bytes());
     assert_eq!(
         (comparison.records_present, comparison.upstream_records),
         (1, 1)

@@ -29,6 +29,17 @@ impl FieldType {
             FieldType::Datetime => "datetime",
         }
     }
+
+    /// Whether `cell`, not empty, is a value of this type as a TableSchema validator reads it.
+    pub fn admits(self, cell: &str) -> bool {
+        match self {
+            FieldType::String => true,
+            FieldType::Integer => cell.parse::<i64>().is_ok(),
+            FieldType::Number => cell.parse::<f64>().is_ok_and(f64::is_finite),
+            FieldType::Date => chrono::NaiveDate::parse_from_str(cell, "%Y-%m-%d").is_ok(),
+            FieldType::Datetime => chrono::DateTime::parse_from_rfc3339(cell).is_ok(),
+        }
+    }
 }
 
 /// One CSV column: its name, its type and the constraints on its cells.
@@ -131,14 +142,7 @@ impl Column {
                 Ok(())
             };
         }
-        let fits = match self.field_type {
-            FieldType::String => true,
-            FieldType::Integer => cell.parse::<i64>().is_ok(),
-            FieldType::Number => cell.parse::<f64>().is_ok_and(f64::is_finite),
-            FieldType::Date => chrono::NaiveDate::parse_from_str(cell, "%Y-%m-%d").is_ok(),
-            FieldType::Datetime => chrono::DateTime::parse_from_rfc3339(cell).is_ok(),
-        };
-        if !fits {
+        if !self.field_type.admits(cell) {
             return Err(format!("`{cell}` is not a {}", self.field_type.name()));
         }
         if !self.values.is_empty() && !self.values.contains(&cell) {

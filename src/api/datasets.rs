@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::columns::Column;
 use super::export::{CsvRecord, Format, respond_whole};
+use super::formula_safe;
 use super::history::PhaseHistoryEntry;
 use super::incubators::IncubatorSummary;
 use super::list::{ListResponse, origin};
@@ -227,7 +228,9 @@ impl Dataset {
         format!("{origin}/api/v1/datasets/{}/schema.json", self.id)
     }
 
-    /// The TableSchema descriptor of the CSV.
+    /// The TableSchema descriptor of the CSV. Its description ends with the rule against
+    /// formulas, which changes what text cells hold: TableSchema has no property for it, and a
+    /// reuser must know it to read the text back.
     pub fn table_schema(&self) -> Value {
         let foreign_keys: Vec<Value> = self
             .foreign_keys
@@ -243,7 +246,7 @@ impl Dataset {
             "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
             "name": self.id,
             "title": self.title.en,
-            "description": self.description.en,
+            "description": format!("{} {}", self.description.en, formula_safe::RULE),
             "licenses": [{"name": LICENCE.id, "title": LICENCE.title, "path": LICENCE.url}],
             "fields": self.columns.iter().map(Column::descriptor).collect::<Vec<_>>(),
             "primaryKey": self.primary_key,
@@ -252,7 +255,9 @@ impl Dataset {
         })
     }
 
-    /// The Data Package resource of the CSV found at `path`, with its schema inline.
+    /// The Data Package resource of the CSV found at `path`, with its schema inline and its
+    /// dialect stated: a validator left to guess it from the rows may take the `'` of cells
+    /// neutralised against formulas, or a tab in a text, for the quote or the delimiter.
     pub fn package_resource(&self, path: &str) -> Value {
         json!({
             "name": self.id,
@@ -262,6 +267,13 @@ impl Dataset {
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
+            "dialect": {
+                "delimiter": ",",
+                "quoteChar": "\"",
+                "doubleQuote": true,
+                "lineTerminator": "\r\n",
+                "header": true,
+            },
             "schema": self.table_schema(),
         })
     }
@@ -303,7 +315,9 @@ pub struct DatasetResponse {
 /// Where to get a dataset, one URL a format.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Downloads {
-    /// The whole dataset in CSV (RFC 4180, UTF-8, a header row), streamed.
+    /// The whole dataset in CSV (RFC 4180, UTF-8, a header row), streamed. A text cell that
+    /// begins with `=`, `+`, `-`, `@`, a tab or a carriage return (after any `'`) has one more
+    /// `'` before it, so that no spreadsheet runs it as a formula; remove it to read the text.
     #[schema(example = "http://localhost:8080/api/v1/startups?format=csv")]
     pub csv: String,
     /// The whole dataset in NDJSON, one JSON object a line, streamed.
@@ -484,6 +498,38 @@ mod tests {
                 let target = Dataset::find(fk.dataset).expect("referenced dataset");
                 assert!(target.columns.iter().any(|c| c.name == "id"));
             }
+        }
+    }
+
+    #[test]
+    fn neutralised_cells_still_fit_their_columns() {
+        for d in DATASETS {
+            for column in d.columns {
+                for value in column.values {
+                    let cell = formula_safe::neutralise(value, column.field_type);
+                    assert_eq!(
+                        cell, *value,
+                        "{}.{}: an enum value is not quoted",
+                        d.id, column.name
+                    );
+                }
+                // A quoted cell no longer is a URI or an e-mail address: only a value that
+                // cannot start a formula may be declared one.
+                assert!(
+                    column.format.is_none_or(|f| f == "uri"),
+                    "{}.{}: `{:?}` admits values that start a formula",
+                    d.id,
+                    column.name,
+                    column.format
+                );
+            }
+            assert!(
+                d.table_schema()["description"]
+                    .as_str()
+                    .is_some_and(|text| text.ends_with(formula_safe::RULE)),
+                "{}: the schema states the rule",
+                d.id
+            );
         }
     }
 

@@ -12,8 +12,9 @@ use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::columns::{self, Column};
+use super::columns::{self, Column, FieldType};
 use super::export_spill;
+use super::formula_safe;
 use super::state::AppState;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
@@ -120,20 +121,41 @@ where
     Ok(response)
 }
 
-/// Writes CSV records (RFC 4180: comma-separated, quoted where needed, CRLF line ends).
-pub fn csv_chunk(records: impl IntoIterator<Item = Vec<String>>) -> Result<Bytes, ApiError> {
+/// Writes CSV records, `delimiter`-separated (RFC 4180: quoted where needed, CRLF line ends):
+/// the header row of `columns` first when `header`, then each record, a cell per column.
+///
+/// Every CSV the service publishes is written here, so that no cell escapes the rule against
+/// formulas: each is made safe by the type of its column ([`formula_safe::neutralise`]), and a
+/// cell past the columns counts as text.
+pub fn csv_chunk<R, C>(
+    delimiter: u8,
+    columns: &[Column],
+    header: bool,
+    records: impl IntoIterator<Item = R>,
+) -> Result<Bytes, ApiError>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let error = |e: &dyn std::fmt::Display| ApiError::Internal(format!("writing CSV: {e}"));
     let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    for record in records {
+    if header {
         writer
-            .write_record(&record)
-            .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+            .write_record(columns::header(columns))
+            .map_err(|e| error(&e))?;
     }
-    writer
-        .into_inner()
-        .map(Bytes::from)
-        .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))
+    for record in records {
+        for (i, cell) in record.into_iter().enumerate() {
+            let field_type = columns.get(i).map_or(FieldType::String, |c| c.field_type);
+            let cell = formula_safe::neutralise(cell.as_ref(), field_type);
+            writer.write_field(cell.as_bytes()).map_err(|e| error(&e))?;
+        }
+        writer.write_record(None::<&[u8]>).map_err(|e| error(&e))?;
+    }
+    writer.into_inner().map(Bytes::from).map_err(|e| error(&e))
 }
 
 /// One JSON document per line.
@@ -166,10 +188,12 @@ pub fn encode<T: Serialize + CsvRecord>(
     header: bool,
 ) -> Result<Bytes, ApiError> {
     match format {
-        Format::Csv => {
-            let head = header.then(|| columns::header(T::COLUMNS));
-            csv_chunk(head.into_iter().chain(items.iter().map(CsvRecord::record)))
-        }
+        Format::Csv => csv_chunk(
+            b',',
+            T::COLUMNS,
+            header,
+            items.iter().map(CsvRecord::record),
+        ),
         _ => ndjson_chunk(items),
     }
 }
@@ -290,4 +314,40 @@ where
         .db(move |conn| fetch(conn, &request, Reading::Page))
         .await?;
     Ok(super::list::respond(req, page, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: &[Column] = &[
+        Column::text("name", ""),
+        Column::new("value", FieldType::Number, ""),
+        Column::date("day", ""),
+    ];
+
+    fn written(delimiter: u8, records: &[[&str; 3]]) -> String {
+        let bytes = csv_chunk(delimiter, COLUMNS, true, records.iter().copied()).expect("CSV");
+        String::from_utf8(bytes.to_vec()).expect("UTF-8")
+    }
+
+    #[test]
+    fn cells_are_made_formula_safe_by_their_column_type() {
+        let text = written(b',', &[["=1+1", "-3.5", "2019-02-28"], ["plain", "", ""]]);
+        assert_eq!(
+            text,
+            "name,value,day\r\n'=1+1,-3.5,2019-02-28\r\nplain,,\r\n"
+        );
+        let text = written(b';', &[["\tx", "=cmd|' /C calc'!A0", "-1"]]);
+        assert_eq!(
+            text, "name;value;day\r\n'\tx;'=cmd|' /C calc'!A0;'-1\r\n",
+            "a typed cell its type does not admit is text"
+        );
+    }
+
+    #[test]
+    fn a_cell_past_the_columns_is_text() {
+        let bytes = csv_chunk(b',', &COLUMNS[..1], false, [["x", "@y"]]).expect("CSV");
+        assert_eq!(&bytes[..], b"x,'@y\r\n");
+    }
 }

@@ -20,6 +20,7 @@ pub mod deprecation;
 pub mod export;
 pub mod export_spill;
 pub mod export_spool;
+pub mod formula_safe;
 pub mod health;
 pub mod history;
 pub mod incubators;
@@ -117,10 +118,11 @@ impl utoipa::Modify for Formats {
                     ))
                     .build()
             };
-            ok.content.insert(
-                export::CSV.to_owned(),
-                text("RFC 4180, a header row; the columns are the dataset's TableSchema fields"),
+            let csv = format!(
+                "RFC 4180, a header row; the columns are the dataset's TableSchema fields. {}",
+                formula_safe::RULE
             );
+            ok.content.insert(export::CSV.to_owned(), text(&csv));
             ok.content.insert(
                 export::NDJSON.to_owned(),
                 text("One JSON object per line, each an item of the JSON list"),

@@ -382,3 +382,102 @@ where
     );
     ids
 }
+
+/// The characters a spreadsheet may read as the start of a formula (OWASP, CSV injection).
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text beginning with `start` that a spreadsheet would run: a link named `what`.
+pub fn formula(start: char, what: &str) -> String {
+    format!("{start}HYPERLINK(\"https://evil.example/{what}\",\"{what}\")")
+}
+
+/// The ids of what [`plant_formulas`] writes, each beginning like a formula.
+pub const PLANTED_ORGANISATION: &str = "@org";
+pub const PLANTED_INCUBATOR: &str = "+incub";
+/// A startup, and one whose id is that one quoted: both must stay distinct in a CSV.
+pub const PLANTED_STARTUP: &str = "=csv";
+pub const PLANTED_QUOTED_STARTUP: &str = "'=csv";
+pub const PLANTED_METRIC: &str = "-csv-metric";
+/// The name of the token that writes them.
+pub const PLANTED_TOKEN: &str = "@ops";
+
+/// The startups [`plant_formulas`] writes, by id, with their name and pitch: one per character
+/// of [`FORMULA_STARTS`] (`formula-0`…), then [`PLANTED_STARTUP`] and
+/// [`PLANTED_QUOTED_STARTUP`].
+pub fn planted_startups() -> Vec<(String, String, String)> {
+    let mut startups: Vec<(String, String, String)> = FORMULA_STARTS
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            (
+                format!("formula-{i}"),
+                formula(start, "name"),
+                format!("{start}pitch"),
+            )
+        })
+        .collect();
+    startups.push((PLANTED_STARTUP.into(), "-1+1".into(), "@SUM(1;2)".into()));
+    startups.push((
+        PLANTED_QUOTED_STARTUP.into(),
+        "'=already quoted".into(),
+        "'plain quote".into(),
+    ));
+    startups
+}
+
+/// Writes, through the API with an admin token named [`PLANTED_TOKEN`], records whose ids and
+/// texts begin like formulas: the organisation [`PLANTED_ORGANISATION`], the incubator
+/// [`PLANTED_INCUBATOR`] it runs, the [`planted_startups`] it hosts and sponsors (user type
+/// `=usager`, contact `-team@example.org`), and the metric [`PLANTED_METRIC`] of
+/// [`PLANTED_STARTUP`] with two negative observations (notes `=note` and a tab then `note`).
+pub async fn plant_formulas<S, B>(db: &TestDb, app: &S)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let token = issue_token(db, PLANTED_TOKEN, "admin");
+    let mut writes = vec![
+        (
+            "/api/v1/organisations".to_owned(),
+            serde_json::json!({"id": PLANTED_ORGANISATION, "name": formula('=', "org"), "acronym": "-ORG", "kind": "autre"}),
+        ),
+        (
+            "/api/v1/incubators".to_owned(),
+            serde_json::json!({"id": PLANTED_INCUBATOR, "title": formula('+', "incubator"), "owner": PLANTED_ORGANISATION, "address": "-rue", "description": "@description"}),
+        ),
+    ];
+    for (id, name, pitch) in planted_startups() {
+        let startup = serde_json::json!({
+            "id": id,
+            "name": name,
+            "pitch": pitch,
+            "incubator": PLANTED_INCUBATOR,
+            "sponsors": [PLANTED_ORGANISATION],
+            "contact": "-team@example.org",
+            "usertypes": ["=usager"],
+            "phases": [
+                {"phase": "investigation", "start": "2024-01-15", "end": "2024-06-30"},
+                {"phase": "construction", "start": "2024-07-01"}
+            ]
+        });
+        writes.push(("/api/v1/startups".to_owned(), startup));
+    }
+    writes.push((
+        format!("/api/v1/startups/{}/metrics", betadata::api::writes::path_segment(PLANTED_STARTUP)),
+        serde_json::json!({"id": PLANTED_METRIC, "label": "=label", "unit": "+unit", "description": "@description"}),
+    ));
+    writes.push((
+        format!(
+            "/api/v1/metrics/{}/observations",
+            betadata::api::writes::path_segment(PLANTED_METRIC)
+        ),
+        serde_json::json!([
+            {"date": "2025-01-31", "start": "2025-01-01", "value": -3.5, "note": "=note"},
+            {"date": "2025-02-28", "value": -12, "note": "\tnote"}
+        ]),
+    ));
+    for (uri, body) in writes {
+        let reply = send(app, Method::POST, &uri, Some(&token), Some(&body), &[]).await;
+        assert!(reply.status.is_success(), "{uri}: {}", reply.body);
+    }
+}

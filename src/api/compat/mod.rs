@@ -26,6 +26,9 @@
 //! - The templates escape nothing: a quote in a pitch breaks their JSON, a `;` or a line break
 //!   their CSV. Ours is valid JSON holding the value a reader of theirs gets, and RFC 4180 CSV
 //!   (`;`-separated, quoted where needed, CRLF) holding the same fields.
+//! - A text field of `startups.csv` that a spreadsheet would run as a formula (beginning with
+//!   `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a `'` before it, as in
+//!   every CSV we publish ([`super::formula_safe`]); the JSON files hold it as it is.
 //! - `links.self` is this document's own URL rather than beta.gouv.fr's HTML page.
 //! - Upstream lists records in the order of their file names (`estime.formation.md` before
 //!   `estime.md`); ours are read in id order, [`CHUNK_ROWS`] at a time, and each chunk is put
@@ -53,6 +56,7 @@ use crate::db::startups::Startup;
 use crate::domain::source::RecordKind;
 use crate::error::ApiError;
 use document::Document;
+pub use startups_csv::CSV_COLUMNS;
 
 /// Where the compatibility files live.
 pub const BASE: &str = "/compat/v2.7";

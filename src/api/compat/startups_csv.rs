@@ -6,31 +6,35 @@
 //! text `null` when absent, `incubators` the incubators joined with `,`. The template quotes
 //! four columns and escapes nothing, so a `;`, a quote or a line break in a value breaks its
 //! row; ours is RFC 4180 (quoted where needed, CRLF), and a CSV reader set to `;` reads the
-//! same fields from both.
+//! same fields from both. Text that a spreadsheet would run as a formula is written with a `'`
+//! before it, as in every CSV published ([`crate::api::formula_safe`]).
 
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 
 use super::document::Document;
 use super::for_each_chunk;
-use crate::api::export::{Format, stream};
+use crate::api::columns::Column;
+use crate::api::export::{Format, csv_chunk, stream};
 use crate::api::state::AppState;
 use crate::error::ApiError;
 
-/// The columns of upstream's `startups.csv`, in its order.
-pub const CSV_HEADER: [&str; 12] = [
-    "id",
-    "name",
-    "mission",
-    "start",
-    "status",
-    "incubator",
-    "stats",
-    "link",
-    "repository",
-    "accessibility",
-    "contact",
-    "incubators",
+/// The columns of upstream's `startups.csv`, in its order. The file has no TableSchema; the
+/// types are there for the rule against formulas ([`crate::api::formula_safe`]): `start` is a
+/// date as listed, left as it is when it is one, and every other column is text.
+pub const CSV_COLUMNS: [Column; 12] = [
+    Column::text("id", "Identifier of the startup"),
+    Column::text("name", "Its `title`"),
+    Column::text("mission", "Its `mission`"),
+    Column::date("start", "Start of the first phase listed"),
+    Column::text("status", "Name of the last phase listed"),
+    Column::text("incubator", "Its `incubator`"),
+    Column::text("stats", "Its `stats_url`, or `null`"),
+    Column::text("link", "Its `link`, or `null`"),
+    Column::text("repository", "Its `repository`, or `null`"),
+    Column::text("accessibility", "Its `accessibility_status`"),
+    Column::text("contact", "Its `contact`"),
+    Column::text("incubators", "The incubators, joined with `,`"),
 ];
 
 /// What the template writes for an absent link, repository or statistics page.
@@ -65,32 +69,23 @@ fn csv_record(doc: &Document) -> [String; 12] {
     ]
 }
 
-/// Writes records `;`-separated, quoted where RFC 4180 needs it, with CRLF line ends.
-fn csv_bytes<I, R, F>(records: I) -> Result<Bytes, ApiError>
-where
-    I: IntoIterator<Item = R>,
-    R: IntoIterator<Item = F>,
-    F: AsRef<[u8]>,
-{
-    let error = |e: &dyn std::fmt::Display| ApiError::Internal(format!("writing CSV: {e}"));
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for record in records {
-        writer.write_record(record).map_err(|e| error(&e))?;
-    }
-    writer.into_inner().map(Bytes::from).map_err(|e| error(&e))
+/// Records `;`-separated, quoted where RFC 4180 needs it, with CRLF line ends, the header
+/// row first when `header`.
+fn csv_bytes<R: AsRef<str>>(
+    header: bool,
+    records: impl IntoIterator<Item = [R; 12]>,
+) -> Result<Bytes, ApiError> {
+    csv_chunk(b';', &CSV_COLUMNS, header, records)
 }
 
 /// `GET /compat/v2.7/startups.csv`: one row per startup, in id order.
 pub async fn startups_csv(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     stream(&state, Format::Csv, move |conn, send| {
-        if !send(csv_bytes([CSV_HEADER])?) {
+        if !send(csv_bytes::<String>(true, [])?) {
             return Ok(());
         }
         for_each_chunk(conn, None, |chunk| {
-            Ok(send(csv_bytes(chunk.iter().map(csv_record))?))
+            Ok(send(csv_bytes(false, chunk.iter().map(csv_record))?))
         })
     })
     .await
