@@ -1,6 +1,7 @@
 //! What each subcommand does; `main` only parses the command line and reports failures.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -10,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use actix_web::HttpServer;
 
 use crate::api::export_spool::ExportSpool;
+use crate::api::public_url::PublicUrl;
 use crate::api::response_cache::ResponseCache;
 use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
@@ -382,8 +384,16 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
     };
     let stop = Arc::new(OnceLock::new());
     let timeout = args.shutdown_timeout;
+    // The workers build their application when the server runs, after it is bound: without
+    // `--public-url`, URLs name the address it is bound to.
+    let bound_state: Arc<OnceLock<AppState>> = Arc::new(OnceLock::new());
+    let workers_state = Arc::clone(&bound_state);
+    let app = move || {
+        let state = workers_state.get().cloned();
+        api::app(state.expect("the state is set once bound, before the server runs"))
+    };
     actix_web::rt::System::new().block_on(async {
-        let mut server = HttpServer::new(move || api::app(state.clone()))
+        let mut server = HttpServer::new(app)
             .shutdown_timeout(timeout)
             .shutdown_signal(stop_requested(Arc::clone(&stop), timeout))
             // A slow client is answered 408 and disconnected, an idle connection closed, and
@@ -393,6 +403,8 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             .client_disconnect_timeout(args.disconnect_timeout)
             .bind(&args.bind)
             .map_err(bind_error)?;
+        let public_url = public_url(&args, &server.addrs()).map_err(bind_error)?;
+        let _ = bound_state.set(state.with_public_url(public_url));
         if let Some(workers) = args.workers {
             server = server.workers(workers);
         }
@@ -413,6 +425,40 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         }
     }
     Ok(())
+}
+
+/// Where the API is published: `--public-url`, else the first address bound, as the log says
+/// (with what to set behind a reverse proxy).
+fn public_url(args: &ServeArgs, bound: &[SocketAddr]) -> std::io::Result<PublicUrl> {
+    let &[addr, ..] = bound else {
+        return Err(std::io::Error::other("no address was bound"));
+    };
+    let public_url = PublicUrl::new(args.public_url.clone(), addr, args.trusted_proxies.clone());
+    let base = public_url.base();
+    match &public_url {
+        PublicUrl::Configured(_) if !args.trusted_proxies.is_empty() => log::warn!(
+            "absolute URLs start with {base}: --trusted-proxies is ignored, --public-url wins"
+        ),
+        PublicUrl::Configured(_) => log::info!("absolute URLs start with {base} (--public-url)"),
+        PublicUrl::Bound { .. } => {
+            let proxies = if args.trusted_proxies.is_empty() {
+                ""
+            } else {
+                " (or what a trusted proxy forwards)"
+            };
+            let message = format!(
+                "absolute URLs start with {base}, the bound address{proxies}; behind a reverse \
+                 proxy, set --public-url (BETADATA_PUBLIC_URL) to the URL clients reach"
+            );
+            // Bound to more than this machine: other machines do not reach `localhost`.
+            if addr.ip().is_loopback() {
+                log::info!("{message}");
+            } else {
+                log::warn!("{message}");
+            }
+        }
+    }
+    Ok(public_url)
 }
 
 /// The cache of responses `args` ask for: in memory, and large exports on disk.

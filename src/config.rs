@@ -4,6 +4,8 @@
 //! | --- | --- | --- | --- |
 //! | `--database URL` | `DATABASE_URL` | `betadata.db` | a file path (SQLite) or `postgres://…` |
 //! | `--bind ADDR` (serve) | `BETADATA_BIND` | `127.0.0.1:8080` | address the server listens on |
+//! | `--public-url URL` (serve) | `BETADATA_PUBLIC_URL` | `http://` and the bound address (`localhost` for `0.0.0.0` or `::`) | scheme, host and path prefix of every absolute URL the API gives (links, downloads, catalog); set it behind a reverse proxy |
+//! | `--trusted-proxies LIST` (serve) | `BETADATA_TRUSTED_PROXIES` | none | IP addresses or CIDR ranges, comma-separated, whose `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-Proto` set the scheme and host of absolute URLs; ignored when `--public-url` is set |
 //! | `--workers N` (serve) | `BETADATA_WORKERS` | number of cores | HTTP worker threads |
 //! | `--pool-size N` | `BETADATA_POOL_SIZE` | `8` | database connections per process |
 //! | `--write-rate N` (serve) | `BETADATA_WRITE_RATE` | `120` | writes per minute per token, in bursts of as many; per process |
@@ -22,8 +24,10 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use ipnet::IpNet;
 
 use crate::api::export_spool::DEFAULT_BUDGET_MIB as DEFAULT_SPOOL_MIB;
+use crate::api::public_url::{self, BaseUrl};
 use crate::api::response_cache::DEFAULT_BUDGET_MIB;
 use crate::api::write_limit::DEFAULT_WRITES_PER_MINUTE;
 use crate::db::DatabaseUrl;
@@ -135,6 +139,24 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BETADATA_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+
+    /// The URL the API is published at, such as `https://data.example.org/betadata`: the
+    /// scheme, host and path prefix of every absolute URL it gives (list links, downloads, the
+    /// DCAT catalog). Without it, `http://` and the bound address, `localhost` for an
+    /// unspecified one (`0.0.0.0`, `::`); never the `Host` a request names.
+    #[arg(long, env = "BETADATA_PUBLIC_URL", value_parser = BaseUrl::parse)]
+    pub public_url: Option<BaseUrl>,
+
+    /// Reverse proxies whose `Forwarded`, `X-Forwarded-Host` and `X-Forwarded-Proto` headers
+    /// set the scheme and host of absolute URLs, when `--public-url` is not set: IP addresses
+    /// or CIDR ranges, comma-separated. Any other client's are ignored.
+    #[arg(
+        long,
+        env = "BETADATA_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = public_url::parse_proxy
+    )]
+    pub trusted_proxies: Vec<IpNet>,
 
     /// HTTP worker threads; defaults to the number of cores.
     #[arg(long, env = "BETADATA_WORKERS")]

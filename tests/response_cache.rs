@@ -20,6 +20,7 @@ use actix_web::web::Bytes;
 use betadata::api::app;
 use betadata::api::clock::Clock;
 use betadata::api::export_spool::ExportSpool;
+use betadata::api::public_url::{PublicUrl, parse_proxy};
 use betadata::api::response_cache::ResponseCache;
 use betadata::db::revision::Revision;
 use betadata::db::shared_reads::SharedReads;
@@ -75,13 +76,30 @@ impl Raw {
     }
 }
 
-/// Sends `method uri` with `headers` and reads the whole response.
+/// The TCP peer of the requests [`fetch`] sends: a proxy, to the applications that trust it
+/// ([`trusting_the_peer`]).
+const PEER: &str = "10.0.0.2:40000";
+
+/// Bound to `localhost:8080`, trusting the forwarded headers of [`PEER`].
+fn trusting_the_peer() -> PublicUrl {
+    let proxy = parse_proxy("10.0.0.2").expect("an address");
+    PublicUrl::new(
+        None,
+        "0.0.0.0:8080".parse().expect("an address"),
+        vec![proxy],
+    )
+}
+
+/// Sends `method uri` with `headers` from [`PEER`] and reads the whole response.
 async fn fetch<S, B>(app: &S, method: Method, uri: &str, headers: &[(&str, &str)]) -> Raw
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let mut request = test::TestRequest::default().method(method).uri(uri);
+    let mut request = test::TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .peer_addr(PEER.parse().expect("an address"));
     for (name, value) in headers {
         request = request.insert_header((*name, *value));
     }
@@ -209,8 +227,9 @@ both_backends! {
 
     fn an_answer_from_memory_is_the_answer_rendered(db) {
         let db = db.seeded();
-        let plain = test::init_service(app(db.state().with_cache_mib(0))).await;
-        let state = db.state();
+        // Behind a trusted proxy, whose forwarded host and scheme vary the links.
+        let plain = test::init_service(app(db.state().with_cache_mib(0).with_public_url(trusting_the_peer()))).await;
+        let state = db.state().with_public_url(trusting_the_peer());
         let cached = test::init_service(app(state.clone())).await;
         let variants: [&[(&str, &str)]; 5] = [
             &[],
@@ -248,7 +267,8 @@ both_backends! {
         let gzip = fetch(&cached, Method::GET, SAMPLES[0], &[("accept-encoding", "gzip")]).await;
         assert_eq!(gzip.header(header::CONTENT_ENCODING), "gzip");
         assert_eq!(gzip.header(header::ETAG), format!("{}-gzip\"", identity.header(header::ETAG).trim_end_matches('"')));
-        // Absolute links follow the host the client reached, never another client's.
+        // Absolute links follow the host the trusted proxy forwards, never another request's
+        // (tests/public_url.rs: nor one that anybody else forwards).
         let forwarded = fetch(&cached, Method::GET, SAMPLES[0], &[("x-forwarded-host", "data.example.org")]).await;
         assert!(forwarded.json()["links"]["self"].as_str().expect("self").starts_with("http://data.example.org/"));
         assert!(identity.json()["links"]["self"].as_str().expect("self").starts_with("http://localhost:8080/"));

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::datasets::{DATASETS, Dataset, LICENCE, Words};
 use super::export::Format;
-use super::list::origin;
+use super::public_url;
 use super::state::AppState;
 use crate::db::revision::Revision;
 use crate::error::ApiError;
@@ -58,14 +58,14 @@ fn publisher() -> Value {
     })
 }
 
-/// The catalog of every dataset, the API at `origin` serving them, their data last changed at
-/// `modified`.
-pub fn catalog(origin: &str, modified: NaiveDateTime) -> Value {
-    let catalog_iri = format!("{origin}/api/v1/catalog");
+/// The catalog of every dataset, the API at `base` (its public URL) serving them, their data
+/// last changed at `modified`.
+pub fn catalog(base: &str, modified: NaiveDateTime) -> Value {
+    let catalog_iri = format!("{base}/api/v1/catalog");
     let service_iri = format!("{catalog_iri}#api");
     let datasets: Vec<Value> = DATASETS
         .iter()
-        .map(|d| dataset(d, origin, &catalog_iri, &service_iri, modified))
+        .map(|d| dataset(d, base, &catalog_iri, &service_iri, modified))
         .collect();
     json!({
         "@context": {
@@ -82,13 +82,13 @@ pub fn catalog(origin: &str, modified: NaiveDateTime) -> Value {
         "dct:publisher": publisher(),
         "dct:license": id(LICENCE.url),
         "dct:modified": timestamp(modified),
-        "foaf:homepage": id(format!("{origin}/")),
+        "foaf:homepage": id(format!("{base}/")),
         "dcat:service": {
             "@id": service_iri,
             "@type": "dcat:DataService",
             "dct:title": "betadata API v1",
-            "dcat:endpointURL": id(format!("{origin}/api/v1")),
-            "dcat:endpointDescription": id(format!("{origin}/api/v1/openapi.json")),
+            "dcat:endpointURL": id(format!("{base}/api/v1")),
+            "dcat:endpointDescription": id(format!("{base}/api/v1/openapi.json")),
             "dct:conformsTo": id("https://spec.openapis.org/oas/v3.1.0"),
             "dct:license": id(LICENCE.url),
             "dcat:servesDataset": DATASETS
@@ -102,14 +102,14 @@ pub fn catalog(origin: &str, modified: NaiveDateTime) -> Value {
 
 fn dataset(
     dataset: &Dataset,
-    origin: &str,
+    base: &str,
     catalog_iri: &str,
     service_iri: &str,
     modified: NaiveDateTime,
 ) -> Value {
     let iri = format!("{catalog_iri}#{}", dataset.id);
     let download = |format: Format, media_type: &str, label: &str| {
-        let url = dataset.download_url(origin, format);
+        let url = dataset.download_url(base, format);
         json!({
             "@id": format!("{iri}-{label}"),
             "@type": "dcat:Distribution",
@@ -123,17 +123,17 @@ fn dataset(
         })
     };
     let mut csv = download(Format::Csv, "text/csv", "csv");
-    csv["dct:conformsTo"] = id(dataset.schema_url(origin));
+    csv["dct:conformsTo"] = id(dataset.schema_url(base));
     let ndjson = download(Format::Ndjson, "application/x-ndjson", "ndjson");
     let api = json!({
         "@id": format!("{iri}-api"),
         "@type": "dcat:Distribution",
         "dct:title": format!("{} (JSON API, paged)", dataset.title.en),
-        "dcat:accessURL": id(dataset.collection_url(origin)),
+        "dcat:accessURL": id(dataset.collection_url(base)),
         "dcat:accessService": id(service_iri),
         "dcat:mediaType": id(format!("{IANA}application/json")),
         "dct:format": "JSON",
-        "dct:conformsTo": id(format!("{origin}/api/v1/openapi.json")),
+        "dct:conformsTo": id(format!("{base}/api/v1/openapi.json")),
         "dct:license": id(LICENCE.url),
         "dct:modified": timestamp(modified),
     });
@@ -150,7 +150,7 @@ fn dataset(
         "dct:accrualPeriodicity": id(format!("{EU_AUTHORITY}frequency/UPDATE_CONT")),
         "dcat:theme": id(format!("{EU_AUTHORITY}data-theme/GOVE")),
         "dcat:keyword": dataset.keywords,
-        "dcat:landingPage": id(format!("{origin}/api/v1/datasets/{}", dataset.id)),
+        "dcat:landingPage": id(format!("{base}/api/v1/datasets/{}", dataset.id)),
         "dcat:distribution": [csv, ndjson, api],
     })
 }
@@ -171,7 +171,7 @@ pub async fn get_catalog(
     let revision = state.db(Revision::current).await?;
     Ok(HttpResponse::Ok()
         .content_type(JSON_LD)
-        .json(catalog(&origin(&req), revision.changed_at)))
+        .json(catalog(&public_url::base(&req), revision.changed_at)))
 }
 
 #[cfg(test)]

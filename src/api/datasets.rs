@@ -13,11 +13,12 @@ use super::export::{CsvRecord, Format, respond_whole};
 use super::formula_safe;
 use super::history::PhaseHistoryEntry;
 use super::incubators::IncubatorSummary;
-use super::list::{ListResponse, origin};
+use super::list::ListResponse;
 use super::metrics::MetricSummary;
 use super::observations::MetricObservation;
 use super::organisations::OrganisationSummary;
 use super::phases::PhaseResponse;
+use super::public_url;
 use super::query::ApiQuery;
 use super::startups::export::StartupExport;
 use crate::error::{ApiError, Problem};
@@ -209,23 +210,24 @@ impl Dataset {
         DATASETS.iter().find(|d| d.id == id)
     }
 
-    /// Where the collection lives, absolute, from the `origin` (scheme and host) of the API.
-    pub fn collection_url(&self, origin: &str) -> String {
-        format!("{origin}/api/v1{}", self.path)
+    /// Where the collection lives, under `base`: the API's public URL (see
+    /// [`public_url`]), or nothing for a path.
+    pub fn collection_url(&self, base: &str) -> String {
+        format!("{base}/api/v1{}", self.path)
     }
 
     /// The whole dataset in `format`, one download.
-    pub fn download_url(&self, origin: &str, format: Format) -> String {
+    pub fn download_url(&self, base: &str, format: Format) -> String {
         let name = match format {
             Format::Json => "json",
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
         };
-        format!("{}?format={name}", self.collection_url(origin))
+        format!("{}?format={name}", self.collection_url(base))
     }
 
-    pub fn schema_url(&self, origin: &str) -> String {
-        format!("{origin}/api/v1/datasets/{}/schema.json", self.id)
+    pub fn schema_url(&self, base: &str) -> String {
+        format!("{base}/api/v1/datasets/{}/schema.json", self.id)
     }
 
     /// The TableSchema descriptor of the CSV. Its description ends with the rule against
@@ -329,19 +331,19 @@ pub struct Downloads {
 }
 
 impl DatasetResponse {
-    fn new(dataset: &Dataset, origin: &str) -> Self {
+    fn new(dataset: &Dataset, base: &str) -> Self {
         Self {
             id: dataset.id.to_owned(),
             title: dataset.title.en.to_owned(),
             description: dataset.description.en.to_owned(),
             license: LICENCE.id.to_owned(),
             downloads: Downloads {
-                csv: dataset.download_url(origin, Format::Csv),
-                ndjson: dataset.download_url(origin, Format::Ndjson),
-                json: dataset.download_url(origin, Format::Json),
+                csv: dataset.download_url(base, Format::Csv),
+                ndjson: dataset.download_url(base, Format::Ndjson),
+                json: dataset.download_url(base, Format::Json),
             },
             schema: dataset.table_schema(),
-            schema_url: dataset.schema_url(origin),
+            schema_url: dataset.schema_url(base),
         }
     }
 }
@@ -404,10 +406,10 @@ pub async fn list_datasets(
     req: HttpRequest,
     ApiQuery(query): ApiQuery<DatasetsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let origin = origin(&req);
+    let base = public_url::base(&req);
     let data: Vec<DatasetResponse> = DATASETS
         .iter()
-        .map(|d| DatasetResponse::new(d, &origin))
+        .map(|d| DatasetResponse::new(d, &base))
         .collect();
     let format = Format::negotiate(&req, query.format);
     respond_whole(&req, format, data)
@@ -435,7 +437,10 @@ pub async fn get_dataset(
     id: web::Path<String>,
 ) -> Result<web::Json<DatasetResponse>, ApiError> {
     let dataset = find(&id)?;
-    Ok(web::Json(DatasetResponse::new(dataset, &origin(&req))))
+    Ok(web::Json(DatasetResponse::new(
+        dataset,
+        &public_url::base(&req),
+    )))
 }
 
 /// Get the TableSchema descriptor of a dataset's CSV.
@@ -465,8 +470,8 @@ pub async fn get_dataset_schema(id: web::Path<String>) -> Result<HttpResponse, A
 )]
 #[get("/datapackage.json")]
 pub async fn get_data_package(req: HttpRequest) -> HttpResponse {
-    let origin = origin(&req);
-    HttpResponse::Ok().json(data_package(|d| d.download_url(&origin, Format::Csv)))
+    let base = public_url::base(&req);
+    HttpResponse::Ok().json(data_package(|d| d.download_url(&base, Format::Csv)))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::public_url;
 use super::query::de::DEFAULT_PAGE_SIZE;
 use crate::db::page::{Cursor, Direction, Page, PageRequest};
 use crate::error::{ApiError, FieldError};
@@ -115,13 +116,6 @@ fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
     })
 }
 
-/// The scheme and host the client reached the API at (`Forwarded` and `X-Forwarded-*` headers
-/// of a reverse proxy included), for absolute URLs.
-pub fn origin(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
 /// The URL of this request with its cursor replaced (or removed).
 fn url_with_cursor(req: &HttpRequest, cursor: Option<&Cursor>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -135,7 +129,7 @@ fn url_with_cursor(req: &HttpRequest, cursor: Option<&Cursor>) -> String {
     }
     let query = query.finish();
     let separator = if query.is_empty() { "" } else { "?" };
-    format!("{}{}{separator}{query}", origin(req), req.path())
+    format!("{}{}{separator}{query}", public_url::base(req), req.path())
 }
 
 /// Renders a page as the list envelope, with the RFC 8288 `Link` header.

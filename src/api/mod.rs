@@ -34,6 +34,7 @@ pub mod observations;
 pub mod organisations;
 pub mod organisations_write;
 pub mod phases;
+pub mod public_url;
 pub mod query;
 pub mod response_cache;
 pub mod startups;

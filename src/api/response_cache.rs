@@ -6,8 +6,8 @@
 //! # What the key holds
 //!
 //! Everything the bytes depend on: the data revision and today's date (answers show current
-//! phases), the path and query string, the scheme and host the client reached us at (links are
-//! absolute, and follow `Forwarded`/`X-Forwarded-*`), the format `Accept` negotiates and the
+//! phases), the path and query string, the base of its absolute URLs (the public URL, or what a
+//! trusted proxy forwards: see [`super::public_url`]), the format `Accept` negotiates and the
 //! content coding `Accept-Encoding` negotiates (each coding's bytes are kept apart). Nothing
 //! that names the caller: no read depends on `Authorization`.
 //!
@@ -61,6 +61,7 @@ use tokio::sync::watch;
 use super::byte_bound::ByteBound;
 use super::export::{Format, Streamed};
 use super::export_spool::{ExportSpool, SpoolWriter, Spooled};
+use super::public_url;
 use super::state::AppState;
 
 /// The default budget: 64 MiB.
@@ -86,7 +87,7 @@ pub struct Key {
     version: (i64, NaiveDate),
     coding: ContentEncoding,
     format: Format,
-    /// Scheme, host, path and query string.
+    /// The base of the answer's absolute URLs, then the path and query string.
     url: String,
 }
 
@@ -100,7 +101,6 @@ impl Key {
     /// the client (the compression middleware answers 406 then).
     pub fn of(req: &ServiceRequest, version: DataVersion) -> Option<Self> {
         let coding = negotiated_coding(req)?;
-        let info = req.connection_info();
         let target = req
             .uri()
             .path_and_query()
@@ -109,7 +109,7 @@ impl Key {
             version: (version.revision, version.day),
             coding,
             format: Format::negotiate(req.request(), None),
-            url: format!("{}://{}{target}", info.scheme(), info.host()),
+            url: format!("{}{target}", public_url::base(req.request())),
         })
     }
 }

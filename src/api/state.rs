@@ -1,5 +1,6 @@
 //! What every handler shares: the database pool, used off the async workers, the rate limit
-//! of writes, the clock that says what "today" is, and the response cache.
+//! of writes, the clock that says what "today" is, the response cache, and the URL the API is
+//! published at.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use diesel::result::QueryResult;
 use super::bulkheads::Bulkheads;
 use super::clock::Clock;
 use super::export_spool::{self, ExportSpool};
+use super::public_url::PublicUrl;
 use super::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
 use super::write_limit::WriteLimiter;
 use crate::db::deadline;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub query_timeout: Duration,
     /// How long a client may take to send a request body before it is answered 408.
     pub body_timeout: Duration,
+    /// What every absolute URL of an answer starts with (see [`super::public_url`]).
+    pub public_url: PublicUrl,
     /// On PostgreSQL, the revision reads that requests share; `None` on SQLite.
     shared_reads: Option<Arc<SharedReads>>,
     /// The shares of the pool that exports and searches may take.
@@ -70,7 +74,13 @@ impl AppState {
             ),
             query_timeout: DEFAULT_QUERY_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            public_url: PublicUrl::default(),
         }
+    }
+
+    /// Publishes absolute URLs under `public_url`.
+    pub fn with_public_url(self, public_url: PublicUrl) -> Self {
+        Self { public_url, ..self }
     }
 
     /// Answers 503 to a request whose database work takes longer than `limit`.

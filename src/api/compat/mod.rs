@@ -93,10 +93,10 @@ fn url_encode(text: &str) -> String {
     super::writes::path_segment(text)
 }
 
-/// The absolute URL of the file asked for, without its query string.
+/// The absolute URL of the file asked for, under the API's public URL, without its query
+/// string.
 fn own_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{}", info.scheme(), info.host(), req.path())
+    format!("{}{}", super::public_url::base(req), req.path())
 }
 
 /// Appends `value` as JSON to `out`.
