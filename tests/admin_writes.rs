@@ -75,7 +75,7 @@ both_backends! {
         let feed = changes_since(&app, before).await;
         assert_eq!(feed.len(), 1);
         assert_eq!((feed[0]["resource"].as_str(), feed[0]["id"].as_str(), feed[0]["action"].as_str()), (Some("incubator"), Some("fabrique"), Some("create")));
-        assert_eq!(feed[0]["token"], "ops");
+        assert_eq!(feed[0]["by"], "admin");
         assert_eq!(feed[0]["state"], created.body);
         let again = send(&app, Method::POST, "/api/v1/incubators", Some(&admin), Some(&new_incubator("fabrique")), &[]).await;
         common::assert_problem(&again, 409);

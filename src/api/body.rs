@@ -5,6 +5,7 @@
 //! unknown one, a date that is not a date) is a 422 naming the place with an RFC 6901 pointer,
 //! like the rules checked after it.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -27,6 +28,37 @@ pub const BODY_LIMIT: usize = 1 << 20;
 pub struct JsonBody<T> {
     pub value: T,
     pub bytes: Bytes,
+}
+
+/// Days in bodies: `YYYY-MM-DD`, within the years 0001 to 9999
+/// ([`crate::domain::dates::YEARS`]); chrono alone would take `0000-01-01` and
+/// `+10000-01-01`. For `#[serde(deserialize_with = "day::…")]`.
+pub mod day {
+    use chrono::NaiveDate;
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    use crate::domain::dates::within_years;
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        within::<D>(NaiveDate::deserialize(d)?)
+    }
+
+    /// A day, or `null`.
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Option::<NaiveDate>::deserialize(d)?
+            .map(within::<D>)
+            .transpose()
+    }
+
+    fn within<'de, D: Deserializer<'de>>(day: NaiveDate) -> Result<NaiveDate, D::Error> {
+        if within_years(day) {
+            Ok(day)
+        } else {
+            Err(D::Error::custom(format!(
+                "`{day}` is out of range: years run from 0001 to 9999"
+            )))
+        }
+    }
 }
 
 /// Escapes a key for a JSON Pointer (RFC 6901, section 3).
@@ -53,6 +85,12 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let document: Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    if let Some(at) = duplicate_key(bytes) {
+        return Err(ApiError::Invalid(vec![BodyError::new(
+            at,
+            "this key is given twice in its object: JSON parsers disagree on which one counts, so give it once",
+        )]));
+    }
     let mut faults = Vec::new();
     find_nul(&document, String::new(), &mut faults);
     if !faults.is_empty() {
@@ -62,6 +100,99 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let place = pointer(error.path());
         ApiError::Invalid(vec![BodyError::new(place, error.into_inner().to_string())])
     })
+}
+
+/// The pointer of the first key that `bytes`, a JSON document, gives twice in one object:
+/// parsed into a map, the last would silently win.
+fn duplicate_key(bytes: &[u8]) -> Option<String> {
+    use serde::de::DeserializeSeed;
+    let found = RefCell::new(None);
+    let walk = UniqueKeys {
+        at: String::new(),
+        found: &found,
+    };
+    // The only error a JSON document can give here is the duplicate, which `found` holds.
+    let _ = walk.deserialize(&mut serde_json::Deserializer::from_slice(bytes));
+    found.into_inner()
+}
+
+/// Walks a JSON document, noting in `found` where a key is given twice.
+struct UniqueKeys<'a> {
+    at: String,
+    found: &'a RefCell<Option<String>>,
+}
+
+impl<'a> UniqueKeys<'a> {
+    fn at(&self, token: &str) -> Self {
+        Self {
+            at: format!("{}/{token}", self.at),
+            found: self.found,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        let mut index = 0_usize;
+        while items
+            .next_element_seed(self.at(&index.to_string()))?
+            .is_some()
+        {
+            index += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut fields: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = fields.next_key::<String>()? {
+            let value = self.at(&pointer_token(&key));
+            if !seen.insert(key) {
+                *self.found.borrow_mut() = Some(value.at);
+                return Err(serde::de::Error::custom("a key given twice"));
+            }
+            fields.next_value_seed(value)?;
+        }
+        Ok(())
+    }
 }
 
 /// Every place in `value` where a key or a text holds a NUL character.
@@ -138,6 +269,46 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Dated {
+        #[serde(deserialize_with = "day::required")]
+        date: chrono::NaiveDate,
+        #[serde(default, deserialize_with = "day::optional")]
+        end: Option<chrono::NaiveDate>,
+    }
+
+    fn pointers(error: ApiError) -> Vec<String> {
+        match error {
+            ApiError::Invalid(faults) => faults.iter().map(|f| f.pointer.clone()).collect(),
+            other => panic!("not a 422: {other}"),
+        }
+    }
+
+    #[test]
+    fn days_outside_years_1_to_9999_are_refused() {
+        let ok: Dated = parse(br#"{"date": "0001-01-01", "end": null}"#).expect("a day");
+        assert_eq!((ok.date.to_string().as_str(), ok.end), ("0001-01-01", None));
+        for body in [
+            r#"{"date": "0000-01-01"}"#,
+            r#"{"date": "+10000-01-01"}"#,
+            r#"{"date": "2024-01-01", "end": "+10000-01-01"}"#,
+        ] {
+            assert!(parse::<Dated>(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_where_it_is() {
+        let twice = br#"{"a": 1, "b": [{"c": 1, "d~/": 2, "d~/": 3}], "a": 2}"#;
+        assert_eq!(
+            pointers(parse::<Value>(twice).expect_err("refused")),
+            ["/b/0/d~0~1"]
+        );
+        let top = br#"{"a": 1, "a": 1}"#;
+        assert_eq!(pointers(parse::<Value>(top).expect_err("refused")), ["/a"]);
+        assert!(parse::<Value>(br#"{"a": {"a": {"a": 1}}, "b": [1, 1]}"#).is_ok());
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

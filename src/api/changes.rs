@@ -14,7 +14,7 @@ use super::list::{ListResponse, page_request, paged_query};
 use super::query::ApiQuery;
 use super::state::AppState;
 use crate::db::DbConnection;
-use crate::db::changes::{Change, ChangeFilter};
+use crate::db::changes::{Author, Change, ChangeFilter};
 use crate::db::page::PageRequest;
 use crate::db::startups::Startup;
 use crate::error::{ApiError, FieldError, Problem};
@@ -36,9 +36,10 @@ pub struct ChangeResponse {
     pub seq: i64,
     /// When it was written (UTC).
     pub at: DateTime<Utc>,
-    /// The name of the token that wrote it, or of the command (`import`).
-    #[schema(example = "fabrique-sociale")]
-    pub token: String,
+    /// Who wrote it: `import` (the command line), `admin` (an admin token) or `incubator` (a
+    /// token of the startup's incubator). Tokens are not named.
+    #[schema(example = "incubator")]
+    pub by: String,
     /// `startup` (a startup's phases are part of it), `metric`, `observation` (id
     /// `<metric>/<date>`), `incubator` or `organisation`.
     #[schema(example = "startup")]
@@ -58,7 +59,7 @@ impl From<Change> for ChangeResponse {
         Self {
             seq: change.seq,
             at: change.at.and_utc(),
-            token: change.token,
+            by: change.author,
             resource: change.resource,
             id: change.resource_id,
             action: change.action,
@@ -73,7 +74,9 @@ impl CsvRecord for ChangeResponse {
     const COLUMNS: &'static [Column] = &[
         Column::new("seq", FieldType::Integer, "Number of the change").key(),
         Column::new("at", FieldType::Datetime, "When it was written, in UTC").required(),
-        Column::text("token", "Name of the token that wrote it").required(),
+        Column::text("by", "Who wrote it: import, admin or incubator")
+            .required()
+            .one_of(&Author::ALL),
         Column::text("resource", "Kind of resource")
             .required()
             .one_of(&RESOURCES),
@@ -91,7 +94,7 @@ impl CsvRecord for ChangeResponse {
         vec![
             self.seq.to_string(),
             self.at.format(DATETIME_FORMAT).to_string(),
-            self.token.clone(),
+            self.by.clone(),
             self.resource.clone(),
             self.id.clone(),
             self.action.clone(),

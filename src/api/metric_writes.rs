@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::body::JsonBody;
+use super::body::{JsonBody, day};
 use super::metrics::{MetricSummary, ObservationResponse};
 use super::state::AppState;
 use super::writes::{WriteProblems, WriteRequest, Written, path_segment, write};
@@ -68,9 +68,10 @@ impl MetricInput {
 #[serde(deny_unknown_fields)]
 pub struct ObservationInput {
     /// The day the value holds at; for a period, its last day.
+    #[serde(deserialize_with = "day::required")]
     pub date: NaiveDate,
     /// The first day of the period the value covers, if it covers one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "day::optional")]
     pub start: Option<NaiveDate>,
     #[schema(example = 12000.0)]
     pub value: f64,

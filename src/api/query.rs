@@ -95,12 +95,12 @@ pub mod de {
             })
     }
 
-    /// A calendar day, `YYYY-MM-DD`.
+    /// A calendar day, `YYYY-MM-DD`, of a year from 0001 to 9999.
     pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
         let text = String::deserialize(d)?;
         chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
             .ok()
-            .filter(|_| text.len() == 10)
+            .filter(|day| text.len() == 10 && crate::domain::dates::within_years(*day))
             .map(Some)
             .ok_or_else(|| D::Error::custom(format!("`{text}` is not a date: expected YYYY-MM-DD")))
     }

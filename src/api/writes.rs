@@ -15,7 +15,7 @@ use super::body::parse;
 use super::caching::{entity_tag, if_match};
 use super::state::AppState;
 use crate::db::DbConnection;
-use crate::db::changes::{Action, Change, KeptAnswer, write_transaction};
+use crate::db::changes::{Action, Author, Change, KeptAnswer, write_transaction};
 use crate::error::{ApiError, BodyError, Problem};
 
 /// The problems any write may answer, for the contract of every write route.
@@ -201,9 +201,13 @@ impl WriteRequest {
             .map(serde_json::to_value)
             .transpose()
             .map_err(|e| ApiError::Internal(format!("serialising a change: {e}")))?;
+        let author = match self.caller.scope {
+            super::auth::Scope::Admin => Author::Admin,
+            super::auth::Scope::Incubator(_) => Author::Incubator,
+        };
         Ok(Change::record(
             conn,
-            &self.caller.token_name,
+            (&self.caller.token_name, author),
             resource,
             id,
             action,

@@ -220,6 +220,7 @@ bulk_insert!(
         resource_id.eq(r.resource_id),
         action.eq(r.action),
         state.eq(&r.state),
+        author.eq(r.author),
     )
 );
 

@@ -28,6 +28,29 @@ impl Action {
     }
 }
 
+/// Who wrote a change, as the feed shows it: by role, never by the token's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// The command line (`betadata import`, the seed).
+    Import,
+    /// An admin token.
+    Admin,
+    /// A token of one incubator.
+    Incubator,
+}
+
+impl Author {
+    pub const ALL: [&'static str; 3] = ["import", "admin", "incubator"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Import => "import",
+            Author::Admin => "admin",
+            Author::Incubator => "incubator",
+        }
+    }
+}
+
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = changes)]
@@ -41,6 +64,8 @@ pub struct Change {
     pub action: String,
     /// The resource's new JSON document; `None` for a deletion.
     pub state: Option<String>,
+    /// `import`, `admin` or `incubator` ([`Author`]).
+    pub author: String,
 }
 
 /// A change about to be recorded; the database numbers it.
@@ -53,6 +78,7 @@ pub struct NewChange<'a> {
     pub resource_id: &'a str,
     pub action: &'a str,
     pub state: Option<String>,
+    pub author: &'a str,
 }
 
 /// Runs `work` as one write transaction: it first bumps the data revision, so that on SQLite
@@ -75,7 +101,7 @@ impl Change {
     /// Records a change inside a [`write_transaction`]; returns its number.
     pub fn record(
         conn: &mut DbConnection,
-        token: &str,
+        (token, author): (&str, Author),
         resource: &str,
         resource_id: &str,
         action: Action,
@@ -89,6 +115,7 @@ impl Change {
                 resource_id,
                 action: action.as_str(),
                 state: state.map(Value::to_string),
+                author: author.as_str(),
             })
             .returning(changes::seq)
             .get_result(conn)
@@ -99,7 +126,7 @@ impl Change {
     /// takes them one by one.
     pub fn record_many(
         conn: &mut DbConnection,
-        token: &str,
+        (token, author): (&str, Author),
         resource: &str,
         action: Action,
         items: &[(String, Option<Value>)],
@@ -114,6 +141,7 @@ impl Change {
                 resource_id: id,
                 action: action.as_str(),
                 state: state.as_ref().map(Value::to_string),
+                author: author.as_str(),
             })
             .collect();
         super::bulk::insert_changes(conn, &rows)

@@ -185,6 +185,7 @@ diesel::table! {
         resource_id -> Text,
         action -> Text,
         state -> Nullable<Text>,
+        author -> Text,
     }
 }
 

@@ -12,6 +12,16 @@ use chrono::NaiveDate;
 /// `DD/MM/YYYY` is accepted too, but the dash form is the one we ask for.
 pub const DATE_FORMATS: &str = "YYYY-MM-DD or DD-MM-YYYY";
 
+/// The years a date may have: four digits, 0001 to 9999, as ISO 8601 writes them without an
+/// agreed extension. Outside them a date has a sign or a fifth digit (`+10000-01-01`), which
+/// readers of the files mishandle and text sorts out of order.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Whether `day` falls within [`YEARS`].
+pub fn within_years(day: NaiveDate) -> bool {
+    YEARS.contains(&chrono::Datelike::year(&day))
+}
+
 /// Why a piece of text could not be read as a date.
 ///
 /// The two cases are kept apart because they call for different fixes: a
@@ -40,9 +50,11 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, DateError> {
         input: input.to_owned(),
     };
     let (year, month, day) = split_fields(input.trim()).ok_or_else(malformed)?;
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| DateError::Impossible {
-        input: input.to_owned(),
-    })
+    NaiveDate::from_ymd_opt(year, month, day)
+        .filter(|day| within_years(*day))
+        .ok_or_else(|| DateError::Impossible {
+            input: input.to_owned(),
+        })
 }
 
 /// Splits a trimmed date into (year, month, day), or `None` when it has none
@@ -80,6 +92,18 @@ fn read_digits(digits: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn years_run_from_1_to_9999() {
+        assert!(matches!(
+            parse_date("0000-01-01"),
+            Err(DateError::Impossible { .. })
+        ));
+        assert!(parse_date("0001-01-01").is_ok());
+        assert!(parse_date("9999-12-31").is_ok());
+        let far = NaiveDate::from_ymd_opt(10_000, 1, 1).expect("chrono has it");
+        assert!(!within_years(far));
+    }
 
     fn date(year: i32, month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month, day).unwrap()

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::StartupRecord;
 use crate::api::auth::Caller;
-use crate::api::body::JsonBody;
+use crate::api::body::{JsonBody, day};
 use crate::api::compat::document::{changed_fields, startup_fields};
 use crate::api::state::AppState;
 use crate::api::writes::{
@@ -104,9 +104,10 @@ pub struct StartupInput {
 pub struct PhaseInput {
     #[schema(example = "construction")]
     pub phase: String,
+    #[serde(deserialize_with = "day::required")]
     pub start: NaiveDate,
     /// The last day; absent while it runs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "day::optional")]
     pub end: Option<NaiveDate>,
 }
 
@@ -115,6 +116,7 @@ pub struct PhaseInput {
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     pub name: String,
+    #[serde(deserialize_with = "day::required")]
     pub date: NaiveDate,
     #[serde(default)]
     pub comment: Option<String>,
@@ -583,8 +585,9 @@ pub async fn delete_startup(
 pub struct PhaseTransition {
     #[schema(example = "acceleration")]
     pub phase: String,
+    #[serde(deserialize_with = "day::required")]
     pub start: NaiveDate,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "day::optional")]
     pub end: Option<NaiveDate>,
 }
 

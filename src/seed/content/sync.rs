@@ -18,7 +18,7 @@ use super::{
 use crate::api::incubators::IncubatorResponse;
 use crate::api::organisations::OrganisationResponse;
 use crate::api::startups::StartupRecord;
-use crate::db::changes::{Action, Change, write_transaction};
+use crate::db::changes::{Action, Author, Change, write_transaction};
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
@@ -212,7 +212,7 @@ fn record<T: Serialize>(
         .map_err(|e| SyncError::State(format!("{} {id}", kind.resource()), e))?;
     Change::record(
         conn,
-        IMPORT_TOKEN,
+        (IMPORT_TOKEN, Author::Import),
         kind.resource(),
         id,
         action,
@@ -305,7 +305,7 @@ fn create_startups(
     }
     Change::record_many(
         conn,
-        IMPORT_TOKEN,
+        (IMPORT_TOKEN, Author::Import),
         ContentKind::Startup.resource(),
         Action::Create,
         &states,
