@@ -465,6 +465,7 @@ fn public_url(args: &ServeArgs, bound: &[SocketAddr]) -> std::io::Result<PublicU
 fn response_cache(args: &ServeArgs) -> ResponseCache {
     let parent = args.spool_dir.clone().unwrap_or_else(std::env::temp_dir);
     let spool = ExportSpool::new(parent, args.spool_mib.saturating_mul(1024 * 1024));
+    spool.sweep_stale();
     ResponseCache::with_mib(args.cache_mib).with_spool(spool)
 }
 

@@ -97,6 +97,77 @@ fn weight(kept: &Kept) -> u64 {
     kept.iter().map(|(_, spooled)| spooled.len).sum()
 }
 
+/// What names a spool directory, in its parent.
+const DIR_PREFIX: &str = "betadata-spool-";
+
+/// The file in a spool directory that its process holds locked while it lives: the lock goes
+/// with the process, however it ends, so a directory whose lock can be taken is stale.
+const OWNER_LOCK: &str = "owner.lock";
+
+/// A spool directory made by this process, removed with what it holds when dropped, and its
+/// owner lock.
+#[derive(Debug)]
+struct SpoolDir {
+    dir: tempfile::TempDir,
+    _owner: File,
+}
+
+impl SpoolDir {
+    fn make(parent: &Path) -> Result<Self, String> {
+        let failed = |e: std::io::Error| format!("{}: {e}", parent.display());
+        let dir = tempfile::Builder::new()
+            .prefix(DIR_PREFIX)
+            .tempdir_in(parent)
+            .map_err(failed)?;
+        let owner = File::create(dir.path().join(OWNER_LOCK)).map_err(failed)?;
+        owner.try_lock().map_err(|e| failed(e.into()))?;
+        Ok(Self { dir, _owner: owner })
+    }
+}
+
+/// How old a spool directory without an owner lock must be to be stale: one is made, then
+/// its lock, within this.
+const UNLOCKED_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the spool directories under `parent` that no living process holds; how many.
+fn sweep_stale(parent: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry.file_name().to_string_lossy().starts_with(DIR_PREFIX)
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if ours && is_stale(&path) {
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => removed += 1,
+                Err(error) => log::warn!("spool: cannot remove {}: {error}", path.display()),
+            }
+        }
+    }
+    if removed > 0 {
+        log::info!(
+            "spool: removed {removed} director{} left by a stopped server in {}",
+            if removed == 1 { "y" } else { "ies" },
+            parent.display()
+        );
+    }
+    removed
+}
+
+/// Whether the spool directory `dir` has no living owner.
+fn is_stale(dir: &Path) -> bool {
+    match File::options().write(true).open(dir.join(OWNER_LOCK)) {
+        // Taken: its owner is gone (the lock is given back as the file closes).
+        Ok(lock) => lock.try_lock().is_ok(),
+        // Made before locks were kept, or just being made.
+        Err(_) => std::fs::metadata(dir)
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > UNLOCKED_GRACE)),
+    }
+}
+
 /// Large exports kept on disk, shared by the workers of one process.
 #[derive(Debug)]
 pub struct ExportSpool {
@@ -104,7 +175,7 @@ pub struct ExportSpool {
     kept: Mutex<Kept>,
     /// Where the spool directory is made.
     parent: PathBuf,
-    dir: OnceLock<Result<tempfile::TempDir, String>>,
+    dir: OnceLock<Result<SpoolDir, String>>,
     budget: u64,
     /// Bytes of the files being written.
     writing: ByteBound,
@@ -160,7 +231,13 @@ impl ExportSpool {
     /// The spool's directory, once a file was written; `None` before, or when it could not be
     /// made.
     pub fn dir(&self) -> Option<&Path> {
-        self.dir.get()?.as_ref().ok().map(tempfile::TempDir::path)
+        self.dir.get()?.as_ref().ok().map(|dir| dir.dir.path())
+    }
+
+    /// Removes the spool directories that no living process holds any more under this
+    /// spool's parent (left by a server that was killed); how many. Run at start.
+    pub fn sweep_stale(&self) -> usize {
+        sweep_stale(&self.parent)
     }
 
     fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
@@ -189,17 +266,12 @@ impl ExportSpool {
         }
         let dir = self
             .dir
-            .get_or_init(|| {
-                tempfile::Builder::new()
-                    .prefix("betadata-spool-")
-                    .tempdir_in(&self.parent)
-                    .map_err(|e| format!("{}: {e}", self.parent.display()))
-            })
+            .get_or_init(|| SpoolDir::make(&self.parent))
             .as_ref()
             .inspect_err(|e| log::warn!("spool: cannot make a directory in {e}"))
             .ok()?;
         let number = self.written.fetch_add(1, Ordering::Relaxed);
-        let path = dir.path().join(format!("{number}.part"));
+        let path = dir.dir.path().join(format!("{number}.part"));
         let file = File::create(&path)
             .inspect_err(|e| log::warn!("spool: cannot create {}: {e}", path.display()))
             .ok()?;
@@ -358,5 +430,36 @@ impl MessageBody for SpooledBody {
             Err(error) => Err(error),
         };
         Poll::Ready(Some(outcome))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_directories_no_living_process_holds_are_swept() {
+        let parent = tempfile::tempdir().expect("a folder");
+        let live = SpoolDir::make(parent.path()).expect("a live spool directory");
+        // Left by a killed server: its lock file, which nobody holds.
+        let killed = parent.path().join(format!("{DIR_PREFIX}killed"));
+        std::fs::create_dir(&killed).expect("a directory");
+        File::create(killed.join(OWNER_LOCK)).expect("a lock file");
+        std::fs::write(killed.join("0.part"), vec![0; 1000]).expect("a file");
+        // Just made by a living server, its lock not yet taken.
+        let young = parent.path().join(format!("{DIR_PREFIX}young"));
+        std::fs::create_dir(&young).expect("a directory");
+        let other = parent.path().join("someone-else");
+        std::fs::create_dir(&other).expect("a directory");
+
+        assert_eq!(sweep_stale(parent.path()), 1);
+        assert!(!killed.exists(), "the killed server's directory is gone");
+        assert!(live.dir.path().exists() && young.exists() && other.exists());
+        drop(live);
+        assert_eq!(
+            sweep_stale(parent.path()),
+            0,
+            "a dropped spool removed its own"
+        );
     }
 }

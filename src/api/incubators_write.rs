@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::incubators::IncubatorResponse;
+use super::startups::record_shown_in;
 use super::state::AppState;
 use super::writes::{
     WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
@@ -27,6 +28,7 @@ use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
 use crate::db::organisations::Organisation;
 use crate::db::sources_kept;
+use crate::db::startups::Startup;
 use crate::domain::fields::{check_contact, check_id, check_text, check_url};
 use crate::domain::source::RecordKind;
 use crate::error::{ApiError, BodyError, Problem};
@@ -171,6 +173,7 @@ fn store(
         return Err(ApiError::Invalid(faults));
     }
     let row = input.row(id);
+    let mut renamed = false;
     let status = match action {
         Action::Create => {
             row.insert(conn)?;
@@ -181,6 +184,7 @@ fn store(
             if says_the_same(input, &IncubatorInput::of(stored.clone()))? {
                 return Written::unchanged(&read(conn, id, request.today)?);
             }
+            renamed = stored.title != row.title;
             row.update(conn)?;
             let changed = changed_fields(&incubator_fields(&stored), &incubator_fields(&row));
             let content = stored.description != row.description;
@@ -190,6 +194,11 @@ fn store(
     };
     let incubator = read(conn, id, request.today)?;
     request.record(conn, "incubator", id, action, Some(&incubator))?;
+    if renamed {
+        // Its startups show its title.
+        let startups = Startup::naming_incubator(conn, id)?;
+        record_shown_in(conn, request, &startups)?;
+    }
     Written::json(status, &incubator)
 }
 

@@ -12,11 +12,12 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::{JsonBody, day};
 use super::metrics::{MetricSummary, ObservationResponse};
+use super::startups::record_shown_in;
 use super::state::AppState;
 use super::writes::{WriteProblems, WriteRequest, Written, path_segment, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
-use crate::db::metrics::{Metric, Observation, Source};
+use crate::db::metrics::{Metric, Observation, Source, Upserted};
 use crate::db::startups::Startup;
 use crate::domain::fields::{check_id, check_text};
 use crate::error::{ApiError, BodyError, Problem};
@@ -99,6 +100,8 @@ pub struct ObservationsWritten {
     pub created: usize,
     /// Observations that replaced the value of their day.
     pub updated: usize,
+    /// Observations the metric held already, as sent: nothing was written for them.
+    pub unchanged: usize,
     /// The observations as recorded, in the order sent.
     pub data: Vec<ObservationResponse>,
 }
@@ -161,6 +164,7 @@ pub async fn create_metric(
             .pop()
             .ok_or_else(|| ApiError::Internal("a metric just written is missing".into()))?;
         request.record(conn, "metric", &input.id, Action::Create, Some(&summary))?;
+        record_shown_in(conn, request, std::slice::from_ref(&startup))?;
         Ok(Written::json(StatusCode::CREATED, &summary)?
             .created_at(format!("/api/v1/metrics/{}", path_segment(&input.id))))
     })
@@ -206,7 +210,8 @@ pub async fn create_observations(
         if !faults.is_empty() {
             return Err(ApiError::Invalid(faults));
         }
-        let (mut created, mut updated, mut data) = (0, 0, Vec::with_capacity(inputs.len()));
+        let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+        let mut data = Vec::with_capacity(inputs.len());
         for input in &inputs {
             let observation = Observation {
                 metric_id: metric_id.clone(),
@@ -216,27 +221,44 @@ pub async fn create_observations(
                 source_id: input.source.clone(),
                 note: input.note.clone(),
             };
-            let replaced = observation.upsert(conn)?;
-            let (count, action) = if replaced {
-                (&mut updated, Action::Update)
-            } else {
-                (&mut created, Action::Create)
-            };
-            *count += 1;
+            let upserted = observation.upsert(conn)?;
             let response = ObservationResponse::from(observation);
+            let action = match upserted {
+                Upserted::Same => {
+                    unchanged += 1;
+                    data.push(response);
+                    continue;
+                }
+                Upserted::Replaced => {
+                    updated += 1;
+                    Action::Update
+                }
+                Upserted::Created => {
+                    created += 1;
+                    Action::Create
+                }
+            };
             let key = format!("{metric_id}/{}", input.date);
             request.record(conn, "observation", &key, action, Some(&response))?;
             data.push(response);
         }
-        Written::json(
-            StatusCode::OK,
-            &ObservationsWritten {
-                metric: metric_id.clone(),
-                created,
-                updated,
-                data,
-            },
-        )
+        let written = ObservationsWritten {
+            metric: metric_id.clone(),
+            created,
+            updated,
+            unchanged,
+            data,
+        };
+        if created + updated == 0 {
+            return Written::unchanged(&written);
+        }
+        // The metric's latest value, and the startup showing it, may have changed with them.
+        let summary = MetricSummary::with_latest(conn, vec![metric.clone()])?;
+        request.record(conn, "metric", &metric_id, Action::Update, summary.first())?;
+        if let Some(startup) = &metric.startup_id {
+            record_shown_in(conn, request, std::slice::from_ref(startup))?;
+        }
+        Written::json(StatusCode::OK, &written)
     })
     .await
 }

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::body::JsonBody;
 use super::organisations::OrganisationResponse;
+use super::startups::record_shown_in;
 use super::state::AppState;
 use super::writes::{
     WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
@@ -24,6 +25,7 @@ use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::organisations::{Involvement, Organisation};
 use crate::db::sources_kept;
+use crate::db::startups::Startup;
 use crate::domain::fields::{check_id, check_organisation_type, check_text};
 use crate::domain::source::RecordKind;
 use crate::error::{ApiError, BodyError, Problem};
@@ -124,6 +126,7 @@ fn store(
         return Err(ApiError::Invalid(faults));
     }
     let row = input.row(id);
+    let mut renamed = false;
     let status = match action {
         Action::Create => {
             row.insert(conn)?;
@@ -134,6 +137,7 @@ fn store(
             if says_the_same(input, &OrganisationInput::of(stored.clone()))? {
                 return Written::unchanged(&read(conn, id)?);
             }
+            renamed = (&stored.name, &stored.acronym) != (&row.name, &row.acronym);
             row.update(conn)?;
             let changed = changed_fields(&organisation_fields(&stored), &organisation_fields(&row));
             sources_kept::forget(conn, RecordKind::Organisation, id, &changed, false)?;
@@ -142,6 +146,11 @@ fn store(
     };
     let organisation = read(conn, id)?;
     request.record(conn, "organisation", id, action, Some(&organisation))?;
+    if renamed {
+        // The startups it sponsors show its name and acronym.
+        let startups = Startup::sponsored_by(conn, id)?;
+        record_shown_in(conn, request, &startups)?;
+    }
     Written::json(status, &organisation)
 }
 

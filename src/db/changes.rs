@@ -81,6 +81,33 @@ pub struct NewChange<'a> {
     pub author: &'a str,
 }
 
+/// The fields of an item's representation that the feed leaves out of a change's `state`:
+/// they sum up, or depend on the day, rather than belong to the resource, and change with
+/// no write to it. A mirror of the feed computes them (see the README's "Change feed").
+pub const NOT_IN_FEED: [(&str, &[&str]); 3] = [
+    ("startup", &["current_phase"]),
+    ("incubator", &["startups_by_phase"]),
+    ("organisation", &["incubators", "sponsored_startups"]),
+];
+
+/// `state` as the feed records it for `resource`: without the fields of [`NOT_IN_FEED`].
+fn feed_state(resource: &str, state: &Value) -> String {
+    let left_out = NOT_IN_FEED
+        .iter()
+        .find(|(r, _)| *r == resource)
+        .map_or(&[][..], |(_, fields)| *fields);
+    match state {
+        Value::Object(fields) if !left_out.is_empty() => {
+            let mut fields = fields.clone();
+            for field in left_out {
+                fields.shift_remove(*field);
+            }
+            Value::Object(fields).to_string()
+        }
+        _ => state.to_string(),
+    }
+}
+
 /// Runs `work` as one write transaction: it first bumps the data revision, so that on SQLite
 /// the transaction takes the write lock at its first statement (waiting for it rather than
 /// failing to upgrade a read lock), and on PostgreSQL it holds the revision's row lock until it
@@ -114,7 +141,7 @@ impl Change {
                 resource,
                 resource_id,
                 action: action.as_str(),
-                state: state.map(Value::to_string),
+                state: state.map(|state| feed_state(resource, state)),
                 author: author.as_str(),
             })
             .returning(changes::seq)
@@ -140,7 +167,7 @@ impl Change {
                 resource,
                 resource_id: id,
                 action: action.as_str(),
-                state: state.as_ref().map(Value::to_string),
+                state: state.as_ref().map(|state| feed_state(resource, state)),
                 author: author.as_str(),
             })
             .collect();

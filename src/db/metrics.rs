@@ -17,6 +17,16 @@ pub struct Metric {
     pub description: Option<String>,
 }
 
+/// What [`Observation::upsert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    /// Another value of the same day was replaced.
+    Replaced,
+    /// The same value was there: nothing written.
+    Same,
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = observations)]
 pub struct Observation {
@@ -193,18 +203,26 @@ impl Observation {
         }))
     }
 
-    /// Writes the observation, replacing the one of the same metric and date; returns whether
-    /// one was replaced. The caller holds the transaction.
-    pub fn upsert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        let replaced = diesel::delete(
-            observations::table
-                .filter(observations::metric_id.eq(&self.metric_id))
-                .filter(observations::date.eq(self.date)),
-        )
-        .execute(conn)?
-            > 0;
+    /// Writes the observation, replacing the one of the same metric and date unless it holds
+    /// the same; says which. The caller holds the transaction.
+    pub fn upsert(&self, conn: &mut DbConnection) -> QueryResult<Upserted> {
+        let of_day = observations::table
+            .filter(observations::metric_id.eq(&self.metric_id))
+            .filter(observations::date.eq(self.date));
+        let stored: Option<Observation> = of_day
+            .select(Observation::as_select())
+            .first(conn)
+            .optional()?;
+        let upserted = match stored {
+            Some(stored) if stored == *self => return Ok(Upserted::Same),
+            Some(_) => {
+                diesel::delete(of_day).execute(conn)?;
+                Upserted::Replaced
+            }
+            None => Upserted::Created,
+        };
         self.insert(conn)?;
-        Ok(replaced)
+        Ok(upserted)
     }
 
     /// The `(date, value)` points of one metric within a range, oldest first.

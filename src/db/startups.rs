@@ -324,6 +324,26 @@ impl Startup {
         .get_result(conn)
     }
 
+    /// Ids of the startups whose representation names incubator `id`: hosted, or
+    /// co-incubated.
+    pub fn naming_incubator(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
+        startups::table
+            .filter(in_incubator!(id.to_owned()))
+            .select(startups::id)
+            .order(startups::id)
+            .load(conn)
+    }
+
+    /// Ids of the startups that organisation `id` sponsors.
+    pub fn sponsored_by(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
+        startup_sponsors::table
+            .filter(startup_sponsors::organisation_id.eq(id))
+            .select(startup_sponsors::startup_id)
+            .distinct()
+            .order(startup_sponsors::startup_id)
+            .load(conn)
+    }
+
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         startups::table.count().get_result(conn)
     }

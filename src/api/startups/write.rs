@@ -419,6 +419,21 @@ fn store(
     Written::json(status, &startup)
 }
 
+/// Records an update of each startup of `ids`, as it is now, for a write to something it
+/// shows (its incubator's title, a sponsor's name, a metric): the feed then keeps a mirror of
+/// the startups equal to the API.
+pub fn record_shown_in(
+    conn: &mut DbConnection,
+    request: &WriteRequest,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    for id in ids {
+        let startup = read(conn, id)?.response(request.today);
+        request.record(conn, "startup", id, Action::Update, Some(&startup))?;
+    }
+    Ok(())
+}
+
 fn read(conn: &mut DbConnection, id: &str) -> Result<StartupRecord, ApiError> {
     StartupRecord::read(conn, id)?.ok_or_else(|| ApiError::NotFound {
         resource: "startup",

@@ -3,7 +3,7 @@
 //! disappeared are deleted. Every write is recorded in the change feed, as the command
 //! `import`, with the item as its GET route shows it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -127,12 +127,25 @@ pub fn import(
             ..Outcome::default()
         };
         progress.set_length(set.startups.len() as u64 + set.incubators.len() as u64);
+        // Startups that show a renamed incubator or sponsor: each gets a change in the feed,
+        // unless the import records one for it anyway.
+        let mut shown: BTreeSet<String> = BTreeSet::new();
         for row in &set.organisations {
+            let named = Organisation::find(conn, &row.id)?.map(|o| (o.name, o.acronym));
             let action = sync_organisation(conn, row)?;
+            if action == Some(Action::Update)
+                && named != Some((row.name.clone(), row.acronym.clone()))
+            {
+                shown.extend(Startup::sponsored_by(conn, &row.id)?);
+            }
             outcome.organisations.count(action);
         }
         for row in &set.incubators {
+            let titled = Incubator::find(conn, &row.id)?.map(|i| i.title);
             let action = sync_incubator(conn, row, today)?;
+            if action == Some(Action::Update) && titled.as_ref() != Some(&row.title) {
+                shown.extend(Startup::naming_incubator(conn, &row.id)?);
+            }
             outcome.incubators.count(action);
             progress.inc(1);
         }
@@ -143,6 +156,9 @@ pub fn import(
             if stored.startups.contains(&graph.startup.id) {
                 outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
                 let action = sync_startup(conn, graph, today)?;
+                if action.is_some() {
+                    shown.remove(&graph.startup.id);
+                }
                 outcome.startups.count(action);
                 progress.inc(1);
             } else {
@@ -153,6 +169,9 @@ pub fn import(
             }
         }
         outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+        for id in &shown {
+            record_startup(conn, id, Action::Update, today)?;
+        }
         keep_sources(conn, &set)?;
         outcome.set = set;
         if options.prune {
