@@ -175,6 +175,12 @@ both_backends! {
             assert_eq!(response.status(), 200, "{url}");
             assert!(!web_test::read_body(response).await.is_empty(), "{url}");
         }
+        // A creation's `Location` is a path under the prefix too.
+        let admin = common::issue_token(&db, "ops", "admin");
+        let organisation = serde_json::json!({"id": "prefixee", "name": "Organisation préfixée", "kind": "autre"});
+        let created = common::send(&app, actix_web::http::Method::POST, "/api/v1/organisations", Some(&admin), Some(&organisation), &[]).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(created.headers.get("location").expect("Location"), "/betadata/api/v1/organisations/prefixee");
     }
 
     fn a_trusted_proxy_sets_scheme_and_host_and_a_stranger_does_not(db) {

@@ -108,10 +108,12 @@ impl Written {
         }
     }
 
-    fn respond(self) -> HttpResponse {
+    /// The answer; `Location`, a path of the API, gets the path the API is published under
+    /// (`--public-url`) before it.
+    fn respond(self, path_prefix: &str) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if let Some(location) = &self.location {
-            response.insert_header((header::LOCATION, location.clone()));
+            response.insert_header((header::LOCATION, format!("{path_prefix}{location}")));
         }
         match self.body {
             Some(body) => response
@@ -131,6 +133,8 @@ pub struct WriteRequest {
     pub today: chrono::NaiveDate,
     if_match: Option<String>,
     idempotency: Option<(String, String)>,
+    /// The path the API is published under, without its trailing slash: empty at the root.
+    path_prefix: String,
 }
 
 impl WriteRequest {
@@ -165,11 +169,16 @@ impl WriteRequest {
         let today = req
             .app_data::<web::Data<AppState>>()
             .map_or_else(super::state::today, |state| state.today());
+        let base = super::public_url::base(req);
+        let path_prefix = url::Url::parse(&base)
+            .map(|url| url.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
         Ok(Self {
             caller,
             today,
             if_match,
             idempotency,
+            path_prefix,
         })
     }
 
@@ -235,6 +244,7 @@ pub async fn write<F>(
 where
     F: Fn(&mut DbConnection, &WriteRequest) -> Result<Written, ApiError> + Send + 'static,
 {
+    let path_prefix = request.path_prefix.clone();
     let written = state
         .write(move |conn| {
             // Answered at once when kept, without taking the write lock.
@@ -261,7 +271,7 @@ where
             }
         })
         .await?;
-    Ok(written.respond())
+    Ok(written.respond(&path_prefix))
 }
 
 /// Why a write transaction was rolled back: it failed, or it found its answer without
