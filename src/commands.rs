@@ -8,8 +8,6 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use actix_web::HttpServer;
-
 use crate::api::export_spool::ExportSpool;
 use crate::api::public_url::PublicUrl;
 use crate::api::response_cache::ResponseCache;
@@ -393,20 +391,43 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         api::app(state.expect("the state is set once bound, before the server runs"))
     };
     actix_web::rt::System::new().block_on(async {
-        let mut server = HttpServer::new(app)
-            .shutdown_timeout(timeout)
-            .shutdown_signal(stop_requested(Arc::clone(&stop), timeout))
-            // A slow client is answered 408 and disconnected, an idle connection closed, and
-            // a closing one given up on: none holds a connection for ever.
-            .client_request_timeout(args.client_timeout)
-            .keep_alive(args.keep_alive)
-            .client_disconnect_timeout(args.disconnect_timeout)
-            .bind(&args.bind)
+        let listeners = bind(&args.bind).map_err(bind_error)?;
+        let addrs = listeners
+            .iter()
+            .map(std::net::TcpListener::local_addr)
+            .collect::<std::io::Result<Vec<_>>>()
             .map_err(bind_error)?;
-        let public_url = public_url(&args, &server.addrs()).map_err(bind_error)?;
+        let public_url = public_url(&args, &addrs).map_err(bind_error)?;
         let _ = bound_state.set(state.with_public_url(public_url));
+        let mut server = actix_server::Server::build()
+            .shutdown_timeout(timeout)
+            .shutdown_signal(stop_requested(Arc::clone(&stop), timeout));
         if let Some(workers) = args.workers {
             server = server.workers(workers);
+        }
+        for (listener, addr) in listeners.into_iter().zip(addrs) {
+            let (app, args) = (app.clone(), args.clone());
+            server = server
+                .listen("betadata", listener, move || {
+                    // A slow client is answered 408 and disconnected, an idle connection
+                    // closed, and a closing one given up on: none holds a connection for ever.
+                    let http = actix_http::HttpService::build()
+                        .client_request_timeout(args.client_timeout)
+                        .keep_alive(args.keep_alive)
+                        .client_disconnect_timeout(args.disconnect_timeout)
+                        .local_addr(addr)
+                        .h1(actix_service::map_config(app(), |()| {
+                            actix_web::dev::AppConfig::default()
+                        }));
+                    // Errors actix-http answers itself get their problem document too.
+                    use actix_service::ServiceFactoryExt as _;
+                    actix_service::fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                        let peer = io.peer_addr().ok();
+                        Ok((api::framing_errors::Dressed::new(io), peer))
+                    })
+                    .and_then(http)
+                })
+                .map_err(bind_error)?;
         }
         server.run().await.map_err(bind_error)
     })?;
@@ -425,6 +446,19 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         }
     }
     Ok(())
+}
+
+/// Listens on every address `bind` resolves to (as actix-web's own server would).
+fn bind(bind: &str) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use std::net::ToSocketAddrs;
+    let listeners = bind
+        .to_socket_addrs()?
+        .map(std::net::TcpListener::bind)
+        .collect::<std::io::Result<Vec<_>>>()?;
+    if listeners.is_empty() {
+        return Err(std::io::Error::other(format!("`{bind}` names no address")));
+    }
+    Ok(listeners)
 }
 
 /// Where the API is published: `--public-url`, else the first address bound, as the log says

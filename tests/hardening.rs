@@ -479,17 +479,38 @@ fn the_real_server_bounds_the_head_and_names_no_version() {
     assert!(answer.starts_with("HTTP/1.1 414"), "{answer:.200}");
     assert!(answer.contains("application/problem+json"), "{answer:.400}");
 
-    // Past what actix reads of a head (128 KiB): a bare 431, and the connection closed.
-    let request = format!(
-        "GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\n\r\n",
-        "p".repeat(140 * 1024)
-    );
-    let (answer, took) = server.exchange(request.as_bytes(), wait);
-    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
-    assert!(took < Duration::from_secs(4), "held for {took:?}");
-
-    // Garbage instead of a request: a 400, and the connection closed.
-    let (answer, took) = server.exchange(b"\x16\x03\x01\x02\x00 not HTTP\r\n\r\n", wait);
-    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
-    assert!(took < Duration::from_secs(4), "held for {took:?}");
+    // Past what actix-http reads of a head (128 KiB, or 96 header lines), and garbage or a
+    // broken framing instead of a request: actix-http answers before the application, with
+    // the problem document every other error has, and closes the connection.
+    let many_lines: String = (0..100).map(|i| format!("X-Line-{i}: {i}\r\n")).collect();
+    let cases: [(String, &str); 5] = [
+        (format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\n\r\n", "p".repeat(140 * 1024)), "431"),
+        (format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_lines}\r\n"), "431"),
+        ("\x16\x03\x01\x02\x00 not HTTP\r\n\r\n".to_owned(), "400"),
+        ("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n".to_owned(), "400"),
+        ("POST /api/v1/startups HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n".to_owned(), "400"),
+    ];
+    for (request, status) in cases {
+        let (answer, took) = server.exchange(request.as_bytes(), wait);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{request:.80}: {answer:.200}"
+        );
+        let lower = answer.to_lowercase();
+        assert!(
+            lower.contains("content-type: application/problem+json"),
+            "{request:.80}: {answer:.400}"
+        );
+        assert!(
+            lower.contains("x-content-type-options: nosniff"),
+            "{answer:.400}"
+        );
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body)
+            .unwrap_or_default();
+        let problem: serde_json::Value = serde_json::from_str(body).expect("a problem document");
+        assert_eq!(problem["status"].to_string(), status, "{body}");
+        assert!(took < Duration::from_secs(4), "held for {took:?}");
+    }
 }

@@ -21,6 +21,7 @@ pub mod export;
 pub mod export_spill;
 pub mod export_spool;
 pub mod formula_safe;
+pub mod framing_errors;
 pub mod health;
 pub mod history;
 pub mod incubators;
