@@ -91,21 +91,20 @@ pub const NOT_IN_FEED: [(&str, &[&str]); 3] = [
 ];
 
 /// `state` as the feed records it for `resource`: without the fields of [`NOT_IN_FEED`].
-fn feed_state(resource: &str, state: &Value) -> String {
-    let left_out = NOT_IN_FEED
-        .iter()
-        .find(|(r, _)| *r == resource)
-        .map_or(&[][..], |(_, fields)| *fields);
-    match state {
-        Value::Object(fields) if !left_out.is_empty() => {
-            let mut fields = fields.clone();
-            for field in left_out {
-                fields.shift_remove(*field);
-            }
-            Value::Object(fields).to_string()
+pub fn as_in_feed(resource: &str, state: &Value) -> Value {
+    let mut state = state.clone();
+    if let (Value::Object(fields), Some((_, left_out))) =
+        (&mut state, NOT_IN_FEED.iter().find(|(r, _)| *r == resource))
+    {
+        for field in *left_out {
+            fields.shift_remove(*field);
         }
-        _ => state.to_string(),
     }
+    state
+}
+
+fn feed_state(resource: &str, state: &Value) -> String {
+    as_in_feed(resource, state).to_string()
 }
 
 /// Runs `work` as one write transaction: it first bumps the data revision, so that on SQLite

@@ -485,16 +485,5 @@ where
 /// An item as the change feed records it: its representation without the fields the feed
 /// leaves out ([`betadata::db::changes::NOT_IN_FEED`]).
 pub fn as_in_feed(resource: &str, item: &Value) -> Value {
-    let mut item = item.clone();
-    if let (Value::Object(fields), Some((_, left_out))) = (
-        &mut item,
-        betadata::db::changes::NOT_IN_FEED
-            .iter()
-            .find(|(r, _)| *r == resource),
-    ) {
-        for field in *left_out {
-            fields.shift_remove(*field);
-        }
-    }
-    item
+    betadata::db::changes::as_in_feed(resource, item)
 }

@@ -427,8 +427,17 @@ pub fn record_shown_in(
     request: &WriteRequest,
     ids: &[String],
 ) -> Result<(), ApiError> {
+    let mut records: std::collections::HashMap<String, StartupRecord> =
+        StartupRecord::read_many(conn, ids)?
+            .into_iter()
+            .map(|r| (r.id().to_owned(), r))
+            .collect();
     for id in ids {
-        let startup = read(conn, id)?.response(request.today);
+        let record = records.remove(id).ok_or_else(|| ApiError::NotFound {
+            resource: "startup",
+            id: id.clone(),
+        })?;
+        let startup = record.response(request.today);
         request.record(conn, "startup", id, Action::Update, Some(&startup))?;
     }
     Ok(())
