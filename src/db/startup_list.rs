@@ -167,7 +167,7 @@ macro_rules! tsquery_open {
 /// `TSQUERY_CLOSE`, separated by spaces: each word unaccented, then quoted as a lexeme, made a
 /// prefix when it ends with `*` (which no word holds otherwise), all of them required. Quoting comes after unaccenting, for unaccent may turn
 /// a letter into punctuation (the modifier letter apostrophe `ʼ` into `'`), which unquoted
-/// would break the query's syntax (a 500 found by `tests/security.rs`).
+/// would break the query's syntax (a 500 found by `tests/integration/security.rs`).
 const TSQUERY_OPEN: &str = tsquery_open!();
 const TSQUERY_CLOSE: &str = r"), ' ') AS word WHERE word <> ''))";
 /// `TSQUERY_OPEN`, matched by the search vector of each startup.

@@ -1,6 +1,8 @@
 //! Test support: a fresh, migrated and seeded database per test, on SQLite or PostgreSQL, and
 //! small helpers to call the real application in-process.
-#![allow(dead_code, unused_macros)] // each test file uses a different part of this module
+#![allow(dead_code, unused_macros)] // each test binary uses a different part of this module
+
+pub mod process;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -123,7 +125,7 @@ macro_rules! both_backends {
 
                 #[actix_rt::test]
                 async fn sqlite() {
-                    let $db = common::TestDb::sqlite();
+                    let $db = crate::common::TestDb::sqlite();
                     $body
                 }
 
@@ -133,7 +135,7 @@ macro_rules! both_backends {
                     ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
                 )]
                 async fn postgres() {
-                    let $db = common::TestDb::postgres();
+                    let $db = crate::common::TestDb::postgres();
                     $body
                 }
             }

@@ -1,0 +1,401 @@
+//! The published datasets: each CSV validates against the TableSchema descriptor served with
+//! it (checked here, and by `frictionless validate` when `BETADATA_FRICTIONLESS` names it), the
+//! two flat collections (phase history, observations) page exactly, and the DCAT catalog points
+//! at downloads that answer.
+
+use crate::common;
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::test;
+use betadata::api::app;
+use betadata::generate::{Options, generate};
+use common::{assert_bad_parameter, both_backends, csv_records, get, get_text};
+use serde_json::Value;
+
+/// The environment variable naming the `frictionless` command (PyPI's frictionless).
+const FRICTIONLESS_VAR: &str = "BETADATA_FRICTIONLESS";
+/// The environment variable naming a Python that has rdflib, to read the catalog as RDF.
+const RDFLIB_VAR: &str = "BETADATA_RDFLIB_PYTHON";
+
+/// Reads a JSON-LD document with rdflib and counts what a DCAT harvester looks for, when such a
+/// Python is available; `None` when it is not.
+fn rdf_counts(json_ld: &str) -> Option<Value> {
+    let Ok(python) = std::env::var(RDFLIB_VAR) else {
+        eprintln!("RDF reading skipped: set {RDFLIB_VAR} to a Python with rdflib to run it");
+        return None;
+    };
+    let script = r#"
+import json, sys, rdflib
+g = rdflib.Graph()
+g.parse(data=sys.stdin.read(), format="json-ld")
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+print(json.dumps({
+    "datasets": len(set(g.subjects(rdflib.RDF.type, DCAT.Dataset))),
+    "downloads": len(set(g.objects(None, DCAT.downloadURL))),
+    "media_types": len(list(g.objects(None, DCAT.mediaType))),
+    "licences": len(set(g.objects(None, DCT.license))),
+}))
+"#;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{RDFLIB_VAR}={python} does not run: {e}"));
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(json_ld.as_bytes())
+        .expect("write the catalog");
+    let output = child.wait_with_output().expect("rdflib");
+    assert!(output.status.success(), "rdflib could not read the catalog");
+    Some(serde_json::from_slice(&output.stdout).expect("counts"))
+}
+
+/// A path of the API from an absolute URL the API gave.
+fn local(url: &str) -> String {
+    let rest = url.split_once("://").expect("absolute URL").1;
+    rest[rest.find('/').expect("a path")..].to_owned()
+}
+
+/// Checks one cell against a TableSchema field, independently of the code that wrote it.
+fn check_cell(field: &Value, cell: &str) -> Result<(), String> {
+    let constraints = &field["constraints"];
+    if cell.is_empty() {
+        return match constraints["required"].as_bool() {
+            Some(true) => Err("required".into()),
+            _ => Ok(()),
+        };
+    }
+    let ok = match field["type"].as_str().expect("type") {
+        "string" => true,
+        "integer" => cell.parse::<i64>().is_ok(),
+        "number" => cell.parse::<f64>().is_ok_and(f64::is_finite),
+        "date" => chrono::NaiveDate::parse_from_str(cell, "%Y-%m-%d").is_ok(),
+        "datetime" => chrono::DateTime::parse_from_rfc3339(cell).is_ok(),
+        other => return Err(format!("unexpected type {other}")),
+    };
+    if !ok {
+        return Err(format!("`{cell}` is not a {}", field["type"]));
+    }
+    if field["format"] == "uri" && !(cell.starts_with("http://") || cell.starts_with("https://")) {
+        return Err(format!("`{cell}` is not a URI"));
+    }
+    if let Some(values) = constraints["enum"].as_array()
+        && !values.iter().any(|v| v == cell)
+    {
+        return Err(format!("`{cell}` is not in the enum"));
+    }
+    Ok(())
+}
+
+/// Validates every dataset's CSV against its descriptor: header, types, constraints, primary
+/// and foreign keys. Returns the CSV text and the schema of each dataset, by id.
+async fn validate_all<S, B>(app: &S) -> HashMap<String, (String, Value)>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let list = get(app, "/api/v1/datasets").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let mut files = HashMap::new();
+    let mut keys: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut references = Vec::new();
+    for dataset in list.body["data"].as_array().expect("data") {
+        let id = dataset["id"].as_str().expect("id").to_owned();
+        let schema = get(
+            app,
+            &local(dataset["schema_url"].as_str().expect("schema_url")),
+        )
+        .await
+        .body;
+        assert_eq!(
+            schema, dataset["schema"],
+            "{id}: the schema served is the one listed"
+        );
+        let (status, content_type, text) = get_text(
+            app,
+            &local(dataset["downloads"]["csv"].as_str().expect("csv")),
+        )
+        .await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "text/csv; charset=utf-8"),
+            "{id}"
+        );
+        let (header, rows) = csv_records(&text);
+        let fields = schema["fields"].as_array().expect("fields");
+        let names: Vec<&str> = fields
+            .iter()
+            .map(|f| f["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(
+            header, names,
+            "{id}: the header is the schema's fields, in order"
+        );
+        assert!(!rows.is_empty(), "{id}: the dataset has rows");
+        let column = |name: &str| names.iter().position(|n| *n == name).expect("a column");
+        let mut unique: HashMap<usize, HashSet<String>> = HashMap::new();
+        let mut primary = HashSet::new();
+        let primary_key: Vec<usize> = schema["primaryKey"]
+            .as_array()
+            .expect("primaryKey")
+            .iter()
+            .map(|k| column(k.as_str().expect("key")))
+            .collect();
+        for (line, row) in rows.iter().enumerate() {
+            assert_eq!(row.len(), fields.len(), "{id} row {line}");
+            for (i, (field, cell)) in fields.iter().zip(row).enumerate() {
+                if let Err(why) = check_cell(field, cell) {
+                    panic!("{id} row {line} column {}: {why}", names[i]);
+                }
+                if field["constraints"]["unique"] == true {
+                    assert!(
+                        unique.entry(i).or_default().insert(cell.clone()),
+                        "{id}: {cell} twice"
+                    );
+                }
+            }
+            let key: Vec<&str> = primary_key.iter().map(|&i| row[i].as_str()).collect();
+            assert!(
+                primary.insert(key.join("\u{1f}")),
+                "{id}: primary key {key:?} twice"
+            );
+            if names.contains(&"id") {
+                keys.entry(id.clone())
+                    .or_default()
+                    .insert(row[column("id")].clone());
+            }
+        }
+        for fk in schema["foreignKeys"].as_array().expect("foreignKeys") {
+            let from = column(fk["fields"][0].as_str().expect("field"));
+            let to = fk["reference"]["resource"]
+                .as_str()
+                .expect("resource")
+                .to_owned();
+            assert_eq!(fk["reference"]["fields"][0], "id");
+            for row in &rows {
+                if !row[from].is_empty() {
+                    references.push((id.clone(), to.clone(), row[from].clone()));
+                }
+            }
+        }
+        files.insert(id, (text, schema));
+    }
+    for (from, to, value) in references {
+        assert!(
+            keys.get(&to).is_some_and(|ids| ids.contains(&value)),
+            "{from}: `{value}` is not an id of {to}"
+        );
+    }
+    files
+}
+
+/// Runs `frictionless validate` on the files and a Data Package naming them, when the command
+/// is available; says so when it is not.
+async fn frictionless_validate<S, B>(app: &S, files: &HashMap<String, (String, Value)>)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let Ok(command) = std::env::var(FRICTIONLESS_VAR) else {
+        eprintln!(
+            "frictionless validation skipped: set {FRICTIONLESS_VAR} to the frictionless command to run it"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut package = get(app, "/api/v1/datapackage.json").await.body;
+    for resource in package["resources"].as_array_mut().expect("resources") {
+        let name = resource["name"].as_str().expect("name").to_owned();
+        let (text, schema) = &files[&name];
+        assert_eq!(
+            &resource["schema"], schema,
+            "{name}: the package holds the same schema"
+        );
+        std::fs::write(dir.path().join(format!("{name}.csv")), text).expect("write CSV");
+        resource["path"] = format!("{name}.csv").into();
+    }
+    std::fs::write(dir.path().join("datapackage.json"), package.to_string())
+        .expect("write package");
+    let output = std::process::Command::new(&command)
+        .args(["validate", "--json", "datapackage.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{FRICTIONLESS_VAR}={command} does not run: {e}"));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "frictionless printed no report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(report["valid"], true, "frictionless report: {report:#}");
+    assert_eq!(
+        report["tasks"].as_array().expect("tasks").len(),
+        files.len()
+    );
+}
+
+both_backends! {
+    fn every_csv_validates_against_its_table_schema(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let files = validate_all(&app).await;
+        assert_eq!(files.len(), 7);
+        frictionless_validate(&app, &files).await;
+    }
+
+    fn planted_formulas_validate_once_neutralised(db) {
+        // Ids and texts that begin like spreadsheet formulas are written with a `'` before
+        // them: the cells must still fit their columns, and keys and references still match.
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        common::plant_formulas(&db, &app).await;
+        let files = validate_all(&app).await;
+        let (startups, _) = &files["startups"];
+        let ids: Vec<String> = csv_records(startups).1.into_iter().map(|row| row[0].clone()).collect();
+        assert!(ids.contains(&"'=csv".to_owned()) && ids.contains(&"''=csv".to_owned()), "{ids:?}");
+        frictionless_validate(&app, &files).await;
+    }
+
+    fn a_generated_portfolio_validates_too(db) {
+        {
+            let mut conn = db.pool.get().expect("connection");
+            let options = Options { startups: 300, observations: 3_000, seed: 7, progress: false };
+            generate(&mut conn, &options).expect("generate");
+        }
+        let app = test::init_service(app(db.state())).await;
+        let files = validate_all(&app).await;
+        let (startups, _) = &files["startups"];
+        assert_eq!(csv_records(startups).1.len(), 300);
+        frictionless_validate(&app, &files).await;
+    }
+
+    fn the_dataset_list_gives_downloads_and_schemas(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let list = get(&app, "/api/v1/datasets").await.body;
+        let ids: Vec<&str> = list["data"].as_array().expect("data").iter().map(|d| d["id"].as_str().expect("id")).collect();
+        assert_eq!(ids, ["startups", "phase-history", "incubators", "organisations", "phases", "metrics", "observations"]);
+        let startups = get(&app, "/api/v1/datasets/startups").await;
+        assert_eq!(startups.status, 200);
+        assert_eq!(startups.body["license"], "etalab-2.0");
+        assert_eq!(startups.body["downloads"]["csv"], "http://localhost:8080/api/v1/startups?format=csv");
+        let (status, content_type, _) = get_text(&app, "/api/v1/datasets/startups/schema.json").await;
+        assert_eq!((status, content_type.as_str()), (200, "application/schema+json"));
+        let fields = &startups.body["schema"]["fields"];
+        let phase = fields.as_array().expect("fields").iter().find(|f| f["name"] == "current_phase").expect("current_phase");
+        assert!(phase["constraints"]["enum"].as_array().expect("enum").contains(&"transfere".into()));
+        let missing = get(&app, "/api/v1/datasets/nope").await;
+        common::assert_problem(&missing, 404);
+        let (status, content_type, csv) = get_text(&app, "/api/v1/datasets?format=csv").await;
+        assert_eq!((status, content_type.as_str()), (200, "text/csv; charset=utf-8"));
+        assert_eq!(csv_records(&csv).1.len(), 7);
+    }
+
+    fn the_phase_history_pages_each_row_once(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let all = get(&app, "/api/v1/phase-history?page_size=1000").await.body;
+        let total = all["meta"]["total"].as_u64().expect("total");
+        let expected: Vec<Value> = all["data"].as_array().expect("data").clone();
+        assert_eq!(expected.len() as u64, total);
+        let pairs: Vec<(String, String)> = expected.iter().map(|r| (r["startup"].as_str().expect("startup").to_owned(), r["start"].as_str().expect("start").to_owned())).collect();
+        assert!(pairs.windows(2).all(|w| w[0] < w[1]), "ordered by startup then start, each once");
+        let mut seen = Vec::new();
+        let mut next = Some("/api/v1/phase-history?page_size=3".to_owned());
+        while let Some(uri) = next.take() {
+            let page = get(&app, &uri).await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            seen.extend(page.body["data"].as_array().expect("data").iter().cloned());
+            next = page.body["links"]["next"].as_str().map(local);
+        }
+        assert_eq!(seen, expected);
+        let medle = get(&app, "/api/v1/phase-history?startup=medle").await.body;
+        let phases: Vec<&str> = medle["data"].as_array().expect("data").iter().map(|r| r["phase"].as_str().expect("phase")).collect();
+        let item = get(&app, "/api/v1/startups/medle/phases").await.body;
+        let item_phases: Vec<&str> = item["data"].as_array().expect("data").iter().map(|r| r["phase"].as_str().expect("phase")).collect();
+        assert_eq!(phases, item_phases);
+        let built = get(&app, "/api/v1/phase-history?phase=construction&page_size=1000").await.body;
+        assert!(built["data"].as_array().expect("data").iter().all(|r| r["phase"] == "construction"));
+        assert!(built["meta"]["total"].as_u64().expect("total") > 0);
+        assert_bad_parameter(&get(&app, "/api/v1/phase-history?phase=success").await, "phase", "unknown phase");
+        let startup_cursor = get(&app, "/api/v1/startups?page_size=1").await.body["links"]["next"].as_str().map(local).expect("next");
+        let cursor = startup_cursor.split("cursor=").nth(1).expect("cursor").to_owned();
+        assert_bad_parameter(&get(&app, &format!("/api/v1/phase-history?cursor={cursor}")).await, "cursor", "a cursor of /startups");
+    }
+
+    fn observations_of_every_metric_page_and_filter(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let all = get(&app, "/api/v1/observations?page_size=1000").await.body;
+        let rows = all["data"].as_array().expect("data").clone();
+        assert_eq!(rows.len() as u64, all["meta"]["total"].as_u64().expect("total"));
+        let mut seen = Vec::new();
+        let mut next = Some("/api/v1/observations?page_size=7".to_owned());
+        while let Some(uri) = next.take() {
+            let page = get(&app, &uri).await.body;
+            seen.extend(page["data"].as_array().expect("data").iter().cloned());
+            next = page["links"]["next"].as_str().map(local);
+        }
+        assert_eq!(seen, rows);
+        let one = get(&app, "/api/v1/observations?metric=medle-actes-enregistres").await.body;
+        let values: Vec<&Value> = one["data"].as_array().expect("data").iter().map(|o| &o["value"]).collect();
+        let direct = get(&app, "/api/v1/metrics/medle-actes-enregistres/observations").await.body;
+        let direct_values: Vec<&Value> = direct["data"].as_array().expect("data").iter().map(|o| &o["value"]).collect();
+        assert!(!values.is_empty());
+        assert_eq!(values, direct_values);
+    }
+
+    fn the_catalog_points_at_downloads_that_answer(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let (status, content_type, text) = get_text(&app, "/api/v1/catalog").await;
+        assert_eq!((status, content_type.as_str()), (200, "application/ld+json"));
+        let catalog: Value = serde_json::from_str(&text).expect("JSON-LD");
+        if let Some(counts) = rdf_counts(&text) {
+            // 7 datasets, a CSV and an NDJSON download each, three media types each, one licence.
+            assert_eq!(counts, serde_json::json!({"datasets": 7, "downloads": 14, "media_types": 21, "licences": 1}));
+        }
+        assert_eq!(catalog["@type"], "dcat:Catalog");
+        assert_eq!(catalog["@context"]["dcat"], "http://www.w3.org/ns/dcat#");
+        assert_eq!(catalog["dct:license"]["@id"], "https://www.etalab.gouv.fr/licence-ouverte-open-licence/");
+        let revision = {
+            let mut conn = db.pool.get().expect("connection");
+            betadata::db::revision::Revision::current(&mut conn).expect("revision")
+        };
+        let modified = revision.changed_at.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        assert_eq!(catalog["dct:modified"]["@value"], modified.as_str());
+        let datasets = catalog["dcat:dataset"].as_array().expect("datasets");
+        assert_eq!(datasets.len(), 7);
+        for dataset in datasets {
+            assert_eq!(dataset["@type"], "dcat:Dataset");
+            assert_eq!(dataset["dct:publisher"]["foaf:name"], "beta.gouv.fr");
+            for distribution in dataset["dcat:distribution"].as_array().expect("distributions") {
+                assert!(distribution["dcat:mediaType"]["@id"].is_string());
+                let url = distribution["dcat:downloadURL"]["@id"].as_str().or(distribution["dcat:accessURL"]["@id"].as_str()).expect("a URL");
+                let (status, _, _) = get_text(&app, &local(url)).await;
+                assert_eq!(status, 200, "{url}");
+                if let Some(schema) = distribution["dct:conformsTo"]["@id"].as_str() {
+                    let (status, _, _) = get_text(&app, &local(schema)).await;
+                    assert_eq!(status, 200, "{schema}");
+                }
+            }
+            let csv = &dataset["dcat:distribution"][0];
+            assert!(csv["dcat:downloadURL"]["@id"].as_str().expect("download").ends_with("format=csv"));
+            assert!(csv["dct:conformsTo"]["@id"].as_str().expect("schema").ends_with("/schema.json"));
+        }
+    }
+}

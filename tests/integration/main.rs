@@ -1,0 +1,39 @@
+//! The integration tests, as one binary: each module tests one part of the product against the
+//! real application, in process on both backends (see `common::both_backends`), or through the
+//! `betadata` command line.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+#[allow(unused_imports)] // not every binary spawns the server
+use common::process;
+
+mod admin_writes;
+mod analysts;
+mod auth;
+mod cli;
+mod compat;
+mod compat_upstream;
+mod csv_injection;
+mod datasets;
+mod errors;
+mod exports;
+mod generate;
+mod hardening;
+mod health;
+mod import;
+mod incubators;
+mod landing;
+mod latest_phase;
+mod metrics;
+mod migrations;
+mod openapi;
+mod organisations;
+mod phases;
+mod public_url;
+mod response_cache;
+mod security;
+mod startups;
+mod stats;
+mod transport;
+mod writes;

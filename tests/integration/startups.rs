@@ -1,0 +1,158 @@
+//! `/api/v1/startups` and its sub-resources, on both backends.
+
+use crate::common;
+
+use actix_web::test;
+use betadata::api::app;
+use common::{assert_bad_parameter, assert_problem, both_backends, collect_ids, get, page_through};
+
+both_backends! {
+    fn list_is_an_envelope_with_links_and_meta(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let reply = get(&app, "/api/v1/startups").await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.content_type(), "application/json");
+        let body = &reply.body;
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(20));
+        assert_eq!(body["meta"]["page_size"], 20);
+        assert!(body["meta"]["total"].as_i64().unwrap() >= 22, "{}", body["meta"]);
+        assert_eq!(body["links"]["self"], "http://localhost:8080/api/v1/startups");
+        assert!(body["links"]["next"].is_string());
+        assert!(body["links"]["prev"].is_null());
+        let link = reply.headers.get("link").and_then(|l| l.to_str().ok()).unwrap_or_default();
+        assert!(link.contains("rel=\"next\""), "{link}");
+    }
+
+    fn following_next_visits_every_startup_once_in_order(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let ids = page_through(&app, "/api/v1/startups", 7).await;
+        assert_eq!(ids, page_through(&app, "/api/v1/startups", 1000).await, "one page holds the same");
+    }
+
+    fn prev_link_leads_back_to_the_previous_page(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let first = get(&app, "/api/v1/startups?page_size=5").await.body;
+        let next = first["links"]["next"].as_str().unwrap().replace("http://localhost:8080", "");
+        let second = get(&app, &next).await.body;
+        let prev = second["links"]["prev"].as_str().unwrap().replace("http://localhost:8080", "");
+        let back = get(&app, &prev).await.body;
+        assert_eq!(back["data"], first["data"]);
+    }
+
+    fn phase_filter_matches_the_current_phase_shown(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let all = get(&app, "/api/v1/startups?page_size=1000").await.body;
+        let phases = get(&app, "/api/v1/phases").await.body;
+        let mut seen = 0;
+        for phase in phases["data"].as_array().unwrap() {
+            let id = phase["id"].as_str().unwrap();
+            let filtered = get(&app, &format!("/api/v1/startups?phase={id}&page_size=1000")).await.body;
+            let expected: Vec<&str> = all["data"].as_array().unwrap().iter()
+                .filter(|s| s["current_phase"] == id)
+                .map(|s| s["id"].as_str().unwrap())
+                .collect();
+            let got: Vec<&str> = filtered["data"].as_array().unwrap().iter()
+                .map(|s| s["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(got, expected, "phase {id}");
+            assert_eq!(phase["startups"].as_u64().unwrap() as usize, expected.len(), "count of {id}");
+            seen += got.len();
+        }
+        assert!(seen >= 9, "the ten startups of the Fabrique have dated phases");
+    }
+
+    fn filters_combine(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let transferred = collect_ids(&app, "/api/v1/startups?phase=transfere&incubator=sgmas").await;
+        assert!(transferred.contains(&"fiche.commune.entreprise.fce".to_owned()), "{transferred:?}");
+        let several = collect_ids(&app, "/api/v1/startups?phase=transfere,abandon&incubator=sgmas").await;
+        assert!(several.len() > transferred.len());
+        assert!(several.contains(&"tumeplay".to_owned()));
+        let sponsored = collect_ids(&app, "/api/v1/startups?sponsor=dgs").await;
+        assert!(sponsored.contains(&"tumeplay".to_owned()), "{sponsored:?}");
+        let none = get(&app, "/api/v1/startups?incubator=nowhere").await;
+        assert_eq!(none.body["meta"]["total"], 0);
+        assert_eq!(none.body["data"].as_array().map(Vec::len), Some(0));
+    }
+
+    fn bad_parameters_are_named_with_what_is_allowed(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        for (uri, parameter) in [
+            ("/api/v1/startups?colour=blue", "colour"),
+            ("/api/v1/startups?page_size=0", "page_size"),
+            ("/api/v1/startups?page_size=100000", "page_size"),
+            ("/api/v1/startups?page_size=ten", "page_size"),
+            ("/api/v1/startups?phase=flying", "phase"),
+            ("/api/v1/startups?phase=construction,", "phase"),
+            ("/api/v1/startups?cursor=not-a-cursor", "cursor"),
+            ("/api/v1/startups?sponsor=a&sponsor=b", "sponsor"),
+        ] {
+            let reply = get(&app, uri).await;
+            assert_bad_parameter(&reply, parameter, uri);
+        }
+        let reply = get(&app, "/api/v1/startups?phase=flying").await;
+        let detail = reply.body["errors"][0]["detail"].as_str().unwrap();
+        assert!(detail.contains("investigation") && detail.contains("opere"), "{detail}");
+    }
+
+    fn item_has_phases_sponsors_and_current_phase(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let reply = get(&app, "/api/v1/startups/fiche.commune.entreprise.fce").await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let fce = &reply.body;
+        assert_eq!(fce["incubator"]["id"], "sgmas");
+        assert_eq!(fce["current_phase"], "transfere");
+        assert_eq!(fce["created"], "2018-10-01");
+        let phases: Vec<(&str, &str)> = fce["phases"].as_array().unwrap().iter()
+            .map(|p| (p["phase"].as_str().unwrap(), p["start"].as_str().unwrap()))
+            .collect();
+        assert_eq!(phases, vec![
+            ("investigation", "2018-10-01"),
+            ("construction", "2019-01-16"),
+            ("acceleration", "2020-07-01"),
+            ("transfere", "2022-11-30"),
+        ]);
+        assert_eq!(fce["phases"][0]["end"], "2019-01-15");
+        assert!(fce["sponsors"].is_array() && fce["metrics"].is_array());
+    }
+
+    fn tumeplay_loads_without_its_impossible_date(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let tumeplay = get(&app, "/api/v1/startups/tumeplay").await.body;
+        let phases: Vec<&str> = tumeplay["phases"].as_array().unwrap().iter()
+            .map(|p| p["phase"].as_str().unwrap())
+            .collect();
+        assert!(!phases.contains(&"investigation"), "the phase dated 01-07-20219 is left out");
+        assert!(phases.contains(&"construction"));
+        assert_eq!(tumeplay["current_phase"], "abandon");
+    }
+
+    fn sub_resources_answer_and_unknown_ids_are_404(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let phases = get(&app, "/api/v1/startups/fiche.commune.entreprise.fce/phases").await;
+        assert_eq!(phases.status, 200);
+        assert_eq!(phases.body["data"].as_array().map(Vec::len), Some(4));
+        assert_eq!(phases.body["current_phase"], "transfere");
+        let metrics = get(&app, "/api/v1/startups/medle/metrics").await;
+        assert_eq!(metrics.status, 200);
+        assert!(!metrics.body["data"].as_array().unwrap().is_empty(), "Medlé publishes figures");
+        for uri in [
+            "/api/v1/startups/nope",
+            "/api/v1/startups/nope/phases",
+            "/api/v1/startups/nope/metrics",
+        ] {
+            let reply = get(&app, uri).await;
+            assert_problem(&reply, 404);
+            assert!(reply.body["detail"].as_str().unwrap().contains("nope"));
+        }
+    }
+}
