@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::api::export_spool::ExportSpool;
-use crate::api::public_url::PublicUrl;
-use crate::api::response_cache::ResponseCache;
+use crate::api::http::public_url::PublicUrl;
+use crate::api::http::response_cache::ResponseCache;
+use crate::api::http::spool::ExportSpool;
 use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
 use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
@@ -166,7 +166,7 @@ fn import_content(
     let mut conn = connection(&pool, url)?;
     db::migrate(&mut conn)?;
     let bar = progress_bar("importing");
-    let result = content::sync::import(&mut conn, &files, options, &bar, api::state::today());
+    let result = content::sync::import(&mut conn, &files, options, &bar, api::http::state::today());
     bar.finish_and_clear();
     match result {
         Ok(outcome) => {
@@ -423,7 +423,7 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
                     use actix_service::ServiceFactoryExt as _;
                     actix_service::fn_service(|io: actix_web::rt::net::TcpStream| async move {
                         let peer = io.peer_addr().ok();
-                        Ok((api::framing_errors::Dressed::new(io), peer))
+                        Ok((api::http::framing_errors::Dressed::new(io), peer))
                     })
                     .and_then(http)
                 })

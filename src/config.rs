@@ -26,10 +26,10 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use ipnet::IpNet;
 
-use crate::api::export_spool::DEFAULT_BUDGET_MIB as DEFAULT_SPOOL_MIB;
-use crate::api::public_url::{self, BaseUrl};
-use crate::api::response_cache::DEFAULT_BUDGET_MIB;
-use crate::api::write_limit::DEFAULT_WRITES_PER_MINUTE;
+use crate::api::http::public_url::{self, BaseUrl};
+use crate::api::http::response_cache::DEFAULT_BUDGET_MIB;
+use crate::api::http::spool::DEFAULT_BUDGET_MIB as DEFAULT_SPOOL_MIB;
+use crate::api::http::write_limit::DEFAULT_WRITES_PER_MINUTE;
 use crate::db::DatabaseUrl;
 use crate::domain::tokens::Scope;
 

@@ -5,6 +5,6 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod error;
 pub mod generate;
+pub mod representation;
 pub mod seed;

@@ -6,11 +6,11 @@
 
 use actix_web::ResponseError;
 use actix_web::http::StatusCode;
-use betadata::api::body::parse;
-use betadata::api::metric_writes::{MetricInput, Observations, batch_faults};
-use betadata::api::startups::{PhaseInput, PhaseTransition, StartupInput};
-use betadata::api::writes::{id_to_create, patched};
-use betadata::error::{ApiError, BodyError};
+use betadata::api::http::body::parse;
+use betadata::api::http::error::{ApiError, BodyError};
+use betadata::api::shape::write::{id_to_create, patched};
+use betadata::api::v1::metrics::{MetricInput, Observations, batch_faults};
+use betadata::api::v1::startups::{PhaseInput, PhaseTransition, StartupInput};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

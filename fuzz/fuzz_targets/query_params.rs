@@ -6,14 +6,14 @@
 
 use actix_web::ResponseError;
 use actix_web::http::StatusCode;
-use betadata::api::list::page_request;
-use betadata::api::query::parse;
-use betadata::api::{
-    changes, datasets, history, incubators, metrics, observations, organisations, phases, startups,
-    stats,
-};
+use betadata::api::http::error::ApiError;
+use betadata::api::http::query::parse;
+use betadata::api::publish::datasets;
+use betadata::api::shape::envelope::page_request;
+use betadata::api::v1::metrics::observations;
+use betadata::api::v1::startups::phase_history as history;
+use betadata::api::v1::{changes, incubators, metrics, organisations, phases, startups, stats};
 use betadata::domain::phases::REFERENCE_PHASES;
-use betadata::error::ApiError;
 use libfuzzer_sys::fuzz_target;
 
 /// Every refusal of a query string is a 400 problem, whatever its text.
@@ -56,7 +56,7 @@ fuzz_target!(|query: &str| {
     check::<changes::ChangesQuery>(query);
     check::<history::PhaseHistoryQuery>(query);
     check::<datasets::DatasetsQuery>(query);
-    check::<observations::ObservationsQuery>(query);
+    check::<observations::AllObservationsQuery>(query);
     check::<metrics::ObservationsQuery>(query);
     check::<phases::PhasesQuery>(query);
 });

@@ -4,9 +4,9 @@ use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::state::AppState;
+use crate::api::http::error::{ApiError, Problem};
+use crate::api::http::state::AppState;
 use crate::db;
-use crate::error::{ApiError, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {

@@ -1,48 +1,14 @@
 //! The HTTP API: version 1 under `/api/v1`, its OpenAPI contract and the operational routes,
-//! plus beta.gouv.fr's API v2.7 files under `/compat/v2.7` (see [`compat`]).
+//! plus beta.gouv.fr's API v2.7 files under `/compat/v2.7` (see [`publish::compat`]).
 //!
 //! Routes are registered through utoipa-actix-web, so the served routes and the contract are
 //! one list and cannot drift.
 
-pub mod auth;
-pub mod bare_errors;
-pub mod body;
-pub mod bulkheads;
-pub mod byte_bound;
-pub mod caching;
-pub mod catalog;
-pub mod changes;
-pub mod clock;
-pub mod columns;
-pub mod compat;
-pub mod datasets;
-pub mod deprecation;
-pub mod export;
-pub mod export_spill;
-pub mod export_spool;
-pub mod formula_safe;
-pub mod framing_errors;
 pub mod health;
-pub mod history;
-pub mod incubators;
-pub mod incubators_write;
-pub mod landing;
-pub mod limits;
-pub mod list;
-pub mod metric_writes;
-pub mod metrics;
-pub mod observations;
-pub mod organisations;
-pub mod organisations_write;
-pub mod phases;
-pub mod public_url;
-pub mod query;
-pub mod response_cache;
-pub mod startups;
-pub mod state;
-pub mod stats;
-pub mod write_limit;
-pub mod writes;
+pub mod http;
+pub mod publish;
+pub mod shape;
+pub mod v1;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -56,9 +22,9 @@ use utoipa::openapi::OpenApi as Spec;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use state::AppState;
+pub use http::state::AppState;
 
-use crate::error::ApiError;
+use crate::api::http::error::ApiError;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -122,11 +88,12 @@ impl utoipa::Modify for Formats {
             };
             let csv = format!(
                 "RFC 4180, a header row; the columns are the dataset's TableSchema fields. {}",
-                formula_safe::RULE
+                shape::formula_safe::RULE
             );
-            ok.content.insert(export::CSV.to_owned(), text(&csv));
+            ok.content
+                .insert(shape::formats::CSV.to_owned(), text(&csv));
             ok.content.insert(
-                export::NDJSON.to_owned(),
+                shape::formats::NDJSON.to_owned(),
                 text("One JSON object per line, each an item of the JSON list"),
             );
         }
@@ -163,7 +130,7 @@ impl utoipa::Modify for TimeLimit {
                                      request: retry after `Retry-After` seconds",
                                 )
                                 .content(
-                                    crate::error::PROBLEM_JSON,
+                                    crate::api::http::error::PROBLEM_JSON,
                                     utoipa::openapi::ContentBuilder::new()
                                         .schema(Some(Ref::from_schema_name("Problem")))
                                         .build(),
@@ -205,47 +172,47 @@ where
         scope::scope("/api/v1")
             // Not an operation of the contract: the contract itself.
             .route("/openapi.json", web::get().to(serve_openapi))
-            .service(startups::list_startups)
-            .service(startups::get_startup)
-            .service(startups::list_startup_phases)
-            .service(startups::list_startup_metrics)
-            .service(startups::create_startup)
-            .service(startups::replace_startup)
-            .service(startups::update_startup)
-            .service(startups::delete_startup)
-            .service(startups::create_phase)
-            .service(startups::update_phase)
-            .service(startups::delete_phase)
-            .service(changes::get_startup_history)
-            .service(history::list_phase_history)
-            .service(incubators::list_incubators)
-            .service(incubators::get_incubator)
-            .service(incubators::list_incubator_startups)
-            .service(incubators_write::create_incubator)
-            .service(incubators_write::update_incubator)
-            .service(incubators_write::delete_incubator)
-            .service(organisations::list_organisations)
-            .service(organisations::get_organisation)
-            .service(organisations_write::create_organisation)
-            .service(organisations_write::update_organisation)
-            .service(organisations_write::delete_organisation)
-            .service(phases::list_phases)
-            .service(phases::get_phase)
-            .service(metrics::list_metrics)
-            .service(metrics::get_metric)
-            .service(metrics::list_metric_observations)
-            .service(metric_writes::create_metric)
-            .service(metric_writes::create_observations)
-            .service(observations::list_observations)
-            .service(stats::get_stats)
-            .service(stats::get_phase_durations)
-            .service(stats::get_outcomes)
-            .service(datasets::list_datasets)
-            .service(datasets::get_dataset)
-            .service(datasets::get_dataset_schema)
-            .service(datasets::get_data_package)
-            .service(catalog::get_catalog)
-            .service(changes::list_changes),
+            .service(v1::startups::list_startups)
+            .service(v1::startups::get_startup)
+            .service(v1::startups::list_startup_phases)
+            .service(v1::startups::list_startup_metrics)
+            .service(v1::startups::create_startup)
+            .service(v1::startups::replace_startup)
+            .service(v1::startups::update_startup)
+            .service(v1::startups::delete_startup)
+            .service(v1::startups::create_phase)
+            .service(v1::startups::update_phase)
+            .service(v1::startups::delete_phase)
+            .service(v1::startups::get_startup_history)
+            .service(v1::startups::list_phase_history)
+            .service(v1::incubators::list_incubators)
+            .service(v1::incubators::get_incubator)
+            .service(v1::incubators::list_incubator_startups)
+            .service(v1::incubators::create_incubator)
+            .service(v1::incubators::update_incubator)
+            .service(v1::incubators::delete_incubator)
+            .service(v1::organisations::list_organisations)
+            .service(v1::organisations::get_organisation)
+            .service(v1::organisations::create_organisation)
+            .service(v1::organisations::update_organisation)
+            .service(v1::organisations::delete_organisation)
+            .service(v1::phases::list_phases)
+            .service(v1::phases::get_phase)
+            .service(v1::metrics::list_metrics)
+            .service(v1::metrics::get_metric)
+            .service(v1::metrics::list_metric_observations)
+            .service(v1::metrics::create_metric)
+            .service(v1::metrics::create_observations)
+            .service(v1::metrics::list_observations)
+            .service(v1::stats::get_stats)
+            .service(v1::stats::get_phase_durations)
+            .service(v1::stats::get_outcomes)
+            .service(publish::datasets::list_datasets)
+            .service(publish::datasets::get_dataset)
+            .service(publish::datasets::get_dataset_schema)
+            .service(publish::datasets::get_data_package)
+            .service(publish::catalog::get_catalog)
+            .service(v1::changes::list_changes),
     )
 }
 
@@ -290,14 +257,14 @@ pub fn app(
         // A page for people, not an operation of the contract.
         .service(
             web::resource("/")
-                .route(web::get().to(landing::landing))
-                .default_service(web::to(landing::method_not_allowed)),
+                .route(web::get().to(publish::landing::landing))
+                .default_service(web::to(publish::landing::method_not_allowed)),
         )
         .route("/docs", web::get().to(redirect_to_docs))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", spec))
         // Registered outside utoipa on purpose: these files copy another API's shapes and are
         // no operations of the v1 contract.
-        .service(compat::scope())
+        .service(publish::compat::scope())
         .default_service(web::to(fallback))
         // Inner to outer: the tag of the identity representation, compression, then the
         // response cache (coded bytes, kept per data revision), then validators (the tag
@@ -306,14 +273,14 @@ pub fn app(
         // (reads are open to every origin), then deprecation notices, then one log line per
         // request.
         // Innermost: whatever answered an error without a problem document gets one.
-        .wrap(from_fn(bare_errors::dress_bare_errors))
+        .wrap(from_fn(http::bare_errors::dress_bare_errors))
         .wrap(from_fn(refuse_nul_in_path))
         // Inside CORS, so that a refused request still tells a browser it may read why.
-        .wrap(from_fn(limits::bound_request))
-        .wrap(from_fn(caching::tag_representation))
+        .wrap(from_fn(http::limits::bound_request))
+        .wrap(from_fn(http::caching::tag_representation))
         .wrap(Compress::default())
-        .wrap(from_fn(response_cache::serve))
-        .wrap(from_fn(caching::conditional_get))
+        .wrap(from_fn(http::response_cache::serve))
+        .wrap(from_fn(http::caching::conditional_get))
         .wrap(
             Cors::default()
                 .allow_any_origin()
@@ -340,7 +307,7 @@ pub fn app(
                 ])
                 .max_age(86_400),
         )
-        .wrap(deprecation::Announce(deprecation::DEPRECATED))
+        .wrap(http::deprecation::Announce(http::deprecation::DEPRECATED))
         // No answer is to be sniffed into another type than it says, framed by another site
         // (pages that set a stricter policy, as the landing page does, keep theirs), or
         // followed with the address it came from.
@@ -402,7 +369,7 @@ impl KnownRoutes {
                 .into_iter()
                 .filter(|(_, operation)| operation.is_some())
                 .flat_map(|(method, _)| {
-                    // Every GET also answers HEAD (see `caching::conditional_get`).
+                    // Every GET also answers HEAD (see `http::caching::conditional_get`).
                     let head = (method == Method::GET).then_some(Method::HEAD);
                     std::iter::once(method).chain(head)
                 })
@@ -415,8 +382,8 @@ impl KnownRoutes {
 
     /// Adds the compatibility files, which the contract does not list; they answer GET and HEAD.
     fn with_compat_files(mut self) -> Self {
-        self.0.extend(compat::FILES.iter().map(|file| {
-            let path = format!("{}{file}", compat::BASE);
+        self.0.extend(publish::compat::FILES.iter().map(|file| {
+            let path = format!("{}{file}", publish::compat::BASE);
             (ResourceDef::new(path), vec![Method::GET, Method::HEAD])
         }));
         self

@@ -465,13 +465,13 @@ where
         writes.push(("/api/v1/startups".to_owned(), startup));
     }
     writes.push((
-        format!("/api/v1/startups/{}/metrics", betadata::api::writes::path_segment(PLANTED_STARTUP)),
+        format!("/api/v1/startups/{}/metrics", betadata::api::shape::write::path_segment(PLANTED_STARTUP)),
         serde_json::json!({"id": PLANTED_METRIC, "label": "=label", "unit": "+unit", "description": "@description"}),
     ));
     writes.push((
         format!(
             "/api/v1/metrics/{}/observations",
-            betadata::api::writes::path_segment(PLANTED_METRIC)
+            betadata::api::shape::write::path_segment(PLANTED_METRIC)
         ),
         serde_json::json!([
             {"date": "2025-01-31", "start": "2025-01-01", "value": -3.5, "note": "=note"},

@@ -26,7 +26,7 @@
 //!   RFC 4180 CSV. Each field of a row is one value, compared decoded, by id and column; the
 //!   header row counts too. Upstream's values are compared as ours publishes them: a text that
 //!   a spreadsheet would run as a formula (`=…`, `-…`) is written with a `'` before it
-//!   ([`betadata::api::formula_safe`]), a difference on purpose that must not count as one.
+//!   ([`betadata::api::shape::formula_safe`]), a difference on purpose that must not count as one.
 //!
 //! # Reading the output
 //!
@@ -67,8 +67,8 @@ use std::sync::OnceLock;
 
 use actix_web::test as actix_test;
 use betadata::api::app;
-use betadata::api::compat;
-use betadata::api::formula_safe::neutralise;
+use betadata::api::publish::compat;
+use betadata::api::shape::formula_safe::neutralise;
 use betadata::seed::Severity;
 use betadata::seed::content::{read_tree, sync};
 use common::both_backends;
@@ -256,7 +256,7 @@ fn import(db: &common::TestDb, content: &Path, backend: &str) -> Vec<String> {
         &files,
         sync::Options::default(),
         &ProgressBar::hidden(),
-        betadata::api::state::today(),
+        betadata::api::http::state::today(),
     )
     .expect("the reference content tree imports");
     let problems = &outcome.set.report.problems;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use actix_web::test;
 use betadata::api::app;
-use betadata::api::writes::path_segment;
+use betadata::api::shape::write::path_segment;
 use common::{
     FORMULA_STARTS, PLANTED_INCUBATOR, PLANTED_METRIC, PLANTED_ORGANISATION, PLANTED_STARTUP,
     PLANTED_TOKEN, both_backends, csv_records_with, formula, get, get_text, plant_formulas,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::{Method, header};
 use actix_web::test;
 use betadata::api::app;
-use betadata::api::limits::{MAX_HEADERS, MAX_TARGET};
+use betadata::api::http::limits::{MAX_HEADERS, MAX_TARGET};
 use common::{assert_problem, both_backends};
 use diesel::connection::SimpleConnection;
 use serde_json::json;
@@ -109,7 +109,7 @@ both_backends! {
         let db = db.seeded();
         let admin = common::issue_token(&db, "ops", "admin");
         let app = test::init_service(app(db.state())).await;
-        let limit = betadata::api::body::BODY_LIMIT;
+        let limit = betadata::api::http::body::BODY_LIMIT;
         // Declared too large: refused before any byte is read, whatever the route.
         for (method, uri) in [(Method::GET, "/api/v1/startups"), (Method::POST, "/api/v1/startups"), (Method::DELETE, "/api/v1/startups/medle"), (Method::GET, "/")] {
             let request = test::TestRequest::default()

@@ -643,7 +643,7 @@ both_backends! {
         assert_eq!(ids.len(), 587);
         let mut refused = Vec::new();
         for id in &ids {
-            let uri = format!("/api/v1/startups/{}", betadata::api::writes::path_segment(id));
+            let uri = format!("/api/v1/startups/{}", betadata::api::shape::write::path_segment(id));
             let reply = common::send(&app, Method::PATCH, &uri, Some(&admin), Some(&json!({"pitch": format!("Revu: {id}")})), &[]).await;
             if reply.status != 200 {
                 refused.push(format!("{id}: {} {}", reply.status, reply.body));

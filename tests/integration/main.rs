@@ -25,6 +25,7 @@ mod import;
 mod incubators;
 mod landing;
 mod latest_phase;
+mod layers;
 mod metrics;
 mod migrations;
 mod openapi;

@@ -16,7 +16,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::test as web_test;
 use betadata::api::app;
-use betadata::api::public_url::{BaseUrl, PublicUrl, parse_proxy};
+use betadata::api::http::public_url::{BaseUrl, PublicUrl, parse_proxy};
 use common::{Reply, both_backends};
 use serde_json::Value;
 

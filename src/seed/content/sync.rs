@@ -15,9 +15,6 @@ use super::{
     ContentFile, ContentKind, ContentSet, Stored, check_beside, missing, reference_phases,
     tree_problem,
 };
-use crate::api::incubators::IncubatorResponse;
-use crate::api::organisations::OrganisationResponse;
-use crate::api::startups::StartupRecord;
 use crate::db::changes::{Action, Author, Change, write_transaction};
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
@@ -26,6 +23,9 @@ use crate::db::sources_kept;
 use crate::db::startups::{Startup, StartupGraph, derive_phase_links};
 use crate::db::{self, DbConnection};
 use crate::domain::source::SourceDoc;
+use crate::representation::incubator::IncubatorResponse;
+use crate::representation::organisation::OrganisationResponse;
+use crate::representation::startup::StartupRecord;
 use crate::seed::Severity;
 
 /// The name the change feed gives as the author of an import's changes.

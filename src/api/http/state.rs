@@ -1,0 +1,205 @@
+//! What every handler shares: the database pool, used off the async workers, the rate limit
+//! of writes, the clock that says what "today" is, the response cache, and the URL the API is
+//! published at.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::web;
+use diesel::result::QueryResult;
+
+use crate::api::http::bulkheads::Bulkheads;
+use crate::api::http::clock::Clock;
+use crate::api::http::error::ApiError;
+use crate::api::http::public_url::PublicUrl;
+use crate::api::http::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
+use crate::api::http::spool::{self, ExportSpool};
+use crate::api::http::write_limit::WriteLimiter;
+use crate::db::deadline;
+use crate::db::revision::Revision;
+use crate::db::shared_reads::SharedReads;
+use crate::db::{DbConnection, DbPool};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    /// Writes per minute per token, shared by every worker of this process (and only them:
+    /// see [`WriteLimiter`]).
+    pub write_limit: Arc<WriteLimiter>,
+    /// What "today" is: answers depend on it.
+    pub clock: Clock,
+    /// Responses rendered at the current data revision, shared by every worker of this process.
+    pub cache: Arc<ResponseCache>,
+    /// How long the database work of one request may take before the client is answered 503.
+    pub query_timeout: Duration,
+    /// How long a client may take to send a request body before it is answered 408.
+    pub body_timeout: Duration,
+    /// What every absolute URL of an answer starts with (see [`crate::api::http::public_url`]).
+    pub public_url: PublicUrl,
+    /// On PostgreSQL, the revision reads that requests share; `None` on SQLite.
+    shared_reads: Option<Arc<SharedReads>>,
+    /// The shares of the pool that exports and searches may take.
+    pub bulkheads: Arc<Bulkheads>,
+}
+
+/// The default of [`AppState::query_timeout`].
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default of [`AppState::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl AppState {
+    /// The state over `pool`, with the default rate limit of writes, the system's clock and a
+    /// response cache of the default budgets (large exports spooled in the temporary directory).
+    pub fn new(pool: DbPool) -> Self {
+        let shared_reads = pool
+            .is_postgres()
+            .then(|| SharedReads::start(pool.clone()))
+            .and_then(|started| {
+                started
+                    .inspect_err(|e| log::warn!("revision reads will not be shared: {e}"))
+                    .ok()
+            })
+            .map(Arc::new);
+        Self {
+            bulkheads: Arc::new(Bulkheads::for_pool(pool.size())),
+            pool,
+            shared_reads,
+            write_limit: Arc::new(WriteLimiter::default()),
+            clock: Clock::system(),
+            cache: Arc::new(
+                ResponseCache::with_mib(DEFAULT_BUDGET_MIB)
+                    .with_spool(ExportSpool::in_temp_dir(spool::DEFAULT_BUDGET_MIB)),
+            ),
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            public_url: PublicUrl::default(),
+        }
+    }
+
+    /// Publishes absolute URLs under `public_url`.
+    pub fn with_public_url(self, public_url: PublicUrl) -> Self {
+        Self { public_url, ..self }
+    }
+
+    /// Answers 503 to a request whose database work takes longer than `limit`.
+    pub fn with_query_timeout(self, limit: Duration) -> Self {
+        Self {
+            query_timeout: limit,
+            ..self
+        }
+    }
+
+    /// Answers 408 to a client that takes longer than `limit` to send a request body.
+    pub fn with_body_timeout(self, limit: Duration) -> Self {
+        Self {
+            body_timeout: limit,
+            ..self
+        }
+    }
+
+    /// Keeps at most `mib` mebibytes of responses in memory, and none on disk; zero keeps none.
+    pub fn with_cache_mib(self, mib: u64) -> Self {
+        Self {
+            cache: Arc::new(ResponseCache::with_mib(mib)),
+            ..self
+        }
+    }
+
+    /// Keeps responses in `cache`.
+    pub fn with_cache(self, cache: ResponseCache) -> Self {
+        Self {
+            cache: Arc::new(cache),
+            ..self
+        }
+    }
+
+    /// Takes "today" from `clock`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Today, the day "current" refers to unless a request says otherwise.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    /// The data revision, read on every data request; `None` when it cannot be read now (the
+    /// request then goes on uncached, and its own database work answers what is wrong).
+    ///
+    /// On PostgreSQL, by a read shared with the requests waiting at the same time
+    /// ([`SharedReads`]). On SQLite, where it is one indexed row in the same process: on the
+    /// calling thread with an idle pooled connection, which costs less than the hop to the
+    /// blocking pool; on the blocking pool when no connection is idle.
+    pub async fn revision(&self) -> Option<Revision> {
+        if let Some(shared) = &self.shared_reads {
+            return shared.current().await;
+        }
+        if let Some(mut conn) = self.pool.try_get() {
+            return Revision::current(&mut conn).ok();
+        }
+        self.db(Revision::current).await.ok()
+    }
+
+    /// Allows each token `per_minute` writes a minute, in bursts of as many.
+    pub fn with_write_rate(self, per_minute: NonZeroU32) -> Self {
+        Self {
+            write_limit: Arc::new(WriteLimiter::per_minute(per_minute)),
+            ..self
+        }
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
+        self.write(move |conn| work(conn).map_err(ApiError::from))
+            .await
+    }
+
+    /// Like [`AppState::db`], for work whose failures are already API errors (writes, which
+    /// check what they are asked).
+    ///
+    /// Work that runs past [`AppState::query_timeout`] is answered 503 at the limit. Sync work
+    /// cannot be stopped from outside: on PostgreSQL the connection's `statement_timeout`
+    /// (see [`crate::db::connect_for_requests`]) cancels the statement, and rolls back a write
+    /// with it; on SQLite its progress handler interrupts it at the same limit
+    /// ([`crate::db::deadline`]).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let limit = self.query_timeout;
+        let started = Instant::now();
+        let work = web::block(move || {
+            deadline::within(started + limit, || {
+                let mut conn = pool.get().map_err(ApiError::Unavailable)?;
+                work(&mut conn)
+            })
+        });
+        let timed_out = || ApiError::TimedOut {
+            seconds: limit.as_secs().max(1),
+        };
+        match actix_web::rt::time::timeout(limit, work).await {
+            Err(_) => Err(timed_out()),
+            Ok(Err(e)) => Err(ApiError::Internal(format!("blocking task failed: {e}"))),
+            // A database error at the limit is the statement timeout cancelling the work.
+            Ok(Ok(Err(ApiError::Database(cause)))) if started.elapsed() >= limit => {
+                log::warn!("database work cancelled at the time limit: {cause}");
+                Err(timed_out())
+            }
+            Ok(Ok(outcome)) => outcome,
+        }
+    }
+}
+
+/// Today by the system's clock, for work outside a request (the command line); requests ask
+/// [`AppState::today`].
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}

@@ -1,0 +1,231 @@
+//! The list envelope shared by every collection, its links and its opaque cursors.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::http::error::{ApiError, FieldError};
+use crate::api::http::public_url;
+use crate::api::http::query::de::DEFAULT_PAGE_SIZE;
+use crate::db::page::{Cursor, Direction, Page, PageRequest};
+
+/// A page of a collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListResponse<T: ToSchema> {
+    pub data: Vec<T>,
+    pub links: Links,
+    pub meta: ListMeta,
+}
+
+/// Where this page, and the pages around it, are.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    /// This page.
+    #[serde(rename = "self")]
+    #[schema(example = "http://localhost:8080/api/v1/startups?page_size=20")]
+    pub self_: String,
+    /// The next page; absent on the last one.
+    pub next: Option<String>,
+    /// The previous page; absent on the first one.
+    pub prev: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListMeta {
+    /// How many items the filtered collection holds, across all pages.
+    #[schema(example = 22)]
+    pub total: i64,
+    /// The most items a page holds.
+    #[schema(example = 20)]
+    pub page_size: i64,
+}
+
+/// Reads `page_size` and `cursor` into a request for the database.
+pub fn page_request(
+    page_size: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<PageRequest, FieldError> {
+    Ok(PageRequest {
+        size: i64::from(page_size.unwrap_or(DEFAULT_PAGE_SIZE)),
+        cursor: cursor.map(decode_cursor).transpose()?,
+    })
+}
+
+/// Declares a query-parameter struct of a paged collection: its own fields, then `page_size`,
+/// `cursor` and `format`, the same for every collection (with their documentation and checks).
+macro_rules! paged_query {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            /// Items per page, from 1 to 1000.
+            #[param(minimum = 1, maximum = 1000, example = 20, value_type = Option<u32>)]
+            #[serde(default, deserialize_with = "crate::api::http::query::de::page_size")]
+            pub page_size: Option<u32>,
+            /// Opaque position, as found in `links.next` or `links.prev`.
+            #[param(example = "YTptZWRsZQ")]
+            pub cursor: Option<String>,
+            /// Representation: json (the default), csv or ndjson; `Accept: text/csv` or
+            /// `application/x-ndjson` does the same. In CSV or NDJSON without `page_size` or
+            /// `cursor`, the whole filtered collection comes in one streamed response.
+            #[param(inline, example = "csv")]
+            pub format: Option<$crate::api::shape::formats::Format>,
+        }
+
+        impl $name {
+            /// Whether a CSV or NDJSON answer holds the whole collection rather than a page.
+            pub fn wants_whole(&self) -> bool {
+                self.page_size.is_none() && self.cursor.is_none()
+            }
+        }
+    };
+}
+pub(crate) use paged_query;
+
+const AFTER: &str = "a:";
+const BEFORE: &str = "b:";
+
+pub fn encode_cursor(cursor: &Cursor) -> String {
+    let prefix = match cursor.direction {
+        Direction::After => AFTER,
+        Direction::Before => BEFORE,
+    };
+    URL_SAFE_NO_PAD.encode(format!("{prefix}{}", cursor.key))
+}
+
+fn decode_cursor(text: &str) -> Result<Cursor, FieldError> {
+    let invalid = FieldError::foreign_cursor;
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (direction, key) = if let Some(key) = decoded.strip_prefix(AFTER) {
+        (Direction::After, key)
+    } else if let Some(key) = decoded.strip_prefix(BEFORE) {
+        (Direction::Before, key)
+    } else {
+        return Err(invalid());
+    };
+    if key.is_empty() {
+        return Err(invalid());
+    }
+    Ok(Cursor {
+        direction,
+        key: key.to_owned(),
+    })
+}
+
+/// The URL of this request with its cursor replaced (or removed).
+fn url_with_cursor(req: &HttpRequest, cursor: Option<&Cursor>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if name != "cursor" {
+            query.append_pair(&name, &value);
+        }
+    }
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", &encode_cursor(cursor));
+    }
+    let query = query.finish();
+    let separator = if query.is_empty() { "" } else { "?" };
+    format!("{}{}{separator}{query}", public_url::base(req), req.path())
+}
+
+/// Renders a page as the list envelope, with the RFC 8288 `Link` header.
+pub fn respond<T: ToSchema + Serialize>(
+    req: &HttpRequest,
+    page: Page<T>,
+    page_size: i64,
+) -> HttpResponse {
+    let (links, link_header) = links(req, &page);
+    HttpResponse::Ok()
+        .insert_header((header::LINK, link_header))
+        .json(ListResponse {
+            data: page.rows,
+            links,
+            meta: ListMeta {
+                total: page.total,
+                page_size,
+            },
+        })
+}
+
+/// The links of a page, and the same as an RFC 8288 `Link` header value.
+pub fn links<T>(req: &HttpRequest, page: &Page<T>) -> (Links, String) {
+    let next = page.next.as_ref().map(|c| url_with_cursor(req, Some(c)));
+    let prev = page.prev.as_ref().map(|c| url_with_cursor(req, Some(c)));
+    let first = url_with_cursor(req, None);
+    let links = Links {
+        self_: url_with_cursor(req, req_cursor(req).as_ref()),
+        next,
+        prev,
+    };
+    let mut header = vec![format!("<{first}>; rel=\"first\"")];
+    if let Some(next) = &links.next {
+        header.push(format!("<{next}>; rel=\"next\""));
+    }
+    if let Some(prev) = &links.prev {
+        header.push(format!("<{prev}>; rel=\"prev\""));
+    }
+    (links, header.join(", "))
+}
+
+/// Like [`respond`], keeping only `fields` (and `id`) of each item when any are named.
+pub fn respond_with_fields<T: ToSchema + Serialize>(
+    req: &HttpRequest,
+    page: Page<T>,
+    page_size: i64,
+    fields: &[String],
+) -> Result<HttpResponse, ApiError> {
+    if fields.is_empty() {
+        return Ok(respond(req, page, page_size));
+    }
+    let mut rows = Vec::with_capacity(page.rows.len());
+    for row in page.rows {
+        let serde_json::Value::Object(mut object) = serde_json::to_value(row)
+            .map_err(|e| ApiError::Internal(format!("serialising a list item: {e}")))?
+        else {
+            return Err(ApiError::Internal("a list item is not an object".into()));
+        };
+        object.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
+        rows.push(serde_json::Value::Object(object));
+    }
+    let page = Page {
+        rows,
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    };
+    Ok(respond(req, page, page_size))
+}
+
+fn req_cursor(req: &HttpRequest) -> Option<Cursor> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, _)| name == "cursor")
+        .and_then(|(_, value)| decode_cursor(&value).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        for direction in [Direction::After, Direction::Before] {
+            let cursor = Cursor {
+                direction,
+                key: "fiche.commune.entreprise".into(),
+            };
+            assert_eq!(decode_cursor(&encode_cursor(&cursor)), Ok(cursor));
+        }
+    }
+
+    #[test]
+    fn tampered_cursors_are_refused() {
+        for bad in ["%%%", "eDp5", "", "YTo"] {
+            let error = decode_cursor(bad).expect_err(bad);
+            assert_eq!(error.parameter, "cursor");
+        }
+    }
+}

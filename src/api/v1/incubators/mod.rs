@@ -1,0 +1,8 @@
+//! `/api/v1/incubators`: the teams that host startups. Reads in [`read`], writes (admin
+//! tokens) in [`write`].
+
+mod read;
+mod write;
+
+pub use read::*;
+pub use write::*;

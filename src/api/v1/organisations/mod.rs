@@ -1,0 +1,8 @@
+//! `/api/v1/organisations`: sponsors and owners of incubators. Reads in [`read`], writes
+//! (admin tokens) in [`write`].
+
+mod read;
+mod write;
+
+pub use read::*;
+pub use write::*;

@@ -1,0 +1,198 @@
+//! Startups as CSV and NDJSON rows, for one page or a whole streamed export.
+//!
+//! CSV columns, stable: the listed attributes (`id, name, pitch, incubator, sponsors,
+//! current_phase, created, updated, link`), then `repository, contact, usertypes,
+//! thematiques`, then `<phase>_start` and `<phase>_end` for each phase of the method's
+//! reference, in its order (the first time the startup was in it; the end as recorded, empty
+//! while it runs). Lists are joined with `|`; dates are `YYYY-MM-DD`.
+
+use chrono::NaiveDate;
+use diesel::QueryResult;
+use serde::{Serialize, Serializer};
+
+use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
+use crate::api::shape::formats::{CsvRecord, Reading, cell};
+use crate::api::v1::startups::StartupSummary;
+use crate::db::DbConnection;
+use crate::db::page::{Page, PageRequest};
+use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
+use crate::db::startups::{Relations, Startup};
+use crate::domain::phases::REFERENCE_PHASES;
+
+/// What joins the items of a list in a CSV cell.
+pub const LIST_SEPARATOR: &str = "|";
+
+/// The `<phase>_start` column of the CSV.
+macro_rules! phase_start {
+    ($phase:literal) => {
+        Column::date(
+            concat!($phase, "_start"),
+            concat!("First day of its first `", $phase, "` phase"),
+        )
+    };
+}
+
+/// The `<phase>_end` column of the CSV.
+macro_rules! phase_end {
+    ($phase:literal) => {
+        Column::date(
+            concat!($phase, "_end"),
+            concat!(
+                "Last day of that `",
+                $phase,
+                "` phase, as recorded; empty while it runs"
+            ),
+        )
+    };
+}
+
+/// A startup as exported: its list item in NDJSON, a flat record in CSV.
+#[derive(Debug)]
+pub struct StartupExport {
+    summary: StartupSummary,
+    csv: Vec<String>,
+}
+
+impl Serialize for StartupExport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.summary.serialize(serializer)
+    }
+}
+
+impl CsvRecord for StartupExport {
+    const COLUMNS: &'static [Column] = &[
+        Column::text("id", "Identifier of the startup").key(),
+        Column::text("name", "Name of the service").required(),
+        Column::text("pitch", "What it does, in a sentence"),
+        Column::text("incubator", "Identifier of the incubator that hosts it"),
+        Column::text(
+            "sponsors",
+            "Identifiers of the sponsor organisations, joined with `|`",
+        ),
+        Column::text(
+            "current_phase",
+            "Its phase on the day of the export (or `as_of`)",
+        )
+        .one_of(&REFERENCE_PHASES),
+        Column::date("created", "Start of its first phase"),
+        Column::new(
+            "updated",
+            FieldType::Datetime,
+            "When its record last changed, in UTC",
+        )
+        .required(),
+        Column::text("link", "Address of the service").uri(),
+        Column::text("repository", "Address of its source code").uri(),
+        Column::text("contact", "E-mail address of the team"),
+        Column::text("usertypes", "Whom the service is for, joined with `|`"),
+        Column::text("thematiques", "Policy areas, joined with `|`"),
+        phase_start!("investigation"),
+        phase_end!("investigation"),
+        phase_start!("construction"),
+        phase_end!("construction"),
+        phase_start!("acceleration"),
+        phase_end!("acceleration"),
+        phase_start!("consolidation"),
+        phase_end!("consolidation"),
+        phase_start!("transfere"),
+        phase_end!("transfere"),
+        phase_start!("abandon"),
+        phase_end!("abandon"),
+        phase_start!("abandon-investigation"),
+        phase_end!("abandon-investigation"),
+        phase_start!("opere"),
+        phase_end!("opere"),
+    ];
+
+    fn record(&self) -> Vec<String> {
+        self.csv.clone()
+    }
+}
+
+impl StartupExport {
+    fn new(startup: Startup, relations: Relations, on: NaiveDate) -> Self {
+        let per_phase = REFERENCE_PHASES.iter().flat_map(|phase| {
+            let span = relations.phases.iter().find(|r| r.phase_id == *phase);
+            [
+                cell(&span.map(|s| s.start_date)),
+                cell(&span.and_then(|s| s.end_date)),
+            ]
+        });
+        let extra = [
+            cell(&startup.repository),
+            cell(&startup.contact),
+            relations.usertypes.join(LIST_SEPARATOR),
+            relations.thematiques.join(LIST_SEPARATOR),
+        ];
+        let per_phase: Vec<String> = per_phase.collect();
+        let summary = StartupSummary::new(startup, relations, on);
+        let listed = [
+            summary.id.clone(),
+            summary.name.clone(),
+            cell(&summary.pitch),
+            cell(&summary.incubator),
+            summary.sponsors.join(LIST_SEPARATOR),
+            cell(&summary.current_phase),
+            cell(&summary.created),
+            summary.updated.format(DATETIME_FORMAT).to_string(),
+            cell(&summary.link),
+        ];
+        let csv = listed.into_iter().chain(extra).chain(per_phase).collect();
+        Self { summary, csv }
+    }
+}
+
+/// Reads a page of startups ready to export. A chunk skips the total, and reads a search in id
+/// order: relevance is ranked in memory, not in chunks.
+pub fn fetch(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+    reading: Reading,
+) -> QueryResult<Page<StartupExport>> {
+    let page = match reading {
+        Reading::Page => startup_list::page(conn, filter, sort, request)?,
+        Reading::Chunk => {
+            let sort = match sort.key {
+                SortKey::Relevance => Sort {
+                    key: SortKey::Id,
+                    descending: false,
+                },
+                _ => sort,
+            };
+            let rows = startup_list::sorted_rows(conn, filter, sort, request)?;
+            Page::from_rows(request, rows, 0, |s| sort.key_of(s, None))
+        }
+    };
+    let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
+    let mut relations = Startup::relations(conn, &ids)?;
+    Ok(page.map(|s| {
+        let r = relations.remove(&s.id).unwrap_or_default();
+        StartupExport::new(s, r, filter.day)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::v1::startups::STARTUP_FIELDS;
+
+    #[test]
+    fn the_header_is_the_listed_fields_the_extras_and_two_columns_a_phase() {
+        let derived: Vec<String> = STARTUP_FIELDS
+            .iter()
+            .chain(&["repository", "contact", "usertypes", "thematiques"])
+            .map(|c| c.to_string())
+            .chain(
+                REFERENCE_PHASES
+                    .iter()
+                    .flat_map(|p| [format!("{p}_start"), format!("{p}_end")]),
+            )
+            .collect();
+        assert_eq!(
+            crate::api::shape::columns::header(StartupExport::COLUMNS),
+            derived
+        );
+    }
+}
