@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         path: format!("{}/x.md", kind.folder()),
         kind,
         id: "x".to_owned(),
+        unsuffixed: false,
         bytes: bytes.to_vec(),
     };
     let set = check(&[file], IdSets::default());

@@ -8,6 +8,7 @@ use actix_web::ResponseError;
 use actix_web::http::StatusCode;
 use betadata::api::http::body::parse;
 use betadata::api::http::error::{ApiError, BodyError};
+use betadata::api::shape::writable::Writable;
 use betadata::api::shape::write::{id_to_create, patched};
 use betadata::api::v1::metrics::{MetricInput, Observations, batch_faults};
 use betadata::api::v1::startups::{PhaseInput, PhaseTransition, StartupInput};
@@ -39,19 +40,19 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let stored: StartupInput = parse(STORED.as_bytes()).expect("the stored startup is valid");
-    assert!(stored.faults().is_empty(), "{:?}", stored.faults());
+    assert!(stored.faults(None).is_empty(), "{:?}", stored.faults(None));
     match kind % 5 {
         0 => match parse::<StartupInput>(body) {
             Ok(input) => {
                 if let Err(error) = id_to_create(input.id.as_ref(), "startup") {
                     refused(error);
                 }
-                faults(input.faults());
+                faults(input.faults(None));
             }
             Err(error) => refused(error),
         },
         1 => match parse::<Value>(body).and_then(|patch| patched(&stored, &patch)) {
-            Ok(input) => faults(StartupInput::faults(&input)),
+            Ok(input) => faults(input.faults(Some(&stored))),
             Err(error) => refused(error),
         },
         2 => match parse::<PhaseTransition>(body) {
@@ -67,12 +68,12 @@ fuzz_target!(|data: &[u8]| {
                     start: transition.start,
                     end: transition.end,
                 });
-                faults(input.faults());
+                faults(input.faults(Some(&stored)));
             }
             Err(error) => refused(error),
         },
         3 => match parse::<MetricInput>(body) {
-            Ok(input) => faults(input.faults()),
+            Ok(input) => faults(input.faults(None)),
             Err(error) => refused(error),
         },
         _ => match parse::<Observations>(body) {

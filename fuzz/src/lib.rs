@@ -6,3 +6,9 @@ pub mod dates;
 
 #[path = "../../src/seed/content/front_matter.rs"]
 pub mod front_matter;
+
+/// What `front_matter` names of the domain.
+#[path = "../../src/domain"]
+pub mod domain {
+    pub mod source;
+}

@@ -6,4 +6,5 @@ pub mod columns;
 pub mod envelope;
 pub mod formats;
 pub mod formula_safe;
+pub mod writable;
 pub mod write;

@@ -17,6 +17,7 @@ use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
 use crate::db::DbConnection;
 use crate::db::changes::{Action, Author, Change, KeptAnswer, write_transaction};
+use crate::representation::startup::StartupRecord;
 
 /// The problems any write may answer, for the contract of every write route.
 #[derive(utoipa::IntoResponses)]
@@ -339,6 +340,30 @@ fn keep(
         created_at: Utc::now().naive_utc(),
     }
     .keep(conn)?;
+    Ok(())
+}
+
+/// Records an update of each startup of `ids`, as it is now, for a write to something it
+/// shows (its incubator's title, a sponsor's name, a metric): the feed then keeps a mirror of
+/// the startups equal to the API.
+pub fn record_shown_in(
+    conn: &mut DbConnection,
+    request: &WriteRequest,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    let mut records: std::collections::HashMap<String, StartupRecord> =
+        StartupRecord::read_many(conn, ids)?
+            .into_iter()
+            .map(|r| (r.id().to_owned(), r))
+            .collect();
+    for id in ids {
+        let record = records.remove(id).ok_or_else(|| ApiError::NotFound {
+            resource: "startup",
+            id: id.clone(),
+        })?;
+        let startup = record.response(request.today);
+        request.record(conn, "startup", id, Action::Update, Some(&startup))?;
+    }
     Ok(())
 }
 

@@ -6,7 +6,6 @@
 //! the incubator: the writer is told what to move or revoke first, rather than getting a
 //! foreign-key error.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -18,17 +17,12 @@ use crate::api::http::body::JsonBody;
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
 use crate::api::publish::compat::document::{changed_fields, incubator_fields};
-use crate::api::shape::write::{
-    WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
-    same_id, says_the_same, write,
-};
+use crate::api::shape::writable::{self, Changeable, Faults, Writable};
+use crate::api::shape::write::{WriteProblems, WriteRequest};
 use crate::api::v1::incubators::IncubatorResponse;
-use crate::api::v1::startups::record_shown_in;
 use crate::db::DbConnection;
-use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
 use crate::db::organisations::Organisation;
-use crate::db::sources_kept;
 use crate::db::startups::Startup;
 use crate::domain::fields::{check_contact, check_id, check_text, check_url};
 use crate::domain::source::RecordKind;
@@ -71,68 +65,20 @@ pub struct IncubatorInput {
     pub description: Option<String>,
 }
 
-impl IncubatorInput {
-    /// The writable part of a stored incubator, the base a `PATCH` applies to.
-    fn of(incubator: Incubator) -> Self {
-        Self {
-            id: Some(incubator.id),
-            title: incubator.title,
-            owner: incubator.owner_id,
-            website: incubator.website,
-            contact: incubator.contact,
-            address: incubator.address,
-            description: incubator.description,
-        }
+impl Writable for IncubatorInput {
+    type Row = Incubator;
+    type View = IncubatorResponse;
+
+    const RESOURCE: &'static str = "incubator";
+    const KIND: Option<RecordKind> = Some(RecordKind::Incubator);
+    const COLLECTION: &'static str = "/api/v1/incubators";
+    const CHANGE_WITH: Option<&'static str> = Some("PATCH");
+    const ADMIN_ONLY: bool = true;
+
+    fn id(&self) -> Option<&String> {
+        self.id.as_ref()
     }
 
-    /// Every rule the incubator breaks that needs no database, each with its place.
-    pub fn faults(&self) -> Vec<BodyError> {
-        let mut faults = Vec::new();
-        let mut check = |pointer: &str, outcome: Result<(), String>| {
-            if let Err(detail) = outcome {
-                faults.push(BodyError::new(pointer, detail));
-            }
-        };
-        if let Some(id) = &self.id {
-            check("/id", check_id(id));
-        }
-        check("/title", check_text(&self.title, MAX_TITLE, true));
-        if let Some(owner) = &self.owner {
-            check("/owner", check_id(owner));
-        }
-        if let Some(website) = &self.website {
-            check("/website", check_url(website));
-        }
-        if let Some(contact) = &self.contact {
-            check("/contact", check_contact(contact));
-        }
-        if let Some(address) = &self.address {
-            check("/address", check_text(address, MAX_ADDRESS, false));
-        }
-        if let Some(description) = &self.description {
-            check(
-                "/description",
-                check_text(description, MAX_DESCRIPTION, false),
-            );
-        }
-        faults
-    }
-
-    /// The rule that needs the database: the owner exists.
-    fn reference_faults(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
-        let mut faults = Vec::new();
-        if let Some(owner) = &self.owner
-            && !Organisation::exists(conn, owner)?
-        {
-            faults.push(BodyError::new(
-                "/owner",
-                format!("`{owner}` is not an organisation (see /api/v1/organisations)"),
-            ));
-        }
-        Ok(faults)
-    }
-
-    /// The row to store as incubator `id`.
     fn row(&self, id: &str) -> Incubator {
         Incubator {
             id: id.to_owned(),
@@ -144,74 +90,113 @@ impl IncubatorInput {
             description: self.description.clone(),
         }
     }
-}
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound {
-        resource: "incubator",
-        id: id.to_owned(),
+    fn faults(&self, _stored: Option<&Self>) -> Vec<BodyError> {
+        let mut faults = Faults::default();
+        faults.check_some("/id", self.id.as_deref(), check_id);
+        faults.check("/title", check_text(&self.title, MAX_TITLE, true));
+        faults.check_some("/owner", self.owner.as_deref(), check_id);
+        faults.check_some("/website", self.website.as_deref(), check_url);
+        faults.check_some("/contact", self.contact.as_deref(), check_contact);
+        faults.check_some("/address", self.address.as_deref(), |a| {
+            check_text(a, MAX_ADDRESS, false)
+        });
+        faults.check_some("/description", self.description.as_deref(), |d| {
+            check_text(d, MAX_DESCRIPTION, false)
+        });
+        faults.into_vec()
     }
-}
 
-/// The incubator as `GET /incubators/{id}` shows it now.
-fn read(conn: &mut DbConnection, id: &str, day: NaiveDate) -> Result<IncubatorResponse, ApiError> {
-    IncubatorResponse::read(conn, id, day)?.ok_or_else(|| not_found(id))
-}
-
-/// Checks `input` whole, then stores it as incubator `id` (new, or replacing the stored one)
-/// and records the change; answers the incubator as it became.
-fn store(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    id: &str,
-    input: &IncubatorInput,
-    action: Action,
-) -> Result<Written, ApiError> {
-    let mut faults = input.faults();
-    faults.extend(input.reference_faults(conn)?);
-    if !faults.is_empty() {
-        return Err(ApiError::Invalid(faults));
-    }
-    let row = input.row(id);
-    let mut renamed = false;
-    let status = match action {
-        Action::Create => {
-            row.insert(conn)?;
-            StatusCode::CREATED
+    /// The owner exists.
+    fn reference_faults(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
+        let mut faults = Faults::default();
+        if let Some(owner) = &self.owner
+            && !Organisation::exists(conn, owner)?
+        {
+            faults.check(
+                "/owner",
+                Err(format!(
+                    "`{owner}` is not an organisation (see /api/v1/organisations)"
+                )),
+            );
         }
-        _ => {
-            let stored = Incubator::find(conn, id)?.ok_or_else(|| not_found(id))?;
-            if says_the_same(input, &IncubatorInput::of(stored.clone()))? {
-                return Written::unchanged(&read(conn, id, request.today)?);
-            }
-            renamed = stored.title != row.title;
-            row.update(conn)?;
-            let changed = changed_fields(&incubator_fields(&stored), &incubator_fields(&row));
-            let content = stored.description != row.description;
-            sources_kept::forget(conn, RecordKind::Incubator, id, &changed, content)?;
-            StatusCode::OK
-        }
-    };
-    let incubator = read(conn, id, request.today)?;
-    request.record(conn, "incubator", id, action, Some(&incubator))?;
-    if renamed {
-        // Its startups show its title.
-        let startups = Startup::naming_incubator(conn, id)?;
-        record_shown_in(conn, request, &startups)?;
+        Ok(faults.into_vec())
     }
-    Written::json(status, &incubator)
+
+    fn may_write(_: &mut DbConnection, caller: &Caller, _: &Self) -> Result<(), ApiError> {
+        caller.must_be_admin()
+    }
+
+    fn read(
+        conn: &mut DbConnection,
+        id: &str,
+        day: NaiveDate,
+    ) -> Result<Option<(Incubator, IncubatorResponse)>, ApiError> {
+        let Some(view) = IncubatorResponse::read(conn, id, day)? else {
+            return Ok(None);
+        };
+        Ok(Incubator::find(conn, id)?.map(|row| (row, view)))
+    }
+
+    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+        Ok(Incubator::exists(conn, id)?)
+    }
+
+    fn insert(conn: &mut DbConnection, row: &Incubator) -> Result<(), ApiError> {
+        Ok(row.insert(conn)?)
+    }
 }
 
-/// Reads the stored incubator for a change: 404 when absent, 412 when `If-Match` names another
-/// version. Returns its writable part.
-fn current(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    id: &str,
-) -> Result<IncubatorInput, ApiError> {
-    request.check_version(&read(conn, id, request.today)?)?;
-    let stored = Incubator::find(conn, id)?.ok_or_else(|| not_found(id))?;
-    Ok(IncubatorInput::of(stored))
+impl Changeable for IncubatorInput {
+    fn of(incubator: &Incubator) -> Self {
+        let incubator = incubator.clone();
+        Self {
+            id: Some(incubator.id),
+            title: incubator.title,
+            owner: incubator.owner_id,
+            website: incubator.website,
+            contact: incubator.contact,
+            address: incubator.address,
+            description: incubator.description,
+        }
+    }
+
+    fn update(conn: &mut DbConnection, row: &Incubator) -> Result<(), ApiError> {
+        row.update(conn)?;
+        Ok(())
+    }
+
+    /// Refused while startups or unrevoked tokens name it.
+    fn remove(conn: &mut DbConnection, _: &WriteRequest, id: &str) -> Result<(), ApiError> {
+        let references = Incubator::references(conn, id)?;
+        if !references.is_empty() {
+            return Err(ApiError::Conflict(in_use(id, &references)));
+        }
+        if !Incubator::delete(conn, id)? {
+            return Err(ApiError::NotFound {
+                resource: Self::RESOURCE,
+                id: id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn changed(before: &Incubator, after: &Incubator) -> (Vec<String>, bool) {
+        let changed = changed_fields(&incubator_fields(before), &incubator_fields(after));
+        (changed, before.description != after.description)
+    }
+
+    /// Its startups show its title.
+    fn shown_in(
+        conn: &mut DbConnection,
+        before: &Incubator,
+        after: &Incubator,
+    ) -> Result<Vec<String>, ApiError> {
+        if before.title == after.title {
+            return Ok(Vec::new());
+        }
+        Ok(Startup::naming_incubator(conn, &after.id)?)
+    }
 }
 
 /// Create an incubator. Needs an admin token.
@@ -233,21 +218,7 @@ pub async fn create_incubator(
     caller: Caller,
     body: JsonBody<IncubatorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.must_be_admin()?;
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let input = body.value;
-    let id = id_to_create(input.id.as_ref(), "incubator")?;
-    write(&state, request, move |conn, request| {
-        if Incubator::exists(conn, &id)? {
-            return Err(ApiError::Conflict(format!(
-                "incubator `{id}` exists; change it with PATCH /api/v1/incubators/{id}"
-            )));
-        }
-        refuse_lookalike(conn, RecordKind::Incubator, &id)?;
-        Ok(store(conn, request, &id, &input, Action::Create)?
-            .created_at(format!("/api/v1/incubators/{}", path_segment(&id))))
-    })
-    .await
+    writable::create(req, state, caller, body).await
 }
 
 /// Change some attributes of an incubator: a JSON Merge Patch (RFC 7396) of its writable
@@ -275,16 +246,7 @@ pub async fn update_incubator(
     caller: Caller,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.must_be_admin()?;
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let (id, patch) = (id.into_inner(), body.value);
-    write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
-        let input: IncubatorInput = patched(&stored, &patch)?;
-        same_id(input.id.as_ref(), &id, "incubator")?;
-        store(conn, request, &id, &input, Action::Update)
-    })
-    .await
+    writable::update::<IncubatorInput>(req, state, id, caller, body).await
 }
 
 /// Delete an incubator that hosts no startup and scopes no unrevoked token. Needs an admin
@@ -311,22 +273,7 @@ pub async fn delete_incubator(
     id: web::Path<String>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.must_be_admin()?;
-    let request = WriteRequest::new(&req, caller, &[])?;
-    let id = id.into_inner();
-    write(&state, request, move |conn, request| {
-        current(conn, request, &id)?;
-        let references = Incubator::references(conn, &id)?;
-        if !references.is_empty() {
-            return Err(ApiError::Conflict(in_use(&id, &references)));
-        }
-        if !Incubator::delete(conn, &id)? {
-            return Err(not_found(&id));
-        }
-        request.record::<()>(conn, "incubator", &id, Action::Delete, None)?;
-        Ok(Written::no_content())
-    })
-    .await
+    writable::delete::<IncubatorInput>(req, state, id, caller).await
 }
 
 /// Why incubator `id` cannot be deleted yet, and what to do first.
@@ -372,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_good_incubator_breaks_no_rule() {
-        assert!(input().faults().is_empty());
+        assert!(input().faults(None).is_empty());
     }
 
     #[test]
@@ -383,7 +330,7 @@ mod tests {
         bad.website = Some("fabrique.gouv.fr".into());
         bad.contact = Some("call us".into());
         bad.address = Some("x".repeat(MAX_ADDRESS + 1));
-        let pointers: Vec<String> = bad.faults().into_iter().map(|f| f.pointer).collect();
+        let pointers: Vec<String> = bad.faults(None).into_iter().map(|f| f.pointer).collect();
         assert_eq!(
             pointers,
             ["/id", "/title", "/website", "/contact", "/address"]
@@ -392,7 +339,7 @@ mod tests {
 
     #[test]
     fn the_writable_document_round_trips() {
-        let again = IncubatorInput::of(input().row("fabrique"));
+        let again = IncubatorInput::of(&input().row("fabrique"));
         assert_eq!(again, input());
     }
 

@@ -13,14 +13,15 @@ use crate::api::http::auth::Caller;
 use crate::api::http::body::{JsonBody, day};
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
-use crate::api::shape::write::{WriteProblems, WriteRequest, Written, path_segment, write};
+use crate::api::shape::writable::{self, Faults, Nested, Writable};
+use crate::api::shape::write::{WriteProblems, WriteRequest, Written, record_shown_in, write};
 use crate::api::v1::metrics::{MetricSummary, ObservationResponse};
-use crate::api::v1::startups::record_shown_in;
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::metrics::{Metric, Observation, Source, Upserted};
 use crate::db::startups::Startup;
 use crate::domain::fields::{check_id, check_text};
+use crate::domain::source::RecordKind;
 
 const MAX_LABEL: usize = 200;
 const MAX_UNIT: usize = 50;
@@ -35,6 +36,9 @@ pub const MAX_BATCH: usize = 10_000;
 pub struct MetricInput {
     #[schema(example = "medle-actes-enregistres")]
     pub id: String,
+    /// The startup it measures: the id of the path it is created at, never of the body.
+    #[serde(skip)]
+    pub startup: Option<String>,
     #[schema(example = "Actes enregistrés")]
     pub label: String,
     #[schema(example = "actes")]
@@ -43,24 +47,92 @@ pub struct MetricInput {
     pub description: Option<String>,
 }
 
-impl MetricInput {
-    /// Every rule the metric breaks, each with its place.
-    pub fn faults(&self) -> Vec<BodyError> {
-        let checks = [
-            ("/id", check_id(&self.id)),
-            ("/label", check_text(&self.label, MAX_LABEL, true)),
-            ("/unit", check_text(&self.unit, MAX_UNIT, true)),
-            (
-                "/description",
-                self.description
-                    .as_deref()
-                    .map_or(Ok(()), |d| check_text(d, MAX_DESCRIPTION, false)),
-            ),
-        ];
-        checks
-            .into_iter()
-            .filter_map(|(pointer, outcome)| outcome.err().map(|d| BodyError::new(pointer, d)))
-            .collect()
+/// Whether `caller` may write a metric of `startup`, and its observations: the token must
+/// cover the startup's incubator, and the startup must exist (404); a metric of the programme
+/// as a whole (no startup) takes an admin token.
+fn may_write_metric_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    startup: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(id) = startup else {
+        return caller.must_be_admin();
+    };
+    let startup = Startup::find(conn, id)?.ok_or_else(|| ApiError::NotFound {
+        resource: "startup",
+        id: id.to_owned(),
+    })?;
+    caller.may_write_incubator(startup.incubator_id.as_deref())
+}
+
+impl Writable for MetricInput {
+    type Row = Metric;
+    type View = MetricSummary;
+
+    const RESOURCE: &'static str = "metric";
+    const COLLECTION: &'static str = "/api/v1/metrics";
+    const KIND: Option<RecordKind> = None;
+    const CHANGE_WITH: Option<&'static str> = None;
+    const ADMIN_ONLY: bool = false;
+
+    fn id(&self) -> Option<&String> {
+        Some(&self.id)
+    }
+
+    fn row(&self, id: &str) -> Metric {
+        Metric {
+            id: id.to_owned(),
+            label: self.label.clone(),
+            unit: self.unit.clone(),
+            startup_id: self.startup.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    fn faults(&self, _stored: Option<&Self>) -> Vec<BodyError> {
+        let mut faults = Faults::default();
+        faults.check("/id", check_id(&self.id));
+        faults.check("/label", check_text(&self.label, MAX_LABEL, true));
+        faults.check("/unit", check_text(&self.unit, MAX_UNIT, true));
+        faults.check_some("/description", self.description.as_deref(), |d| {
+            check_text(d, MAX_DESCRIPTION, false)
+        });
+        faults.into_vec()
+    }
+
+    fn may_write(conn: &mut DbConnection, caller: &Caller, metric: &Self) -> Result<(), ApiError> {
+        may_write_metric_of(conn, caller, metric.startup.as_deref())
+    }
+
+    fn read(
+        conn: &mut DbConnection,
+        id: &str,
+        _day: NaiveDate,
+    ) -> Result<Option<(Metric, MetricSummary)>, ApiError> {
+        let Some(metric) = Metric::find(conn, id)? else {
+            return Ok(None);
+        };
+        let summary = MetricSummary::with_latest(conn, vec![metric.clone()])?.pop();
+        Ok(summary.map(|summary| (metric, summary)))
+    }
+
+    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+        Ok(Metric::find(conn, id)?.is_some())
+    }
+
+    fn insert(conn: &mut DbConnection, metric: &Metric) -> Result<(), ApiError> {
+        Ok(metric.insert(conn)?)
+    }
+
+    /// Its startup lists its metrics.
+    fn shown_in_new(_: &mut DbConnection, metric: &Metric) -> Result<Vec<String>, ApiError> {
+        Ok(metric.startup_id.iter().cloned().collect())
+    }
+}
+
+impl Nested for MetricInput {
+    fn place_under(&mut self, startup: String) {
+        self.startup = Some(startup);
     }
 }
 
@@ -106,15 +178,6 @@ pub struct ObservationsWritten {
     pub data: Vec<ObservationResponse>,
 }
 
-/// Reads the startup a metric belongs to and checks the caller may write it.
-fn check_startup(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<(), ApiError> {
-    let startup = Startup::find(conn, id)?.ok_or_else(|| ApiError::NotFound {
-        resource: "startup",
-        id: id.to_owned(),
-    })?;
-    caller.may_write_incubator(startup.incubator_id.as_deref())
-}
-
 /// Define a metric of a startup.
 #[utoipa::path(
     tag = "metrics",
@@ -138,37 +201,7 @@ pub async fn create_metric(
     caller: Caller,
     body: JsonBody<MetricInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let (startup, input) = (id.into_inner(), body.value);
-    write(&state, request, move |conn, request| {
-        check_startup(conn, &request.caller, &startup)?;
-        let faults = input.faults();
-        if !faults.is_empty() {
-            return Err(ApiError::Invalid(faults));
-        }
-        if Metric::find(conn, &input.id)?.is_some() {
-            return Err(ApiError::Conflict(format!(
-                "metric `{}` exists already",
-                input.id
-            )));
-        }
-        let metric = Metric {
-            id: input.id.clone(),
-            label: input.label.clone(),
-            unit: input.unit.clone(),
-            startup_id: Some(startup.clone()),
-            description: input.description.clone(),
-        };
-        metric.insert(conn)?;
-        let summary = MetricSummary::with_latest(conn, vec![metric])?
-            .pop()
-            .ok_or_else(|| ApiError::Internal("a metric just written is missing".into()))?;
-        request.record(conn, "metric", &input.id, Action::Create, Some(&summary))?;
-        record_shown_in(conn, request, std::slice::from_ref(&startup))?;
-        Ok(Written::json(StatusCode::CREATED, &summary)?
-            .created_at(format!("/api/v1/metrics/{}", path_segment(&input.id))))
-    })
-    .await
+    writable::create_under(req, state, id, caller, body).await
 }
 
 /// Record observations of a metric: one object, or an array of them; a value for a day that
@@ -202,10 +235,7 @@ pub async fn create_observations(
             resource: "metric",
             id: metric_id.clone(),
         })?;
-        match &metric.startup_id {
-            Some(startup) => check_startup(conn, &request.caller, startup)?,
-            None => request.caller.must_be_admin()?,
-        }
+        may_write_metric_of(conn, &request.caller, metric.startup_id.as_deref())?;
         let faults = observation_faults(conn, &inputs, batch)?;
         if !faults.is_empty() {
             return Err(ApiError::Invalid(faults));
@@ -279,18 +309,18 @@ pub fn batch_faults(
     batch: bool,
     mut source_known: impl FnMut(&str) -> Result<bool, ApiError>,
 ) -> Result<Vec<BodyError>, ApiError> {
-    let mut faults = Vec::new();
+    let mut faults = Faults::default();
     if inputs.is_empty() {
-        faults.push(BodyError::new("", "give at least one observation"));
+        faults.check("", Err("give at least one observation".into()));
     }
     if inputs.len() > MAX_BATCH {
-        faults.push(BodyError::new(
+        let count = inputs.len();
+        faults.check(
             "",
-            format!(
-                "{} observations; at most {MAX_BATCH} a request",
-                inputs.len()
-            ),
-        ));
+            Err(format!(
+                "{count} observations; at most {MAX_BATCH} a request"
+            )),
+        );
     }
     for (i, input) in inputs.iter().enumerate() {
         let at = |field: &str| {
@@ -301,35 +331,31 @@ pub fn batch_faults(
             }
         };
         if !input.value.is_finite() {
-            faults.push(BodyError::new(at("value"), "must be a finite number"));
+            faults.check(at("value"), Err("must be a finite number".into()));
         }
-        if let Some(start) = input.start
-            && start > input.date
-        {
-            faults.push(BodyError::new(
-                at("start"),
-                format!("{start} is after the date, {}", input.date),
-            ));
-        }
+        faults.check_some(at("start"), input.start.as_ref(), |start| {
+            match *start > input.date {
+                true => Err(format!("{start} is after the date, {}", input.date)),
+                false => Ok(()),
+            }
+        });
         if let Some(source) = &input.source
             && !source_known(source)?
         {
-            faults.push(BodyError::new(
+            faults.check(
                 at("source"),
-                format!("`{source}` is not a known source document"),
-            ));
+                Err(format!("`{source}` is not a known source document")),
+            );
         }
-        if let Some(note) = &input.note
-            && let Err(detail) = check_text(note, MAX_NOTE, false)
-        {
-            faults.push(BodyError::new(at("note"), detail));
-        }
+        faults.check_some(at("note"), input.note.as_deref(), |note| {
+            check_text(note, MAX_NOTE, false)
+        });
         if inputs[..i].iter().any(|other| other.date == input.date) {
-            faults.push(BodyError::new(
+            faults.check(
                 at("date"),
-                format!("{} is given twice in this batch", input.date),
-            ));
+                Err(format!("{} is given twice in this batch", input.date)),
+            );
         }
     }
-    Ok(faults)
+    Ok(faults.into_vec())
 }

@@ -5,8 +5,8 @@
 //! startup: the writer is told what still points at it, rather than getting a foreign-key
 //! error.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -16,16 +16,11 @@ use crate::api::http::body::JsonBody;
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
 use crate::api::publish::compat::document::{changed_fields, organisation_fields};
-use crate::api::shape::write::{
-    WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
-    same_id, says_the_same, write,
-};
+use crate::api::shape::writable::{self, Changeable, Faults, Writable};
+use crate::api::shape::write::{WriteProblems, WriteRequest};
 use crate::api::v1::organisations::OrganisationResponse;
-use crate::api::v1::startups::record_shown_in;
 use crate::db::DbConnection;
-use crate::db::changes::Action;
 use crate::db::organisations::{Involvement, Organisation};
-use crate::db::sources_kept;
 use crate::db::startups::Startup;
 use crate::domain::fields::{check_id, check_organisation_type, check_text};
 use crate::domain::source::RecordKind;
@@ -59,37 +54,20 @@ pub struct OrganisationInput {
     pub kind: String,
 }
 
-impl OrganisationInput {
-    /// The writable part of a stored organisation, the base a `PATCH` applies to.
-    fn of(organisation: Organisation) -> Self {
-        Self {
-            id: Some(organisation.id),
-            name: organisation.name,
-            acronym: organisation.acronym,
-            kind: organisation.kind,
-        }
+impl Writable for OrganisationInput {
+    type Row = Organisation;
+    type View = OrganisationResponse;
+
+    const RESOURCE: &'static str = "organisation";
+    const KIND: Option<RecordKind> = Some(RecordKind::Organisation);
+    const COLLECTION: &'static str = "/api/v1/organisations";
+    const CHANGE_WITH: Option<&'static str> = Some("PATCH");
+    const ADMIN_ONLY: bool = true;
+
+    fn id(&self) -> Option<&String> {
+        self.id.as_ref()
     }
 
-    /// Every rule the organisation breaks, each with its place.
-    pub fn faults(&self) -> Vec<BodyError> {
-        let mut faults = Vec::new();
-        let mut check = |pointer: &str, outcome: Result<(), String>| {
-            if let Err(detail) = outcome {
-                faults.push(BodyError::new(pointer, detail));
-            }
-        };
-        if let Some(id) = &self.id {
-            check("/id", check_id(id));
-        }
-        check("/name", check_text(&self.name, MAX_NAME, true));
-        if let Some(acronym) = &self.acronym {
-            check("/acronym", check_text(acronym, MAX_ACRONYM, false));
-        }
-        check("/kind", check_organisation_type(&self.kind));
-        faults
-    }
-
-    /// The row to store as organisation `id`.
     fn row(&self, id: &str) -> Organisation {
         Organisation {
             id: id.to_owned(),
@@ -98,72 +76,89 @@ impl OrganisationInput {
             kind: self.kind.clone(),
         }
     }
-}
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound {
-        resource: "organisation",
-        id: id.to_owned(),
+    fn faults(&self, _stored: Option<&Self>) -> Vec<BodyError> {
+        let mut faults = Faults::default();
+        faults.check_some("/id", self.id.as_deref(), check_id);
+        faults.check("/name", check_text(&self.name, MAX_NAME, true));
+        faults.check_some("/acronym", self.acronym.as_deref(), |a| {
+            check_text(a, MAX_ACRONYM, false)
+        });
+        faults.check("/kind", check_organisation_type(&self.kind));
+        faults.into_vec()
+    }
+
+    fn may_write(_: &mut DbConnection, caller: &Caller, _: &Self) -> Result<(), ApiError> {
+        caller.must_be_admin()
+    }
+
+    fn read(
+        conn: &mut DbConnection,
+        id: &str,
+        _day: NaiveDate,
+    ) -> Result<Option<(Organisation, OrganisationResponse)>, ApiError> {
+        let Some(view) = OrganisationResponse::read(conn, id)? else {
+            return Ok(None);
+        };
+        Ok(Organisation::find(conn, id)?.map(|row| (row, view)))
+    }
+
+    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+        Ok(Organisation::exists(conn, id)?)
+    }
+
+    fn insert(conn: &mut DbConnection, row: &Organisation) -> Result<(), ApiError> {
+        Ok(row.insert(conn)?)
     }
 }
 
-/// The organisation as `GET /organisations/{id}` shows it now.
-fn read(conn: &mut DbConnection, id: &str) -> Result<OrganisationResponse, ApiError> {
-    OrganisationResponse::read(conn, id)?.ok_or_else(|| not_found(id))
-}
-
-/// Checks `input` whole, then stores it as organisation `id` (new, or replacing the stored
-/// one) and records the change; answers the organisation as it became.
-fn store(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    id: &str,
-    input: &OrganisationInput,
-    action: Action,
-) -> Result<Written, ApiError> {
-    let faults = input.faults();
-    if !faults.is_empty() {
-        return Err(ApiError::Invalid(faults));
-    }
-    let row = input.row(id);
-    let mut renamed = false;
-    let status = match action {
-        Action::Create => {
-            row.insert(conn)?;
-            StatusCode::CREATED
+impl Changeable for OrganisationInput {
+    fn of(organisation: &Organisation) -> Self {
+        let organisation = organisation.clone();
+        Self {
+            id: Some(organisation.id),
+            name: organisation.name,
+            acronym: organisation.acronym,
+            kind: organisation.kind,
         }
-        _ => {
-            let stored = Organisation::find(conn, id)?.ok_or_else(|| not_found(id))?;
-            if says_the_same(input, &OrganisationInput::of(stored.clone()))? {
-                return Written::unchanged(&read(conn, id)?);
-            }
-            renamed = (&stored.name, &stored.acronym) != (&row.name, &row.acronym);
-            row.update(conn)?;
-            let changed = changed_fields(&organisation_fields(&stored), &organisation_fields(&row));
-            sources_kept::forget(conn, RecordKind::Organisation, id, &changed, false)?;
-            StatusCode::OK
-        }
-    };
-    let organisation = read(conn, id)?;
-    request.record(conn, "organisation", id, action, Some(&organisation))?;
-    if renamed {
-        // The startups it sponsors show its name and acronym.
-        let startups = Startup::sponsored_by(conn, id)?;
-        record_shown_in(conn, request, &startups)?;
     }
-    Written::json(status, &organisation)
-}
 
-/// Reads the stored organisation for a change: 404 when absent, 412 when `If-Match` names
-/// another version. Returns its writable part.
-fn current(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    id: &str,
-) -> Result<OrganisationInput, ApiError> {
-    request.check_version(&read(conn, id)?)?;
-    let stored = Organisation::find(conn, id)?.ok_or_else(|| not_found(id))?;
-    Ok(OrganisationInput::of(stored))
+    fn update(conn: &mut DbConnection, row: &Organisation) -> Result<(), ApiError> {
+        row.update(conn)?;
+        Ok(())
+    }
+
+    /// Refused while it owns an incubator or sponsors a startup.
+    fn remove(conn: &mut DbConnection, _: &WriteRequest, id: &str) -> Result<(), ApiError> {
+        let involvement = Organisation::involvement(conn, id)?;
+        if !involvement.is_empty() {
+            return Err(ApiError::Conflict(in_use(id, &involvement)));
+        }
+        if !Organisation::delete(conn, id)? {
+            return Err(ApiError::NotFound {
+                resource: Self::RESOURCE,
+                id: id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn changed(before: &Organisation, after: &Organisation) -> (Vec<String>, bool) {
+        let changed = changed_fields(&organisation_fields(before), &organisation_fields(after));
+        (changed, false)
+    }
+
+    /// The startups it sponsors show its name and acronym.
+    fn shown_in(
+        conn: &mut DbConnection,
+        before: &Organisation,
+        after: &Organisation,
+    ) -> Result<Vec<String>, ApiError> {
+        if (&before.name, &before.acronym) == (&after.name, &after.acronym) {
+            return Ok(Vec::new());
+        }
+        Ok(Startup::sponsored_by(conn, &after.id)?)
+    }
 }
 
 /// Create an organisation. Needs an admin token.
@@ -185,21 +180,7 @@ pub async fn create_organisation(
     caller: Caller,
     body: JsonBody<OrganisationInput>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.must_be_admin()?;
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let input = body.value;
-    let id = id_to_create(input.id.as_ref(), "organisation")?;
-    write(&state, request, move |conn, request| {
-        if Organisation::exists(conn, &id)? {
-            return Err(ApiError::Conflict(format!(
-                "organisation `{id}` exists; change it with PATCH /api/v1/organisations/{id}"
-            )));
-        }
-        refuse_lookalike(conn, RecordKind::Organisation, &id)?;
-        Ok(store(conn, request, &id, &input, Action::Create)?
-            .created_at(format!("/api/v1/organisations/{}", path_segment(&id))))
-    })
-    .await
+    writable::create(req, state, caller, body).await
 }
 
 /// Change some attributes of an organisation: a JSON Merge Patch (RFC 7396) of its writable
@@ -227,16 +208,7 @@ pub async fn update_organisation(
     caller: Caller,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.must_be_admin()?;
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let (id, patch) = (id.into_inner(), body.value);
-    write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
-        let input: OrganisationInput = patched(&stored, &patch)?;
-        same_id(input.id.as_ref(), &id, "organisation")?;
-        store(conn, request, &id, &input, Action::Update)
-    })
-    .await
+    writable::update::<OrganisationInput>(req, state, id, caller, body).await
 }
 
 /// Delete an organisation that owns no incubator and sponsors no startup. Needs an admin
@@ -263,22 +235,7 @@ pub async fn delete_organisation(
     id: web::Path<String>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.must_be_admin()?;
-    let request = WriteRequest::new(&req, caller, &[])?;
-    let id = id.into_inner();
-    write(&state, request, move |conn, request| {
-        current(conn, request, &id)?;
-        let involvement = Organisation::involvement(conn, &id)?;
-        if !involvement.is_empty() {
-            return Err(ApiError::Conflict(in_use(&id, &involvement)));
-        }
-        if !Organisation::delete(conn, &id)? {
-            return Err(not_found(&id));
-        }
-        request.record::<()>(conn, "organisation", &id, Action::Delete, None)?;
-        Ok(Written::no_content())
-    })
-    .await
+    writable::delete::<OrganisationInput>(req, state, id, caller).await
 }
 
 /// Why organisation `id` cannot be deleted yet, and what to do first.
@@ -323,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_good_organisation_breaks_no_rule() {
-        assert!(input().faults().is_empty());
+        assert!(input().faults(None).is_empty());
     }
 
     #[test]
@@ -333,15 +290,15 @@ mod tests {
         bad.name = String::new();
         bad.acronym = Some("x".repeat(MAX_ACRONYM + 1));
         bad.kind = "Company Ltd".into();
-        let pointers: Vec<String> = bad.faults().into_iter().map(|f| f.pointer).collect();
+        let pointers: Vec<String> = bad.faults(None).into_iter().map(|f| f.pointer).collect();
         assert_eq!(pointers, ["/id", "/name", "/acronym", "/kind"]);
         bad.kind = String::new();
-        assert!(bad.faults()[3].detail.contains("required"));
+        assert!(bad.faults(None)[3].detail.contains("required"));
     }
 
     #[test]
     fn the_writable_document_round_trips() {
-        assert_eq!(OrganisationInput::of(input().row("anct")), input());
+        assert_eq!(OrganisationInput::of(&input().row("anct")), input());
     }
 
     #[test]

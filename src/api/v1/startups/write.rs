@@ -20,21 +20,18 @@ use crate::api::http::body::{JsonBody, day};
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
 use crate::api::publish::compat::document::{changed_fields, startup_fields};
-use crate::api::shape::write::{
-    WriteProblems, WriteRequest, Written, id_to_create, patched, path_segment, refuse_lookalike,
-    same_id, says_the_same, write,
-};
-use crate::api::v1::startups::StartupRecord;
+use crate::api::shape::writable::{self, Changeable, Faults, Writable, current, store};
+use crate::api::shape::write::{WriteProblems, WriteRequest, patched, path_segment, write};
 use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
-use crate::db::sources_kept;
 use crate::db::startups::{EventRow, PhaseRow, Relations, Startup, StartupGraph};
 use crate::domain::fields::{check_contact, check_id, check_text, check_url};
 use crate::domain::phases::{PhaseRuleViolation, PhaseSpan, REFERENCE_PHASES, validate_history};
 use crate::domain::source::RecordKind;
+use crate::representation::startup::{StartupRecord, StartupResponse};
 
 const MAX_NAME: usize = 200;
 const MAX_PITCH: usize = 500;
@@ -124,7 +121,7 @@ pub struct EventInput {
 
 impl StartupInput {
     /// The writable part of a stored startup, the base a `PATCH` applies to.
-    fn of(graph: &StartupGraph) -> Self {
+    fn from_graph(graph: &StartupGraph) -> Self {
         let (startup, relations) = (&graph.startup, &graph.relations);
         Self {
             id: Some(startup.id.clone()),
@@ -163,11 +160,6 @@ impl StartupInput {
         }
     }
 
-    /// Every rule the startup breaks that needs no database, each with its place.
-    pub fn faults(&self) -> Vec<BodyError> {
-        self.faults_beside(&[])
-    }
-
     /// The spans of its phase history, in its order.
     fn history(&self) -> Vec<PhaseSpan> {
         self.phases
@@ -180,17 +172,13 @@ impl StartupInput {
             .collect()
     }
 
-    /// [`Self::faults`], where the method's rules hold for new phases only: a phase of `stored`
+    /// Every rule the startup breaks that needs no database, each with its place, where the method's rules hold for new phases only: a phase of `stored`
     /// (the history as it is kept, perhaps imported from a real tree with same-day phases or
     /// overlaps) is not blamed for them, so a change of one field of a startup with such a
     /// history succeeds.
     fn faults_beside(&self, stored: &[PhaseSpan]) -> Vec<BodyError> {
-        let mut faults = Vec::new();
-        let mut check = |pointer: String, outcome: Result<(), String>| {
-            if let Err(detail) = outcome {
-                faults.push(BodyError::new(pointer, detail));
-            }
-        };
+        let mut faults = Faults::default();
+        let mut check = |pointer: String, outcome| faults.check(pointer, outcome);
         if let Some(id) = &self.id {
             check("/id".into(), check_id(id));
         }
@@ -274,45 +262,48 @@ impl StartupInput {
                 Err(detail),
             );
         }
-        faults
+        faults.into_vec()
     }
 
     /// The rules that need the database: the incubator and the sponsors exist.
-    fn reference_faults(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
-        let mut faults = Vec::new();
+    fn missing_references(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
+        let mut faults = Faults::default();
         if let Some(incubator) = &self.incubator
             && !Incubator::exists(conn, incubator)?
         {
-            faults.push(BodyError::new(
+            faults.check(
                 "/incubator",
-                format!("`{incubator}` is not an incubator (see /api/v1/incubators)"),
-            ));
+                Err(format!(
+                    "`{incubator}` is not an incubator (see /api/v1/incubators)"
+                )),
+            );
         }
         for (i, incubator) in self.co_incubators.iter().enumerate() {
             let pointer = format!("/co_incubators/{i}");
             if !Incubator::exists(conn, incubator)? {
-                faults.push(BodyError::new(
+                faults.check(
                     pointer,
-                    format!("`{incubator}` is not an incubator (see /api/v1/incubators)"),
-                ));
+                    Err(format!(
+                        "`{incubator}` is not an incubator (see /api/v1/incubators)"
+                    )),
+                );
             } else if Some(incubator) == self.incubator.as_ref()
                 || self.co_incubators[..i].contains(incubator)
             {
-                faults.push(BodyError::new(
-                    pointer,
-                    format!("`{incubator}` is listed already"),
-                ));
+                faults.check(pointer, Err(format!("`{incubator}` is listed already")));
             }
         }
         for (i, sponsor) in self.sponsors.iter().enumerate() {
             if !Organisation::exists(conn, sponsor)? {
-                faults.push(BodyError::new(
+                faults.check(
                     format!("/sponsors/{i}"),
-                    format!("`{sponsor}` is not an organisation (see /api/v1/organisations)"),
-                ));
+                    Err(format!(
+                        "`{sponsor}` is not an organisation (see /api/v1/organisations)"
+                    )),
+                );
             }
         }
-        Ok(faults)
+        Ok(faults.into_vec())
     }
 
     /// The rows to store for startup `id`.
@@ -370,98 +361,83 @@ impl StartupInput {
     }
 }
 
-/// Checks `input` whole, then stores it as startup `id` (new, or replacing `stored`) and
-/// records the change; answers the startup as it became.
-fn store(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    id: &str,
-    input: &StartupInput,
-    stored: Option<&StartupInput>,
-) -> Result<Written, ApiError> {
-    if let Some(stored) = stored
-        && says_the_same(input, stored)?
-    {
-        return Written::unchanged(&read(conn, id)?.response(request.today));
+impl Writable for StartupInput {
+    type Row = StartupGraph;
+    type View = StartupResponse;
+
+    const RESOURCE: &'static str = "startup";
+    const KIND: Option<RecordKind> = Some(RecordKind::Startup);
+    const COLLECTION: &'static str = "/api/v1/startups";
+    const CHANGE_WITH: Option<&'static str> = Some("PUT or PATCH");
+    const ADMIN_ONLY: bool = false;
+
+    fn id(&self) -> Option<&String> {
+        self.id.as_ref()
     }
-    let action = if stored.is_some() {
-        Action::Update
-    } else {
-        Action::Create
-    };
-    let mut faults = input.faults_beside(&stored.map(StartupInput::history).unwrap_or_default());
-    faults.extend(input.reference_faults(conn)?);
-    if !faults.is_empty() {
-        return Err(ApiError::Invalid(faults));
+
+    fn row(&self, id: &str) -> StartupGraph {
+        self.graph(id)
     }
-    request
-        .caller
-        .may_write_incubator(input.incubator.as_deref())?;
-    let graph = input.graph(id);
-    match stored {
-        None => graph.insert(conn)?,
-        Some(stored) => {
-            graph.replace(conn)?;
-            // Derived columns and write times aside, what the rows say before and after.
-            let before = stored.graph(id);
-            let fields = |g: &StartupGraph| startup_fields(&g.startup, &g.relations);
-            let changed = changed_fields(&fields(&before), &fields(&graph));
-            let content = before.startup.description != graph.startup.description;
-            sources_kept::forget(conn, RecordKind::Startup, id, &changed, content)?;
+
+    /// The method's rules hold for new phases only: those of `stored` are not blamed.
+    fn faults(&self, stored: Option<&Self>) -> Vec<BodyError> {
+        self.faults_beside(&stored.map(Self::history).unwrap_or_default())
+    }
+
+    fn reference_faults(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
+        self.missing_references(conn)
+    }
+
+    /// Its incubator, as stored and as written, must be within the token's scope.
+    fn may_write(_: &mut DbConnection, caller: &Caller, startup: &Self) -> Result<(), ApiError> {
+        caller.may_write_incubator(startup.incubator.as_deref())
+    }
+
+    fn read(
+        conn: &mut DbConnection,
+        id: &str,
+        day: NaiveDate,
+    ) -> Result<Option<(StartupGraph, StartupResponse)>, ApiError> {
+        Ok(StartupRecord::read(conn, id)?.map(|record| (record.graph(), record.response(day))))
+    }
+
+    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
+        Ok(Startup::exists(conn, id)?)
+    }
+
+    fn insert(conn: &mut DbConnection, graph: &StartupGraph) -> Result<(), ApiError> {
+        Ok(graph.insert(conn)?)
+    }
+}
+
+impl Changeable for StartupInput {
+    fn of(graph: &StartupGraph) -> Self {
+        Self::from_graph(graph)
+    }
+
+    fn update(conn: &mut DbConnection, graph: &StartupGraph) -> Result<(), ApiError> {
+        Ok(graph.replace(conn)?)
+    }
+
+    /// Its metrics and their observations go with it, each recorded.
+    fn remove(conn: &mut DbConnection, request: &WriteRequest, id: &str) -> Result<(), ApiError> {
+        for metric in Metric::of_startup(conn, id)? {
+            Metric::delete(conn, &metric.id)?;
+            request.record::<()>(conn, "metric", &metric.id, Action::Delete, None)?;
         }
+        Startup::delete(conn, id)?;
+        Ok(())
     }
-    let startup = read(conn, id)?.response(request.today);
-    request.record(conn, "startup", id, action, Some(&startup))?;
-    let status = match action {
-        Action::Create => StatusCode::CREATED,
-        _ => StatusCode::OK,
-    };
-    Written::json(status, &startup)
-}
 
-/// Records an update of each startup of `ids`, as it is now, for a write to something it
-/// shows (its incubator's title, a sponsor's name, a metric): the feed then keeps a mirror of
-/// the startups equal to the API.
-pub fn record_shown_in(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    ids: &[String],
-) -> Result<(), ApiError> {
-    let mut records: std::collections::HashMap<String, StartupRecord> =
-        StartupRecord::read_many(conn, ids)?
-            .into_iter()
-            .map(|r| (r.id().to_owned(), r))
-            .collect();
-    for id in ids {
-        let record = records.remove(id).ok_or_else(|| ApiError::NotFound {
-            resource: "startup",
-            id: id.clone(),
-        })?;
-        let startup = record.response(request.today);
-        request.record(conn, "startup", id, Action::Update, Some(&startup))?;
+    /// Derived columns and write times aside, what the rows say before and after.
+    fn changed(before: &StartupGraph, after: &StartupGraph) -> (Vec<String>, bool) {
+        let fields = |g: &StartupGraph| startup_fields(&g.startup, &g.relations);
+        let changed = changed_fields(&fields(before), &fields(after));
+        (
+            changed,
+            before.startup.description != after.startup.description,
+        )
     }
-    Ok(())
-}
-
-fn read(conn: &mut DbConnection, id: &str) -> Result<StartupRecord, ApiError> {
-    StartupRecord::read(conn, id)?.ok_or_else(|| ApiError::NotFound {
-        resource: "startup",
-        id: id.to_owned(),
-    })
-}
-
-/// Reads the stored startup for a change: 404 when absent, 403 out of the token's scope, 412
-/// when `If-Match` names another version. Returns its writable part.
-fn current(
-    conn: &mut DbConnection,
-    request: &WriteRequest,
-    id: &str,
-) -> Result<StartupInput, ApiError> {
-    let record = read(conn, id)?;
-    request.caller.may_write_incubator(record.incubator_id())?;
-    let graph = record.graph();
-    request.check_version(&record.response(request.today))?;
-    Ok(StartupInput::of(&graph))
 }
 
 /// Create a startup. Needs a token covering its incubator.
@@ -483,20 +459,7 @@ pub async fn create_startup(
     caller: Caller,
     body: JsonBody<StartupInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let input = body.value;
-    let id = id_to_create(input.id.as_ref(), "startup")?;
-    write(&state, request, move |conn, request| {
-        if Startup::exists(conn, &id)? {
-            return Err(ApiError::Conflict(format!(
-                "startup `{id}` exists; change it with PUT or PATCH /api/v1/startups/{id}"
-            )));
-        }
-        refuse_lookalike(conn, RecordKind::Startup, &id)?;
-        Ok(store(conn, request, &id, &input, None)?
-            .created_at(format!("/api/v1/startups/{}", path_segment(&id))))
-    })
-    .await
+    writable::create(req, state, caller, body).await
 }
 
 /// Replace a startup whole: attributes, phases, sponsors, tags and events.
@@ -522,14 +485,7 @@ pub async fn replace_startup(
     caller: Caller,
     body: JsonBody<StartupInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let (id, input) = (id.into_inner(), body.value);
-    same_id(input.id.as_ref(), &id, "startup")?;
-    write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
-        store(conn, request, &id, &input, Some(&stored))
-    })
-    .await
+    writable::replace(req, state, id, caller, body).await
 }
 
 /// Change some attributes of a startup: a JSON Merge Patch (RFC 7396) of its writable
@@ -556,15 +512,7 @@ pub async fn update_startup(
     caller: Caller,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = WriteRequest::new(&req, caller, &body.bytes)?;
-    let (id, patch) = (id.into_inner(), body.value);
-    write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
-        let input: StartupInput = patched(&stored, &patch)?;
-        same_id(input.id.as_ref(), &id, "startup")?;
-        store(conn, request, &id, &input, Some(&stored))
-    })
-    .await
+    writable::update::<StartupInput>(req, state, id, caller, body).await
 }
 
 /// Delete a startup, with its phases, sponsors, tags, events, metrics and their observations.
@@ -588,19 +536,7 @@ pub async fn delete_startup(
     id: web::Path<String>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let request = WriteRequest::new(&req, caller, &[])?;
-    let id = id.into_inner();
-    write(&state, request, move |conn, request| {
-        current(conn, request, &id)?;
-        for metric in Metric::of_startup(conn, &id)? {
-            Metric::delete(conn, &metric.id)?;
-            request.record::<()>(conn, "metric", &metric.id, Action::Delete, None)?;
-        }
-        Startup::delete(conn, &id)?;
-        request.record::<()>(conn, "startup", &id, Action::Delete, None)?;
-        Ok(Written::no_content())
-    })
-    .await
+    writable::delete::<StartupInput>(req, state, id, caller).await
 }
 
 /// A phase transition: the phase the startup enters and when.
@@ -640,7 +576,7 @@ pub async fn create_phase(
     let request = WriteRequest::new(&req, caller, &body.bytes)?;
     let (id, transition) = (id.into_inner(), body.value);
     write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
+        let stored: StartupInput = current(conn, request, &id)?;
         let mut input = stored.clone();
         if let Some(open) = input.phases.last_mut().filter(|p| p.end.is_none())
             && let Some(eve) = transition.start.pred_opt().filter(|eve| *eve >= open.start)
@@ -653,7 +589,7 @@ pub async fn create_phase(
             end: transition.end,
         });
         let index = input.phases.len() - 1;
-        let written = store(conn, request, &id, &input, Some(&stored))
+        let written = store(conn, request, &id, &input, &stored)
             .map_err(|e| rebase(e, &format!("/phases/{index}")))?;
         Ok(written.with_status(StatusCode::CREATED).created_at(format!(
             "/api/v1/startups/{}/phases/{}",
@@ -711,7 +647,7 @@ pub async fn update_phase(
     let ((id, start), patch) = (path.into_inner(), body.value);
     let start = phase_start(&id, &start)?;
     write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
+        let stored: StartupInput = current(conn, request, &id)?;
         let mut input = stored.clone();
         let index = phase_index(&input, &id, start)?;
         input.phases[index] = patched(&input.phases[index], &patch)?;
@@ -719,7 +655,7 @@ pub async fn update_phase(
         if stored.phases.is_sorted_by_key(|p| p.start) {
             input.phases.sort_by_key(|p| p.start);
         }
-        store(conn, request, &id, &input, Some(&stored))
+        store(conn, request, &id, &input, &stored)
     })
     .await
 }
@@ -750,11 +686,11 @@ pub async fn delete_phase(
     let (id, start) = path.into_inner();
     let start = phase_start(&id, &start)?;
     write(&state, request, move |conn, request| {
-        let stored = current(conn, request, &id)?;
+        let stored: StartupInput = current(conn, request, &id)?;
         let mut input = stored.clone();
         let index = phase_index(&input, &id, start)?;
         input.phases.remove(index);
-        store(conn, request, &id, &input, Some(&stored))
+        store(conn, request, &id, &input, &stored)
     })
     .await
 }
@@ -797,12 +733,12 @@ mod tests {
     }
 
     fn pointers(input: &StartupInput) -> Vec<String> {
-        input.faults().into_iter().map(|f| f.pointer).collect()
+        input.faults(None).into_iter().map(|f| f.pointer).collect()
     }
 
     #[test]
     fn a_good_startup_breaks_no_rule() {
-        assert!(input().faults().is_empty());
+        assert!(input().faults(None).is_empty());
     }
 
     #[test]
