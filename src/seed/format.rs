@@ -1,7 +1,7 @@
 //! The seed files as written by people: one YAML list per kind of record.
 //!
-//! Dates are kept as text here, so that a bad one is reported with its file and field instead
-//! of failing the whole file; [`super::validate`] turns these into rows.
+//! Dates are kept as text here, so that a bad one is reported with its file and field instead of
+//! failing the whole file; [`super::validate`](mod@super::validate) turns these into rows.
 
 use serde::Deserialize;
 

@@ -1,6 +1,6 @@
 //! The seed dataset: files in the project's YAML format, checked, then loaded.
 //!
-//! `seeds/` holds one YAML list per kind of record (see [`format`]). The same files are
+//! `seeds/` holds one YAML list per kind of record (see [`format`](mod@format)). The same files are
 //! embedded in the binary, so a fresh database is seeded without them on disk.
 
 pub mod content;

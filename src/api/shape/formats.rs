@@ -16,7 +16,7 @@ use crate::api::http::error::ApiError;
 use crate::api::http::spill;
 use crate::api::http::state::AppState;
 use crate::api::shape::columns::{self, Column, FieldType};
-use crate::api::shape::formula_safe;
+use crate::api::shape::{envelope, formula_safe};
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
 
@@ -260,7 +260,7 @@ where
     let page = state
         .db(move |conn| fetch(conn, &request, Reading::Page))
         .await?;
-    let (_, link) = crate::api::shape::envelope::links(req, &page);
+    let (_, link) = envelope::links(req, &page);
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header((header::LINK, link))
@@ -289,7 +289,7 @@ where
         next: None,
         prev: None,
     };
-    Ok(crate::api::shape::envelope::respond(req, page, total))
+    Ok(envelope::respond(req, page, total))
 }
 
 /// Answers a paged collection in the format asked for: the JSON list envelope, or what
@@ -313,7 +313,7 @@ where
     let page = state
         .db(move |conn| fetch(conn, &request, Reading::Page))
         .await?;
-    Ok(crate::api::shape::envelope::respond(req, page, size))
+    Ok(envelope::respond(req, page, size))
 }
 
 #[cfg(test)]

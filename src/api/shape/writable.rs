@@ -4,7 +4,7 @@
 //! representation, its rules, who may write it and what a deletion must take care of), and
 //! [`create`], [`replace`], [`update`] and [`delete`] do the rest the same way for every one of
 //! them: 404, 403, 409, 412, 422, `Location`, the no-op write, the idempotent replay (through
-//! [`write`]) and the change records.
+//! [`write`](fn@crate::api::shape::write::write)) and the change records.
 //!
 //! Each handler keeps only its route and its utoipa attributes, and calls one of these.
 

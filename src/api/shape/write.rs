@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::api::http::auth::Caller;
+use crate::api::http::auth::{Caller, Scope};
 use crate::api::http::body::parse;
 use crate::api::http::caching::{entity_tag, if_match};
 use crate::api::http::error::{ApiError, BodyError, Problem};
@@ -212,8 +212,8 @@ impl WriteRequest {
             .transpose()
             .map_err(|e| ApiError::Internal(format!("serialising a change: {e}")))?;
         let author = match self.caller.scope {
-            crate::api::http::auth::Scope::Admin => Author::Admin,
-            crate::api::http::auth::Scope::Incubator(_) => Author::Incubator,
+            Scope::Admin => Author::Admin,
+            Scope::Incubator(_) => Author::Incubator,
         };
         Ok(Change::record(
             conn,

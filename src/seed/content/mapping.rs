@@ -15,7 +15,7 @@
 //! | `usertypes`, `thematiques`, `techno` | tags |
 //! | `stats_url`, `accessibility_status` | same names |
 //! | Markdown body | `description` |
-//! | organisation `name`, `acronym`, `type` | `name`, `acronym`, `kind` ([`ORGANISATION_TYPES`]) |
+//! | organisation `name`, `acronym`, `type` | `name`, `acronym`, `kind` ([`ORGANISATION_TYPES`](crate::domain::fields::ORGANISATION_TYPES)) |
 //! | incubator `owner`, `website`, `contact`, `address` | same, `owner` as `/organisations/ID` |
 
 use std::collections::{BTreeSet, HashSet};

@@ -1,9 +1,10 @@
 //! `/api/v1/metrics`: impact indicators, their observations and `/api/v1/observations`, every
-//! observation of every metric. Reads in [`read`] and [`observations`], writes in [`write`].
+//! observation of every metric. Reads in [`read`] and [`observations`], writes in
+//! [`write`](mod@write).
 
 pub mod observations;
-mod read;
-mod write;
+pub mod read;
+pub mod write;
 
 pub use observations::*;
 pub use read::*;

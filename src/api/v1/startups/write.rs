@@ -447,7 +447,7 @@ impl Changeable for StartupInput {
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-medle")),
     responses(
-        (status = 201, description = "Created; `Location` says where", body = crate::api::v1::startups::StartupResponse),
+        (status = 201, description = "Created; `Location` says where", body = StartupResponse),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     )
@@ -472,7 +472,7 @@ pub async fn create_startup(
         ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the startup changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
     ),
     responses(
-        (status = 200, description = "The startup as it became", body = crate::api::v1::startups::StartupResponse),
+        (status = 200, description = "The startup as it became", body = StartupResponse),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     )
@@ -499,7 +499,7 @@ pub async fn replace_startup(
         ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the startup changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
     ),
     responses(
-        (status = 200, description = "The startup as it became", body = crate::api::v1::startups::StartupResponse),
+        (status = 200, description = "The startup as it became", body = StartupResponse),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     )
@@ -561,7 +561,7 @@ pub struct PhaseTransition {
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-medle-acceleration"),
     ),
     responses(
-        (status = 201, description = "The startup with its new phase; `Location` names the phase", body = crate::api::v1::startups::StartupResponse),
+        (status = 201, description = "The startup with its new phase; `Location` names the phase", body = StartupResponse),
         WriteProblems,
     )
 )]
@@ -630,7 +630,7 @@ fn rebase(error: ApiError, phase: &str) -> ApiError {
         ("If-Match" = Option<String>, Header, description = "The startup's ETag: the write is refused (412) if it changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
     ),
     responses(
-        (status = 200, description = "The startup as it became", body = crate::api::v1::startups::StartupResponse),
+        (status = 200, description = "The startup as it became", body = StartupResponse),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     )
@@ -670,7 +670,7 @@ pub async fn update_phase(
         ("If-Match" = Option<String>, Header, description = "The startup's ETag: the write is refused (412) if it changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
     ),
     responses(
-        (status = 200, description = "The startup as it became", body = crate::api::v1::startups::StartupResponse),
+        (status = 200, description = "The startup as it became", body = StartupResponse),
         (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     )
