@@ -1,6 +1,12 @@
 //! The HTTP API: version 1 under `/api/v1`, its OpenAPI contract and the operational routes,
 //! plus beta.gouv.fr's API v2.7 files under `/compat/v2.7` (see [`publish::compat`]).
 //!
+//! By role: [`http`] holds the machinery every route shares (errors, limits, tokens, caching,
+//! the application state), [`shape`] the shapes answers and writes share (the list envelope,
+//! the formats, the one write path), [`v1`] a folder for each resource with its reads, writes
+//! and routes, and [`publish`] the datasets, the catalog, the landing page and the
+//! compatibility files. This module lists the routes and assembles the application.
+//!
 //! Routes are registered through utoipa-actix-web, so the served routes and the contract are
 //! one list and cannot drift.
 
