@@ -55,7 +55,11 @@ const BY_ID: Sort = Sort {
 };
 
 fn page_of(size: i64) -> PageRequest {
-    PageRequest { size, cursor: None }
+    PageRequest {
+        size,
+        cursor: None,
+        skip_total: false,
+    }
 }
 
 fn queries_and_serialisation(c: &mut Criterion) {

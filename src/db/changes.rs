@@ -190,7 +190,7 @@ impl Change {
             }
             query
         };
-        let total = filtered().count().get_result(conn)?;
+        let total = request.total(|| filtered().count().get_result(conn))?;
         let position = match request.position() {
             None => None,
             Some((direction, key)) => {

@@ -74,7 +74,7 @@ impl Incubator {
     /// out of it, as beta.gouv.fr keeps them out of its own; each still answers by its id.
     pub fn page(conn: &mut DbConnection, request: &PageRequest) -> QueryResult<Page<Self>> {
         let public = incubators::hidden.eq(false);
-        let total = incubators::table.filter(public).count().get_result(conn)?;
+        let total = request.total(|| incubators::table.filter(public).count().get_result(conn))?;
         let query = incubators::table
             .filter(public)
             .select(Self::as_select())

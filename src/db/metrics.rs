@@ -74,7 +74,7 @@ impl Metric {
             }
             query
         };
-        let total = filtered().count().get_result(conn)?;
+        let total = request.total(|| filtered().count().get_result(conn))?;
         let query = filtered().select(Self::as_select());
         let rows = keyset_order!(query, metrics::id, request.position())
             .limit(request.limit())
@@ -164,8 +164,10 @@ impl Observation {
         request: &PageRequest,
         position: Option<(super::page::Direction, NaiveDate)>,
     ) -> QueryResult<Page<Self>> {
-        let total = observations_of!(observations::table.count().into_boxed(), metric_id, range)
-            .get_result(conn)?;
+        let total = request.total(|| {
+            observations_of!(observations::table.count().into_boxed(), metric_id, range)
+                .get_result(conn)
+        })?;
         let query = observations_of!(
             observations::table.select(Self::as_select()).into_boxed(),
             metric_id,
@@ -192,7 +194,7 @@ impl Observation {
             }
             query
         };
-        let total = filtered().count().get_result(conn)?;
+        let total = request.total(|| filtered().count().get_result(conn))?;
         let position = request.pair_position::<String, NaiveDate>()?;
         let query = filtered().select(Self::as_select());
         let rows = keyset_pair_order!(query, observations::metric_id, observations::date, position)

@@ -49,7 +49,7 @@ impl Organisation {
     }
 
     pub fn page(conn: &mut DbConnection, request: &PageRequest) -> QueryResult<Page<Self>> {
-        let total = organisations::table.count().get_result(conn)?;
+        let total = request.total(|| organisations::table.count().get_result(conn))?;
         let query = organisations::table.select(Self::as_select()).into_boxed();
         let rows = keyset_order!(query, organisations::id, request.position())
             .limit(request.limit())

@@ -20,9 +20,23 @@ pub struct Cursor {
 pub struct PageRequest {
     pub size: i64,
     pub cursor: Option<Cursor>,
+    /// The total of the filtered collection is not wanted (a chunk of a whole export): it is
+    /// not counted, and the page says 0.
+    pub skip_total: bool,
 }
 
 impl PageRequest {
+    /// The total of the filtered collection, as `count` counts it, unless the request skips it.
+    pub fn total(
+        &self,
+        count: impl FnOnce() -> diesel::QueryResult<i64>,
+    ) -> diesel::QueryResult<i64> {
+        match self.skip_total {
+            true => Ok(0),
+            false => count(),
+        }
+    }
+
     /// Rows to fetch: one more than the page holds, to learn whether another page follows.
     pub fn limit(&self) -> i64 {
         self.size + 1
@@ -62,19 +76,15 @@ macro_rules! keyset_pair_order {
     ($query:expr, $first:expr, $second:expr, $position:expr) => {
         match $position {
             None => $query.order(($first.asc(), $second.asc())),
+            // `first >= x AND (first > x OR second > y)`: the same rows as the pair compared
+            // after (x, y), with a bound on the first column that its index can seek to.
             Some(($crate::db::page::Direction::After, (first, second))) => $query
-                .filter(
-                    $first
-                        .gt(first.clone())
-                        .or($first.eq(first).and($second.gt(second))),
-                )
+                .filter($first.ge(first.clone()))
+                .filter($first.gt(first).or($second.gt(second)))
                 .order(($first.asc(), $second.asc())),
             Some(($crate::db::page::Direction::Before, (first, second))) => $query
-                .filter(
-                    $first
-                        .lt(first.clone())
-                        .or($first.eq(first).and($second.lt(second))),
-                )
+                .filter($first.le(first.clone()))
+                .filter($first.lt(first).or($second.lt(second)))
                 .order(($first.desc(), $second.desc())),
         }
     };
@@ -192,6 +202,7 @@ mod tests {
 
     fn request(size: i64, cursor: Option<(Direction, &str)>) -> PageRequest {
         PageRequest {
+            skip_total: false,
             size,
             cursor: cursor.map(|(direction, key)| Cursor {
                 direction,

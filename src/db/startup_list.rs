@@ -38,6 +38,33 @@ pub struct StartupFilter {
     pub day: NaiveDate,
 }
 
+impl StartupFilter {
+    /// Whether the filter keeps every startup: nothing but the day is set.
+    pub fn selects_all(&self) -> bool {
+        let Self {
+            phases,
+            incubator,
+            sponsor,
+            usertype,
+            thematique,
+            created_after,
+            created_before,
+            search,
+            started_by,
+            day: _,
+        } = self;
+        phases.is_empty()
+            && incubator.is_none()
+            && sponsor.is_none()
+            && usertype.is_none()
+            && thematique.is_none()
+            && created_after.is_none()
+            && created_before.is_none()
+            && search.is_empty()
+            && started_by.is_none()
+    }
+}
+
 /// What a list is ordered by; the id breaks ties, always ascending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {

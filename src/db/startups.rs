@@ -389,50 +389,70 @@ impl Startup {
         conn: &mut DbConnection,
         ids: &[String],
     ) -> QueryResult<HashMap<String, Relations>> {
+        Self::relations_of(conn, RelationsOf::Ids(ids))
+    }
+
+    /// Loads the relations of `startups`, in one query per table; each startup among them has
+    /// an entry, empty when it has no relation.
+    pub fn relations_of(
+        conn: &mut DbConnection,
+        startups: RelationsOf<'_>,
+    ) -> QueryResult<HashMap<String, Relations>> {
+        let ids = match startups {
+            RelationsOf::Ids(ids) | RelationsOf::Range { ids, .. } => ids,
+        };
         let mut by_id: HashMap<String, Relations> = ids
             .iter()
             .map(|id| (id.clone(), Relations::default()))
             .collect();
-        let phases: Vec<PhaseRow> = startup_phases::table
-            .filter(startup_phases::startup_id.eq_any(ids))
-            .order((startup_phases::startup_id, startup_phases::position))
-            .select(PhaseRow::as_select())
-            .load(conn)?;
+        let phases = relation_rows!(
+            conn,
+            startups,
+            startup_phases,
+            PhaseRow,
+            (startup_phases::startup_id, startup_phases::position)
+        )?;
         for row in phases {
             entry(&mut by_id, &row.startup_id).phases.push(row);
         }
-        let co_incubators: Vec<CoIncubatorRow> = startup_incubators::table
-            .filter(startup_incubators::startup_id.eq_any(ids))
-            .order((startup_incubators::startup_id, startup_incubators::position))
-            .select(CoIncubatorRow::as_select())
-            .load(conn)?;
+        let co_incubators = relation_rows!(
+            conn,
+            startups,
+            startup_incubators,
+            CoIncubatorRow,
+            (startup_incubators::startup_id, startup_incubators::position)
+        )?;
         for row in co_incubators {
             entry(&mut by_id, &row.startup_id)
                 .co_incubators
                 .push(row.incubator_id);
         }
-        let sponsors: Vec<SponsorRow> = startup_sponsors::table
-            .filter(startup_sponsors::startup_id.eq_any(ids))
-            .order((
+        let sponsors = relation_rows!(
+            conn,
+            startups,
+            startup_sponsors,
+            SponsorRow,
+            (
                 startup_sponsors::startup_id,
-                startup_sponsors::organisation_id,
-            ))
-            .select(SponsorRow::as_select())
-            .load(conn)?;
+                startup_sponsors::organisation_id
+            )
+        )?;
         for row in sponsors {
             entry(&mut by_id, &row.startup_id)
                 .sponsors
                 .push(row.organisation_id);
         }
-        let tags: Vec<TagRow> = startup_tags::table
-            .filter(startup_tags::startup_id.eq_any(ids))
-            .order((
+        let tags = relation_rows!(
+            conn,
+            startups,
+            startup_tags,
+            TagRow,
+            (
                 startup_tags::startup_id,
                 startup_tags::kind,
-                startup_tags::value,
-            ))
-            .select(TagRow::as_select())
-            .load(conn)?;
+                startup_tags::value
+            )
+        )?;
         for row in tags {
             let relations = entry(&mut by_id, &row.startup_id);
             match row.kind.as_str() {
@@ -441,17 +461,54 @@ impl Startup {
                 _ => relations.thematiques.push(row.value),
             }
         }
-        let events: Vec<EventRow> = startup_events::table
-            .filter(startup_events::startup_id.eq_any(ids))
-            .order((startup_events::startup_id, startup_events::position))
-            .select(EventRow::as_select())
-            .load(conn)?;
+        let events = relation_rows!(
+            conn,
+            startups,
+            startup_events,
+            EventRow,
+            (startup_events::startup_id, startup_events::position)
+        )?;
         for row in events {
             entry(&mut by_id, &row.startup_id).events.push(row);
         }
         Ok(by_id)
     }
 }
+
+/// Which startups [`Startup::relations_of`] reads the relations of.
+#[derive(Debug, Clone, Copy)]
+pub enum RelationsOf<'a> {
+    /// Those named: an `IN` list, for a page or a few startups.
+    Ids(&'a [String]),
+    /// `ids`, which are every startup whose id lies between `first` and `last` (both included,
+    /// in the database's order of ids): a chunk of a whole export read in id order with no
+    /// filter. Each table is then read in one range scan of its index, by a statement the
+    /// connection keeps prepared, rather than by looking up each id of a list.
+    Range {
+        first: &'a str,
+        last: &'a str,
+        ids: &'a [String],
+    },
+}
+
+/// The rows of relation table `$table` for `$startups` ([`RelationsOf`]), in `$order`.
+macro_rules! relation_rows {
+    ($conn:expr, $startups:expr, $table:ident, $row:ty, $order:expr) => {
+        match $startups {
+            RelationsOf::Ids(ids) => $table::table
+                .filter($table::startup_id.eq_any(ids))
+                .order($order)
+                .select(<$row>::as_select())
+                .load::<$row>($conn),
+            RelationsOf::Range { first, last, .. } => $table::table
+                .filter($table::startup_id.between(first, last))
+                .order($order)
+                .select(<$row>::as_select())
+                .load::<$row>($conn),
+        }
+    };
+}
+use relation_rows;
 
 fn entry<'a>(by_id: &'a mut HashMap<String, Relations>, id: &str) -> &'a mut Relations {
     by_id.entry(id.to_owned()).or_default()
@@ -636,7 +693,7 @@ impl PhaseRow {
             }
             query
         };
-        let total = filtered().count().get_result(conn)?;
+        let total = request.total(|| filtered().count().get_result(conn))?;
         let position = request.pair_position::<String, i32>()?;
         let query = filtered().select(Self::as_select());
         let rows = keyset_pair_order!(

@@ -241,6 +241,7 @@ where
             let mut chunk = PageRequest {
                 size: CHUNK_ROWS,
                 cursor: None,
+                skip_total: true,
             };
             let mut first = true;
             loop {

@@ -16,7 +16,7 @@ use crate::api::v1::startups::StartupSummary;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
-use crate::db::startups::{Relations, Startup};
+use crate::db::startups::{Relations, RelationsOf, Startup};
 use crate::domain::phases::REFERENCE_PHASES;
 
 /// What joins the items of a list in a CSV cell.
@@ -151,8 +151,8 @@ pub fn fetch(
     request: &PageRequest,
     reading: Reading,
 ) -> QueryResult<Page<StartupExport>> {
-    let page = match reading {
-        Reading::Page => startup_list::page(conn, filter, sort, request)?,
+    let (page, sort) = match reading {
+        Reading::Page => (startup_list::page(conn, filter, sort, request)?, sort),
         Reading::Chunk => {
             let sort = match sort.key {
                 SortKey::Relevance => Sort {
@@ -162,11 +162,29 @@ pub fn fetch(
                 _ => sort,
             };
             let rows = startup_list::sorted_rows(conn, filter, sort, request)?;
-            Page::from_rows(request, rows, 0, |s| sort.key_of(s, None))
+            let page = Page::from_rows(request, rows, 0, |s| sort.key_of(s, None));
+            (page, sort)
         }
     };
     let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
-    let mut relations = Startup::relations(conn, &ids)?;
+    // A chunk of every startup in id order holds every id between its first and its last.
+    let whole_range =
+        matches!(reading, Reading::Chunk) && sort.key == SortKey::Id && filter.selects_all();
+    let startups = match (ids.first(), ids.last()) {
+        (Some(first), Some(last)) if whole_range => {
+            let (first, last) = match sort.descending {
+                true => (last, first),
+                false => (first, last),
+            };
+            RelationsOf::Range {
+                first,
+                last,
+                ids: &ids,
+            }
+        }
+        _ => RelationsOf::Ids(&ids),
+    };
+    let mut relations = Startup::relations_of(conn, startups)?;
     Ok(page.map(|s| {
         let r = relations.remove(&s.id).unwrap_or_default();
         StartupExport::new(s, r, filter.day)

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Throughput of the first download of each whole export, rendered (the response cache and the
+# export spool off), for one or more builds side by side on the same generated data, on SQLite
+# and PostgreSQL.
+#
+#   BINS="/tmp/betadata-before target/release/betadata" bench/exports.sh
+#   STARTUPS=20000 REPS=3 SKIP_PG=1 bench/exports.sh      # the current build only, smaller
+#
+# For each backend: generates a database once with the first build (`betadata generate`), then
+# for each build in turn starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback
+# port and downloads each export REPS times, one after another (`curl`, a new connection each
+# time, so that every download renders). Prints, per backend, export and build: the bytes, the
+# median seconds and MB/s (10^6 bytes), and the server's peak RSS (VmHWM) after all its
+# downloads. Builds run one at a time on the same data: compare their ratios, not the figures of
+# another day.
+#
+# Environment: BINS (default: `cargo build --release` then target/release/betadata), STARTUPS
+# (100000), OBSERVATIONS (200000), SEED (1), REPS (5), SKIP_PG (1 skips PostgreSQL), PGHOST
+# (127.0.0.1), PGPORT (5432), PGUSER (postgres), RUST_LOG (warn).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+STARTUPS=${STARTUPS:-100000}
+OBSERVATIONS=${OBSERVATIONS:-200000}
+SEED=${SEED:-1}
+REPS=${REPS:-5}
+SKIP_PG=${SKIP_PG:-}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+export PGCONNECT_TIMEOUT=5
+export RUST_LOG=${RUST_LOG:-warn}
+
+EXPORTS=(
+    "/api/v1/startups?format=csv"
+    "/api/v1/startups?format=ndjson"
+    "/api/v1/phase-history?format=csv"
+    "/api/v1/metrics?format=csv"
+    "/api/v1/observations?format=csv"
+)
+
+case "${1:-}" in
+-h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+"") ;;
+*)
+    echo "unknown argument: $1 (see --help; settings come from the environment)" >&2
+    exit 2
+    ;;
+esac
+
+if [[ -z ${BINS:-} ]]; then
+    cargo build --release --quiet --bin betadata
+    BINS=target/release/betadata
+fi
+read -r -a BUILDS <<<"$BINS"
+for bin in "${BUILDS[@]}"; do
+    if [[ ! -x $bin ]]; then
+        echo "no executable betadata at $bin" >&2
+        exit 2
+    fi
+done
+
+WORK=$(mktemp -d -t betadata-exports.XXXXXX)
+PG_DB=betadata_exports_$$
+SERVER_PID=
+PG_CREATED=
+
+stop_server() {
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+cleanup() {
+    stop_server
+    if [[ -n $PG_CREATED ]]; then
+        psql -q -d postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# serve BIN URL: starts BIN on URL's database and waits for /health; sets BASE and SERVER_PID.
+serve() {
+    local port waited=0
+    port=$(free_port)
+    BASE="http://127.0.0.1:$port"
+    "$1" --database "$2" serve --bind "127.0.0.1:$port" --cache-mib 0 --spool-mib 0 \
+        >"$WORK/serve.log" 2>&1 &
+    SERVER_PID=$!
+    until curl -sf --max-time 2 -o /dev/null "$BASE/health"; do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null || ((waited >= 600)); then
+            echo "the server did not answer /health:" >&2
+            cat "$WORK/serve.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
+# median FILE: the median of the numbers in FILE, one a line.
+median() { python3 -c 'import statistics, sys; print(statistics.median(float(l) for l in open(sys.argv[1])))' "$1"; }
+
+bench_backend() {
+    local backend=$1 url
+    case $backend in
+    sqlite) url="$WORK/exports.db" ;;
+    postgres)
+        if [[ -n $SKIP_PG ]] || ! psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+            echo "postgres: skipped"
+            return
+        fi
+        psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
+        PG_CREATED=1
+        url="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+        ;;
+    esac
+    "${BUILDS[0]}" --database "$url" generate --startups "$STARTUPS" \
+        --observations "$OBSERVATIONS" --seed "$SEED" >"$WORK/generate.log" 2>&1
+    printf '\n## %s, %s startups, %s observations, %s downloads each\n\n' \
+        "$backend" "$STARTUPS" "$OBSERVATIONS" "$REPS"
+    printf '| export | build | bytes | median s | MB/s | server peak RSS |\n'
+    printf '| --- | --- | ---: | ---: | ---: | ---: |\n'
+    for export in "${EXPORTS[@]}"; do
+        for bin in "${BUILDS[@]}"; do
+            serve "$bin" "$url"
+            : >"$WORK/times"
+            local bytes=0 status
+            for _ in $(seq "$REPS"); do
+                read -r status seconds bytes < <(curl -s -o /dev/null --max-time 600 \
+                    -w '%{http_code} %{time_total} %{size_download}\n' "$BASE$export")
+                if [[ $status != 200 ]]; then
+                    echo "$export answered $status" >&2
+                    exit 1
+                fi
+                echo "$seconds" >>"$WORK/times"
+            done
+            local rss med
+            rss=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER_PID/status")
+            stop_server
+            med=$(median "$WORK/times")
+            printf '| `%s` | `%s` | %s | %.3f | %.1f | %s |\n' "$export" "$bin" "$bytes" "$med" \
+                "$(python3 -c "print($bytes / $med / 1e6)")" "$rss"
+        done
+    done
+}
+
+bench_backend sqlite
+bench_backend postgres
