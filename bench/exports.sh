@@ -10,8 +10,9 @@
 # for each build in turn starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback
 # port and downloads each export REPS times, one after another (`curl`, a new connection each
 # time, so that every download renders). Prints, per backend, export and build: the bytes, the
-# median seconds and MB/s (10^6 bytes), and the server's peak RSS (VmHWM) after all its
-# downloads. Builds run one at a time on the same data: compare their ratios, not the figures of
+# first 12 hex digits of the body's SHA-256 (a build that answers other bytes than the first
+# build is marked DIFFERENT, and the script fails at the end), the median seconds and MB/s
+# (10^6 bytes), and the server's peak RSS (VmHWM) after all its downloads. Builds run one at a time on the same data: compare their ratios, not the figures of
 # another day.
 #
 # Environment: BINS (default: `cargo build --release` then target/release/betadata), STARTUPS
@@ -128,15 +129,18 @@ bench_backend() {
         --observations "$OBSERVATIONS" --seed "$SEED" >"$WORK/generate.log" 2>&1
     printf '\n## %s, %s startups, %s observations, %s downloads each\n\n' \
         "$backend" "$STARTUPS" "$OBSERVATIONS" "$REPS"
-    printf '| export | build | bytes | median s | MB/s | server peak RSS |\n'
-    printf '| --- | --- | ---: | ---: | ---: | ---: |\n'
+    printf '| export | build | bytes | SHA-256 | median s | MB/s | server peak RSS |\n'
+    printf '| --- | --- | ---: | --- | ---: | ---: | ---: |\n'
     for export in "${EXPORTS[@]}"; do
+        local reference=
         for bin in "${BUILDS[@]}"; do
             serve "$bin" "$url"
             : >"$WORK/times"
-            local bytes=0 status
-            for _ in $(seq "$REPS"); do
-                read -r status seconds bytes < <(curl -s -o /dev/null --max-time 600 \
+            local bytes=0 status digest rep
+            for rep in $(seq "$REPS"); do
+                local out=/dev/null
+                [[ $rep == 1 ]] && out="$WORK/body"
+                read -r status seconds bytes < <(curl -s -o "$out" --max-time 600 \
                     -w '%{http_code} %{time_total} %{size_download}\n' "$BASE$export")
                 if [[ $status != 200 ]]; then
                     echo "$export answered $status" >&2
@@ -144,15 +148,27 @@ bench_backend() {
                 fi
                 echo "$seconds" >>"$WORK/times"
             done
+            digest=$(sha256sum "$WORK/body" | cut -c1-12)
+            if [[ -z $reference ]]; then
+                reference=$digest
+            elif [[ $digest != "$reference" ]]; then
+                digest="$digest DIFFERENT"
+                DIFFERENT=1
+            fi
             local rss med
             rss=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER_PID/status")
             stop_server
             med=$(median "$WORK/times")
-            printf '| `%s` | `%s` | %s | %.3f | %.1f | %s |\n' "$export" "$bin" "$bytes" "$med" \
-                "$(python3 -c "print($bytes / $med / 1e6)")" "$rss"
+            printf '| `%s` | `%s` | %s | %s | %.3f | %.1f | %s |\n' "$export" "$bin" "$bytes" \
+                "$digest" "$med" "$(python3 -c "print($bytes / $med / 1e6)")" "$rss"
         done
     done
 }
 
+DIFFERENT=
 bench_backend sqlite
 bench_backend postgres
+if [[ -n $DIFFERENT ]]; then
+    echo "some build answered other bytes than the first one (marked DIFFERENT above)" >&2
+    exit 1
+fi
