@@ -160,48 +160,9 @@ pub fn header(columns: &[Column]) -> Vec<String> {
 /// How a UTC time is written in CSV cells.
 pub const DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
-/// `time` as [`DATETIME_FORMAT`] writes it, without interpreting the format for every cell (an
-/// export writes one a row): years 0 to 9999, which every stored time has, are written
-/// directly; others go through the format.
-pub fn datetime_cell(time: &chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    let year = time.year();
-    if !(0..=9999).contains(&year) {
-        return time.format(DATETIME_FORMAT).to_string();
-    }
-    format!(
-        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        time.month(),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_datetime_cell_is_what_the_format_writes() {
-        use chrono::{TimeZone, Utc};
-        let times = [
-            Utc.with_ymd_and_hms(2026, 12, 4, 22, 5, 9).unwrap(),
-            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
-            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(-1, 6, 15, 12, 30, 0).unwrap(),
-            Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 59).unwrap()
-                + chrono::Duration::nanoseconds(999_999_999),
-        ];
-        for time in times {
-            assert_eq!(
-                datetime_cell(&time),
-                time.format(DATETIME_FORMAT).to_string()
-            );
-        }
-    }
 
     #[test]
     fn a_plain_column_has_no_constraints() {

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::http::error::{ApiError, FieldError, Problem};
 use crate::api::http::query::ApiQuery;
 use crate::api::http::state::AppState;
-use crate::api::shape::columns::{Column, FieldType, datetime_cell};
+use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
 use crate::api::shape::formats::{CsvRecord, Format, Reading, cell, respond_list};
 use crate::db::DbConnection;
@@ -92,7 +92,7 @@ impl CsvRecord for ChangeResponse {
     fn record(&self) -> Vec<String> {
         vec![
             self.seq.to_string(),
-            datetime_cell(&self.at),
+            self.at.format(DATETIME_FORMAT).to_string(),
             self.by.clone(),
             self.resource.clone(),
             self.id.clone(),

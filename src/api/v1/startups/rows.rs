@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use diesel::QueryResult;
 use serde::{Serialize, Serializer};
 
-use crate::api::shape::columns::{Column, FieldType, datetime_cell};
+use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
 use crate::api::shape::formats::{CsvRecord, Reading, cell};
 use crate::api::v1::startups::StartupSummary;
 use crate::db::DbConnection;
@@ -134,7 +134,7 @@ impl StartupExport {
             summary.sponsors.join(LIST_SEPARATOR),
             cell(&summary.current_phase),
             cell(&summary.created),
-            datetime_cell(&summary.updated),
+            summary.updated.format(DATETIME_FORMAT).to_string(),
             cell(&summary.link),
         ];
         let csv = listed.into_iter().chain(extra).chain(per_phase).collect();
