@@ -55,13 +55,17 @@ impl IncubatorResponse {
     /// The incubator as its item route shows it, with its portfolio on `day`; `None` when
     /// there is no such incubator. Writes read it inside their transaction.
     pub fn read(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Option<Self>> {
-        let Some(incubator) = Incubator::find(conn, id)? else {
-            return Ok(None);
-        };
-        let startups_by_phase = Phase::current_counts(conn, day, Some(id))?;
-        Ok(Some(Self {
+        Incubator::find(conn, id)?
+            .map(|incubator| Self::of(conn, incubator, day))
+            .transpose()
+    }
+
+    /// The stored `incubator` as its item route shows it, with its portfolio on `day`.
+    pub fn of(conn: &mut DbConnection, incubator: Incubator, day: NaiveDate) -> QueryResult<Self> {
+        let startups_by_phase = Phase::current_counts(conn, day, Some(&incubator.id))?;
+        Ok(Self {
             incubator: incubator.into(),
             startups_by_phase,
-        }))
+        })
     }
 }

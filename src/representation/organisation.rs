@@ -50,17 +50,21 @@ impl OrganisationResponse {
     /// The organisation as its item route shows it; `None` when there is no such
     /// organisation. Writes read it inside their transaction.
     pub fn read(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
-        let Some(organisation) = Organisation::find(conn, id)? else {
-            return Ok(None);
-        };
+        Organisation::find(conn, id)?
+            .map(|organisation| Self::of(conn, organisation))
+            .transpose()
+    }
+
+    /// The stored `organisation` as its item route shows it.
+    pub fn of(conn: &mut DbConnection, organisation: Organisation) -> QueryResult<Self> {
         let Involvement {
             incubators,
             sponsored_startups,
-        } = Organisation::involvement(conn, id)?;
-        Ok(Some(Self {
+        } = Organisation::involvement(conn, &organisation.id)?;
+        Ok(Self {
             organisation: organisation.into(),
             incubators,
             sponsored_startups,
-        }))
+        })
     }
 }

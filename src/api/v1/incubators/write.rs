@@ -132,10 +132,11 @@ impl Writable for IncubatorInput {
         id: &str,
         day: NaiveDate,
     ) -> Result<Option<(Incubator, IncubatorResponse)>, ApiError> {
-        let Some(view) = IncubatorResponse::read(conn, id, day)? else {
+        let Some(row) = Incubator::find(conn, id)? else {
             return Ok(None);
         };
-        Ok(Incubator::find(conn, id)?.map(|row| (row, view)))
+        let view = IncubatorResponse::of(conn, row.clone(), day)?;
+        Ok(Some((row, view)))
     }
 
     fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {

@@ -97,10 +97,11 @@ impl Writable for OrganisationInput {
         id: &str,
         _day: NaiveDate,
     ) -> Result<Option<(Organisation, OrganisationResponse)>, ApiError> {
-        let Some(view) = OrganisationResponse::read(conn, id)? else {
+        let Some(row) = Organisation::find(conn, id)? else {
             return Ok(None);
         };
-        Ok(Organisation::find(conn, id)?.map(|row| (row, view)))
+        let view = OrganisationResponse::of(conn, row.clone())?;
+        Ok(Some((row, view)))
     }
 
     fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {

@@ -120,46 +120,6 @@ pub struct EventInput {
 }
 
 impl StartupInput {
-    /// The writable part of a stored startup, the base a `PATCH` applies to.
-    fn from_graph(graph: &StartupGraph) -> Self {
-        let (startup, relations) = (&graph.startup, &graph.relations);
-        Self {
-            id: Some(startup.id.clone()),
-            name: startup.name.clone(),
-            pitch: startup.pitch.clone(),
-            description: startup.description.clone(),
-            incubator: startup.incubator_id.clone(),
-            co_incubators: relations.co_incubators.clone(),
-            sponsors: relations.sponsors.clone(),
-            link: startup.link.clone(),
-            repository: startup.repository.clone(),
-            contact: startup.contact.clone(),
-            usertypes: relations.usertypes.clone(),
-            thematiques: relations.thematiques.clone(),
-            techno: relations.techno.clone(),
-            stats_url: startup.stats_url.clone(),
-            accessibility_status: startup.accessibility_status.clone(),
-            phases: relations
-                .phases
-                .iter()
-                .map(|p| PhaseInput {
-                    phase: p.phase_id.clone(),
-                    start: p.start_date,
-                    end: p.end_date,
-                })
-                .collect(),
-            events: relations
-                .events
-                .iter()
-                .map(|e| EventInput {
-                    name: e.name.clone(),
-                    date: e.date,
-                    comment: e.comment.clone(),
-                })
-                .collect(),
-        }
-    }
-
     /// The spans of its phase history, in its order.
     fn history(&self) -> Vec<PhaseSpan> {
         self.phases
@@ -265,47 +225,6 @@ impl StartupInput {
         faults.into_vec()
     }
 
-    /// The rules that need the database: the incubator and the sponsors exist.
-    fn missing_references(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
-        let mut faults = Faults::default();
-        if let Some(incubator) = &self.incubator
-            && !Incubator::exists(conn, incubator)?
-        {
-            faults.check(
-                "/incubator",
-                Err(format!(
-                    "`{incubator}` is not an incubator (see /api/v1/incubators)"
-                )),
-            );
-        }
-        for (i, incubator) in self.co_incubators.iter().enumerate() {
-            let pointer = format!("/co_incubators/{i}");
-            if !Incubator::exists(conn, incubator)? {
-                faults.check(
-                    pointer,
-                    Err(format!(
-                        "`{incubator}` is not an incubator (see /api/v1/incubators)"
-                    )),
-                );
-            } else if Some(incubator) == self.incubator.as_ref()
-                || self.co_incubators[..i].contains(incubator)
-            {
-                faults.check(pointer, Err(format!("`{incubator}` is listed already")));
-            }
-        }
-        for (i, sponsor) in self.sponsors.iter().enumerate() {
-            if !Organisation::exists(conn, sponsor)? {
-                faults.check(
-                    format!("/sponsors/{i}"),
-                    Err(format!(
-                        "`{sponsor}` is not an organisation (see /api/v1/organisations)"
-                    )),
-                );
-            }
-        }
-        Ok(faults.into_vec())
-    }
-
     /// The rows to store for startup `id`.
     fn graph(&self, id: &str) -> StartupGraph {
         StartupGraph {
@@ -384,8 +303,45 @@ impl Writable for StartupInput {
         self.faults_beside(&stored.map(Self::history).unwrap_or_default())
     }
 
+    /// The incubator, the co-incubators and the sponsors exist.
     fn reference_faults(&self, conn: &mut DbConnection) -> Result<Vec<BodyError>, ApiError> {
-        self.missing_references(conn)
+        let mut faults = Faults::default();
+        if let Some(incubator) = &self.incubator
+            && !Incubator::exists(conn, incubator)?
+        {
+            faults.check(
+                "/incubator",
+                Err(format!(
+                    "`{incubator}` is not an incubator (see /api/v1/incubators)"
+                )),
+            );
+        }
+        for (i, incubator) in self.co_incubators.iter().enumerate() {
+            let pointer = format!("/co_incubators/{i}");
+            if !Incubator::exists(conn, incubator)? {
+                faults.check(
+                    pointer,
+                    Err(format!(
+                        "`{incubator}` is not an incubator (see /api/v1/incubators)"
+                    )),
+                );
+            } else if Some(incubator) == self.incubator.as_ref()
+                || self.co_incubators[..i].contains(incubator)
+            {
+                faults.check(pointer, Err(format!("`{incubator}` is listed already")));
+            }
+        }
+        for (i, sponsor) in self.sponsors.iter().enumerate() {
+            if !Organisation::exists(conn, sponsor)? {
+                faults.check(
+                    format!("/sponsors/{i}"),
+                    Err(format!(
+                        "`{sponsor}` is not an organisation (see /api/v1/organisations)"
+                    )),
+                );
+            }
+        }
+        Ok(faults.into_vec())
     }
 
     /// Its incubator, as stored and as written, must be within the token's scope.
@@ -411,8 +367,44 @@ impl Writable for StartupInput {
 }
 
 impl Changeable for StartupInput {
+    /// The writable part of a stored startup, the base a `PATCH` applies to.
     fn of(graph: &StartupGraph) -> Self {
-        Self::from_graph(graph)
+        let (startup, relations) = (&graph.startup, &graph.relations);
+        Self {
+            id: Some(startup.id.clone()),
+            name: startup.name.clone(),
+            pitch: startup.pitch.clone(),
+            description: startup.description.clone(),
+            incubator: startup.incubator_id.clone(),
+            co_incubators: relations.co_incubators.clone(),
+            sponsors: relations.sponsors.clone(),
+            link: startup.link.clone(),
+            repository: startup.repository.clone(),
+            contact: startup.contact.clone(),
+            usertypes: relations.usertypes.clone(),
+            thematiques: relations.thematiques.clone(),
+            techno: relations.techno.clone(),
+            stats_url: startup.stats_url.clone(),
+            accessibility_status: startup.accessibility_status.clone(),
+            phases: relations
+                .phases
+                .iter()
+                .map(|p| PhaseInput {
+                    phase: p.phase_id.clone(),
+                    start: p.start_date,
+                    end: p.end_date,
+                })
+                .collect(),
+            events: relations
+                .events
+                .iter()
+                .map(|e| EventInput {
+                    name: e.name.clone(),
+                    date: e.date,
+                    comment: e.comment.clone(),
+                })
+                .collect(),
+        }
     }
 
     fn update(conn: &mut DbConnection, graph: &StartupGraph) -> Result<(), ApiError> {
