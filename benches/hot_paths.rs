@@ -14,7 +14,7 @@ use actix_web::test;
 use actix_web::web::Bytes;
 use betadata::api::http::response_cache::ResponseCache;
 use betadata::api::http::spool::ExportSpool;
-use betadata::api::shape::formats::{Format, Reading, encode};
+use betadata::api::shape::formats::{Format, encode};
 use betadata::api::v1::startups::rows::fetch;
 use betadata::api::{AppState, app};
 use betadata::db::page::PageRequest;
@@ -58,7 +58,7 @@ fn page_of(size: i64) -> PageRequest {
     PageRequest {
         size,
         cursor: None,
-        skip_total: false,
+        chunk: false,
     }
 }
 
@@ -69,14 +69,7 @@ fn queries_and_serialisation(c: &mut Criterion) {
     c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
         b.iter(|| startup_list::page(&mut conn, &filter, BY_ID, &page_of(20)).expect("page"))
     });
-    let page = fetch(
-        &mut conn,
-        &StartupFilter::default(),
-        BY_ID,
-        &page_of(20),
-        Reading::Page,
-    )
-    .expect("page");
+    let page = fetch(&mut conn, &StartupFilter::default(), BY_ID, &page_of(20)).expect("page");
     assert_eq!(page.rows.len(), 20);
     c.bench_function("serialise 20 startups to JSON", |b| {
         b.iter(|| serde_json::to_vec(&page.rows).expect("JSON"))

@@ -20,18 +20,19 @@ pub struct Cursor {
 pub struct PageRequest {
     pub size: i64,
     pub cursor: Option<Cursor>,
-    /// The total of the filtered collection is not wanted (a chunk of a whole export): it is
-    /// not counted, and the page says 0.
-    pub skip_total: bool,
+    /// The page is one chunk of a whole export, not a page answered: the total of the filtered
+    /// collection is not wanted (it is not counted, and the page says 0), and a collection may
+    /// read it in the order that suits a whole export best.
+    pub chunk: bool,
 }
 
 impl PageRequest {
-    /// The total of the filtered collection, as `count` counts it, unless the request skips it.
+    /// The total of the filtered collection, as `count` counts it; 0 for a chunk.
     pub fn total(
         &self,
         count: impl FnOnce() -> diesel::QueryResult<i64>,
     ) -> diesel::QueryResult<i64> {
-        match self.skip_total {
+        match self.chunk {
             true => Ok(0),
             false => count(),
         }
@@ -202,7 +203,7 @@ mod tests {
 
     fn request(size: i64, cursor: Option<(Direction, &str)>) -> PageRequest {
         PageRequest {
-            skip_total: false,
+            chunk: false,
             size,
             cursor: cursor.map(|(direction, key)| Cursor {
                 direction,

@@ -44,7 +44,7 @@ fn changes(conn: &mut DbConnection) -> Vec<Change> {
     let request = PageRequest {
         size: 1000,
         cursor: None,
-        skip_total: false,
+        chunk: false,
     };
     Change::page(conn, &ChangeFilter::default(), &request)
         .expect("changes")

@@ -51,7 +51,7 @@ pub fn page_request(
     Ok(PageRequest {
         size: i64::from(page_size.unwrap_or(DEFAULT_PAGE_SIZE)),
         cursor: cursor.map(decode_cursor).transpose()?,
-        skip_total: false,
+        chunk: false,
     })
 }
 

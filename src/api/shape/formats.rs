@@ -198,23 +198,15 @@ pub fn encode<T: Serialize + CsvRecord>(
     }
 }
 
-/// Why a page is read: to answer it (its total is shown), or as one chunk of a whole export
-/// (the total is not needed, and may be skipped where it costs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reading {
-    Page,
-    Chunk,
-}
-
 /// Reads one page of a collection: the function a JSON list and its CSV and NDJSON answers
-/// share.
+/// share. A whole export calls it for each chunk ([`PageRequest::chunk`]).
 pub trait FetchPage<T>:
-    Fn(&mut DbConnection, &PageRequest, Reading) -> QueryResult<Page<T>> + Send + 'static
+    Fn(&mut DbConnection, &PageRequest) -> QueryResult<Page<T>> + Send + 'static
 {
 }
 
 impl<T, F> FetchPage<T> for F where
-    F: Fn(&mut DbConnection, &PageRequest, Reading) -> QueryResult<Page<T>> + Send + 'static
+    F: Fn(&mut DbConnection, &PageRequest) -> QueryResult<Page<T>> + Send + 'static
 {
 }
 
@@ -241,11 +233,11 @@ where
             let mut chunk = PageRequest {
                 size: CHUNK_ROWS,
                 cursor: None,
-                skip_total: true,
+                chunk: true,
             };
             let mut first = true;
             loop {
-                let page = fetch(conn, &chunk, Reading::Chunk)?;
+                let page = fetch(conn, &chunk)?;
                 if !send(encode(format, &page.rows, first)?) {
                     return Ok(());
                 }
@@ -258,9 +250,7 @@ where
         })
         .await;
     }
-    let page = state
-        .db(move |conn| fetch(conn, &request, Reading::Page))
-        .await?;
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
     let (_, link) = envelope::links(req, &page);
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
@@ -311,9 +301,7 @@ where
         return respond_collection(req, state, format, request, whole, fetch).await;
     }
     let size = request.size;
-    let page = state
-        .db(move |conn| fetch(conn, &request, Reading::Page))
-        .await?;
+    let page = state.db(move |conn| fetch(conn, &request)).await?;
     Ok(envelope::respond(req, page, size))
 }
 

@@ -13,7 +13,7 @@ use crate::api::http::query::ApiQuery;
 use crate::api::http::state::AppState;
 use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
-use crate::api::shape::formats::{CsvRecord, Format, Reading, cell, respond_list};
+use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
 use crate::db::DbConnection;
 use crate::db::changes::{Author, Change, ChangeFilter};
 use crate::db::page::PageRequest;
@@ -149,13 +149,10 @@ pub(crate) fn fetch(
 ) -> impl Fn(
     &mut DbConnection,
     &PageRequest,
-    Reading,
 ) -> diesel::QueryResult<crate::db::page::Page<ChangeResponse>>
 + Send
 + 'static {
-    move |conn, request, _| {
-        Change::page(conn, &filter, request).map(|p| p.map(ChangeResponse::from))
-    }
+    move |conn, request| Change::page(conn, &filter, request).map(|p| p.map(ChangeResponse::from))
 }
 
 /// List the changes made by writes, oldest first.

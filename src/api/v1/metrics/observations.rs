@@ -11,7 +11,7 @@ use crate::api::http::query::ApiQuery;
 use crate::api::http::state::AppState;
 use crate::api::shape::columns::Column;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
-use crate::api::shape::formats::{CsvRecord, Format, Reading, respond_list};
+use crate::api::shape::formats::{CsvRecord, Format, respond_list};
 use crate::api::v1::metrics::ObservationResponse;
 use crate::db::DbConnection;
 use crate::db::metrics::Observation;
@@ -91,7 +91,7 @@ pub async fn list_observations(
     let whole = query.wants_whole();
     let format = Format::negotiate(&req, query.format);
     let metric = query.metric;
-    let fetch = move |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
         Observation::page_all(conn, metric.as_deref(), request)
             .map(|page| page.map(MetricObservation::from))
     };

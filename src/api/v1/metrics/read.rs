@@ -10,7 +10,7 @@ use crate::api::http::query::{ApiQuery, de};
 use crate::api::http::state::AppState;
 use crate::api::shape::columns::{Column, FieldType};
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
-use crate::api::shape::formats::{CsvRecord, Format, Reading, cell, respond_list};
+use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
 use crate::db::DbConnection;
 use crate::db::metrics::{DateRange, Metric, MetricFilter, Observation};
 use crate::db::page::{Page, PageRequest};
@@ -111,7 +111,7 @@ pub async fn list_metrics(
     let filter = MetricFilter {
         startup: query.startup,
     };
-    let fetch = move |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
         let page = Metric::page(conn, &filter, request)?;
         let rows = MetricSummary::with_latest(conn, page.rows)?;
         Ok(Page {
@@ -346,7 +346,7 @@ pub async fn list_metric_observations(
             id,
         });
     }
-    let fetch = move |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
         let position = request
             .position()
             .and_then(|(direction, key)| parse_date(&key).ok().map(|date| (direction, date)));

@@ -9,7 +9,7 @@ use crate::api::http::query::ApiQuery;
 use crate::api::http::state::AppState;
 use crate::api::shape::columns::Column;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
-use crate::api::shape::formats::{CsvRecord, Format, Reading, cell, respond_list};
+use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
 use crate::db::DbConnection;
 use crate::db::organisations::Organisation;
 use crate::db::page::PageRequest;
@@ -61,7 +61,7 @@ pub async fn list_organisations(
     ApiQuery(query): ApiQuery<OrganisationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
-    let fetch = |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
+    let fetch = |conn: &mut DbConnection, request: &PageRequest| {
         Organisation::page(conn, request).map(|page| page.map(OrganisationSummary::from))
     };
     let format = Format::negotiate(&req, query.format);

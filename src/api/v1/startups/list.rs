@@ -248,8 +248,8 @@ pub async fn list_startups_page(
         .into());
     }
     if format != Format::Json {
-        let fetch = move |conn: &mut DbConnection, request: &PageRequest, reading| {
-            rows::fetch(conn, &filter, sort, request, reading)
+        let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
+            rows::fetch(conn, &filter, sort, request)
         };
         return respond_collection(req, state, format, request, whole, fetch).await;
     }

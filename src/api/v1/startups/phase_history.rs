@@ -11,7 +11,7 @@ use crate::api::http::query::ApiQuery;
 use crate::api::http::state::AppState;
 use crate::api::shape::columns::Column;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
-use crate::api::shape::formats::{CsvRecord, Format, Reading, cell, respond_list};
+use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
 use crate::db::DbConnection;
 use crate::db::page::PageRequest;
 use crate::db::startups::{HistoryFilter, PhaseRow};
@@ -117,7 +117,7 @@ pub async fn list_phase_history(
         startup: query.startup,
         phase: query.phase,
     };
-    let fetch = move |conn: &mut DbConnection, request: &PageRequest, _: Reading| {
+    let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
         PhaseRow::page(conn, &filter, request).map(|page| page.map(PhaseHistoryEntry::from))
     };
     respond_list(&req, &state, format, request, whole, fetch).await

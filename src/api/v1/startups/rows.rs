@@ -11,7 +11,7 @@ use diesel::QueryResult;
 use serde::{Serialize, Serializer};
 
 use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
-use crate::api::shape::formats::{CsvRecord, Reading, cell};
+use crate::api::shape::formats::{CsvRecord, cell};
 use crate::api::v1::startups::StartupSummary;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
@@ -149,11 +149,10 @@ pub fn fetch(
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
-    reading: Reading,
 ) -> QueryResult<Page<StartupExport>> {
-    let (page, sort) = match reading {
-        Reading::Page => (startup_list::page(conn, filter, sort, request)?, sort),
-        Reading::Chunk => {
+    let (page, sort) = match request.chunk {
+        false => (startup_list::page(conn, filter, sort, request)?, sort),
+        true => {
             let sort = match sort.key {
                 SortKey::Relevance => Sort {
                     key: SortKey::Id,
@@ -168,8 +167,7 @@ pub fn fetch(
     };
     let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
     // A chunk of every startup in id order holds every id between its first and its last.
-    let whole_range =
-        matches!(reading, Reading::Chunk) && sort.key == SortKey::Id && filter.selects_all();
+    let whole_range = request.chunk && sort.key == SortKey::Id && filter.selects_all();
     let startups = match (ids.first(), ids.last()) {
         (Some(first), Some(last)) if whole_range => {
             let (first, last) = match sort.descending {
