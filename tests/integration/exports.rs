@@ -71,6 +71,25 @@ both_backends! {
         }
     }
 
+    fn relations_read_by_a_range_of_ids_are_those_read_by_their_list(db) {
+        // Whole exports (the startup list's and /compat/v2.7's) read each chunk's relations by
+        // the range of its ids; a page reads them by its list of ids.
+        use betadata::db::startups::{RelationsOf, Startup};
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 1200, observations: 10, seed: 5, progress: false }).expect("generate");
+        let ids: Vec<String> = Startup::chunk(&mut conn, None, None, 5000).expect("startups").into_iter().map(|s| s.id).collect();
+        assert_eq!(ids.len(), 1200);
+        for chunk in ids.chunks(500) {
+            let (first, last) = (&chunk[0], &chunk[chunk.len() - 1]);
+            let by_list = Startup::relations(&mut conn, chunk).expect("by list");
+            let by_range = Startup::relations_of(&mut conn, RelationsOf::Range { first, last, ids: chunk }).expect("by range");
+            assert_eq!(by_range.len(), chunk.len());
+            assert!(by_range.values().any(|r| !r.phases.is_empty() && !r.sponsors.is_empty()), "relations to compare");
+            assert_eq!(by_range, by_list, "{first}..{last}");
+        }
+    }
+
     fn a_whole_export_says_byte_for_byte_what_its_pages_say(db) {
         // The whole export reads each chunk's relations by ranges of ids, a page by its list of
         // ids: both must give the same bytes.

@@ -53,7 +53,7 @@ use crate::api::http::error::ApiError;
 use crate::api::shape::formats::CHUNK_ROWS;
 use crate::db::DbConnection;
 use crate::db::sources_kept;
-use crate::db::startups::Startup;
+use crate::db::startups::{RelationsOf, Startup};
 use crate::domain::source::RecordKind;
 use document::Document;
 pub use startups_csv::CSV_COLUMNS;
@@ -119,7 +119,16 @@ fn for_each_chunk(
         let last = rows.len() < full;
         after = rows.last().map(|s| s.id.clone());
         let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
-        let mut relations = Startup::relations(conn, &ids)?;
+        // Without an incubator, a chunk holds every id between its first and its last.
+        let startups = match (incubator, ids.first(), ids.last()) {
+            (None, Some(first), Some(last)) => RelationsOf::Range {
+                first,
+                last,
+                ids: &ids,
+            },
+            _ => RelationsOf::Ids(&ids),
+        };
+        let mut relations = Startup::relations_of(conn, startups)?;
         let mut sources = sources_kept::read_many(conn, RecordKind::Startup, &ids)?;
         let mut chunk: Vec<Document> = rows
             .into_iter()
