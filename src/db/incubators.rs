@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::keyed::one_row_by_id;
 use super::page::{Page, PageRequest, keyset_order};
 use super::schema::{incubators, startups, tokens};
 use super::startups::in_incubator;
@@ -18,6 +19,8 @@ pub struct Incubator {
     pub address: Option<String>,
     pub description: Option<String>,
 }
+
+one_row_by_id!(Incubator, incubators);
 
 impl Incubator {
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
@@ -58,10 +61,6 @@ impl Incubator {
         Ok(changed > 0)
     }
 
-    pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(incubators::table.find(id))).get_result(conn)
-    }
-
     /// Every incubator, in id order; the network counts a few dozen.
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Self>> {
         incubators::table
@@ -83,29 +82,6 @@ impl Incubator {
             .limit(request.limit())
             .load(conn)?;
         Ok(Page::from_rows(request, rows, total, |i| i.id.clone()))
-    }
-
-    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        diesel::insert_into(incubators::table)
-            .values(self)
-            .execute(conn)
-            .map(drop)
-    }
-
-    /// Stores the attributes of the incubator with this id; false when there is none.
-    pub fn update(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        diesel::update(incubators::table.find(&self.id))
-            .set(self)
-            .execute(conn)
-            .map(|rows| rows > 0)
-    }
-
-    /// Deletes the incubator; false when there was none. Callers check [`Incubator::references`]
-    /// first: a referenced incubator is refused by the foreign keys.
-    pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-        diesel::delete(incubators::table.find(id))
-            .execute(conn)
-            .map(|rows| rows > 0)
     }
 
     /// What still points at the incubator: the startups it hosts, and the tokens scoped to it

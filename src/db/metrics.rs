@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::keyed::Keyed;
 use super::page::{Page, PageRequest, keyset_order, keyset_pair_order, pair_key};
 use super::schema::{metrics, observations, sources};
 
@@ -125,8 +126,14 @@ impl Metric {
         }
         Ok(latest)
     }
+}
 
-    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+impl Keyed for Metric {
+    fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(metrics::table.find(id))).get_result(conn)
+    }
+
+    fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
         diesel::insert_into(metrics::table)
             .values(self)
             .execute(conn)

@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod changes;
 pub mod deadline;
 pub mod incubators;
+pub mod keyed;
 pub mod metrics;
 pub mod organisations;
 pub mod page;
@@ -35,6 +36,7 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
+pub use keyed::{Keyed, Rewritable};
 pub use pool::{
     ConnectionManager, DbPool, PoolSettings, PooledConnection, Unavailable, connect,
     connect_for_requests, open_pool,

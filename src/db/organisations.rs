@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::keyed::one_row_by_id;
 use super::page::{Page, PageRequest, keyset_order};
 use super::schema::{incubators, organisations, startup_sponsors};
 
@@ -29,6 +30,8 @@ impl Involvement {
         self.incubators.is_empty() && self.sponsored_startups == 0
     }
 }
+
+one_row_by_id!(Organisation, organisations);
 
 impl Organisation {
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Self>> {
@@ -79,33 +82,5 @@ impl Organisation {
             .select(Self::as_select())
             .order(organisations::id)
             .load(conn)
-    }
-
-    pub fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
-    }
-
-    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        diesel::insert_into(organisations::table)
-            .values(self)
-            .execute(conn)
-            .map(drop)
-    }
-
-    /// Stores the attributes of the organisation with this id; false when there is none.
-    pub fn update(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        diesel::update(organisations::table.find(&self.id))
-            .set(self)
-            .execute(conn)
-            .map(|rows| rows > 0)
-    }
-
-    /// Deletes the organisation; false when there was none. Callers check
-    /// [`Organisation::involvement`] first: a referenced organisation is refused by the foreign
-    /// keys.
-    pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-        diesel::delete(organisations::table.find(id))
-            .execute(conn)
-            .map(|rows| rows > 0)
     }
 }

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::bulk;
+use super::keyed::{Keyed, Rewritable};
 use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{
     incubators, startup_events, startup_incubators, startup_phases, startup_sponsors, startup_tags,
@@ -553,13 +554,38 @@ pub fn derive_phase_links(rows: &mut [PhaseRow]) -> HistoryDates {
     }
 }
 
-impl StartupGraph {
-    /// Writes the startup and its relations, with the columns derived from its phase history;
-    /// the caller holds the transaction.
-    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        Self::insert_many(conn, &[self])
+impl Keyed for StartupGraph {
+    fn exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        Startup::exists(conn, id)
     }
 
+    /// Writes the startup and its relations, with the columns derived from its phase history.
+    fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        Self::insert_many(conn, &[self])
+    }
+}
+
+impl Rewritable for StartupGraph {
+    /// Rewrites an existing startup and all its relations (phases, sponsors, tags, events); its
+    /// metrics stay.
+    fn rewrite(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        let (startup, phases) = self.derived_rows();
+        diesel::update(startups::table.find(&startup.id))
+            .set(&startup)
+            .execute(conn)?;
+        delete_relations(conn, &startup.id)?;
+        let mut rows = RelationRows::default();
+        rows.add(self, phases);
+        rows.insert(conn)
+    }
+
+    /// Deletes a startup and what hangs off it; its metrics must be gone first.
+    fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+        Startup::delete(conn, id)
+    }
+}
+
+impl StartupGraph {
     /// Writes many new startups and their relations in a few multi-row statements per table
     /// (an import's path); the caller holds the transaction.
     pub fn insert_many(conn: &mut DbConnection, graphs: &[&Self]) -> QueryResult<()> {
@@ -571,19 +597,6 @@ impl StartupGraph {
             startups.push(startup);
         }
         bulk::insert_startups(conn, &startups)?;
-        rows.insert(conn)
-    }
-
-    /// Rewrites an existing startup and all its relations (phases, sponsors, tags, events); its
-    /// metrics stay. The caller holds the transaction.
-    pub fn replace(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        let (startup, phases) = self.derived_rows();
-        diesel::update(startups::table.find(&startup.id))
-            .set(&startup)
-            .execute(conn)?;
-        delete_relations(conn, &startup.id)?;
-        let mut rows = RelationRows::default();
-        rows.add(self, phases);
         rows.insert(conn)
     }
 

@@ -7,6 +7,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::DbConnection;
 use super::incubators::Incubator;
+use super::keyed::Keyed;
 use super::schema::tokens;
 use crate::domain::tokens::{self as domain, PastExpiry, Scope};
 

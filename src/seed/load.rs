@@ -8,6 +8,7 @@ use diesel::result::QueryResult;
 use super::Report;
 use super::format::SeedKind;
 use super::validate::{Dataset, SeedFile, validate};
+use crate::db::Keyed;
 use crate::db::revision::Revision;
 use crate::db::{self, DbConnection};
 

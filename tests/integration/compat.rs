@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use actix_web::http::{Method, header};
 use actix_web::test;
 use betadata::api::app;
+use betadata::db::Keyed;
 use betadata::db::startups::{Relations, Startup, StartupGraph};
 use common::{assert_problem, both_backends, call, get};
 use serde_json::{Value, json};

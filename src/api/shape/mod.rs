@@ -8,3 +8,4 @@ pub mod formats;
 pub mod formula_safe;
 pub mod writable;
 pub mod write;
+pub mod write_routes;

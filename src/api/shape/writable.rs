@@ -23,9 +23,9 @@ use crate::api::shape::write::{
     WriteRequest, Written, id_to_create, patched, path_segment, record_shown_in, refuse_lookalike,
     same_id, says_the_same, write,
 };
-use crate::db::DbConnection;
 use crate::db::changes::Action;
 use crate::db::sources_kept;
+use crate::db::{DbConnection, Keyed, Rewritable};
 use crate::domain::source::RecordKind;
 
 /// A resource written through its document (`Self`, the body of `POST`): its rows, its
@@ -33,7 +33,7 @@ use crate::domain::source::RecordKind;
 /// one; a resource that may also be changed and deleted is [`Changeable`].
 pub trait Writable: DeserializeOwned + Send + 'static {
     /// The stored rows of one resource.
-    type Row;
+    type Row: Keyed;
     /// The resource as its item route shows it, and the change feed records it.
     type View: Serialize;
 
@@ -78,10 +78,6 @@ pub trait Writable: DeserializeOwned + Send + 'static {
         day: NaiveDate,
     ) -> Result<Option<Stored<Self>>, ApiError>;
 
-    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError>;
-
-    fn insert(conn: &mut DbConnection, row: &Self::Row) -> Result<(), ApiError>;
-
     /// The startups whose representation shows the new resource `row`: each is recorded as
     /// changed too.
     fn shown_in_new(_conn: &mut DbConnection, _row: &Self::Row) -> Result<Vec<String>, ApiError> {
@@ -98,16 +94,19 @@ pub trait Nested: Writable {
 
 /// A resource written whole through its document, which may also be replaced, patched and
 /// deleted: [`replace`], [`update`], [`delete`].
-pub trait Changeable: Writable + Serialize + Clone {
+pub trait Changeable: Writable<Row: Rewritable> + Serialize + Clone {
     /// The writable part of stored rows, the base a `PATCH` applies to.
     fn of(row: &Self::Row) -> Self;
 
-    /// Replaces the stored rows of the resource with `row`.
-    fn update(conn: &mut DbConnection, row: &Self::Row) -> Result<(), ApiError>;
-
-    /// Deletes resource `id`, or says why it may not be (a 409 naming what still refers to
-    /// it). What goes with it is deleted and recorded here too.
-    fn remove(conn: &mut DbConnection, request: &WriteRequest, id: &str) -> Result<(), ApiError>;
+    /// Before resource `id` is deleted: says why it may not be (a 409 naming what still
+    /// refers to it), or deletes and records what goes with it.
+    fn before_delete(
+        _conn: &mut DbConnection,
+        _request: &WriteRequest,
+        _id: &str,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 
     /// The fields of beta.gouv.fr's content files that a change from `before` to `after`
     /// touches, and whether it touches the Markdown body: the import's kept sources forget
@@ -212,7 +211,7 @@ fn store_new<R: Writable>(
 ) -> Result<Written, ApiError> {
     check(conn, request, input, None)?;
     let row = input.row(id);
-    R::insert(conn, &row)?;
+    row.insert(conn)?;
     let shown = R::shown_in_new(conn, &row)?;
     settle::<R>(conn, request, id, Action::Create, &shown)
 }
@@ -231,7 +230,7 @@ pub fn store<R: Changeable>(
     }
     check(conn, request, input, Some(stored))?;
     let (before, row) = (stored.row(id), input.row(id));
-    R::update(conn, &row)?;
+    row.rewrite(conn)?;
     if let Some(kind) = R::KIND {
         let (changed, content) = R::changed(&before, &row);
         sources_kept::forget(conn, kind, id, &changed, content)?;
@@ -253,7 +252,7 @@ pub async fn create<R: Writable>(
     let input = body.value;
     let id = id_to_create(input.id(), R::RESOURCE)?;
     write(&state, request, move |conn, request| {
-        if R::exists(conn, &id)? {
+        if R::Row::exists(conn, &id)? {
             let change = match R::CHANGE_WITH {
                 Some(methods) => format!("; change it with {methods} {}/{id}", R::COLLECTION),
                 None => " already".to_owned(),
@@ -339,7 +338,10 @@ pub async fn delete<R: Changeable>(
     let id = id.into_inner();
     write(&state, request, move |conn, request| {
         current::<R>(conn, request, &id)?;
-        R::remove(conn, request, &id)?;
+        R::before_delete(conn, request, &id)?;
+        if !R::Row::delete(conn, &id)? {
+            return Err(not_found::<R>(&id));
+        }
         request.record::<()>(conn, R::RESOURCE, &id, Action::Delete, None)?;
         Ok(Written::no_content())
     })

@@ -22,6 +22,7 @@ use crate::db::organisations::Organisation;
 use crate::db::sources_kept;
 use crate::db::startups::{Startup, StartupGraph, derive_phase_links};
 use crate::db::{self, DbConnection};
+use crate::db::{Keyed, Rewritable};
 use crate::domain::source::SourceDoc;
 use crate::representation::incubator::IncubatorResponse;
 use crate::representation::organisation::OrganisationResponse;
@@ -245,14 +246,7 @@ fn sync_organisation(
     row: &Organisation,
 ) -> Result<Option<Action>, SyncError> {
     let stored = Organisation::find(conn, &row.id)?;
-    let Some(action) = write_row(
-        conn,
-        row,
-        stored,
-        Organisation::update,
-        Organisation::insert,
-    )?
-    else {
+    let Some(action) = write_row(conn, row, stored)? else {
         return Ok(None);
     };
     let state = OrganisationResponse::read(conn, &row.id)?;
@@ -265,7 +259,7 @@ fn sync_incubator(
     today: NaiveDate,
 ) -> Result<Option<Action>, SyncError> {
     let stored = Incubator::find(conn, &row.id)?;
-    let Some(action) = write_row(conn, row, stored, Incubator::update, Incubator::insert)? else {
+    let Some(action) = write_row(conn, row, stored)? else {
         return Ok(None);
     };
     let state = IncubatorResponse::read(conn, &row.id, today)?;
@@ -274,21 +268,19 @@ fn sync_incubator(
 
 /// Writes `row` over `stored`, the row of the same id if there is one: nothing when they are
 /// equal, else an update or an insert. What was done.
-fn write_row<T: PartialEq>(
+fn write_row<T: PartialEq + Rewritable>(
     conn: &mut DbConnection,
     row: &T,
     stored: Option<T>,
-    update: fn(&T, &mut DbConnection) -> QueryResult<bool>,
-    insert: fn(&T, &mut DbConnection) -> QueryResult<()>,
 ) -> QueryResult<Option<Action>> {
     Ok(match stored {
         Some(stored) if stored == *row => None,
         Some(_) => {
-            update(row, conn)?;
+            row.rewrite(conn)?;
             Some(Action::Update)
         }
         None => {
-            insert(row, conn)?;
+            row.insert(conn)?;
             Some(Action::Create)
         }
     })
@@ -351,7 +343,7 @@ fn sync_startup(
     if same_startup(&StartupGraph { startup, relations }, graph) {
         return Ok(None);
     }
-    graph.replace(conn)?;
+    graph.rewrite(conn)?;
     record_startup(conn, id, Action::Update, today)
 }
 

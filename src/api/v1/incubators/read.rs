@@ -12,6 +12,7 @@ use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
 use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
 use crate::api::v1::startups::{StartupSummary, StartupsQuery, list_startups_page};
 use crate::db::DbConnection;
+use crate::db::Keyed;
 use crate::db::incubators::Incubator;
 use crate::db::page::PageRequest;
 pub use crate::representation::incubator::{IncubatorResponse, IncubatorSummary};

@@ -6,21 +6,20 @@
 //! the incubator: the writer is told what to move or revoke first, rather than getting a
 //! foreign-key error.
 
-use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
+use actix_web::{delete, patch, post};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::http::auth::Caller;
-use crate::api::http::body::JsonBody;
-use crate::api::http::error::{ApiError, BodyError, Problem};
-use crate::api::http::state::AppState;
+use crate::api::http::error::{ApiError, BodyError};
 use crate::api::publish::compat::document::{changed_fields, incubator_fields};
-use crate::api::shape::writable::{self, Changeable, Faults, Writable};
-use crate::api::shape::write::{WriteProblems, WriteRequest};
+use crate::api::shape::writable::{Changeable, Faults, Writable};
+use crate::api::shape::write::WriteRequest;
+use crate::api::shape::write_routes::write_routes;
 use crate::api::v1::incubators::IncubatorResponse;
 use crate::db::DbConnection;
+use crate::db::Keyed;
 use crate::db::incubators::Incubator;
 use crate::db::organisations::Organisation;
 use crate::db::startups::Startup;
@@ -138,14 +137,6 @@ impl Writable for IncubatorInput {
         let view = IncubatorResponse::of(conn, row.clone(), day)?;
         Ok(Some((row, view)))
     }
-
-    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
-        Ok(Incubator::exists(conn, id)?)
-    }
-
-    fn insert(conn: &mut DbConnection, row: &Incubator) -> Result<(), ApiError> {
-        Ok(row.insert(conn)?)
-    }
 }
 
 impl Changeable for IncubatorInput {
@@ -162,24 +153,13 @@ impl Changeable for IncubatorInput {
         }
     }
 
-    fn update(conn: &mut DbConnection, row: &Incubator) -> Result<(), ApiError> {
-        row.update(conn)?;
-        Ok(())
-    }
-
     /// Refused while startups or unrevoked tokens name it.
-    fn remove(conn: &mut DbConnection, _: &WriteRequest, id: &str) -> Result<(), ApiError> {
+    fn before_delete(conn: &mut DbConnection, _: &WriteRequest, id: &str) -> Result<(), ApiError> {
         let references = Incubator::references(conn, id)?;
-        if !references.is_empty() {
-            return Err(ApiError::Conflict(in_use(id, &references)));
+        if references.is_empty() {
+            return Ok(());
         }
-        if !Incubator::delete(conn, id)? {
-            return Err(ApiError::NotFound {
-                resource: Self::RESOURCE,
-                id: id.to_owned(),
-            });
-        }
-        Ok(())
+        Err(ApiError::Conflict(in_use(id, &references)))
     }
 
     fn changed(before: &Incubator, after: &Incubator) -> (Vec<String>, bool) {
@@ -200,81 +180,17 @@ impl Changeable for IncubatorInput {
     }
 }
 
-/// Create an incubator. Needs an admin token.
-#[utoipa::path(
-    tag = "incubators",
-    request_body = IncubatorInput,
-    security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-sgmas")),
-    responses(
-        (status = 201, description = "Created; `Location` says where", body = IncubatorResponse),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[post("/incubators")]
-pub async fn create_incubator(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: JsonBody<IncubatorInput>,
-) -> Result<HttpResponse, ApiError> {
-    writable::create(req, state, caller, body).await
-}
-
-/// Change some attributes of an incubator: a JSON Merge Patch (RFC 7396) of its writable
-/// document (`null` unsets). Needs an admin token.
-#[utoipa::path(
-    tag = "incubators",
-    request_body(content = Object, content_type = "application/merge-patch+json", description = "The attributes to change, as in IncubatorInput"),
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Incubator id", example = "sgmas"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the incubator changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 200, description = "The incubator as it became", body = IncubatorResponse),
-        (status = 404, description = "No such incubator", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[patch("/incubators/{id}")]
-pub async fn update_incubator(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-    body: JsonBody<Value>,
-) -> Result<HttpResponse, ApiError> {
-    writable::update::<IncubatorInput>(req, state, id, caller, body).await
-}
-
-/// Delete an incubator that hosts no startup and scopes no unrevoked token. Needs an admin
-/// token.
-#[utoipa::path(
-    tag = "incubators",
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Incubator id", example = "sgmas"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the incubator changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such incubator", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Startups or tokens still name it", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[delete("/incubators/{id}")]
-pub async fn delete_incubator(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    writable::delete::<IncubatorInput>(req, state, id, caller).await
+write_routes! {
+    IncubatorInput => IncubatorResponse, tag = "incubators", resource = "incubator",
+    paths = ("/incubators", "/incubators/{id}"), id = ("Incubator id", "sgmas");
+    /// Create an incubator. Needs an admin token.
+    create create_incubator, idempotency_key = "6f1c0a52-create-sgmas";
+    /// Change some attributes of an incubator: a JSON Merge Patch (RFC 7396) of its writable
+    /// document (`null` unsets). Needs an admin token.
+    update update_incubator;
+    /// Delete an incubator that hosts no startup and scopes no unrevoked token. Needs an admin
+    /// token.
+    delete delete_incubator, in_use = "Startups or tokens still name it";
 }
 
 /// Why incubator `id` cannot be deleted yet, and what to do first.

@@ -116,14 +116,6 @@ impl Writable for MetricInput {
         Ok(summary.map(|summary| (metric, summary)))
     }
 
-    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
-        Ok(Metric::find(conn, id)?.is_some())
-    }
-
-    fn insert(conn: &mut DbConnection, metric: &Metric) -> Result<(), ApiError> {
-        Ok(metric.insert(conn)?)
-    }
-
     /// Its startup lists its metrics.
     fn shown_in_new(_: &mut DbConnection, metric: &Metric) -> Result<Vec<String>, ApiError> {
         Ok(metric.startup_id.iter().cloned().collect())

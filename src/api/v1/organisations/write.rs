@@ -5,19 +5,17 @@
 //! startup: the writer is told what still points at it, rather than getting a foreign-key
 //! error.
 
-use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
+use actix_web::{delete, patch, post};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::http::auth::Caller;
-use crate::api::http::body::JsonBody;
-use crate::api::http::error::{ApiError, BodyError, Problem};
-use crate::api::http::state::AppState;
+use crate::api::http::error::{ApiError, BodyError};
 use crate::api::publish::compat::document::{changed_fields, organisation_fields};
-use crate::api::shape::writable::{self, Changeable, Faults, Writable};
-use crate::api::shape::write::{WriteProblems, WriteRequest};
+use crate::api::shape::writable::{Changeable, Faults, Writable};
+use crate::api::shape::write::WriteRequest;
+use crate::api::shape::write_routes::write_routes;
 use crate::api::v1::organisations::OrganisationResponse;
 use crate::db::DbConnection;
 use crate::db::organisations::{Involvement, Organisation};
@@ -103,14 +101,6 @@ impl Writable for OrganisationInput {
         let view = OrganisationResponse::of(conn, row.clone())?;
         Ok(Some((row, view)))
     }
-
-    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
-        Ok(Organisation::exists(conn, id)?)
-    }
-
-    fn insert(conn: &mut DbConnection, row: &Organisation) -> Result<(), ApiError> {
-        Ok(row.insert(conn)?)
-    }
 }
 
 impl Changeable for OrganisationInput {
@@ -124,24 +114,13 @@ impl Changeable for OrganisationInput {
         }
     }
 
-    fn update(conn: &mut DbConnection, row: &Organisation) -> Result<(), ApiError> {
-        row.update(conn)?;
-        Ok(())
-    }
-
     /// Refused while it owns an incubator or sponsors a startup.
-    fn remove(conn: &mut DbConnection, _: &WriteRequest, id: &str) -> Result<(), ApiError> {
+    fn before_delete(conn: &mut DbConnection, _: &WriteRequest, id: &str) -> Result<(), ApiError> {
         let involvement = Organisation::involvement(conn, id)?;
-        if !involvement.is_empty() {
-            return Err(ApiError::Conflict(in_use(id, &involvement)));
+        if involvement.is_empty() {
+            return Ok(());
         }
-        if !Organisation::delete(conn, id)? {
-            return Err(ApiError::NotFound {
-                resource: Self::RESOURCE,
-                id: id.to_owned(),
-            });
-        }
-        Ok(())
+        Err(ApiError::Conflict(in_use(id, &involvement)))
     }
 
     fn changed(before: &Organisation, after: &Organisation) -> (Vec<String>, bool) {
@@ -162,81 +141,17 @@ impl Changeable for OrganisationInput {
     }
 }
 
-/// Create an organisation. Needs an admin token.
-#[utoipa::path(
-    tag = "organisations",
-    request_body = OrganisationInput,
-    security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-dgs")),
-    responses(
-        (status = 201, description = "Created; `Location` says where", body = OrganisationResponse),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[post("/organisations")]
-pub async fn create_organisation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: JsonBody<OrganisationInput>,
-) -> Result<HttpResponse, ApiError> {
-    writable::create(req, state, caller, body).await
-}
-
-/// Change some attributes of an organisation: a JSON Merge Patch (RFC 7396) of its writable
-/// document (`null` unsets). Needs an admin token.
-#[utoipa::path(
-    tag = "organisations",
-    request_body(content = Object, content_type = "application/merge-patch+json", description = "The attributes to change, as in OrganisationInput"),
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Organisation id", example = "dgs"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the organisation changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 200, description = "The organisation as it became", body = OrganisationResponse),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[patch("/organisations/{id}")]
-pub async fn update_organisation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-    body: JsonBody<Value>,
-) -> Result<HttpResponse, ApiError> {
-    writable::update::<OrganisationInput>(req, state, id, caller, body).await
-}
-
-/// Delete an organisation that owns no incubator and sponsors no startup. Needs an admin
-/// token.
-#[utoipa::path(
-    tag = "organisations",
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Organisation id", example = "dgs"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the organisation changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "It owns incubators or sponsors startups", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[delete("/organisations/{id}")]
-pub async fn delete_organisation(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    writable::delete::<OrganisationInput>(req, state, id, caller).await
+write_routes! {
+    OrganisationInput => OrganisationResponse, tag = "organisations", resource = "organisation",
+    paths = ("/organisations", "/organisations/{id}"), id = ("Organisation id", "dgs");
+    /// Create an organisation. Needs an admin token.
+    create create_organisation, idempotency_key = "6f1c0a52-create-dgs";
+    /// Change some attributes of an organisation: a JSON Merge Patch (RFC 7396) of its writable
+    /// document (`null` unsets). Needs an admin token.
+    update update_organisation;
+    /// Delete an organisation that owns no incubator and sponsors no startup. Needs an admin
+    /// token.
+    delete delete_organisation, in_use = "It owns incubators or sponsors startups";
 }
 
 /// Why organisation `id` cannot be deleted yet, and what to do first.

@@ -20,9 +20,11 @@ use crate::api::http::body::{JsonBody, day};
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
 use crate::api::publish::compat::document::{changed_fields, startup_fields};
-use crate::api::shape::writable::{self, Changeable, Faults, Writable, current, store};
+use crate::api::shape::writable::{Changeable, Faults, Writable, current, store};
 use crate::api::shape::write::{WriteProblems, WriteRequest, patched, path_segment, write};
+use crate::api::shape::write_routes::write_routes;
 use crate::db::DbConnection;
+use crate::db::Keyed;
 use crate::db::changes::Action;
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
@@ -356,14 +358,6 @@ impl Writable for StartupInput {
     ) -> Result<Option<(StartupGraph, StartupResponse)>, ApiError> {
         Ok(StartupRecord::read(conn, id)?.map(|record| (record.graph(), record.response(day))))
     }
-
-    fn exists(conn: &mut DbConnection, id: &str) -> Result<bool, ApiError> {
-        Ok(Startup::exists(conn, id)?)
-    }
-
-    fn insert(conn: &mut DbConnection, graph: &StartupGraph) -> Result<(), ApiError> {
-        Ok(graph.insert(conn)?)
-    }
 }
 
 impl Changeable for StartupInput {
@@ -407,17 +401,16 @@ impl Changeable for StartupInput {
         }
     }
 
-    fn update(conn: &mut DbConnection, graph: &StartupGraph) -> Result<(), ApiError> {
-        Ok(graph.replace(conn)?)
-    }
-
     /// Its metrics and their observations go with it, each recorded.
-    fn remove(conn: &mut DbConnection, request: &WriteRequest, id: &str) -> Result<(), ApiError> {
+    fn before_delete(
+        conn: &mut DbConnection,
+        request: &WriteRequest,
+        id: &str,
+    ) -> Result<(), ApiError> {
         for metric in Metric::of_startup(conn, id)? {
             Metric::delete(conn, &metric.id)?;
             request.record::<()>(conn, "metric", &metric.id, Action::Delete, None)?;
         }
-        Startup::delete(conn, id)?;
         Ok(())
     }
 
@@ -432,103 +425,18 @@ impl Changeable for StartupInput {
     }
 }
 
-/// Create a startup. Needs a token covering its incubator.
-#[utoipa::path(
-    tag = "startups",
-    request_body = StartupInput,
-    security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body give the same answer, and write once", example = "6f1c0a52-create-medle")),
-    responses(
-        (status = 201, description = "Created; `Location` says where", body = StartupResponse),
-        (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[post("/startups")]
-pub async fn create_startup(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: JsonBody<StartupInput>,
-) -> Result<HttpResponse, ApiError> {
-    writable::create(req, state, caller, body).await
-}
-
-/// Replace a startup whole: attributes, phases, sponsors, tags and events.
-#[utoipa::path(
-    tag = "startups",
-    request_body = StartupInput,
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Startup id", example = "medle"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the startup changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 200, description = "The startup as it became", body = StartupResponse),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[put("/startups/{id}")]
-pub async fn replace_startup(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-    body: JsonBody<StartupInput>,
-) -> Result<HttpResponse, ApiError> {
-    writable::replace(req, state, id, caller, body).await
-}
-
-/// Change some attributes of a startup: a JSON Merge Patch (RFC 7396) of its writable
-/// document (a list given replaces the list; `null` unsets).
-#[utoipa::path(
-    tag = "startups",
-    request_body(content = Object, content_type = "application/merge-patch+json", description = "The attributes to change, as in StartupInput"),
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Startup id", example = "medle"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the startup changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 200, description = "The startup as it became", body = StartupResponse),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[patch("/startups/{id}")]
-pub async fn update_startup(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-    body: JsonBody<Value>,
-) -> Result<HttpResponse, ApiError> {
-    writable::update::<StartupInput>(req, state, id, caller, body).await
-}
-
-/// Delete a startup, with its phases, sponsors, tags, events, metrics and their observations.
-#[utoipa::path(
-    tag = "startups",
-    security(("bearer" = [])),
-    params(
-        ("id" = String, Path, description = "Startup id", example = "medle"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read: the write is refused (412) if the startup changed since", example = "\"5d41402abc4b2a76b9719d911017c592\""),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 412, description = "Changed since the version `If-Match` names", body = Problem, content_type = "application/problem+json"),
-        WriteProblems,
-    )
-)]
-#[delete("/startups/{id}")]
-pub async fn delete_startup(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    writable::delete::<StartupInput>(req, state, id, caller).await
+write_routes! {
+    StartupInput => StartupResponse, tag = "startups", resource = "startup",
+    paths = ("/startups", "/startups/{id}"), id = ("Startup id", "medle");
+    /// Create a startup. Needs a token covering its incubator.
+    create create_startup, idempotency_key = "6f1c0a52-create-medle";
+    /// Replace a startup whole: attributes, phases, sponsors, tags and events.
+    replace replace_startup;
+    /// Change some attributes of a startup: a JSON Merge Patch (RFC 7396) of its writable
+    /// document (a list given replaces the list; `null` unsets).
+    update update_startup;
+    /// Delete a startup, with its phases, sponsors, tags, events, metrics and their observations.
+    delete delete_startup;
 }
 
 /// A phase transition: the phase the startup enters and when.
