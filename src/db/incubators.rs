@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::keyed::one_row_by_id;
+use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_order};
 use super::schema::{incubators, startups, tokens};
 use super::startups::in_incubator;
@@ -34,7 +35,7 @@ impl Incubator {
     /// The incubators among `ids` that exist, by id.
     pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
         incubators::table
-            .filter(incubators::id.eq_any(ids))
+            .filter(one_of(incubators::id, ids))
             .order(incubators::id)
             .select(Self::as_select())
             .load(conn)

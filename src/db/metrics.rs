@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::keyed::Keyed;
+use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_order, keyset_pair_order, pair_key};
 use super::schema::{metrics, observations, sources};
 
@@ -102,7 +103,7 @@ impl Metric {
     /// Every metric of the given startups, by startup then id.
     pub fn of_startups(conn: &mut DbConnection, startup_ids: &[String]) -> QueryResult<Vec<Self>> {
         metrics::table
-            .filter(metrics::startup_id.eq_any(startup_ids))
+            .filter(one_of(metrics::startup_id, startup_ids))
             .order((metrics::startup_id, metrics::id))
             .select(Self::as_select())
             .load(conn)
@@ -114,7 +115,7 @@ impl Metric {
         ids: &[String],
     ) -> QueryResult<Vec<Observation>> {
         let rows: Vec<Observation> = observations::table
-            .filter(observations::metric_id.eq_any(ids))
+            .filter(one_of(observations::metric_id, ids))
             .order((observations::metric_id, observations::date.desc()))
             .select(Observation::as_select())
             .load(conn)?;

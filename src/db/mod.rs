@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod incubators;
 pub mod keyed;
 pub mod metrics;
+pub mod one_of;
 pub mod organisations;
 pub mod page;
 pub mod phases;

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::keyed::one_row_by_id;
+use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_order};
 use super::schema::{incubators, organisations, startup_sponsors};
 
@@ -45,7 +46,7 @@ impl Organisation {
     /// The organisations among `ids` that exist, by id.
     pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
         organisations::table
-            .filter(organisations::id.eq_any(ids))
+            .filter(one_of(organisations::id, ids))
             .order(organisations::id)
             .select(Self::as_select())
             .load(conn)

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::one_of::one_of;
 use super::schema::{incubators, organisations, startups};
 use crate::domain::source::{RecordKind, SourceDoc};
 
@@ -37,7 +38,7 @@ pub fn read_many(
     ids: &[String],
 ) -> QueryResult<HashMap<String, SourceDoc>> {
     let rows: Vec<(String, Option<String>)> = with_table!(kind, table => table::table
-        .filter(table::id.eq_any(ids))
+        .filter(one_of(table::id, ids))
         .filter(table::source.is_not_null())
         .select((table::id, table::source))
         .load(conn)?);

@@ -9,6 +9,7 @@ use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 
+use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
 use super::startups::{
@@ -267,7 +268,7 @@ fn filtered(filter: &StartupFilter, dialect: Dialect, co_incubated: bool) -> Sta
                     startup_phases::table
                         .filter(startup_phases::startup_id.eq(startups::id))
                         .filter(superseded_phase_rows!(day))
-                        .filter(startup_phases::phase_id.eq_any(filter.phases.clone())),
+                        .filter(one_of(startup_phases::phase_id, filter.phases.clone())),
                 ))),
         );
     }
@@ -302,7 +303,7 @@ fn count(
     let settled: i64 = other_filters!(settled, filter, dialect, co_incubated).get_result(conn)?;
     let joined = startups::table
         .inner_join(startup_phases::table.on(startup_phases::startup_id.eq(startups::id)))
-        .filter(startup_phases::phase_id.eq_any(filter.phases.clone()))
+        .filter(one_of(startup_phases::phase_id, filter.phases.clone()))
         .count()
         .into_boxed();
     let joined = filter_superseded!(joined, day, dialect == Dialect::Sqlite);
@@ -579,9 +580,9 @@ fn ranked_page(
             .collect(),
         _ => hits.iter().take(limit).collect(),
     };
-    let ids: Vec<&str> = window.iter().map(|h| h.id.as_str()).collect();
+    let ids: Vec<String> = window.iter().map(|h| h.id.clone()).collect();
     let mut rows: std::collections::HashMap<String, Startup> = startups::table
-        .filter(startups::id.eq_any(&ids))
+        .filter(one_of(startups::id, ids))
         .select(Startup::as_select())
         .load::<Startup>(conn)?
         .into_iter()

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::bulk;
 use super::keyed::{Keyed, Rewritable};
+use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
 use super::schema::{
     incubators, startup_events, startup_incubators, startup_phases, startup_sponsors, startup_tags,
@@ -172,7 +173,10 @@ macro_rules! settled_in_phases {
         use $crate::db::schema::startups;
         startups::latest_phase_start
             .le($day)
-            .and(startups::latest_phase_id.eq_any($phases))
+            .and($crate::db::one_of::one_of(
+                startups::latest_phase_id,
+                $phases,
+            ))
     }};
 }
 pub(crate) use settled_in_phases;
@@ -309,7 +313,7 @@ impl Startup {
     /// The startups among `ids` that exist, by id.
     pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
         startups::table
-            .filter(startups::id.eq_any(ids))
+            .filter(one_of(startups::id, ids))
             .order(startups::id)
             .select(Self::as_select())
             .load(conn)
@@ -497,7 +501,7 @@ macro_rules! relation_rows {
     ($conn:expr, $startups:expr, $table:ident, $row:ty, $order:expr) => {
         match $startups {
             RelationsOf::Ids(ids) => $table::table
-                .filter($table::startup_id.eq_any(ids))
+                .filter(one_of($table::startup_id, ids))
                 .order($order)
                 .select(<$row>::as_select())
                 .load::<$row>($conn),

@@ -7,6 +7,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::one_of::one_of;
 use super::schema::{incubators, organisations, startup_incubators, startup_phases, startups};
 use super::startups::{PhaseRow, Startup, current_phase_rows, phases_in_incubator};
 
@@ -75,9 +76,9 @@ pub fn co_incubated_by_incubator(
     if links.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let ids: Vec<&String> = links.iter().map(|(_, startup)| startup).collect();
+    let ids: Vec<String> = links.iter().map(|(_, startup)| startup.clone()).collect();
     let startups: HashMap<String, (Option<String>, Option<NaiveDate>)> = startups::table
-        .filter(startups::id.eq_any(ids))
+        .filter(one_of(startups::id, ids))
         .select((startups::id, startups::incubator_id, startups::created_on))
         .load::<(String, Option<String>, Option<NaiveDate>)>(conn)?
         .into_iter()
