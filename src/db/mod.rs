@@ -169,6 +169,22 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
+/// When this database was made: the time its first migration ran, as diesel recorded it (its
+/// `CURRENT_TIMESTAMP`: UTC on SQLite, the server's time zone on PostgreSQL); `None` before any.
+pub fn created_at(conn: &mut DbConnection) -> QueryResult<Option<chrono::NaiveDateTime>> {
+    // Diesel's own record of the migrations it ran, not one of ours: declared here, where it is
+    // read, rather than in `schema`, which mirrors `migrations/`.
+    diesel::table! {
+        __diesel_schema_migrations (version) {
+            version -> Text,
+            run_on -> Timestamp,
+        }
+    }
+    __diesel_schema_migrations::table
+        .select(diesel::dsl::min(__diesel_schema_migrations::run_on))
+        .get_result(conn)
+}
+
 /// Reverts every applied migration (used by the tests that run migrations down and up).
 pub fn revert_all(conn: &mut DbConnection) -> Result<(), MigrationError> {
     match conn {

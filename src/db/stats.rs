@@ -3,12 +3,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 
 use super::DbConnection;
 use super::one_of::one_of;
-use super::schema::{incubators, organisations, startup_incubators, startup_phases, startups};
+use super::schema::{
+    incubators, observations, organisations, startup_incubators, startup_phases, startups,
+};
 use super::startups::{PhaseRow, Startup, current_phase_rows, phases_in_incubator};
 
 /// Which startups a statistic covers.
@@ -127,6 +129,43 @@ pub fn startups_by_creation_day(
         .into_iter()
         .filter_map(|(day, n)| day.map(|day| (day, n)))
         .collect())
+}
+
+/// The first and the last day the portfolio's dated facts speak of: the starts and ends of the
+/// startups' phases, the dates of the metrics' observations and the starts of the periods they
+/// measure. `None` when nothing is dated.
+pub fn dated_span(conn: &mut DbConnection) -> QueryResult<Option<(NaiveDate, NaiveDate)>> {
+    type Bounds = (
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+    );
+    let (phase_first, phase_last, end_first, end_last): Bounds = startup_phases::table
+        .select((
+            min(startup_phases::start_date),
+            max(startup_phases::start_date),
+            min(startup_phases::end_date),
+            max(startup_phases::end_date),
+        ))
+        .get_result(conn)?;
+    let (date_first, date_last, start_first, start_last): Bounds = observations::table
+        .select((
+            min(observations::date),
+            max(observations::date),
+            min(observations::start_date),
+            max(observations::start_date),
+        ))
+        .get_result(conn)?;
+    let first = [phase_first, end_first, date_first, start_first]
+        .into_iter()
+        .flatten()
+        .min();
+    let last = [phase_last, end_last, date_last, start_last]
+        .into_iter()
+        .flatten()
+        .max();
+    Ok(first.zip(last))
 }
 
 pub fn incubators_total(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -1,7 +1,7 @@
 //! The published datasets: each CSV validates against the TableSchema descriptor served with
-//! it (checked here, and by `frictionless validate` when `BETADATA_FRICTIONLESS` names it), the
-//! two flat collections (phase history, observations) page exactly, and the DCAT catalog points
-//! at downloads that answer.
+//! it (checked here, and by `frictionless validate` when `BETADATA_FRICTIONLESS` names it), and
+//! the two flat collections (phase history, observations) page exactly. The DCAT catalog has
+//! its own tests, in `catalog.rs`.
 
 use crate::common;
 
@@ -15,46 +15,6 @@ use serde_json::Value;
 
 /// The environment variable naming the `frictionless` command (PyPI's frictionless).
 const FRICTIONLESS_VAR: &str = "BETADATA_FRICTIONLESS";
-/// The environment variable naming a Python that has rdflib, to read the catalog as RDF.
-const RDFLIB_VAR: &str = "BETADATA_RDFLIB_PYTHON";
-
-/// Reads a JSON-LD document with rdflib and counts what a DCAT harvester looks for, when such a
-/// Python is available; `None` when it is not.
-fn rdf_counts(json_ld: &str) -> Option<Value> {
-    let Ok(python) = std::env::var(RDFLIB_VAR) else {
-        eprintln!("RDF reading skipped: set {RDFLIB_VAR} to a Python with rdflib to run it");
-        return None;
-    };
-    let script = r#"
-import json, sys, rdflib
-g = rdflib.Graph()
-g.parse(data=sys.stdin.read(), format="json-ld")
-DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
-DCT = rdflib.Namespace("http://purl.org/dc/terms/")
-print(json.dumps({
-    "datasets": len(set(g.subjects(rdflib.RDF.type, DCAT.Dataset))),
-    "downloads": len(set(g.objects(None, DCAT.downloadURL))),
-    "media_types": len(list(g.objects(None, DCAT.mediaType))),
-    "licences": len(set(g.objects(None, DCT.license))),
-}))
-"#;
-    let mut child = std::process::Command::new(&python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{RDFLIB_VAR}={python} does not run: {e}"));
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(json_ld.as_bytes())
-        .expect("write the catalog");
-    let output = child.wait_with_output().expect("rdflib");
-    assert!(output.status.success(), "rdflib could not read the catalog");
-    Some(serde_json::from_slice(&output.stdout).expect("counts"))
-}
 
 /// A path of the API from an absolute URL the API gave.
 fn local(url: &str) -> String {
@@ -357,45 +317,5 @@ both_backends! {
         let direct_values: Vec<&Value> = direct["data"].as_array().expect("data").iter().map(|o| &o["value"]).collect();
         assert!(!values.is_empty());
         assert_eq!(values, direct_values);
-    }
-
-    fn the_catalog_points_at_downloads_that_answer(db) {
-        let db = db.seeded();
-        let app = test::init_service(app(db.state())).await;
-        let (status, content_type, text) = get_text(&app, "/api/v1/catalog").await;
-        assert_eq!((status, content_type.as_str()), (200, "application/ld+json"));
-        let catalog: Value = serde_json::from_str(&text).expect("JSON-LD");
-        if let Some(counts) = rdf_counts(&text) {
-            // 7 datasets, a CSV and an NDJSON download each, three media types each, one licence.
-            assert_eq!(counts, serde_json::json!({"datasets": 7, "downloads": 14, "media_types": 21, "licences": 1}));
-        }
-        assert_eq!(catalog["@type"], "dcat:Catalog");
-        assert_eq!(catalog["@context"]["dcat"], "http://www.w3.org/ns/dcat#");
-        assert_eq!(catalog["dct:license"]["@id"], "https://www.etalab.gouv.fr/licence-ouverte-open-licence/");
-        let revision = {
-            let mut conn = db.pool.get().expect("connection");
-            betadata::db::revision::Revision::current(&mut conn).expect("revision")
-        };
-        let modified = revision.changed_at.and_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        assert_eq!(catalog["dct:modified"]["@value"], modified.as_str());
-        let datasets = catalog["dcat:dataset"].as_array().expect("datasets");
-        assert_eq!(datasets.len(), 7);
-        for dataset in datasets {
-            assert_eq!(dataset["@type"], "dcat:Dataset");
-            assert_eq!(dataset["dct:publisher"]["foaf:name"], "beta.gouv.fr");
-            for distribution in dataset["dcat:distribution"].as_array().expect("distributions") {
-                assert!(distribution["dcat:mediaType"]["@id"].is_string());
-                let url = distribution["dcat:downloadURL"]["@id"].as_str().or(distribution["dcat:accessURL"]["@id"].as_str()).expect("a URL");
-                let (status, _, _) = get_text(&app, &local(url)).await;
-                assert_eq!(status, 200, "{url}");
-                if let Some(schema) = distribution["dct:conformsTo"]["@id"].as_str() {
-                    let (status, _, _) = get_text(&app, &local(schema)).await;
-                    assert_eq!(status, 200, "{schema}");
-                }
-            }
-            let csv = &dataset["dcat:distribution"][0];
-            assert!(csv["dcat:downloadURL"]["@id"].as_str().expect("download").ends_with("format=csv"));
-            assert!(csv["dct:conformsTo"]["@id"].as_str().expect("schema").ends_with("/schema.json"));
-        }
     }
 }

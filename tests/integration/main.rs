@@ -11,6 +11,7 @@ use common::process;
 mod admin_writes;
 mod analysts;
 mod auth;
+mod catalog;
 mod cli;
 mod compat;
 mod compat_upstream;
