@@ -29,6 +29,7 @@ mod latest_phase;
 mod layers;
 mod metrics;
 mod migrations;
+mod msrv;
 mod openapi;
 mod organisations;
 mod phases;
