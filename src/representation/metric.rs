@@ -33,7 +33,9 @@ pub struct ObservationResponse {
     pub date: NaiveDate,
     /// The first day of the period the value covers, when it covers one.
     pub start: Option<NaiveDate>,
-    #[schema(example = 12000.0)]
+    /// The value, in the metric's unit: a whole value is written without a fraction.
+    #[schema(example = 12000)]
+    #[serde(serialize_with = "super::number::plain")]
     pub value: f64,
     /// Id of the document the value comes from.
     #[schema(example = "004")]

@@ -5,5 +5,6 @@
 
 pub mod incubator;
 pub mod metric;
+pub mod number;
 pub mod organisation;
 pub mod startup;

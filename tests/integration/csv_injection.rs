@@ -238,7 +238,7 @@ both_backends! {
         assert_eq!((&metric["label"], &metric["unit"], &metric["startup"]), (&"=label".into(), &"+unit".into(), &PLANTED_STARTUP.into()));
         let (_, _, text) = get_text(&app, "/api/v1/observations?format=ndjson").await;
         let notes: Vec<(Value, Value)> = ndjson(&text).into_iter().filter(|o| o["metric"] == PLANTED_METRIC).map(|o| (o["value"].clone(), o["note"].clone())).collect();
-        assert_eq!(notes, [(Value::from(-3.5), Value::from("=note")), (Value::from(-12.0), Value::from("\tnote"))]);
+        assert_eq!(notes, [(Value::from(-3.5), Value::from("=note")), (Value::from(-12), Value::from("\tnote"))]);
         let changes = get(&app, "/api/v1/changes?page_size=1000").await.body;
         assert!(items(&changes).iter().any(|c| c["by"] == "admin" && c["id"] == PLANTED_STARTUP));
     }

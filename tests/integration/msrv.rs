@@ -11,7 +11,9 @@ use serde_json::Value;
 const OWN_CODE_NEEDS: (u32, u32) = (1, 88);
 
 fn version(text: &str) -> (u32, u32) {
-    let mut parts = text.split('.').map(|p| p.parse::<u32>().expect("a version number"));
+    let mut parts = text
+        .split('.')
+        .map(|p| p.parse::<u32>().expect("a version number"));
     (
         parts.next().expect("a major version"),
         parts.next().unwrap_or(0),

@@ -336,4 +336,25 @@ both_backends! {
         let observed = feed["data"].as_array().expect("data").iter().filter(|c| c["resource"] == "observation").count();
         assert_eq!(observed, 4, "one change per observation written");
     }
+
+    fn a_number_reads_back_as_it_was_written(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let metric = json!({"id": "medle-visites", "label": "Visites", "unit": "visites"});
+        assert_eq!(send(&app, Method::POST, "/api/v1/startups/medle/metrics", Some(&admin), Some(&metric), &[]).await.status, 201);
+        let uri = "/api/v1/metrics/medle-visites/observations";
+        let sent = json!([{"date": "2025-01-31", "value": 310}, {"date": "2025-02-28", "value": 12.5}, {"date": "2025-03-31", "value": 250000}]);
+        let written = send(&app, Method::POST, uri, Some(&admin), Some(&sent), &[]).await;
+        assert_eq!(written.status, 200, "{}", written.body);
+        let values = |body: &Value| -> Vec<String> { body["data"].as_array().expect("data").iter().map(|o| o["value"].to_string()).collect() };
+        let as_sent = ["310", "12.5", "250000"];
+        assert_eq!(values(&written.body), as_sent, "the write echoes the numbers as sent");
+        assert_eq!(values(&get(&app, uri).await.body), as_sent, "a read gives them back as sent");
+        let latest = get(&app, "/api/v1/metrics/medle-visites").await.body;
+        assert_eq!(latest["latest"]["value"].to_string(), "250000");
+        let (_, _, csv) = common::get_text(&app, &format!("{uri}?format=csv")).await;
+        let cells: Vec<&str> = csv.lines().skip(1).map(|line| line.split(',').nth(2).expect("value")).collect();
+        assert_eq!(cells, as_sent, "and so does the CSV: {csv}");
+    }
 }

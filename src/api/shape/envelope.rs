@@ -152,6 +152,22 @@ pub fn respond<T: ToSchema + Serialize>(
         })
 }
 
+/// Renders a whole collection, short enough to be one page (a startup's phases, its metrics),
+/// in the list envelope: `total` and `page_size` are its length, and there is no other page.
+pub fn respond_whole_page<T: ToSchema + Serialize>(
+    req: &HttpRequest,
+    rows: Vec<T>,
+) -> HttpResponse {
+    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let page = Page {
+        rows,
+        total,
+        next: None,
+        prev: None,
+    };
+    respond(req, page, total)
+}
+
 /// The links of a page, and the same as an RFC 8288 `Link` header value.
 pub fn links<T>(req: &HttpRequest, page: &Page<T>) -> (Links, String) {
     let next = page.next.as_ref().map(|c| url_with_cursor(req, Some(c)));

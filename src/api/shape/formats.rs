@@ -273,14 +273,7 @@ where
             .content_type(format.content_type())
             .body(encode(format, &rows, true)?));
     }
-    let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    let page = Page {
-        rows,
-        total,
-        next: None,
-        prev: None,
-    };
-    Ok(envelope::respond(req, page, total))
+    Ok(envelope::respond_whole_page(req, rows))
 }
 
 /// Answers a paged collection in the format asked for: the JSON list envelope, or what

@@ -187,7 +187,9 @@ pub struct PeriodResponse {
     pub start: NaiveDate,
     /// Last day of the period.
     pub end: NaiveDate,
-    #[schema(example = 1520.0)]
+    /// A whole value is written without a fraction.
+    #[schema(example = 1520)]
+    #[serde(serialize_with = "crate::representation::number::plain")]
     pub value: f64,
     /// Observations combined into `value`.
     #[schema(example = 31)]

@@ -138,7 +138,7 @@ pub struct ObservationInput {
     /// The first day of the period the value covers, if it covers one.
     #[serde(default, deserialize_with = "day::optional")]
     pub start: Option<NaiveDate>,
-    #[schema(example = 12000.0)]
+    #[schema(example = 12000)]
     pub value: f64,
     /// Id of the document the value comes from (see the `source` of observations).
     #[serde(default)]

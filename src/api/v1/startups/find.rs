@@ -2,18 +2,17 @@
 
 use std::collections::HashMap;
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::api::http::error::{ApiError, Problem};
 use crate::api::http::query::{ApiQuery, de};
 use crate::api::http::state::AppState;
+use crate::api::shape::envelope::{ListResponse, respond_whole_page};
 use crate::api::v1::metrics::MetricSummary;
-use crate::api::v1::startups::{
-    PhaseSpanResponse, StartupRecord, StartupResponse, derived, phase_spans,
-};
+use crate::api::v1::startups::{PhaseSpanResponse, StartupRecord, StartupResponse, phase_spans};
 use crate::db::startups::{Relations, Startup};
 
 async fn load_startup(state: &AppState, id: String) -> Result<StartupRecord, ApiError> {
@@ -65,28 +64,22 @@ pub async fn get_startup(
     ))
 }
 
-/// A startup's phase history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StartupPhasesResponse {
-    pub data: Vec<PhaseSpanResponse>,
-    /// The phase it is in today.
-    pub current_phase: Option<String>,
-}
-
-/// Get a startup's phase history, oldest first.
+/// Get a startup's phase history, oldest first, whole, in the list envelope (the phase it is in
+/// today is the startup's `current_phase`).
 #[utoipa::path(
     tag = "startups",
     params(("id" = String, Path, description = "Startup id", example = "medle")),
     responses(
-        (status = 200, description = "The phase history", body = StartupPhasesResponse),
+        (status = 200, description = "The phase history", body = ListResponse<PhaseSpanResponse>),
         (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/startups/{id}/phases")]
 pub async fn list_startup_phases(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<web::Json<StartupPhasesResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let key = id.clone();
     let relations: Option<HashMap<String, Relations>> = state
@@ -104,33 +97,24 @@ pub async fn list_startup_phases(
             id,
         })?
         .phases;
-    let (current_phase, _) = derived(&phases, state.today());
-    Ok(web::Json(StartupPhasesResponse {
-        data: phase_spans(phases),
-        current_phase,
-    }))
+    Ok(respond_whole_page(&req, phase_spans(phases)))
 }
 
-/// A startup's metrics.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StartupMetricsResponse {
-    pub data: Vec<MetricSummary>,
-}
-
-/// List the impact metrics a startup publishes.
+/// List the impact metrics a startup publishes, whole, in the list envelope.
 #[utoipa::path(
     tag = "startups",
     params(("id" = String, Path, description = "Startup id", example = "medle")),
     responses(
-        (status = 200, description = "The startup's metrics", body = StartupMetricsResponse),
+        (status = 200, description = "The startup's metrics", body = ListResponse<MetricSummary>),
         (status = 404, description = "No such startup", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/startups/{id}/metrics")]
 pub async fn list_startup_metrics(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> Result<web::Json<StartupMetricsResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let key = id.clone();
     let metrics = state
@@ -145,5 +129,5 @@ pub async fn list_startup_metrics(
         resource: "startup",
         id,
     })?;
-    Ok(web::Json(StartupMetricsResponse { data }))
+    Ok(respond_whole_page(&req, data))
 }
