@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Requests a second that each build renders, the response cache and the export spool off, for
+# one or more builds side by side on the same generated data, on SQLite and PostgreSQL: what
+# the first request after a write, and every analyst's one-off query, pays (issue 18).
+#
+#   BINS="/tmp/betadata-before target/release/betadata" bench/rendered.sh
+#   STARTUPS=1000 DURATION=3 SKIP_PG=1 bench/rendered.sh   # the current build only, quick
+#
+# For each backend: generates a database once with the first build (`betadata generate`, 10
+# observations a startup), picks the requests through the API (the incubator hosting the most
+# startups, the first startup of its page of startups in construction), then for each request
+# and each build in turn starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback
+# port, checks the answer (status 200; its bytes, its own address taken out, the same as the
+# first build's, or the line is marked DIFFERENT and the script fails at the end), sends wrk
+# for 1 s (not counted) and then for DURATION seconds at CONNECTIONS connections, and prints
+# requests/s and wrk's p50 and p99. Builds run one at a time on the same data: compare their
+# ratios within one run, not with the figures of another day.
+#
+#   page       /api/v1/startups?phase=construction&incubator=<id>&page_size=20
+#   item       /api/v1/startups/<id>
+#   search     /api/v1/startups?q=emploi&page_size=20
+#   stats      /api/v1/stats
+#   stats-day  /api/v1/stats?as_of=2020-06-30
+#
+# Environment: BINS (default: `cargo build --release` then target/release/betadata), STARTUPS
+# (100000), SEED (1), DURATION (5), CONNECTIONS (32), THREADS (2), SKIP_PG (1 skips
+# PostgreSQL), PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), RUST_LOG (warn).
+# Needs wrk (apt-get install -y wrk), curl, jq, python3.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+STARTUPS=${STARTUPS:-100000}
+SEED=${SEED:-1}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+SKIP_PG=${SKIP_PG:-}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+export PGCONNECT_TIMEOUT=5
+export RUST_LOG=${RUST_LOG:-warn}
+
+case "${1:-}" in
+-h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+"") ;;
+*)
+    echo "unknown argument: $1 (see --help; settings come from the environment)" >&2
+    exit 2
+    ;;
+esac
+
+for tool in wrk curl jq python3; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install -y $tool)" >&2; exit 2; }
+done
+if [[ -z ${BINS:-} ]]; then
+    cargo build --release --quiet --bin betadata
+    BINS=target/release/betadata
+fi
+read -r -a BUILDS <<<"$BINS"
+for bin in "${BUILDS[@]}"; do
+    [[ -x $bin ]] || { echo "no executable betadata at $bin" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d -t betadata-rendered.XXXXXX)
+PG_DB=betadata_rendered_$$
+SERVER_PID=
+PG_CREATED=
+
+stop_server() {
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+cleanup() {
+    stop_server
+    if [[ -n $PG_CREATED ]]; then
+        psql -q -d postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# serve BIN URL: starts BIN on URL's database and waits for /health; sets BASE and SERVER_PID.
+serve() {
+    local port waited=0
+    port=$(free_port)
+    BASE="http://127.0.0.1:$port"
+    "$1" --database "$2" serve --bind "127.0.0.1:$port" --cache-mib 0 --spool-mib 0 \
+        >"$WORK/serve.log" 2>&1 &
+    SERVER_PID=$!
+    until curl -sf --max-time 2 -o /dev/null "$BASE/health"; do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null || ((waited >= 600)); then
+            echo "the server did not answer /health:" >&2
+            cat "$WORK/serve.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
+
+# wrk_figures URL: "req/s p50 p99" (milliseconds) of a measured run, after a 1 s warm-up.
+wrk_figures() {
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "$1" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" >"$WORK/wrk.txt"
+    python3 - "$WORK/wrk.txt" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(label):
+    value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\b", text, re.M).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors:
+    sys.exit(f"wrk saw {errors.group(1)} answers that were not 2xx")
+print(f"{rate:.1f} {ms('50'):.2f} {ms('99'):.2f}")
+EOF
+}
+
+bench_backend() {
+    local backend=$1 url
+    case $backend in
+    sqlite) url="$WORK/rendered.db" ;;
+    postgres)
+        if [[ -n $SKIP_PG ]] || ! psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+            echo "postgres: skipped"
+            return
+        fi
+        psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
+        PG_CREATED=1
+        url="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+        ;;
+    esac
+    "${BUILDS[0]}" --database "$url" generate --startups "$STARTUPS" \
+        --observations $((STARTUPS * 10)) --seed "$SEED" >"$WORK/generate.log" 2>&1
+    serve "${BUILDS[0]}" "$url"
+    local incubator startup
+    incubator=$(curl -sf "$BASE/api/v1/incubators?page_size=1000" |
+        jq -r '.data | max_by(.startups) | .id')
+    startup=$(curl -sf "$BASE/api/v1/startups?phase=construction&incubator=$incubator&page_size=20" |
+        jq -r '.data[0].id')
+    stop_server
+    local -A requests=(
+        [page]="/api/v1/startups?phase=construction&incubator=$incubator&page_size=20"
+        [item]="/api/v1/startups/$startup"
+        [search]="/api/v1/startups?q=emploi&page_size=20"
+        [stats]="/api/v1/stats"
+        [stats-day]="/api/v1/stats?as_of=2020-06-30"
+    )
+    printf '\n## %s, %s startups, %s observations, %s s at %s connections\n\n' \
+        "$backend" "$STARTUPS" $((STARTUPS * 10)) "$DURATION" "$CONNECTIONS"
+    printf '| request | build | bytes | req/s | p50 ms | p99 ms | same bytes |\n'
+    printf '| --- | --- | ---: | ---: | ---: | ---: | --- |\n'
+    for name in page item search stats stats-day; do
+        local path=${requests[$name]} reference=
+        for bin in "${BUILDS[@]}"; do
+            serve "$bin" "$url"
+            local status
+            status=$(curl -s -o "$WORK/body" -w '%{http_code}' "$BASE$path")
+            [[ $status == 200 ]] || { echo "$path answered $status" >&2; exit 1; }
+            local digest same=yes
+            digest=$(sed "s|$BASE||g" "$WORK/body" | sha256sum | cut -c1-12)
+            if [[ -z $reference ]]; then
+                reference=$digest
+            elif [[ $digest != "$reference" ]]; then
+                same="DIFFERENT ($digest, first $reference)"
+                DIFFERENT=1
+            fi
+            read -r rate p50 p99 < <(wrk_figures "$BASE$path")
+            stop_server
+            printf '| %s | `%s` | %s | %s | %s | %s | %s |\n' "$name" "$bin" \
+                "$(stat -c %s "$WORK/body")" "$rate" "$p50" "$p99" "$same"
+        done
+    done
+}
+
+DIFFERENT=
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_backend sqlite
+bench_backend postgres
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n $DIFFERENT ]]; then
+    echo "some build answered other bytes than the first one (marked DIFFERENT above)" >&2
+    exit 1
+fi
