@@ -47,7 +47,7 @@ impl<C: Expression> Expression for OneOf<C> {
     type SqlType = Bool;
 }
 
-impl<C: ValidGrouping<()>> ValidGrouping<()> for OneOf<C> {
+impl<C: ValidGrouping<GB>, GB> ValidGrouping<GB> for OneOf<C> {
     type IsAggregate = C::IsAggregate;
 }
 
