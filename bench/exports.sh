@@ -65,48 +65,8 @@ done
 
 WORK=$(mktemp -d -t betadata-exports.XXXXXX)
 PG_DB=betadata_exports_$$
-SERVER_PID=
-PG_CREATED=
-
-stop_server() {
-    if [[ -n $SERVER_PID ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
-    fi
-}
-cleanup() {
-    stop_server
-    if [[ -n $PG_CREATED ]]; then
-        psql -q -d postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# serve BIN URL: starts BIN on URL's database and waits for /health; sets BASE and SERVER_PID.
-serve() {
-    local port waited=0
-    port=$(free_port)
-    BASE="http://127.0.0.1:$port"
-    "$1" --database "$2" serve --bind "127.0.0.1:$port" --cache-mib 0 --spool-mib 0 \
-        >"$WORK/serve.log" 2>&1 &
-    SERVER_PID=$!
-    until curl -sf --max-time 2 -o /dev/null "$BASE/health"; do
-        if ! kill -0 "$SERVER_PID" 2>/dev/null || ((waited >= 600)); then
-            echo "the server did not answer /health:" >&2
-            cat "$WORK/serve.log" >&2
-            exit 1
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # median FILE: the median of the numbers in FILE, one a line.
 median() { python3 -c 'import statistics, sys; print(statistics.median(float(l) for l in open(sys.argv[1])))' "$1"; }
