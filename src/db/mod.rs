@@ -148,6 +148,20 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Runs `work`, which only reads, on one snapshot of the data. On SQLite that is one deferred
+/// transaction: its statements see the same data (a page and its total, a startup and its
+/// relations), and take the WAL's read lock once rather than each its own. On PostgreSQL each
+/// statement keeps its own snapshot: a transaction would cost two more round trips.
+pub fn read<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Sqlite(_) => conn.transaction(work),
+        DbConnection::Postgres(_) => work(conn),
+    }
+}
+
 /// Refreshes the query planner's statistics after a large load, so that queries are planned
 /// for the data as it now is (PostgreSQL's autovacuum would do it later; SQLite never would).
 /// On PostgreSQL the vacuum also marks the new pages all-visible, which index-only scans need.

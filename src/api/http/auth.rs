@@ -104,8 +104,9 @@ impl FromRequest for Caller {
 async fn authenticate(state: &AppState, hash: String) -> Result<Caller, ApiError> {
     let now = chrono::Utc::now().naive_utc();
     let today = now.date();
+    // Not `db`: recording the use writes, and a write must not start from a read's snapshot.
     let token = state
-        .db(move |conn| {
+        .write(move |conn| {
             let token = Token::find_by_hash(conn, &hash)?;
             if let Some(token) = &token
                 && domain::validity(token.expires_on, token.revoked_at, today) == Validity::Active

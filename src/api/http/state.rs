@@ -150,13 +150,14 @@ impl AppState {
         }
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool.
+    /// Runs `work`, which reads, with a pooled connection on the blocking thread pool, on one
+    /// snapshot of the data (see [`crate::db::read`]).
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
-        self.write(move |conn| work(conn).map_err(ApiError::from))
+        self.write(move |conn| crate::db::read(conn, work).map_err(ApiError::from))
             .await
     }
 
