@@ -389,6 +389,21 @@ impl Startup {
             .load(conn)
     }
 
+    /// The phase each of the startups `ids` is in on `day`, by startup id; a startup with no
+    /// phase started by then is absent. By [`current_phase_rows`], the one definition of it.
+    pub fn phases_on(
+        conn: &mut DbConnection,
+        ids: &[String],
+        day: NaiveDate,
+    ) -> QueryResult<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = startup_phases::table
+            .filter(one_of(startup_phases::startup_id, ids))
+            .filter(current_phase_rows!(day))
+            .select((startup_phases::startup_id, startup_phases::phase_id))
+            .load(conn)?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Loads the relations of the given startups in one query per table.
     pub fn relations(
         conn: &mut DbConnection,

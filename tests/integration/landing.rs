@@ -1,5 +1,7 @@
 //! `GET /`, the landing page: what it shows agrees with the API, every link on it answers, the
-//! database's text is escaped, and it is cached like the data; on both backends.
+//! database's text is escaped, counts agree in number with their noun, the chart's figures are
+//! reachable without a pointer, stopped startups say so, and it is cached like the data; on both
+//! backends.
 
 use crate::common;
 
@@ -107,6 +109,95 @@ where
     links.len()
 }
 
+/// The nouns the page counts, singular then plural.
+const NOUNS: [(&str, &str); 4] = [
+    ("startup", "startups"),
+    ("incubateur", "incubateurs"),
+    ("organisation", "organisations"),
+    ("phase", "phases"),
+];
+
+/// Every count of a noun the page writes, in its text or in an accessible name, as
+/// (count, noun as written): a number followed by one of [`NOUNS`], across tags.
+fn counts(html: &Html) -> Vec<(i64, String)> {
+    let mut texts: Vec<String> = vec![html.root_element().text().collect::<Vec<_>>().join(" ")];
+    texts.extend(
+        select(html, "[aria-label]")
+            .iter()
+            .map(|e| attr(e, "aria-label").to_owned()),
+    );
+    let mut found = Vec::new();
+    for text in &texts {
+        // Digits are grouped by a narrow no-break space: `1 234`.
+        let text = text.replace('\u{202f}', "");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        for pair in words.windows(2) {
+            let noun = pair[1].trim_end_matches(|c: char| !c.is_alphabetic());
+            let known = NOUNS
+                .iter()
+                .any(|(one, many)| noun == *one || noun == *many);
+            if let (Ok(count), true) = (pair[0].parse::<i64>(), known) {
+                found.push((count, noun.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+/// Asserts that every count the page writes agrees in number with its noun, as French has it:
+/// the singular for 0 and 1, the plural from 2 on. Returns them.
+fn assert_counts_agree(html: &Html) -> Vec<(i64, String)> {
+    let counts = counts(html);
+    for (count, noun) in &counts {
+        let (one, many) = NOUNS
+            .iter()
+            .find(|(one, many)| noun == one || noun == many)
+            .expect("a known noun");
+        let expected = if *count >= 2 { many } else { one };
+        assert_eq!(
+            noun, expected,
+            "« {count} {noun} » should be « {count} {expected} »"
+        );
+    }
+    counts
+}
+
+/// A small portfolio with counts of 0, 1 and 2, on an empty database: the method's phases, one
+/// incubator, no organisation, and two startups, one started two years ago and stopped last
+/// year, one started last year and still in investigation.
+fn small_portfolio(db: common::TestDb) -> common::TestDb {
+    use betadata::seed::{SeedFile, SeedKind, load};
+    let year = chrono::Utc::now().year();
+    let files = [
+        SeedFile {
+            path: "phases.yaml".into(),
+            kind: SeedKind::Phases,
+            text: include_str!("../../seeds/phases.yaml").into(),
+        },
+        SeedFile {
+            path: "incubators.yaml".into(),
+            kind: SeedKind::Incubators,
+            text: "- id: labo\n  title: Labo\n".into(),
+        },
+        SeedFile {
+            path: "startups.yaml".into(),
+            kind: SeedKind::Startups,
+            text: format!(
+                "- id: arretee\n  name: Service arrêté\n  incubator: labo\n  phases:\n    - phase: investigation\n      start: \"01-01-{}\"\n    - phase: abandon\n      start: \"01-06-{}\"\n\
+                 - id: active\n  name: Service actif\n  incubator: labo\n  phases:\n    - phase: investigation\n      start: \"01-02-{}\"\n",
+                year - 2,
+                year - 1,
+                year - 1
+            ),
+        },
+    ];
+    let mut conn = db.pool.get().unwrap();
+    let (_, report) = load::import(&mut conn, &files).unwrap();
+    assert_eq!(report.errors(), 0, "{:?}", report.problems);
+    drop(conn);
+    db
+}
+
 fn year_end_counts(body: &serde_json::Value) -> BTreeMap<String, i64> {
     body["startups_by_phase"]
         .as_object()
@@ -141,6 +232,71 @@ both_backends! {
         }
         let checked = assert_links_answer(&app, &html).await;
         assert!(checked >= 20, "{checked} links");
+        let counts = assert_counts_agree(&html);
+        assert!(counts.len() > 20, "{counts:?}");
+    }
+
+    fn counts_of_one_or_none_are_singular_and_stopped_startups_say_so(db) {
+        let db = small_portfolio(db);
+        let app = test::init_service(app(db.state())).await;
+        let page = fetch(&app, test::TestRequest::get().uri("/")).await;
+        let html = parse_page(&page);
+        let figures: Vec<String> = select(&html, ".figures li").iter().map(|li| li.text().collect()).collect();
+        assert_eq!(figures, ["2startups", "1incubateur", "0organisation", "8phases"]);
+        let counts = assert_counts_agree(&html);
+        for written in [(1, "startup"), (2, "startups"), (1, "incubateur"), (0, "organisation")] {
+            assert!(counts.contains(&(written.0, written.1.to_owned())), "{written:?} in {counts:?}");
+        }
+        // The stopped startup says so in words, the running one does not.
+        let items: Vec<String> = select(&html, ".recent li").iter().map(|li| li.text().collect()).collect();
+        assert_eq!(items.len(), 2, "{items:?}");
+        let stopped = items.iter().find(|i| i.starts_with("Service arrêté")).expect("the stopped startup");
+        assert!(stopped.contains("arrêtée"), "{stopped}");
+        assert!(stopped.contains("phase\u{a0}: Abandonnée"), "{stopped}");
+        let running = items.iter().find(|i| i.starts_with("Service actif")).expect("the running startup");
+        assert!(!running.contains("arrêt"), "{running}");
+        assert!(running.contains("phase\u{a0}: Investigation"), "{running}");
+        assert_eq!(select(&html, ".recent .status").len(), 1);
+    }
+
+    fn each_bar_is_reachable_without_a_pointer(db) {
+        let db = small_portfolio(db);
+        let app = test::init_service(app(db.state())).await;
+        let page = fetch(&app, test::TestRequest::get().uri("/")).await;
+        let html = parse_page(&page);
+        let this_year = chrono::Utc::now().year();
+        // The chart is named, and a group whose bars screen readers can reach.
+        let svg = select(&html, "svg.chart");
+        assert_eq!(svg.len(), 1);
+        assert_eq!(attr(&svg[0], "role"), "group");
+        let title = select(&html, "svg.chart > title");
+        assert_eq!(attr(&title[0], "id"), attr(&svg[0], "aria-labelledby"));
+        assert!(!title[0].text().collect::<String>().is_empty());
+        let bars = select(&html, "svg g.bar");
+        assert_eq!(bars.len(), 3, "{} to {this_year}", this_year - 2);
+        let tip = Selector::parse(".tip text").unwrap();
+        for bar in &bars {
+            // Each bar takes the focus, by keyboard or by a tap, and is named in words.
+            assert_eq!(attr(bar, "tabindex"), "0");
+            assert_eq!(attr(bar, "role"), "img");
+            let total: i64 = attr(bar, "data-total").parse().unwrap();
+            let noun = if total >= 2 { "startups" } else { "startup" };
+            let name = attr(bar, "aria-label");
+            assert!(name.contains(&format!("\u{a0}: {total} {noun}")), "{name}");
+            // On focus it shows its figures: a caption, and a value for each of the 8 phases.
+            let shown: Vec<String> = bar.select(&tip).map(|t| t.text().collect()).collect();
+            assert_eq!(shown.len(), 1 + 8, "{shown:?}");
+            assert!(shown[0].ends_with(&format!(": {total} {noun}")), "{shown:?}");
+        }
+        let first = attr(&bars[0], "aria-label");
+        assert!(first.starts_with(&format!("31 décembre {}\u{a0}: 1 startup — Investigation\u{a0}: 1", this_year - 2)), "{first}");
+        assert!(attr(&bars[2], "aria-label").starts_with("Aujourd'hui, "));
+        // The style that shows them on focus, not only on hover.
+        assert!(page.text.contains(".chart .bar:hover .tip, .chart .bar:focus .tip { visibility: visible; }"));
+        assert!(page.text.contains(".chart .bar:focus .ring { visibility: visible; }"));
+        // And the same figures as a table, under the chart.
+        assert_eq!(select(&html, "figure + details table tbody tr").len(), 3);
+        assert!(!select(&html, "figcaption").is_empty());
     }
 
     fn the_chart_has_a_bar_per_year_agreeing_with_stats(db) {
@@ -168,7 +324,7 @@ both_backends! {
                 format!("/api/v1/stats?as_of={year}-12-31")
             };
             let expected = year_end_counts(&get(&app, &uri).await.body);
-            let rect = Selector::parse("rect").unwrap();
+            let rect = Selector::parse("rect[data-series]").unwrap();
             let drawn: BTreeMap<String, i64> = bar
                 .select(&rect)
                 .map(|r| (attr(&r, "data-series").to_owned(), attr(&r, "data-value").parse().unwrap()))

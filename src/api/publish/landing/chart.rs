@@ -1,9 +1,10 @@
 //! A stacked bar chart drawn as inline SVG, for pages that must work without JavaScript.
 //!
 //! [`layout`] does the geometry (plain numbers, unit-tested); [`svg`] and [`table`] only print
-//! it, through maud, which escapes every text and attribute. Each bar segment carries a
-//! `<title>` that screen readers and tooltips show, and [`table`] gives the same figures as a
-//! table for those who cannot see the picture.
+//! it, through maud, which escapes every text and attribute. Nothing is told by hover alone:
+//! each bar is focusable (by keyboard, and by touch where a tap focuses), is named in words for
+//! screen readers ([`bar_summary`]), and while it has the focus or the pointer gives its
+//! figures in the legend ([`STYLE`]); [`table`] gives the same figures as a table.
 
 use maud::{Markup, html};
 
@@ -16,7 +17,12 @@ const TOP: f64 = 40.0;
 const PLOT_HEIGHT: f64 = 320.0;
 /// Room under the plot for the bar labels and the axis title.
 const BELOW_PLOT: f64 = 64.0;
-const LEGEND_ITEM_WIDTH: f64 = 210.0;
+/// Room for a series' swatch, a bar's value for it and its label.
+const LEGEND_ITEM_WIDTH: f64 = 290.0;
+/// Where a legend entry's value ends (it is aligned right, between the swatch and the label,
+/// room for `12 345`) and where its label starts, from the entry's left.
+const LEGEND_VALUE_END: f64 = 62.0;
+const LEGEND_LABEL_START: f64 = 70.0;
 const LEGEND_ROW_HEIGHT: f64 = 24.0;
 /// At most this many bar labels are printed; the others are skipped evenly.
 const MAX_BAR_LABELS: usize = 24;
@@ -24,6 +30,35 @@ const MAX_BAR_LABELS: usize = 24;
 const BAR_FILL: f64 = 0.7;
 /// Totals are printed over bars at least this wide, where they fit.
 const MIN_WIDTH_FOR_TOTALS: f64 = 36.0;
+/// Room between a bar and the ring drawn around it while it has the focus.
+const RING_GAP: f64 = 3.0;
+
+/// The background every mark of the chart sits on. The chart paints it first, so that the
+/// contrast of its colours, checked against it (see [`super::colour`]), holds on any page.
+pub const BACKGROUND: &str = "#ffffff";
+/// Titles, labels and the figures a focused bar shows (DSFR grey-50).
+pub const INK: &str = "#161616";
+/// The axis line, its numbers and the bars' totals (DSFR grey-200).
+pub const INK_SECONDARY: &str = "#3a3a3a";
+/// "No data" (DSFR grey-425).
+pub const INK_MUTED: &str = "#666666";
+/// Grid lines (DSFR grey-900). They are decorative, so they need not contrast: each value is
+/// also written on the axis, in the bars' names and in the table.
+pub const GRID: &str = "#dddddd";
+/// The ring around the bar that has the focus, the colour of the page's focused links.
+pub const FOCUS: &str = "#0a76f6";
+
+/// What shows a bar's figures while it has the focus (keyboard, or a tap) or the pointer, for
+/// the page's style sheet: its ring and its [`tip`], in place of the last bar's, which shows at
+/// rest. When the pointer is on another bar than the focused one, only the pointed one shows
+/// its figures, where `:has` is supported.
+pub const STYLE: &str = "
+.chart .bar { outline: none; }
+.chart .bar:focus .ring { visibility: visible; }
+.chart .bar:hover .tip, .chart .bar:focus .tip { visibility: visible; }
+.chart .bar:hover ~ .tip, .chart .bar:focus ~ .tip { visibility: hidden; }
+.chart:has(.bar:hover) .bar:not(:hover) .tip { visibility: hidden; }
+";
 
 /// One stacked series: a layer of every bar, and an entry of the legend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +96,8 @@ pub struct StackedBars {
     pub description: String,
     pub x_label: String,
     pub y_label: String,
-    /// What a value counts, after the number in tooltips ("startups").
-    pub unit: String,
+    /// What a value counts, written after the numbers in words (`12 startups`).
+    pub unit: Noun,
     /// Bottom of the stack first.
     pub series: Vec<Series>,
     pub bars: Vec<Bar>,
@@ -100,6 +135,21 @@ pub struct Layout {
 impl Layout {
     pub fn plot_bottom(&self) -> f64 {
         TOP + PLOT_HEIGHT
+    }
+
+    /// The top of the row above the legend where a focused bar names itself.
+    pub fn legend_top(&self) -> f64 {
+        self.plot_bottom() + BELOW_PLOT
+    }
+
+    /// The top left corner of the colour swatch of legend entry `index`.
+    pub fn legend_item(&self, index: usize) -> (f64, f64) {
+        let column = (index % self.legend_columns) as f64;
+        let row = (index / self.legend_columns + 1) as f64;
+        (
+            LEFT + column * LEGEND_ITEM_WIDTH,
+            self.legend_top() + row * LEGEND_ROW_HEIGHT,
+        )
     }
 
     /// The vertical position of `value` on the axis.
@@ -149,7 +199,8 @@ pub fn layout(chart: &StackedBars) -> Layout {
         segments: Vec::new(),
         bar_centres,
         bar_width,
-        height: TOP + PLOT_HEIGHT + BELOW_PLOT + legend_rows as f64 * LEGEND_ROW_HEIGHT + 8.0,
+        // One more row than the legend's: the focused bar's caption, above it.
+        height: TOP + PLOT_HEIGHT + BELOW_PLOT + (legend_rows + 1) as f64 * LEGEND_ROW_HEIGHT + 8.0,
         legend_columns,
     };
     for (bar_index, bar) in chart.bars.iter().enumerate() {
@@ -193,79 +244,176 @@ pub fn group_digits(value: i64) -> String {
     grouped
 }
 
+/// Whether a count takes the plural in French: from 2 on. Unlike English, French writes 0 and
+/// 1 in the singular (« 0 startup », « 1 startup »); -1 likewise.
+pub fn takes_plural(count: i64) -> bool {
+    count.unsigned_abs() >= 2
+}
+
+/// A noun in its two forms, to write counts of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Noun {
+    pub singular: &'static str,
+    pub plural: &'static str,
+}
+
+impl Noun {
+    /// The form that goes with `count` ([`takes_plural`]).
+    pub fn form(&self, count: i64) -> &'static str {
+        if takes_plural(count) {
+            self.plural
+        } else {
+            self.singular
+        }
+    }
+
+    /// `count` and the noun, as the French write them: `1 startup`, `1 234 startups`.
+    pub fn count(&self, count: i64) -> String {
+        format!("{} {}", group_digits(count), self.form(count))
+    }
+}
+
 /// A coordinate as printed: one decimal is finer than any screen needs.
 fn n(x: f64) -> String {
     let text = format!("{x:.1}");
     text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
 }
 
-/// The chart as an `<svg>` element, to be put straight into an HTML page.
+/// A bar in words, its accessible name: its caption and total, then the value of each series
+/// it holds, `31 décembre 2023 : 12 startups — Investigation : 3, Construction : 9`.
+pub fn bar_summary(chart: &StackedBars, bar: &Bar) -> String {
+    let mut summary = format!("{}\u{a0}: {}", bar.caption, chart.unit.count(bar.total()));
+    let parts: Vec<String> = chart
+        .series
+        .iter()
+        .zip(&bar.values)
+        .filter(|(_, value)| **value > 0)
+        .map(|(series, value)| format!("{}\u{a0}: {}", series.label, group_digits(*value)))
+        .collect();
+    if !parts.is_empty() {
+        summary.push_str(" — ");
+        summary.push_str(&parts.join(", "));
+    }
+    summary
+}
+
+/// The chart as an `<svg>` element, to be put straight into an HTML page. It is a group rather
+/// than one image, so that its bars can take the focus; what only decorates or repeats the
+/// bars' names (grid, axis titles, legend) is hidden from screen readers.
 pub fn svg(chart: &StackedBars) -> Markup {
     let layout = layout(chart);
     let title_id = format!("{}-title", chart.id);
     let desc_id = format!("{}-desc", chart.id);
     let plot_bottom = layout.plot_bottom();
-    let label_every = chart.bars.len().div_ceil(MAX_BAR_LABELS).max(1);
-    let legend_top = plot_bottom + BELOW_PLOT;
     html! {
         svg xmlns="http://www.w3.org/2000/svg" id=(chart.id) class="chart"
             viewBox=(format!("0 0 {} {}", n(WIDTH), n(layout.height)))
-            role="img" aria-labelledby=(format!("{title_id} {desc_id}"))
+            role="group" aria-labelledby=(title_id) aria-describedby=(desc_id)
             font-family="system-ui, sans-serif" font-size="13" {
             title id=(title_id) { (chart.title) }
             desc id=(desc_id) { (chart.description) }
+            rect width=(n(WIDTH)) height=(n(layout.height)) fill=(BACKGROUND) {}
             g class="grid" aria-hidden="true" {
                 @for tick in &layout.ticks {
                     @let y = n(layout.y_of(*tick));
-                    line x1=(n(LEFT)) x2=(n(WIDTH - RIGHT)) y1=(y) y2=(y)
-                        stroke=(if *tick == 0 { "#3a3a3a" } else { "#dddddd" }) stroke-width="1" {}
-                    text x=(n(LEFT - 8.0)) y=(y) dy="0.32em" text-anchor="end" fill="#3a3a3a" {
+                    line x1=(n(LEFT)) x2=(n(WIDTH - RIGHT)) y1=(y) y2=(y) stroke=(GRID) stroke-width="1" {}
+                    text x=(n(LEFT - 8.0)) y=(y) dy="0.32em" text-anchor="end" fill=(INK_SECONDARY) {
                         (group_digits(*tick))
                     }
                 }
             }
             @if chart.bars.is_empty() {
                 text x=(n(LEFT + (WIDTH - LEFT - RIGHT) / 2.0)) y=(n(TOP + PLOT_HEIGHT / 2.0))
-                    text-anchor="middle" fill="#666666" { "Aucune donnée" }
+                    text-anchor="middle" fill=(INK_MUTED) { "Aucune donnée" }
             }
-            @for (index, bar) in chart.bars.iter().enumerate() {
-                g class="bar" data-label=(bar.label) data-total=(bar.total()) {
-                    @for segment in layout.segments.iter().filter(|s| s.bar == index) {
-                        @let series = &chart.series[segment.series];
-                        rect x=(n(segment.x)) y=(n(segment.y)) width=(n(segment.width))
-                            height=(n(segment.height)) fill=(series.colour)
-                            data-series=(series.key) data-value=(segment.value) {
-                            title {
-                                (bar.caption) " — " (series.label) "\u{a0}: " (group_digits(segment.value))
-                                " " (chart.unit)
-                            }
-                        }
-                    }
-                    @if bar.total() > 0 && layout.bar_width >= MIN_WIDTH_FOR_TOTALS {
-                        text x=(n(layout.bar_centres[index])) y=(n(layout.y_of(bar.total()) - 4.0))
-                            text-anchor="middle" font-size="11" fill="#3a3a3a" aria-hidden="true" {
-                            (group_digits(bar.total()))
-                        }
-                    }
-                    @if index % label_every == 0 {
-                        text x=(n(layout.bar_centres[index])) y=(n(plot_bottom + 18.0))
-                            text-anchor="middle" fill="#161616" { (bar.label) }
+            @for index in 0..chart.bars.len() {
+                (bar(chart, &layout, index))
+            }
+            // At rest, the legend gives the last bar's figures (today's, on the landing page).
+            @if let Some(last) = chart.bars.last() {
+                (tip(chart, &layout, last, true))
+            }
+            g aria-hidden="true" {
+                // The axis line, over the bars' edges.
+                line x1=(n(LEFT)) x2=(n(WIDTH - RIGHT)) y1=(n(plot_bottom)) y2=(n(plot_bottom))
+                    stroke=(INK_SECONDARY) stroke-width="1" {}
+                text x=(n(LEFT + (WIDTH - LEFT - RIGHT) / 2.0)) y=(n(plot_bottom + 44.0))
+                    text-anchor="middle" fill=(INK) { (chart.x_label) }
+                text x="8" y=(n(TOP - 22.0)) text-anchor="start" fill=(INK) { (chart.y_label) }
+            }
+            (legend(chart, &layout))
+        }
+    }
+}
+
+/// Bar `index`: focusable and named in words, its segments each with a tooltip and parted by
+/// a line of the background (so that each colour is seen against the background, not against
+/// its neighbour), its total above, its label below, and its [`tip`].
+fn bar(chart: &StackedBars, layout: &Layout, index: usize) -> Markup {
+    let bar = &chart.bars[index];
+    let total = bar.total();
+    let top = layout.y_of(total);
+    let centre = layout.bar_centres[index];
+    let label_every = chart.bars.len().div_ceil(MAX_BAR_LABELS).max(1);
+    html! {
+        g class="bar" tabindex="0" role="img" aria-label=(bar_summary(chart, bar))
+            data-label=(bar.label) data-total=(total) {
+            rect class="ring" x=(n(centre - layout.bar_width / 2.0 - RING_GAP)) y=(n(top - RING_GAP))
+                width=(n(layout.bar_width + 2.0 * RING_GAP))
+                height=(n(layout.plot_bottom() - top + 2.0 * RING_GAP))
+                fill="none" stroke=(FOCUS) stroke-width="2" visibility="hidden" {}
+            @for segment in layout.segments.iter().filter(|s| s.bar == index) {
+                @let series = &chart.series[segment.series];
+                rect x=(n(segment.x)) y=(n(segment.y)) width=(n(segment.width))
+                    height=(n(segment.height)) fill=(series.colour) stroke=(BACKGROUND) stroke-width="1"
+                    data-series=(series.key) data-value=(segment.value) {
+                    title {
+                        (bar.caption) " — " (series.label) "\u{a0}: " (chart.unit.count(segment.value))
                     }
                 }
             }
-            text x=(n(LEFT + (WIDTH - LEFT - RIGHT) / 2.0)) y=(n(plot_bottom + 44.0))
-                text-anchor="middle" fill="#161616" { (chart.x_label) }
-            text x="8" y=(n(TOP - 22.0)) text-anchor="start" fill="#161616" { (chart.y_label) }
-            g class="legend" {
-                @for (index, series) in chart.series.iter().enumerate() {
-                    @let x = LEFT + (index % layout.legend_columns) as f64 * LEGEND_ITEM_WIDTH;
-                    @let y = legend_top + (index / layout.legend_columns) as f64 * LEGEND_ROW_HEIGHT;
-                    g data-series=(series.key) {
-                        rect x=(n(x)) y=(n(y)) width="14" height="14" fill=(series.colour) {}
-                        text x=(n(x + 20.0)) y=(n(y + 7.0)) dy="0.32em" fill="#161616" {
-                            (series.label)
-                        }
-                    }
+            @if total > 0 && layout.bar_width >= MIN_WIDTH_FOR_TOTALS {
+                text class="total" x=(n(centre)) y=(n(top - RING_GAP - 4.0)) text-anchor="middle" font-size="11"
+                    fill=(INK_SECONDARY) { (group_digits(total)) }
+            }
+            @if index.is_multiple_of(label_every) {
+                text x=(n(centre)) y=(n(layout.plot_bottom() + 18.0)) text-anchor="middle" fill=(INK) {
+                    (bar.label)
+                }
+            }
+            (tip(chart, layout, bar, false))
+        }
+    }
+}
+
+/// A bar's figures as the legend gives them: its caption and total in the row above the legend,
+/// and its value for each series in the series' legend entry. Nothing is drawn there but the
+/// legend, so no later bar covers it. A bar's own is hidden until [`STYLE`] shows it, while the
+/// bar has the focus or the pointer; screen readers have the bar's name instead.
+fn tip(chart: &StackedBars, layout: &Layout, bar: &Bar, at_rest: bool) -> Markup {
+    html! {
+        g class="tip" visibility=(if at_rest { "visible" } else { "hidden" }) aria-hidden=[at_rest.then_some("true")] {
+            text x=(n(LEFT)) y=(n(layout.legend_top() + 7.0)) dy="0.32em" font-weight="bold" fill=(INK) {
+                (bar.caption) "\u{a0}: " (chart.unit.count(bar.total()))
+            }
+            @for (index, value) in bar.values.iter().enumerate().take(chart.series.len()) {
+                @let (x, y) = layout.legend_item(index);
+                text x=(n(x + LEGEND_VALUE_END)) y=(n(y + 7.0)) dy="0.32em"
+                    text-anchor="end" font-weight="bold" fill=(INK) { (group_digits(*value)) }
+            }
+        }
+    }
+}
+
+/// A swatch and a label per series, in stacking order.
+fn legend(chart: &StackedBars, layout: &Layout) -> Markup {
+    html! {
+        g class="legend" aria-hidden="true" {
+            @for (index, series) in chart.series.iter().enumerate() {
+                @let (x, y) = layout.legend_item(index);
+                g data-series=(series.key) {
+                    rect x=(n(x)) y=(n(y)) width="14" height="14" fill=(series.colour) {}
+                    text x=(n(x + LEGEND_LABEL_START)) y=(n(y + 7.0)) dy="0.32em" fill=(INK) { (series.label) }
                 }
             }
         }
@@ -301,6 +449,11 @@ pub fn table(chart: &StackedBars) -> Markup {
 mod tests {
     use super::*;
 
+    const STARTUP: Noun = Noun {
+        singular: "startup",
+        plural: "startups",
+    };
+
     fn series(keys: &[&str]) -> Vec<Series> {
         keys.iter()
             .map(|key| Series {
@@ -318,7 +471,7 @@ mod tests {
             description: "Description".to_owned(),
             x_label: "Year".to_owned(),
             y_label: "Startups".to_owned(),
-            unit: "startups".to_owned(),
+            unit: STARTUP,
             series: series(keys),
             bars: bars
                 .iter()
@@ -406,6 +559,139 @@ mod tests {
     }
 
     #[test]
+    fn counts_of_one_or_none_are_singular() {
+        for singular in [0, 1, -1] {
+            assert!(!takes_plural(singular), "{singular}");
+        }
+        for plural in [2, -2, 10, 1_000, i64::MIN, i64::MAX] {
+            assert!(takes_plural(plural), "{plural}");
+        }
+        assert_eq!(STARTUP.count(0), "0 startup");
+        assert_eq!(STARTUP.count(1), "1 startup");
+        assert_eq!(STARTUP.count(2), "2 startups");
+        assert_eq!(STARTUP.count(1234), "1\u{202f}234 startups");
+        assert_eq!(STARTUP.form(1), "startup");
+        let chart = chart(&["a", "b"], &[("2020", &[1, 0])]);
+        let svg = svg(&chart).into_string();
+        assert!(
+            svg.contains("<title>End of 2020 — A\u{a0}: 1 startup</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains(">End of 2020\u{a0}: 1 startup</text>"));
+        assert!(!svg.contains("1 startups"));
+    }
+
+    #[test]
+    fn each_bar_is_focusable_and_named_in_words() {
+        let chart = chart(
+            &["a", "b", "c"],
+            &[("2020", &[2, 0, 1]), ("2021", &[0, 0, 0])],
+        );
+        assert_eq!(
+            bar_summary(&chart, &chart.bars[0]),
+            "End of 2020\u{a0}: 3 startups — A\u{a0}: 2, C\u{a0}: 1"
+        );
+        assert_eq!(
+            bar_summary(&chart, &chart.bars[1]),
+            "End of 2021\u{a0}: 0 startup"
+        );
+        let svg = svg(&chart).into_string();
+        assert!(
+            svg.contains("role=\"group\" aria-labelledby=\"c-title\" aria-describedby=\"c-desc\"")
+        );
+        assert_eq!(
+            svg.matches("<g class=\"bar\" tabindex=\"0\" role=\"img\" aria-label=\"")
+                .count(),
+            2
+        );
+        assert!(
+            svg.contains("aria-label=\"End of 2020\u{a0}: 3 startups — A\u{a0}: 2, C\u{a0}: 1\"")
+        );
+        assert!(svg.contains("class=\"legend\" aria-hidden=\"true\""));
+    }
+
+    #[test]
+    fn a_bar_shows_its_figures_beside_the_legend_when_focused() {
+        let chart = chart(&["a", "b", "c", "d"], &[("2020", &[2, 0, 1, 1234])]);
+        let layout = layout(&chart);
+        let svg = svg(&chart).into_string();
+        let tip = &svg[svg
+            .find("<g class=\"tip\" visibility=\"hidden\">")
+            .expect("a hidden tip")..];
+        let tip = &tip[..tip.find("</g>").expect("the tip's end")];
+        assert!(
+            tip.contains(">End of 2020\u{a0}: 1\u{202f}237 startups</text>"),
+            "{tip}"
+        );
+        // A value per series, zeros too, in its legend entry, between the swatch and the label.
+        for (index, value) in ["2", "0", "1", "1\u{202f}234"].iter().enumerate() {
+            let (x, y) = layout.legend_item(index);
+            let at = format!(
+                "x=\"{}\" y=\"{}\" dy=\"0.32em\" text-anchor=\"end\" font-weight=\"bold\" fill=\"#161616\">{value}</text>",
+                n(x + LEGEND_VALUE_END),
+                n(y + 7.0)
+            );
+            assert!(tip.contains(&at), "{at} in {tip}");
+        }
+        // The legend wraps (three entries a row), below the row of the caption, inside the
+        // drawing.
+        assert_eq!(layout.legend_columns, 3);
+        assert_eq!(
+            layout.legend_item(0),
+            (LEFT, layout.legend_top() + LEGEND_ROW_HEIGHT)
+        );
+        assert_eq!(layout.legend_item(3).0, LEFT);
+        assert!(layout.legend_item(3).1 + LEGEND_ROW_HEIGHT <= layout.height);
+        assert!(layout.legend_item(2).0 + LEGEND_ITEM_WIDTH <= WIDTH);
+        // The style shows the tip and the focus ring of a focused or pointed bar.
+        assert!(
+            STYLE.contains(
+                ".chart .bar:hover .tip, .chart .bar:focus .tip { visibility: visible; }"
+            )
+        );
+        assert!(STYLE.contains(".chart .bar:focus .ring { visibility: visible; }"));
+        assert!(svg.contains("class=\"ring\""));
+    }
+
+    #[test]
+    fn at_rest_the_legend_gives_the_last_bars_figures() {
+        let two = chart(&["a", "b"], &[("2020", &[2, 0]), ("2021", &[5, 1])]);
+        let drawn = svg(&two).into_string();
+        let resting = "<g class=\"tip\" visibility=\"visible\" aria-hidden=\"true\">";
+        assert_eq!(drawn.matches(resting).count(), 1);
+        let at = drawn.find(resting).unwrap();
+        assert!(
+            drawn[..at].contains("<g class=\"bar\""),
+            "after the bars, as their sibling"
+        );
+        assert!(drawn[at..].contains(">End of 2021\u{a0}: 6 startups</text>"));
+        assert!(STYLE.contains(
+            ".chart .bar:hover ~ .tip, .chart .bar:focus ~ .tip { visibility: hidden; }"
+        ));
+        let empty = svg(&chart(&["a"], &[])).into_string();
+        assert!(!empty.contains("class=\"tip\""), "{empty}");
+    }
+
+    #[test]
+    fn marks_sit_on_the_background_the_colours_are_checked_against() {
+        let chart = chart(&["a", "b"], &[("2020", &[2, 3])]);
+        let svg = svg(&chart).into_string();
+        let background = format!(
+            "<rect width=\"960\" height=\"{}\" fill=\"{BACKGROUND}\"></rect>",
+            n(layout(&chart).height)
+        );
+        let first_mark = svg.find("<g class=\"grid\"").expect("a grid");
+        assert!(svg[..first_mark].contains(&background), "{svg}");
+        assert_eq!(
+            svg.matches(&format!(
+                "stroke=\"{BACKGROUND}\" stroke-width=\"1\" data-series="
+            ))
+            .count(),
+            2
+        );
+    }
+
+    #[test]
     fn an_empty_chart_has_no_nan_and_says_so() {
         for chart in [chart(&[], &[]), chart(&["a"], &[("2020", &[0])])] {
             let layout = layout(&chart);
@@ -489,13 +775,16 @@ mod tests {
     #[test]
     fn totals_only_over_bars_wide_enough() {
         let few = chart(&["a"], &[("2020", &[1234])]);
-        assert!(svg(&few).into_string().contains(">1\u{202f}234</text>"));
+        let few = svg(&few).into_string();
+        let total = &few[few.find("class=\"total\"").expect("a total")..];
+        let total = &total[..total.find("</text>").expect("a text")];
+        assert!(total.ends_with(">1\u{202f}234"), "{total}");
         let labels: Vec<String> = (1900..2000).map(|y| y.to_string()).collect();
         let bars: Vec<(&str, &[i64])> = labels.iter().map(|l| (l.as_str(), &[7][..])).collect();
         assert!(
             !svg(&chart(&["a"], &bars))
                 .into_string()
-                .contains(">7</text>")
+                .contains("class=\"total\"")
         );
     }
 

@@ -6,9 +6,10 @@
 //! (see [`crate::api::http::caching`]), which it reflects.
 
 pub mod chart;
+pub mod colour;
 pub mod page;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, web};
@@ -24,6 +25,7 @@ use crate::db::revision::Revision;
 use crate::db::startups::Startup;
 use crate::db::stats::{self, PhaseYearRow};
 use crate::domain::portfolio::{PhaseYears, YearEnd, portfolio_by_year};
+use crate::domain::stats::{OutcomeKind, classify};
 use chart::{Bar, Series, StackedBars};
 use page::{Dataset, Download, Figures, Landing, RecentStartup};
 
@@ -60,9 +62,15 @@ pub fn datasets() -> Vec<Dataset<'static>> {
 /// How many recently started startups the page names.
 const RECENT: i64 = 5;
 
-/// Colours of the phases, in the order of the method; more phases reuse them.
+/// Colours of the phases, in the order of the method; more phases reuse them. Each stands out
+/// from the chart's background by at least 3:1 (WCAG 2.1 SC 1.4.11) and differs from its
+/// neighbours, as [`colour`]'s tests check. Most come from the DSFR, the State's design system;
+/// two of its colours were too pale on white. Transferred, moutarde (main-679, `#c3992a`,
+/// 2.65:1), is darkened to 80 %: the DSFR's dark moutarde (sun-348, `#695240`) is hard to tell
+/// from the operated brown and the grey. Not pursued, a peach (`#f4a381`, 2.02:1), becomes the
+/// DSFR's tuile (main-556), a lighter red than stopped's.
 const PALETTE: [&str; 9] = [
-    "#8585f6", "#000091", "#009081", "#18753c", "#c3992a", "#ce0500", "#f4a381", "#7d4e5b",
+    "#8585f6", "#000091", "#009081", "#18753c", "#9c7a22", "#ce0500", "#ce614a", "#7d4e5b",
     "#666666",
 ];
 
@@ -80,6 +88,8 @@ struct Data {
     incubators: i64,
     organisations: i64,
     recent: Vec<(Startup, Option<String>)>,
+    /// The phase each recent startup is in today, by id.
+    recent_phases: HashMap<String, String>,
     updated: NaiveDateTime,
 }
 
@@ -88,6 +98,8 @@ pub async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     let day = state.today();
     let data = state
         .db(move |conn| {
+            let recent = Startup::latest_started(conn, day, RECENT)?;
+            let ids: Vec<String> = recent.iter().map(|(s, _)| s.id.clone()).collect();
             Ok(Data {
                 phases: Phase::all(conn)?,
                 phase_years: stats::phase_rows_by_year(conn)?,
@@ -95,7 +107,8 @@ pub async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
                 startups: Startup::count(conn)?,
                 incubators: stats::incubators_total(conn)?,
                 organisations: stats::organisations_total(conn)?,
-                recent: Startup::latest_started(conn, day, RECENT)?,
+                recent_phases: Startup::phases_on(conn, &ids, day)?,
+                recent,
                 updated: Revision::current(conn)?.changed_at,
             })
         })
@@ -115,12 +128,9 @@ pub async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     let recent: Vec<RecentStartup> = data
         .recent
         .into_iter()
-        .map(|(startup, incubator)| RecentStartup {
-            href: format!("/api/v1/startups/{}", path_segment(&startup.id)),
-            name: startup.name,
-            pitch: startup.pitch,
-            incubator,
-            started: startup.created_on,
+        .map(|(startup, incubator)| {
+            let phase = data.recent_phases.get(&startup.id).map(String::as_str);
+            recent_startup(startup, incubator, phase, &data.phases)
         })
         .collect();
     let datasets = datasets();
@@ -129,7 +139,7 @@ pub async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             startups: data.startups,
             incubators: data.incubators,
             organisations: data.organisations,
-            phases: data.phases.len(),
+            phases: i64::try_from(data.phases.len()).unwrap_or(i64::MAX),
         },
         chart: &chart,
         datasets: &datasets,
@@ -156,6 +166,33 @@ fn html(body: String) -> HttpResponse {
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .body(body)
+}
+
+/// A recently started startup as the page lists it, with the phase it is in today (`phase`, an
+/// id: its label, or the id itself when the list of phases lacks it) and whether that phase is
+/// a stop ([`classify`]), which the page then says in words.
+fn recent_startup(
+    startup: Startup,
+    incubator: Option<String>,
+    phase: Option<&str>,
+    phases: &[Phase],
+) -> RecentStartup {
+    let label = phase.map(|id| {
+        phases
+            .iter()
+            .find(|p| p.id == id)
+            .map_or(id, |p| p.label.as_str())
+            .to_owned()
+    });
+    RecentStartup {
+        href: format!("/api/v1/startups/{}", path_segment(&startup.id)),
+        name: startup.name,
+        pitch: startup.pitch,
+        incubator,
+        started: startup.created_on,
+        phase: label,
+        stopped: classify(phase) == OutcomeKind::Stopped,
+    }
 }
 
 /// The chart of the portfolio by phase: one bar per year end, one layer per phase in the order
@@ -208,7 +245,7 @@ fn phase_chart(phases: &[Phase], years: &[YearEnd], today: NaiveDate) -> Stacked
         description,
         x_label: "Année".to_owned(),
         y_label: "Startups".to_owned(),
-        unit: "startups".to_owned(),
+        unit: page::STARTUP,
         series,
         bars,
     }
@@ -276,6 +313,77 @@ mod tests {
         assert_eq!(chart.bars[0].caption, "31 décembre 2023");
         assert_eq!(chart.bars[1].caption, "Aujourd'hui, 1er mars 2024");
         assert!(chart.description.contains("de 2023 à 2024"));
+    }
+
+    fn startup(id: &str) -> Startup {
+        Startup {
+            id: id.to_owned(),
+            name: id.to_uppercase(),
+            pitch: None,
+            incubator_id: None,
+            link: None,
+            repository: None,
+            contact: None,
+            description: None,
+            created_on: NaiveDate::from_ymd_opt(2024, 3, 1),
+            updated_at: NaiveDate::from_ymd_opt(2024, 3, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+            latest_phase_id: None,
+            latest_phase_start: None,
+            stats_url: None,
+            accessibility_status: None,
+        }
+    }
+
+    #[test]
+    fn recent_startups_say_their_phase_and_whether_they_stopped() {
+        let phases = [
+            phase("construction", "Construction", 2),
+            phase("transfere", "Transférée", 5),
+            phase("abandon", "Abandonnée", 6),
+            phase("abandon-investigation", "Investigation non poursuivie", 7),
+        ];
+        let listed = |phase| recent_startup(startup("a b"), None, phase, &phases);
+        let status = |phase| {
+            let listed = listed(phase);
+            (listed.phase, listed.stopped)
+        };
+        assert_eq!(listed(None).href, "/api/v1/startups/a%20b");
+        assert_eq!(status(None), (None, false));
+        assert_eq!(
+            status(Some("construction")),
+            (Some("Construction".to_owned()), false)
+        );
+        assert_eq!(
+            status(Some("transfere")),
+            (Some("Transférée".to_owned()), false),
+            "a transferred service goes on"
+        );
+        assert_eq!(
+            status(Some("abandon")),
+            (Some("Abandonnée".to_owned()), true)
+        );
+        assert_eq!(
+            status(Some("abandon-investigation")),
+            (Some("Investigation non poursuivie".to_owned()), true)
+        );
+        assert_eq!(
+            status(Some("zombie")),
+            (Some("zombie".to_owned()), false),
+            "a phase the list lacks is named by its id"
+        );
+    }
+
+    #[test]
+    fn every_phase_gets_a_colour_of_the_palette_in_order() {
+        let today = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let phases: Vec<Phase> = (0..10).map(|i| phase(&format!("p{i}"), "P", i)).collect();
+        let chart = phase_chart(&phases, &[], today);
+        let colours: Vec<&str> = chart.series.iter().map(|s| s.colour).collect();
+        assert_eq!(colours[..9], PALETTE);
+        assert_eq!(colours[9], PALETTE[0]);
     }
 
     #[test]

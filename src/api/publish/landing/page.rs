@@ -3,7 +3,24 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::api::publish::landing::chart::{self, StackedBars};
+use crate::api::publish::landing::chart::{self, Noun, StackedBars};
+
+pub const STARTUP: Noun = Noun {
+    singular: "startup",
+    plural: "startups",
+};
+pub const INCUBATOR: Noun = Noun {
+    singular: "incubateur",
+    plural: "incubateurs",
+};
+pub const ORGANISATION: Noun = Noun {
+    singular: "organisation",
+    plural: "organisations",
+};
+pub const PHASE: Noun = Noun {
+    singular: "phase",
+    plural: "phases",
+};
 
 /// One dataset as the page lists it: what it holds and where to download it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +45,10 @@ pub struct RecentStartup {
     pub pitch: Option<String>,
     pub incubator: Option<String>,
     pub started: Option<NaiveDate>,
+    /// The label of the phase it is in today; `None` before its first phase.
+    pub phase: Option<String>,
+    /// Whether that phase says it stopped: the page says so in words.
+    pub stopped: bool,
     /// Where its JSON document is.
     pub href: String,
 }
@@ -38,7 +59,7 @@ pub struct Figures {
     pub startups: i64,
     pub incubators: i64,
     pub organisations: i64,
-    pub phases: usize,
+    pub phases: i64,
 }
 
 /// Everything the page shows.
@@ -113,6 +134,8 @@ figure { margin: 0; }
 figcaption { color: var(--muted); font-size: .95rem; margin-bottom: .5rem; }
 details { margin-top: 1rem; }
 summary { cursor: pointer; color: var(--blue); }
+.recent .status { margin-left: .5rem; padding: 0 .4rem; border: 1px solid currentColor; border-radius: .25rem;
+  font-size: .85rem; font-weight: 600; }
 .numbers td, .numbers thead th + th { text-align: right; font-variant-numeric: tabular-nums; }
 .recent { list-style: none; padding: 0; }
 .recent li { padding: .6rem 0; border-bottom: 1px solid var(--line); }
@@ -122,6 +145,13 @@ code { background: var(--alt); padding: .1rem .3rem; border-radius: .2rem; font-
 .licence { background: var(--alt); padding: 1rem 1.25rem; border-left: 4px solid var(--blue); }
 footer { margin-top: 3rem; border-top: 1px solid var(--line); padding: 1.25rem 0 2rem; color: var(--muted); font-size: .9rem; }
 "#;
+
+/// One of the portfolio's figures: the count, large, over its noun in the right number.
+fn figure(count: i64, noun: Noun) -> Markup {
+    html! {
+        strong { (chart::group_digits(count)) } (noun.form(count))
+    }
+}
 
 pub fn render(page: &Landing) -> Markup {
     let figures = page.figures;
@@ -134,7 +164,7 @@ pub fn render(page: &Landing) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "betadata — données ouvertes des Startups d'État" }
                 meta name="description" content="Le portefeuille des Startups d'État de beta.gouv.fr en données ouvertes : startups, incubateurs, organisations, phases et indicateurs d'impact, en JSON, CSV et NDJSON, sous Licence Ouverte 2.0.";
-                style { (PreEscaped(STYLE)) }
+                style { (PreEscaped(STYLE)) (PreEscaped(chart::STYLE)) }
             }
             body {
                 header {
@@ -161,10 +191,10 @@ pub fn render(page: &Landing) -> Markup {
                         a href="#licence" { "Licence Ouverte 2.0" } "."
                     }
                     ul class="figures" {
-                        li { a href="/api/v1/startups" { strong { (chart::group_digits(figures.startups)) } "startups" } }
-                        li { a href="/api/v1/incubators" { strong { (chart::group_digits(figures.incubators)) } "incubateurs" } }
-                        li { a href="/api/v1/organisations" { strong { (chart::group_digits(figures.organisations)) } "organisations" } }
-                        li { a href="/api/v1/phases" { strong { (figures.phases) } "phases" } }
+                        li { a href="/api/v1/startups" { (figure(figures.startups, STARTUP)) } }
+                        li { a href="/api/v1/incubators" { (figure(figures.incubators, INCUBATOR)) } }
+                        li { a href="/api/v1/organisations" { (figure(figures.organisations, ORGANISATION)) } }
+                        li { a href="/api/v1/phases" { (figure(figures.phases, PHASE)) } }
                     }
 
                     h2 id="portefeuille" { "Le portefeuille par phase, année après année" }
@@ -172,7 +202,10 @@ pub fn render(page: &Landing) -> Markup {
                         figcaption {
                             "Nombre de startups dans chaque phase au 31 décembre de chaque année, "
                             "et aujourd'hui pour l'année en cours ; seules y figurent les startups "
-                            "dont les phases sont datées. Survolez une barre pour le détail."
+                            "dont les phases sont datées. La légende donne le nombre de startups "
+                            "de chaque phase aujourd'hui ; pour une autre année, survolez ou "
+                            "touchez sa barre, ou parcourez les barres avec la touche Tab. Tous "
+                            "les chiffres sont aussi dans le tableau sous le graphique."
                         }
                         div class="scroll" { (chart::svg(page.chart)) }
                     }
@@ -223,12 +256,18 @@ pub fn render(page: &Landing) -> Markup {
                             @for startup in page.recent {
                                 li {
                                     a href=(startup.href) { strong { (startup.name) } }
+                                    @if startup.stopped {
+                                        " " span class="status" { "arrêtée" }
+                                    }
                                     span class="meta" {
                                         @if let Some(incubator) = &startup.incubator {
                                             " · " (incubator)
                                         }
                                         @if let Some(started) = startup.started {
-                                            " · depuis le " (french_date(started))
+                                            " · lancée le " (french_date(started))
+                                        }
+                                        @if let Some(phase) = &startup.phase {
+                                            " · phase\u{a0}: " (phase)
                                         }
                                     }
                                     @if let Some(pitch) = &startup.pitch {
@@ -314,22 +353,30 @@ mod tests {
     }
 
     fn page_with(recent: &[RecentStartup], datasets: &[Dataset]) -> String {
+        page_with_figures(recent, datasets, (3, 2, 1, 8))
+    }
+
+    fn page_with_figures(
+        recent: &[RecentStartup],
+        datasets: &[Dataset],
+        (startups, incubators, organisations, phases): (i64, i64, i64, i64),
+    ) -> String {
         let chart = StackedBars {
             id: "c".to_owned(),
             title: "t".to_owned(),
             description: "d".to_owned(),
             x_label: "x".to_owned(),
             y_label: "y".to_owned(),
-            unit: "u".to_owned(),
+            unit: STARTUP,
             series: Vec::new(),
             bars: Vec::new(),
         };
         render(&Landing {
             figures: Figures {
-                startups: 3,
-                incubators: 2,
-                organisations: 1,
-                phases: 8,
+                startups,
+                incubators,
+                organisations,
+                phases,
             },
             chart: &chart,
             datasets,
@@ -347,6 +394,8 @@ mod tests {
             pitch: Some("A & B <img src=x onerror=alert(1)>".to_owned()),
             incubator: Some("\"Lab\" <b>".to_owned()),
             started: Some(d(2024, 5, 1)),
+            phase: Some("<i>Construction</i>".to_owned()),
+            stopped: false,
             href: "/api/v1/startups/a%22b".to_owned(),
         }];
         let html = page_with(&recent, &[]);
@@ -354,7 +403,8 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert('x')&lt;/script&gt;"));
         assert!(html.contains("A &amp; B &lt;img"));
         assert!(html.contains("&quot;Lab&quot; &lt;b&gt;"));
-        assert!(html.contains("depuis le 1er mai 2024"));
+        assert!(html.contains("lancée le 1er mai 2024"));
+        assert!(html.contains("phase\u{a0}: &lt;i&gt;Construction&lt;/i&gt;"));
     }
 
     #[test]
@@ -383,5 +433,45 @@ mod tests {
             !html.contains("recentes"),
             "no empty list of recent startups"
         );
+    }
+
+    #[test]
+    fn figures_agree_in_number_with_their_count() {
+        let html = page_with_figures(&[], &[], (1, 0, 2, 1_000));
+        for figure in [
+            "<strong>1</strong>startup</a>",
+            "<strong>0</strong>incubateur</a>",
+            "<strong>2</strong>organisations</a>",
+            "<strong>1\u{202f}000</strong>phases</a>",
+        ] {
+            assert!(html.contains(figure), "{figure}");
+        }
+    }
+
+    #[test]
+    fn a_stopped_startup_says_so_in_words() {
+        let startup = |name: &str, phase: &str, stopped| RecentStartup {
+            name: name.to_owned(),
+            pitch: None,
+            incubator: None,
+            started: Some(d(2024, 5, 1)),
+            phase: Some(phase.to_owned()),
+            stopped,
+            href: format!("/api/v1/startups/{name}"),
+        };
+        let html = page_with(
+            &[
+                startup("Arrêtée", "Abandonnée", true),
+                startup("Active", "Construction", false),
+            ],
+            &[],
+        );
+        assert!(html.contains(
+            "<strong>Arrêtée</strong></a> <span class=\"status\">arrêtée</span><span class=\"meta\"> · lancée le 1er mai 2024 · phase\u{a0}: Abandonnée</span>"
+        ));
+        assert!(html.contains(
+            "<strong>Active</strong></a><span class=\"meta\"> · lancée le 1er mai 2024 · phase\u{a0}: Construction</span>"
+        ));
+        assert_eq!(html.matches("class=\"status\"").count(), 1);
     }
 }
