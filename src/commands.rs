@@ -15,7 +15,7 @@ use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
 use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
 use crate::db::{self, DatabaseUrl, DbPool};
-use crate::seed::{self, Report, content, load};
+use crate::seed::{self, Report, Severity, content, load};
 
 /// A command's failure, printed by `main`, which then exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -349,8 +349,14 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             log::info!("applied {} migration(s) to {url}", applied.len());
         }
         if let Some((counts, report)) = load::seed_if_empty(&mut conn)? {
+            // Logged at the problem's own level: only a record left out is an error; the
+            // seeds' known defects (a date their document misprints) load as warnings.
             for problem in &report.problems {
-                log::warn!("seed: {problem}");
+                let level = match problem.severity {
+                    Severity::Warning => log::Level::Warn,
+                    Severity::Error => log::Level::Error,
+                };
+                log::log!(level, "seed: {problem}");
             }
             log::info!("seeded an empty database: {counts}");
         }

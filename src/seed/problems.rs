@@ -4,9 +4,10 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
-    /// Loaded, after a repair the message describes.
+    /// The record loaded: repaired as the message says, or without the value, entry or
+    /// reference it names.
     Warning,
-    /// The value, entry or record named was left out.
+    /// The record (or the whole file) named was left out.
     Error,
 }
 

@@ -1,7 +1,9 @@
 //! Turns seed files into rows, reporting every problem with its file, record and field.
 //!
 //! One bad value never costs more than it must: a bad date leaves out its phase entry or
-//! observation, a bad record leaves out that record, and the rest loads.
+//! observation, a bad record leaves out that record, and the rest loads. As for a content tree
+//! ([`super::content`]), an error is what leaves a record (or a file) out: what a record that
+//! loads could not keep of itself (an impossible date, a reference to nothing) is a warning.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -179,21 +181,29 @@ impl Checker {
         });
     }
 
-    /// Reads one list entry as `T` and hands it to `check`; an entry of the wrong shape is
-    /// reported with its position and left out.
+    /// Reads one list entry as `T` and hands it to `check`, which says whether it kept the
+    /// record; an entry of the wrong shape is reported with its position and left out. The
+    /// problems of a record that is kept are warnings: it loads, without what they name.
     fn entry<T: DeserializeOwned>(
         &mut self,
         file: &SeedFile,
         index: usize,
         value: serde_norway::Value,
-        check: fn(&mut Self, &str, T),
+        check: fn(&mut Self, &str, T) -> bool,
     ) {
         let id = value
             .get("id")
             .and_then(|id| id.as_str())
             .map(str::to_owned);
         match serde_norway::from_value::<T>(value) {
-            Ok(doc) => check(self, &file.path, doc),
+            Ok(doc) => {
+                let before = self.report.problems.len();
+                if check(self, &file.path, doc) {
+                    for problem in &mut self.report.problems[before..] {
+                        problem.severity = Severity::Warning;
+                    }
+                }
+            }
             Err(e) => self.report.problems.push(Problem {
                 severity: Severity::Error,
                 file: file.path.clone(),
@@ -227,10 +237,10 @@ impl Checker {
         true
     }
 
-    fn source(&mut self, file: &str, doc: SourceDoc) {
+    fn source(&mut self, file: &str, doc: SourceDoc) -> bool {
         let mut at = Self::at(&mut self.report, file, &doc.id);
         if !Self::claim(&mut at, &mut self.known.sources, &doc.id) {
-            return;
+            return false;
         }
         let published = doc
             .published
@@ -242,9 +252,10 @@ impl Checker {
             published,
         };
         self.dataset.sources.push(source);
+        true
     }
 
-    fn phase(&mut self, file: &str, doc: PhaseDoc) {
+    fn phase(&mut self, file: &str, doc: PhaseDoc) -> bool {
         let mut at = Self::at(&mut self.report, file, &doc.id);
         if !PHASE_KINDS.contains(&doc.kind.as_str()) {
             at.error(
@@ -255,7 +266,7 @@ impl Checker {
                     PHASE_KINDS.join(", ")
                 ),
             );
-            return;
+            return false;
         }
         if self.dataset.phases.iter().any(|p| p.position == doc.order) {
             at.error(
@@ -265,10 +276,10 @@ impl Checker {
                     doc.order
                 ),
             );
-            return;
+            return false;
         }
         if !Self::claim(&mut at, &mut self.known.phases, &doc.id) {
-            return;
+            return false;
         }
         let phase = Phase {
             label: at.text("label", doc.label),
@@ -278,16 +289,17 @@ impl Checker {
             kind: doc.kind,
         };
         self.dataset.phases.push(phase);
+        true
     }
 
-    fn organisation(&mut self, file: &str, doc: OrganisationDoc) {
+    fn organisation(&mut self, file: &str, doc: OrganisationDoc) -> bool {
         let mut at = Self::at(&mut self.report, file, &doc.id);
         if let Err(e) = crate::domain::fields::check_organisation_type(&doc.kind) {
             at.error("kind", format!("{e}; record left out"));
-            return;
+            return false;
         }
         if !Self::claim(&mut at, &mut self.known.organisations, &doc.id) {
-            return;
+            return false;
         }
         let organisation = Organisation {
             name: at.text("name", doc.name),
@@ -296,9 +308,10 @@ impl Checker {
             kind: doc.kind,
         };
         self.dataset.organisations.push(organisation);
+        true
     }
 
-    fn incubator(&mut self, file: &str, doc: IncubatorDoc) {
+    fn incubator(&mut self, file: &str, doc: IncubatorDoc) -> bool {
         let mut at = Self::at(&mut self.report, file, &doc.id);
         let owner = doc.owner.filter(|owner| {
             let known = self.known.organisations.contains(owner);
@@ -311,7 +324,7 @@ impl Checker {
             known
         });
         if !Self::claim(&mut at, &mut self.known.incubators, &doc.id) {
-            return;
+            return false;
         }
         let incubator = Incubator {
             title: at.text("title", doc.title),
@@ -323,9 +336,10 @@ impl Checker {
             id: doc.id,
         };
         self.dataset.incubators.push(incubator);
+        true
     }
 
-    fn startup(&mut self, file: &str, doc: StartupDoc) {
+    fn startup(&mut self, file: &str, doc: StartupDoc) -> bool {
         let mut at = Self::at(&mut self.report, file, &doc.id);
         if let Some(incubator) = doc
             .incubator
@@ -336,10 +350,10 @@ impl Checker {
                 "incubator",
                 format!("`{incubator}` is not a known incubator; record left out"),
             );
-            return;
+            return false;
         }
         if !Self::claim(&mut at, &mut self.known.startups, &doc.id) {
-            return;
+            return false;
         }
         let mut sponsors = BTreeSet::new();
         for (i, sponsor) in doc.sponsors.into_iter().enumerate() {
@@ -407,9 +421,10 @@ impl Checker {
         self.dataset
             .startups
             .push(StartupGraph { startup, relations });
+        true
     }
 
-    fn metric(&mut self, file: &str, doc: MetricDoc) {
+    fn metric(&mut self, file: &str, doc: MetricDoc) -> bool {
         let mut at = Self::at(&mut self.report, file, &doc.id);
         if let Some(startup) = doc
             .startup
@@ -420,10 +435,10 @@ impl Checker {
                 "startup",
                 format!("`{startup}` is not a known startup; record left out"),
             );
-            return;
+            return false;
         }
         if !Self::claim(&mut at, &mut self.known.metrics, &doc.id) {
-            return;
+            return false;
         }
         let mut observations: Vec<Observation> = Vec::new();
         for (i, obs) in doc.observations.into_iter().enumerate() {
@@ -486,11 +501,12 @@ impl Checker {
             id: doc.id,
         };
         self.dataset.metrics.push((metric, observations));
+        true
     }
 }
 
 /// Reads a phase history as the source has it, in its order. An entry with an unknown phase
-/// or a start or end that is not a date cannot be stored: it is left out, as an error. What
+/// or a start or end that is not a date cannot be stored: it is left out, and reported. What
 /// breaks the method's rules (phases out of order, two starting the same day, an overlap, an
 /// end before the start) is real data: the entry is kept, and each break is a warning.
 pub(crate) fn phase_history(
