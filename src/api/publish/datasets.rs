@@ -52,6 +52,17 @@ pub struct Words {
     pub fr: &'static str,
 }
 
+impl Words {
+    /// French first, then the English when it differs: TableSchema has no language tags.
+    pub fn both(&self) -> String {
+        if self.fr == self.en {
+            self.fr.to_owned()
+        } else {
+            format!("{} — {}", self.fr, self.en)
+        }
+    }
+}
+
 /// A dataset: one collection of the API, downloadable whole.
 #[derive(Debug, Clone, Copy)]
 pub struct Dataset {
@@ -64,10 +75,61 @@ pub struct Dataset {
     pub primary_key: &'static [&'static str],
     pub foreign_keys: &'static [ForeignKey],
     pub keywords: &'static [&'static str],
+    /// The version of its schema, and when its definition last changed.
+    pub revision: Revision,
+}
+
+/// Who publishes the schemas: the programme, not a person.
+const AUTHOR: &str = "beta.gouv.fr (Direction interministérielle du numérique)";
+
+/// Where the data comes from, as TableSchema `sources`.
+const SOURCES: [(&str, &str); 2] = [
+    (
+        "Contenu du site beta.gouv.fr (startups, incubateurs, organisations) — beta.gouv.fr content repository",
+        "https://github.com/betagouv/beta.gouv.fr",
+    ),
+    (
+        "beta.gouv.fr : rapports d'activité et billets d'où viennent les mesures — activity reports and posts the observations come from",
+        "https://beta.gouv.fr",
+    ),
+];
+
+/// When the schemas were first published: the commit that added the datasets (365a016).
+pub const SCHEMAS_CREATED: &str = "2026-11-24";
+
+/// A schema's `version` and `lastModified`, and the fingerprint of the definition they date
+/// ([`Dataset::fingerprint`]): a test fails when the columns or keys change and this does not,
+/// so the date stays that of the last change of the definition, not of the build.
+#[derive(Debug, Clone, Copy)]
+pub struct Revision {
+    /// Semantic version: the major changes when a file valid before may no longer be.
+    pub version: &'static str,
+    /// `YYYY-MM-DD`.
+    pub modified: &'static str,
+    pub fingerprint: u64,
+}
+
+/// Where a TableSchema is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    /// On its own (`/datasets/{id}/schema.json`), with one CSV: its foreign keys name other
+    /// resources, which frictionless refuses without a package ("package is required for
+    /// foreign keys"), so it leaves them out.
+    Alone,
+    /// Inside the Data Package, beside the resources its foreign keys name.
+    Package,
 }
 
 const fn references(column: &'static str, dataset: &'static str) -> ForeignKey {
     ForeignKey { column, dataset }
+}
+
+const fn revised(version: &'static str, modified: &'static str, fingerprint: u64) -> Revision {
+    Revision {
+        version,
+        modified,
+        fingerprint,
+    }
 }
 
 /// Every published dataset, in the order reusers meet them.
@@ -92,6 +154,7 @@ pub const DATASETS: &[Dataset] = &[
             references("current_phase", "phases"),
         ],
         keywords: &["startups d'état", "beta.gouv.fr", "innovation publique"],
+        revision: revised("1.0.0", "2026-12-05", 0x04a7_dfdf_b8f4_d6c5),
     },
     Dataset {
         id: "phase-history",
@@ -113,6 +176,7 @@ pub const DATASETS: &[Dataset] = &[
             references("phase", "phases"),
         ],
         keywords: &["startups d'état", "phases", "investigation", "construction"],
+        revision: revised("1.0.0", "2026-12-05", 0x3591_f748_056b_56f5),
     },
     Dataset {
         id: "incubators",
@@ -131,6 +195,7 @@ pub const DATASETS: &[Dataset] = &[
         primary_key: &["id"],
         foreign_keys: &[references("owner", "organisations")],
         keywords: &["incubateurs", "beta.gouv.fr"],
+        revision: revised("1.0.0", "2026-12-05", 0x7520_41e3_eadc_81bb),
     },
     Dataset {
         id: "organisations",
@@ -149,6 +214,7 @@ pub const DATASETS: &[Dataset] = &[
         primary_key: &["id"],
         foreign_keys: &[],
         keywords: &["administrations", "sponsors"],
+        revision: revised("1.0.0", "2026-12-05", 0x6c7f_fb7e_355a_a4a6),
     },
     Dataset {
         id: "phases",
@@ -168,6 +234,7 @@ pub const DATASETS: &[Dataset] = &[
         primary_key: &["id"],
         foreign_keys: &[],
         keywords: &["méthode", "phases"],
+        revision: revised("1.0.0", "2026-12-05", 0xe573_6353_9f3d_4e47),
     },
     Dataset {
         id: "metrics",
@@ -186,6 +253,7 @@ pub const DATASETS: &[Dataset] = &[
         primary_key: &["id"],
         foreign_keys: &[references("startup", "startups")],
         keywords: &["impact", "indicateurs"],
+        revision: revised("1.0.0", "2026-12-05", 0x41fa_b206_2076_d1c9),
     },
     Dataset {
         id: "observations",
@@ -202,6 +270,7 @@ pub const DATASETS: &[Dataset] = &[
         primary_key: &["metric", "date"],
         foreign_keys: &[references("metric", "metrics")],
         keywords: &["impact", "indicateurs", "séries"],
+        revision: revised("1.0.0", "2026-12-05", 0x5133_5f32_d48d_58bc),
     },
 ];
 
@@ -230,12 +299,45 @@ impl Dataset {
         format!("{base}/api/v1/datasets/{}/schema.json", self.id)
     }
 
-    /// The TableSchema descriptor of the CSV. Its description ends with the rule against
-    /// formulas, which changes what text cells hold: TableSchema has no property for it, and a
-    /// reuser must know it to read the text back.
-    pub fn table_schema(&self) -> Value {
-        let foreign_keys: Vec<Value> = self
-            .foreign_keys
+    /// The TableSchema descriptor of the CSV, with the root fields schema.data.gouv.fr asks
+    /// for, in French then in English. Its description ends with the rule against formulas,
+    /// which changes what text cells hold: TableSchema has no property for it, and a reuser
+    /// must know it to read the text back.
+    pub fn table_schema(&self, base: &str, within: Within) -> Value {
+        let mut schema = json!({
+            "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
+            "name": self.id,
+            "title": self.title.both(),
+            "description": format!(
+                "{} {} — {} {}",
+                self.description.fr,
+                formula_safe::RULE_FR,
+                self.description.en,
+                formula_safe::RULE
+            ),
+            "homepage": format!("{base}/"),
+            "path": self.schema_url(base),
+            "version": self.revision.version,
+            "created": SCHEMAS_CREATED,
+            "lastModified": self.revision.modified,
+            "contributors": [{"title": AUTHOR, "role": "author"}],
+            "sources": SOURCES
+                .iter()
+                .map(|(title, path)| json!({"title": title, "path": path}))
+                .collect::<Vec<_>>(),
+            "licenses": [{"name": LICENCE.id, "title": LICENCE.title, "path": LICENCE.url}],
+            "fields": self.columns.iter().map(Column::descriptor).collect::<Vec<_>>(),
+            "primaryKey": self.primary_key,
+            "missingValues": [""],
+        });
+        if within == Within::Package {
+            schema["foreignKeys"] = self.foreign_keys_descriptor();
+        }
+        schema
+    }
+
+    fn foreign_keys_descriptor(&self) -> Value {
+        self.foreign_keys
             .iter()
             .map(|fk| {
                 json!({
@@ -243,28 +345,33 @@ impl Dataset {
                     "reference": {"resource": fk.dataset, "fields": ["id"]},
                 })
             })
-            .collect();
-        json!({
-            "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
-            "name": self.id,
-            "title": self.title.en,
-            "description": format!("{} {}", self.description.en, formula_safe::RULE),
-            "licenses": [{"name": LICENCE.id, "title": LICENCE.title, "path": LICENCE.url}],
+            .collect()
+    }
+
+    /// A digest of the schema's definition (fields, keys), which [`Revision`] records: FNV-1a,
+    /// stable from one build, platform and Rust release to the next.
+    pub fn fingerprint(&self) -> u64 {
+        let definition = json!({
             "fields": self.columns.iter().map(Column::descriptor).collect::<Vec<_>>(),
             "primaryKey": self.primary_key,
-            "foreignKeys": foreign_keys,
-            "missingValues": [""],
+            "foreignKeys": self.foreign_keys_descriptor(),
         })
+        .to_string();
+        definition
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            })
     }
 
     /// The Data Package resource of the CSV found at `path`, with its schema inline and its
     /// dialect stated: a validator left to guess it from the rows may take the `'` of cells
     /// neutralised against formulas, or a tab in a text, for the quote or the delimiter.
-    pub fn package_resource(&self, path: &str) -> Value {
+    pub fn package_resource(&self, base: &str, path: &str) -> Value {
         json!({
             "name": self.id,
-            "title": self.title.en,
-            "description": self.description.en,
+            "title": self.title.both(),
+            "description": format!("{} — {}", self.description.fr, self.description.en),
             "path": path,
             "format": "csv",
             "mediatype": "text/csv",
@@ -276,16 +383,16 @@ impl Dataset {
                 "lineTerminator": "\r\n",
                 "header": true,
             },
-            "schema": self.table_schema(),
+            "schema": self.table_schema(base, Within::Package),
         })
     }
 }
 
 /// A Data Package of every dataset, each CSV at `path_of(dataset)`.
-pub fn data_package(path_of: impl Fn(&Dataset) -> String) -> Value {
+pub fn data_package(base: &str, path_of: impl Fn(&Dataset) -> String) -> Value {
     let resources: Vec<Value> = DATASETS
         .iter()
-        .map(|dataset| dataset.package_resource(&path_of(dataset)))
+        .map(|dataset| dataset.package_resource(base, &path_of(dataset)))
         .collect();
     json!({
         "name": "betadata",
@@ -342,7 +449,7 @@ impl DatasetResponse {
                 ndjson: dataset.download_url(base, Format::Ndjson),
                 json: dataset.download_url(base, Format::Json),
             },
-            schema: dataset.table_schema(),
+            schema: dataset.table_schema(base, Within::Alone),
             schema_url: dataset.schema_url(base),
         }
     }
@@ -453,11 +560,14 @@ pub async fn get_dataset(
     )
 )]
 #[get("/datasets/{id}/schema.json")]
-pub async fn get_dataset_schema(id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_dataset_schema(
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let dataset = find(&id)?;
     Ok(HttpResponse::Ok()
         .content_type("application/schema+json")
-        .json(dataset.table_schema()))
+        .json(dataset.table_schema(&public_url::base(&req), Within::Alone)))
 }
 
 /// Get every dataset as one frictionless Data Package: each CSV with its schema, foreign keys
@@ -471,12 +581,122 @@ pub async fn get_dataset_schema(id: web::Path<String>) -> Result<HttpResponse, A
 #[get("/datapackage.json")]
 pub async fn get_data_package(req: HttpRequest) -> HttpResponse {
     let base = public_url::base(&req);
-    HttpResponse::Ok().json(data_package(|d| d.download_url(&base, Format::Csv)))
+    HttpResponse::Ok().json(data_package(&base, |d| d.download_url(&base, Format::Csv)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BASE: &str = "https://data.example";
+
+    #[test]
+    fn a_schema_alone_leaves_its_foreign_keys_to_the_package() {
+        for d in DATASETS {
+            let alone = d.table_schema(BASE, Within::Alone);
+            let mut packaged = d.table_schema(BASE, Within::Package);
+            assert_eq!(
+                packaged["foreignKeys"].as_array().map(Vec::len),
+                Some(d.foreign_keys.len()),
+                "{}",
+                d.id
+            );
+            assert!(alone.get("foreignKeys").is_none(), "{}", d.id);
+            packaged
+                .as_object_mut()
+                .expect("an object")
+                .remove("foreignKeys");
+            assert_eq!(alone, packaged, "{}: otherwise the same", d.id);
+        }
+    }
+
+    #[test]
+    fn schemas_have_the_root_fields_schema_data_gouv_fr_asks_for() {
+        let date = |v: &Value| {
+            v.as_str()
+                .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+        };
+        for d in DATASETS {
+            let schema = d.table_schema(BASE, Within::Alone);
+            for field in ["name", "title", "description", "version"] {
+                assert!(
+                    schema[field].as_str().is_some_and(|v| !v.is_empty()),
+                    "{}: {field}",
+                    d.id
+                );
+            }
+            assert_eq!(schema["homepage"], "https://data.example/");
+            assert_eq!(schema["path"], d.schema_url(BASE));
+            let version: Vec<&str> = d.revision.version.split('.').collect();
+            assert!(
+                version.len() == 3 && version.iter().all(|n| n.parse::<u32>().is_ok()),
+                "{}: a semantic version",
+                d.id
+            );
+            assert!(
+                date(&schema["created"]) && date(&schema["lastModified"]),
+                "{}",
+                d.id
+            );
+            assert!(schema["created"].as_str() <= schema["lastModified"].as_str());
+            for (list, keys) in [
+                ("contributors", ["title", "role"]),
+                ("sources", ["title", "path"]),
+            ] {
+                let items = schema[list].as_array().expect(list);
+                assert!(!items.is_empty(), "{}: {list}", d.id);
+                for item in items {
+                    for key in keys {
+                        assert!(
+                            item[key].as_str().is_some_and(|v| !v.is_empty()),
+                            "{}: {list}",
+                            d.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_changed_definition_has_a_new_revision() {
+        let stale: Vec<String> = DATASETS
+            .iter()
+            .filter(|d| d.revision.fingerprint != d.fingerprint())
+            .map(|d| format!("{}: {:#x}", d.id, d.fingerprint()))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "the fields or keys changed: bump the version, set lastModified to today and record \
+             the fingerprint of {stale:?}"
+        );
+    }
+
+    #[test]
+    fn every_field_has_a_title_and_an_example_that_fits_it() {
+        for d in DATASETS {
+            for column in d.columns {
+                assert!(
+                    !column.title.is_empty(),
+                    "{}.{}: a title",
+                    d.id,
+                    column.name
+                );
+                assert!(
+                    !column.example.is_empty(),
+                    "{}.{}: an example",
+                    d.id,
+                    column.name
+                );
+                if let Err(why) = column.check(column.example) {
+                    panic!("{}.{}: the example: {why}", d.id, column.name);
+                }
+                let field = column.descriptor();
+                assert_eq!(field["title"], column.title);
+                assert_eq!(field["example"], column.example);
+            }
+        }
+    }
 
     #[test]
     fn ids_are_unique_and_valid_resource_names() {
@@ -529,7 +749,7 @@ mod tests {
                 );
             }
             assert!(
-                d.table_schema()["description"]
+                d.table_schema(BASE, Within::Alone)["description"]
                     .as_str()
                     .is_some_and(|text| text.ends_with(formula_safe::RULE)),
                 "{}: the schema states the rule",
@@ -541,7 +761,7 @@ mod tests {
     #[test]
     fn the_descriptor_lists_every_column_in_order() {
         let startups = Dataset::find("startups").expect("startups");
-        let schema = startups.table_schema();
+        let schema = startups.table_schema(BASE, Within::Package);
         let names: Vec<&str> = schema["fields"]
             .as_array()
             .expect("fields")

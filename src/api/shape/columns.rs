@@ -47,7 +47,14 @@ impl FieldType {
 pub struct Column {
     pub name: &'static str,
     pub field_type: FieldType,
+    /// What the column holds, in English, the language of the API.
     pub description: &'static str,
+    /// The same in French, the language of its public; the descriptor puts it first.
+    pub description_fr: &'static str,
+    /// A short label, in French: the `title` of the field.
+    pub title: &'static str,
+    /// A value the column may hold, as a cell writes it.
+    pub example: &'static str,
     /// Whether every row has a value (an empty cell is a missing value).
     pub required: bool,
     /// Whether no two rows share a value.
@@ -64,6 +71,9 @@ impl Column {
             name,
             field_type,
             description,
+            description_fr: "",
+            title: "",
+            example: "",
             required: false,
             unique: false,
             values: &[],
@@ -77,6 +87,19 @@ impl Column {
 
     pub const fn date(name: &'static str, description: &'static str) -> Self {
         Self::new(name, FieldType::Date, description)
+    }
+
+    /// Its French title and description.
+    pub const fn fr(self, title: &'static str, description_fr: &'static str) -> Self {
+        Self {
+            title,
+            description_fr,
+            ..self
+        }
+    }
+
+    pub const fn example(self, example: &'static str) -> Self {
+        Self { example, ..self }
     }
 
     pub const fn required(self) -> Self {
@@ -106,13 +129,25 @@ impl Column {
         }
     }
 
-    /// The TableSchema field descriptor.
+    /// The TableSchema field descriptor: TableSchema has no language tags, so the French comes
+    /// first, then ` — ` and the English.
     pub fn descriptor(&self) -> Value {
+        let description = if self.description_fr.is_empty() {
+            self.description.to_owned()
+        } else {
+            format!("{} — {}", self.description_fr, self.description)
+        };
         let mut field = json!({
             "name": self.name,
             "type": self.field_type.name(),
-            "description": self.description,
         });
+        if !self.title.is_empty() {
+            field["title"] = self.title.into();
+        }
+        field["description"] = description.into();
+        if !self.example.is_empty() {
+            field["example"] = self.example.into();
+        }
         if let Some(format) = self.format {
             field["format"] = format.into();
         }
@@ -170,6 +205,24 @@ mod tests {
         assert_eq!(
             field,
             json!({"name": "pitch", "type": "string", "description": "What it does"})
+        );
+    }
+
+    #[test]
+    fn titles_french_descriptions_and_examples_are_described() {
+        let field = Column::text("pitch", "What it does")
+            .fr("Pitch", "Ce qu'elle fait")
+            .example("Un pitch")
+            .descriptor();
+        assert_eq!(
+            field,
+            json!({
+                "name": "pitch",
+                "type": "string",
+                "title": "Pitch",
+                "description": "Ce qu'elle fait — What it does",
+                "example": "Un pitch",
+            })
         );
     }
 

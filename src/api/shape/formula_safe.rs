@@ -34,6 +34,14 @@ pub const RULE: &str = "A text cell beginning with `=`, `+`, `-`, `@`, a tab or 
     are. To get a text back, remove the first `'` of a cell that begins with `'` and then, after \
     any other `'`, one of those characters.";
 
+/// The rule in French, for the French half of the TableSchema descriptions.
+pub const RULE_FR: &str = "Une cellule de texte qui commence par `=`, `+`, `-`, `@`, une \
+    tabulation ou un retour chariot, après d'éventuels `'`, est écrite précédée d'un `'` de plus, \
+    pour qu'aucun tableur ne l'exécute comme une formule (conseil de l'OWASP contre l'injection \
+    CSV) ; nombres, dates et heures sont écrits tels quels. Pour retrouver le texte, retirer le \
+    premier `'` d'une cellule qui commence par `'` puis, après d'éventuels autres `'`, par l'un \
+    de ces caractères.";
+
 /// `cell` as it is written in a CSV column of `field_type`: with a [`QUOTE`] before it when a
 /// spreadsheet could read it as a formula and it is not a value of a typed column.
 pub fn neutralise(cell: &str, field_type: FieldType) -> Cow<'_, str> {

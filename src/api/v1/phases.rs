@@ -59,27 +59,49 @@ pub struct PhasesQuery {
 impl CsvRecord for PhaseResponse {
     const COLUMNS: &'static [Column] = &[
         Column::text("id", "Identifier of the phase")
+            .fr("Identifiant", "Identifiant de la phase")
+            .example("investigation")
             .key()
             .one_of(&REFERENCE_PHASES),
-        Column::text("label", "French label").required(),
+        Column::text("label", "French label")
+            .fr("Libellé", "Libellé en français")
+            .example("Investigation")
+            .required(),
         Column::new(
             "order",
             FieldType::Integer,
             "Position in the method, from 1",
         )
+        .fr("Ordre", "Position dans la méthode, à partir de 1")
+        .example("1")
         .key(),
         Column::text(
             "kind",
             "`active` for a phase of the method, `exit` for a way out of it",
         )
+        .fr(
+            "Nature",
+            "`active` pour une phase de la méthode, `exit` pour une façon d'en sortir",
+        )
+        .example("active")
         .required()
         .one_of(&["active", "exit"]),
-        Column::text("description", "What happens in this phase").required(),
+        Column::text("description", "What happens in this phase")
+            .fr("Description", "Ce qui se passe pendant cette phase")
+            .example(
+                "Un agent public ou une administration repère un irritant de politique publique.",
+            )
+            .required(),
         Column::new(
             "startups",
             FieldType::Integer,
             "How many startups are in this phase on the day of the export",
         )
+        .fr(
+            "Startups",
+            "Nombre de startups dans cette phase au jour de l'export",
+        )
+        .example("12")
         .required(),
     ];
 

@@ -19,13 +19,35 @@ pub use crate::representation::incubator::{IncubatorResponse, IncubatorSummary};
 
 impl CsvRecord for IncubatorSummary {
     const COLUMNS: &'static [Column] = &[
-        Column::text("id", "Identifier of the incubator").key(),
-        Column::text("title", "Name of the incubator").required(),
-        Column::text("owner", "Identifier of the organisation that runs it"),
-        Column::text("website", "Its web site").uri(),
-        Column::text("contact", "E-mail address or page to reach it"),
-        Column::text("address", "Postal address"),
-        Column::text("description", "What it does, in Markdown"),
+        Column::text("id", "Identifier of the incubator")
+            .fr("Identifiant", "Identifiant de l'incubateur")
+            .example("sgmas")
+            .key(),
+        Column::text("title", "Name of the incubator")
+            .fr("Nom", "Nom de l'incubateur")
+            .example("Fabrique numérique des ministères sociaux")
+            .required(),
+        Column::text("owner", "Identifier of the organisation that runs it")
+            .fr(
+                "Organisation porteuse",
+                "Identifiant de l'organisation qui le porte",
+            )
+            .example("dinum"),
+        Column::text("website", "Its web site")
+            .fr("Site", "Son site web")
+            .example("https://beta.gouv.fr/")
+            .uri(),
+        Column::text("contact", "E-mail address or page to reach it")
+            .fr("Contact", "Adresse électronique ou page pour le joindre")
+            .example("contact@beta.gouv.fr"),
+        Column::text("address", "Postal address")
+            .fr("Adresse", "Adresse postale")
+            .example("20 avenue de Ségur, Paris 7e"),
+        Column::text("description", "What it does, in Markdown")
+            .fr("Description", "Ce qu'il fait, en Markdown")
+            .example(
+                "Mission constituée en septembre 2015 au sein de la DINSIC, aujourd'hui DINUM.",
+            ),
     ];
 
     fn record(&self) -> Vec<String> {

@@ -41,7 +41,10 @@ const OF_ONE_METRIC: &[Column] = ObservationResponse::COLUMNS;
 
 impl CsvRecord for MetricObservation {
     const COLUMNS: &'static [Column] = &[
-        Column::text("metric", "Identifier of the metric").required(),
+        Column::text("metric", "Identifier of the metric")
+            .fr("Indicateur", "Identifiant de l'indicateur")
+            .example("medle-actes-enregistres")
+            .required(),
         Column {
             unique: false,
             ..OF_ONE_METRIC[0]

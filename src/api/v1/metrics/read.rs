@@ -20,20 +20,43 @@ pub use crate::representation::metric::{MetricSummary, ObservationResponse};
 
 impl CsvRecord for MetricSummary {
     const COLUMNS: &'static [Column] = &[
-        Column::text("id", "Identifier of the metric").key(),
-        Column::text("label", "What it counts, in French").required(),
-        Column::text("unit", "Unit of its values").required(),
+        Column::text("id", "Identifier of the metric")
+            .fr("Identifiant", "Identifiant de l'indicateur")
+            .example("medle-actes-enregistres")
+            .key(),
+        Column::text("label", "What it counts, in French")
+            .fr("Libellé", "Ce qu'il compte, en français")
+            .example("Actes enregistrés")
+            .required(),
+        Column::text("unit", "Unit of its values")
+            .fr("Unité", "Unité de ses valeurs")
+            .example("actes")
+            .required(),
         Column::text(
             "startup",
             "Identifier of the startup it measures; empty for a figure of the whole programme",
-        ),
-        Column::text("description", "How the figure is made"),
-        Column::date("latest_date", "Day of its most recent observation"),
+        )
+        .fr(
+            "Startup",
+            "Identifiant de la startup qu'il mesure ; vide pour un chiffre du programme entier",
+        )
+        .example("medle"),
+        Column::text("description", "How the figure is made")
+            .fr("Description", "Comment le chiffre est établi")
+            .example("Nombre cumulé d'actes de médecine légale saisis dans l'outil."),
+        Column::date("latest_date", "Day of its most recent observation")
+            .fr(
+                "Date de la dernière mesure",
+                "Jour de sa mesure la plus récente",
+            )
+            .example("2021-07-01"),
         Column::new(
             "latest_value",
             FieldType::Number,
             "Value of its most recent observation",
-        ),
+        )
+        .fr("Dernière valeur", "Valeur de sa mesure la plus récente")
+        .example("250000"),
     ];
 
     fn record(&self) -> Vec<String> {
@@ -55,19 +78,35 @@ impl CsvRecord for ObservationResponse {
             "date",
             "The day the value holds at; for a period, its last day",
         )
+        .fr(
+            "Date",
+            "Le jour auquel la valeur se rapporte ; pour une période, son dernier jour",
+        )
+        .example("2021-07-01")
         .key(),
         Column::date(
             "start",
             "First day of the period the value covers, if it covers one",
-        ),
+        )
+        .fr(
+            "Début",
+            "Premier jour de la période que couvre la valeur, s'il y en a une",
+        )
+        .example("2021-01-01"),
         Column::new(
             "value",
             FieldType::Number,
             "The value, in the metric's unit",
         )
+        .fr("Valeur", "La valeur, dans l'unité de l'indicateur")
+        .example("250000")
         .required(),
-        Column::text("source", "Identifier of the document the value comes from"),
-        Column::text("note", "Remark on the value"),
+        Column::text("source", "Identifier of the document the value comes from")
+            .fr("Source", "Identifiant du document d'où vient la valeur")
+            .example("004"),
+        Column::text("note", "Remark on the value")
+            .fr("Note", "Remarque sur la valeur")
+            .example("Bilan dressé au passage en transfert le 1er juillet 2021."),
     ];
 
     fn record(&self) -> Vec<String> {

@@ -17,14 +17,28 @@ pub use crate::representation::organisation::{OrganisationResponse, Organisation
 
 impl CsvRecord for OrganisationSummary {
     const COLUMNS: &'static [Column] = &[
-        Column::text("id", "Identifier of the organisation").key(),
-        Column::text("name", "Full name").required(),
-        Column::text("acronym", "Usual acronym"),
+        Column::text("id", "Identifier of the organisation")
+            .fr("Identifiant", "Identifiant de l'organisation")
+            .example("dgos")
+            .key(),
+        Column::text("name", "Full name")
+            .fr("Nom", "Nom complet")
+            .example("Direction générale de l'offre de soins")
+            .required(),
+        Column::text("acronym", "Usual acronym")
+            .fr("Sigle", "Sigle usuel")
+            .example("DGOS"),
         Column::text(
             "kind",
             "What sort of body it is, as beta.gouv.fr names it: administration-centrale, \
              operateur, collectivite-territoriale, service-deconcentre, securite-sociale, autre…",
         )
+        .fr(
+            "Type",
+            "La sorte d'organisme, comme beta.gouv.fr la nomme : administration-centrale, \
+             operateur, collectivite-territoriale, service-deconcentre, securite-sociale, autre…",
+        )
+        .example("administration-centrale")
         .required(),
     ];
 

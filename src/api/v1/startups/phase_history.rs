@@ -43,16 +43,30 @@ impl From<PhaseRow> for PhaseHistoryEntry {
 
 impl CsvRecord for PhaseHistoryEntry {
     const COLUMNS: &'static [Column] = &[
-        Column::text("startup", "Identifier of the startup").required(),
+        Column::text("startup", "Identifier of the startup")
+            .fr("Startup", "Identifiant de la startup")
+            .example("medle")
+            .required(),
         Column::text("phase", "Identifier of the phase")
+            .fr("Phase", "Identifiant de la phase")
+            .example("construction")
             .required()
             .one_of(&REFERENCE_PHASES),
-        Column::date("start", "First day of the phase").required(),
+        Column::date("start", "First day of the phase")
+            .fr("Début", "Premier jour de la phase")
+            .example("2019-09-01")
+            .required(),
         Column::date(
             "end",
             "Last day of the phase, as recorded; empty while it runs (the next phase's start \
              also ends it)",
-        ),
+        )
+        .fr(
+            "Fin",
+            "Dernier jour de la phase, tel qu'enregistré ; vide tant qu'elle dure (le début de \
+             la phase suivante la clôt aussi)",
+        )
+        .example("2020-06-01"),
     ];
 
     fn record(&self) -> Vec<String> {

@@ -29,6 +29,11 @@ macro_rules! phase_start {
             concat!($phase, "_start"),
             concat!("First day of its first `", $phase, "` phase"),
         )
+        .fr(
+            concat!("Début de la phase ", $phase),
+            concat!("Premier jour de sa première phase `", $phase, "`"),
+        )
+        .example("2019-09-01")
     };
 }
 
@@ -43,6 +48,15 @@ macro_rules! phase_end {
                 "` phase, as recorded; empty while it runs"
             ),
         )
+        .fr(
+            concat!("Fin de la phase ", $phase),
+            concat!(
+                "Dernier jour de cette phase `",
+                $phase,
+                "`, tel qu'enregistré ; vide tant qu'elle dure"
+            ),
+        )
+        .example("2020-06-01")
     };
 }
 
@@ -61,31 +75,74 @@ impl Serialize for StartupExport {
 
 impl CsvRecord for StartupExport {
     const COLUMNS: &'static [Column] = &[
-        Column::text("id", "Identifier of the startup").key(),
-        Column::text("name", "Name of the service").required(),
-        Column::text("pitch", "What it does, in a sentence"),
-        Column::text("incubator", "Identifier of the incubator that hosts it"),
+        Column::text("id", "Identifier of the startup")
+            .fr("Identifiant", "Identifiant de la startup")
+            .example("medle")
+            .key(),
+        Column::text("name", "Name of the service")
+            .fr("Nom", "Nom du service")
+            .example("Medlé")
+            .required(),
+        Column::text("pitch", "What it does, in a sentence")
+            .fr("Pitch", "Ce qu'elle fait, en une phrase")
+            .example(
+                "Un outil pour que les structures de médecine légale déclarent leur activité.",
+            ),
+        Column::text("incubator", "Identifier of the incubator that hosts it")
+            .fr("Incubateur", "Identifiant de l'incubateur qui l'accueille")
+            .example("sgmas"),
         Column::text(
             "sponsors",
             "Identifiers of the sponsor organisations, joined with `|`",
-        ),
+        )
+        .fr(
+            "Sponsors",
+            "Identifiants des organisations qui la financent, séparés par `|`",
+        )
+        .example("dgos|dgs"),
         Column::text(
             "current_phase",
             "Its phase on the day of the export (or `as_of`)",
         )
+        .fr(
+            "Phase actuelle",
+            "Sa phase au jour de l'export (ou à la date `as_of`)",
+        )
+        .example("construction")
         .one_of(&REFERENCE_PHASES),
-        Column::date("created", "Start of its first phase"),
+        Column::date("created", "Start of its first phase")
+            .fr("Création", "Début de sa première phase")
+            .example("2019-06-15"),
         Column::new(
             "updated",
             FieldType::Datetime,
             "When its record last changed, in UTC",
         )
+        .fr("Mise à jour", "Dernière modification de sa fiche, en UTC")
+        .example("2026-11-24T10:00:00Z")
         .required(),
-        Column::text("link", "Address of the service").uri(),
-        Column::text("repository", "Address of its source code").uri(),
-        Column::text("contact", "E-mail address of the team"),
-        Column::text("usertypes", "Whom the service is for, joined with `|`"),
-        Column::text("thematiques", "Policy areas, joined with `|`"),
+        Column::text("link", "Address of the service")
+            .fr("Lien", "Adresse du service")
+            .example("https://aidantsconnect.beta.gouv.fr/")
+            .uri(),
+        Column::text("repository", "Address of its source code")
+            .fr("Code source", "Adresse de son code source")
+            .example(
+                "https://github.com/Delegation-numerique-en-sante/covid19-algorithme-orientation",
+            )
+            .uri(),
+        Column::text("contact", "E-mail address of the team")
+            .fr("Contact", "Adresse électronique de l'équipe")
+            .example("aides-jeunes@beta.gouv.fr"),
+        Column::text("usertypes", "Whom the service is for, joined with `|`")
+            .fr("Publics", "À qui le service s'adresse, séparés par `|`")
+            .example("etat"),
+        Column::text("thematiques", "Policy areas, joined with `|`")
+            .fr(
+                "Thématiques",
+                "Domaines de politique publique, séparés par `|`",
+            )
+            .example("Santé|Justice"),
         phase_start!("investigation"),
         phase_end!("investigation"),
         phase_start!("construction"),
