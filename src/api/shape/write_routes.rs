@@ -42,17 +42,20 @@ macro_rules! create_route {
     };
 }
 
-/// `PUT` on one resource: [`replace`](super::writable::replace) it whole.
-macro_rules! replace_route {
+/// `PUT` or `PATCH` on one resource: [`replace`](super::writable::replace) it whole with a
+/// document, or [`update`](super::writable::update) it by a JSON Merge Patch. The two share
+/// their parameters and answers; `$request_body`, `$body` and `$write` are what differs.
+macro_rules! change_route {
     (
         $(#[doc = $doc:tt])*
-        $name:ident: $path:tt, $input:ident => $view:ident,
-        tag = $tag:tt, resource = $resource:tt, id = ($id_title:tt, $id_example:tt) $(,)?
+        $method:ident $name:ident: $path:tt, $view:ident,
+        tag = $tag:tt, resource = $resource:tt, id = ($id_title:tt, $id_example:tt),
+        request_body = ($($request_body:tt)*), body = $body:ty, write = $($write:ident)::+ $(<$input:ident>)?
     ) => {
         $(#[doc = $doc])*
         #[utoipa::path(
             tag = $tag,
-            request_body = $input,
+            $($request_body)*,
             security(("bearer" = [])),
             params(
                 ("id" = String, Path, description = $id_title, example = $id_example),
@@ -64,50 +67,15 @@ macro_rules! replace_route {
                 $crate::api::shape::write::WriteProblems,
             )
         )]
-        #[put($path)]
+        #[$method($path)]
         pub async fn $name(
             req: ::actix_web::HttpRequest,
             state: ::actix_web::web::Data<$crate::api::http::state::AppState>,
             id: ::actix_web::web::Path<String>,
             caller: $crate::api::http::auth::Caller,
-            body: $crate::api::http::body::JsonBody<$input>,
+            body: $crate::api::http::body::JsonBody<$body>,
         ) -> Result<::actix_web::HttpResponse, $crate::api::http::error::ApiError> {
-            $crate::api::shape::writable::replace(req, state, id, caller, body).await
-        }
-    };
-}
-
-/// `PATCH` on one resource: [`update`](super::writable::update) it by a JSON Merge Patch.
-macro_rules! update_route {
-    (
-        $(#[doc = $doc:tt])*
-        $name:ident: $path:tt, $input:ident => $view:ident,
-        tag = $tag:tt, resource = $resource:tt, id = ($id_title:tt, $id_example:tt) $(,)?
-    ) => {
-        $(#[doc = $doc])*
-        #[utoipa::path(
-            tag = $tag,
-            request_body(content = Object, content_type = "application/merge-patch+json", description = concat!("The attributes to change, as in ", stringify!($input))),
-            security(("bearer" = [])),
-            params(
-                ("id" = String, Path, description = $id_title, example = $id_example),
-                ("If-Match" = Option<String>, Header, description = concat!("The ETag read: the write is refused (412) if the ", $resource, " changed since"), example = "\"5d41402abc4b2a76b9719d911017c592\""),
-            ),
-            responses(
-                (status = 200, description = concat!("The ", $resource, " as it became"), body = $view),
-                (status = 412, description = "Changed since the version `If-Match` names", body = $crate::api::http::error::Problem, content_type = "application/problem+json"),
-                $crate::api::shape::write::WriteProblems,
-            )
-        )]
-        #[patch($path)]
-        pub async fn $name(
-            req: ::actix_web::HttpRequest,
-            state: ::actix_web::web::Data<$crate::api::http::state::AppState>,
-            id: ::actix_web::web::Path<String>,
-            caller: $crate::api::http::auth::Caller,
-            body: $crate::api::http::body::JsonBody<::serde_json::Value>,
-        ) -> Result<::actix_web::HttpResponse, $crate::api::http::error::ApiError> {
-            $crate::api::shape::writable::update::<$input>(req, state, id, caller, body).await
+            $($write)::+ $(::<$input>)? (req, state, id, caller, body).await
         }
     };
 }
@@ -173,16 +141,21 @@ macro_rules! write_routes {
     };
     (@replace [$input:ident, $view:ident, $tag:tt, $resource:tt, $collection:tt, $item:tt, $id_title:tt, $id_example:tt]
         $(#[doc = $doc:tt])* $name:ident) => {
-        $crate::api::shape::write_routes::replace_route! {
+        $crate::api::shape::write_routes::change_route! {
             $(#[doc = $doc])*
-            $name: $item, $input => $view, tag = $tag, resource = $resource, id = ($id_title, $id_example)
+            put $name: $item, $view, tag = $tag, resource = $resource, id = ($id_title, $id_example),
+            request_body = (request_body = $input), body = $input,
+            write = $crate::api::shape::writable::replace
         }
     };
     (@update [$input:ident, $view:ident, $tag:tt, $resource:tt, $collection:tt, $item:tt, $id_title:tt, $id_example:tt]
         $(#[doc = $doc:tt])* $name:ident) => {
-        $crate::api::shape::write_routes::update_route! {
+        $crate::api::shape::write_routes::change_route! {
             $(#[doc = $doc])*
-            $name: $item, $input => $view, tag = $tag, resource = $resource, id = ($id_title, $id_example)
+            patch $name: $item, $view, tag = $tag, resource = $resource, id = ($id_title, $id_example),
+            request_body = (request_body(content = Object, content_type = "application/merge-patch+json", description = concat!("The attributes to change, as in ", stringify!($input)))),
+            body = ::serde_json::Value,
+            write = $crate::api::shape::writable::update<$input>
         }
     };
     (@delete [$input:ident, $view:ident, $tag:tt, $resource:tt, $collection:tt, $item:tt, $id_title:tt, $id_example:tt]
@@ -195,4 +168,4 @@ macro_rules! write_routes {
     };
 }
 
-pub(crate) use {create_route, delete_route, replace_route, update_route, write_routes};
+pub(crate) use {change_route, create_route, delete_route, write_routes};
