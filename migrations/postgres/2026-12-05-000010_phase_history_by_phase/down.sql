@@ -1,0 +1,1 @@
+DROP INDEX startup_phases_by_phase;
