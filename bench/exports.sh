@@ -73,18 +73,8 @@ median() { python3 -c 'import statistics, sys; print(statistics.median(float(l) 
 
 bench_backend() {
     local backend=$1 url
-    case $backend in
-    sqlite) url="$WORK/exports.db" ;;
-    postgres)
-        if [[ -n $SKIP_PG ]] || ! psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-            echo "postgres: skipped"
-            return
-        fi
-        psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
-        PG_CREATED=1
-        url="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
-        ;;
-    esac
+    database "$backend" || return 0
+    url=$URL
     "${BUILDS[0]}" --database "$url" generate --startups "$STARTUPS" \
         --observations "$OBSERVATIONS" --seed "$SEED" >"$WORK/generate.log" 2>&1
     printf '\n## %s, %s startups, %s observations, %s downloads each\n\n' \

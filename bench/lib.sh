@@ -5,6 +5,8 @@
 #   serve BIN URL    starts `BIN serve` (cache and spool off) on URL's database on a free
 #                    loopback port, waits for /health; sets BASE and SERVER_PID
 #   stop_server      stops it
+#   database BACKEND sets URL to a fresh database of BACKEND (sqlite, postgres); returns 1,
+#                    saying so, when PostgreSQL is skipped (SKIP_PG) or does not answer
 #   PG_CREATED=1     set once PG_DB is created: the cleanup on exit drops it
 
 SERVER_PID=
@@ -48,4 +50,20 @@ serve() {
         sleep 0.1
         waited=$((waited + 1))
     done
+}
+
+# shellcheck disable=SC2034 # URL is read by the scripts that source this file
+database() {
+    case $1 in
+    sqlite) URL="$WORK/$1.db" ;;
+    postgres)
+        if [[ -n ${SKIP_PG:-} ]] || ! psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+            echo "postgres: skipped"
+            return 1
+        fi
+        psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
+        PG_CREATED=1
+        URL="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+        ;;
+    esac
 }

@@ -93,18 +93,8 @@ EOF
 
 bench_backend() {
     local backend=$1 url
-    case $backend in
-    sqlite) url="$WORK/rendered.db" ;;
-    postgres)
-        if [[ -n $SKIP_PG ]] || ! psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-            echo "postgres: skipped"
-            return
-        fi
-        psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
-        PG_CREATED=1
-        url="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
-        ;;
-    esac
+    database "$backend" || return 0
+    url=$URL
     "${BUILDS[0]}" --database "$url" generate --startups "$STARTUPS" \
         --observations $((STARTUPS * 10)) --seed "$SEED" >"$WORK/generate.log" 2>&1
     serve "${BUILDS[0]}" "$url"
