@@ -348,6 +348,7 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         if !applied.is_empty() {
             log::info!("applied {} migration(s) to {url}", applied.len());
         }
+        db::keep_sampled_indexes(&mut conn)?;
         if let Some((counts, report)) = load::seed_if_empty(&mut conn)? {
             // Logged at the problem's own level: only a record left out is an error; the
             // seeds' known defects (a date their document misprints) load as warnings.
