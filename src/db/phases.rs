@@ -75,18 +75,29 @@ impl Phase {
         }
         // Every phase named, so that both backends read one range of `startup_phases_current`
         // per phase (PostgreSQL has no skip scan, and would read the whole table otherwise).
-        let mut superseded = startup_phases::table
-            .inner_join(startups::table)
-            .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
-            .group_by(startup_phases::phase_id)
-            .select((startup_phases::phase_id, count_star()))
-            .into_boxed();
-        if let Some(incubator) = incubator {
-            superseded = filter_incubator!(superseded, incubator.to_owned(), co_incubated);
-        }
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
-        let superseded = filter_superseded!(superseded, day, sqlite);
-        for (phase, n) in superseded.load::<(String, i64)>(conn)? {
+        let superseded: Vec<(String, i64)> = match incubator {
+            // Every phase row has its startup: no join (one probe of `startups` per row).
+            None => {
+                let superseded = startup_phases::table
+                    .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
+                    .group_by(startup_phases::phase_id)
+                    .select((startup_phases::phase_id, count_star()))
+                    .into_boxed();
+                filter_superseded!(superseded, day, sqlite).load(conn)?
+            }
+            Some(incubator) => {
+                let superseded = startup_phases::table
+                    .inner_join(startups::table)
+                    .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
+                    .group_by(startup_phases::phase_id)
+                    .select((startup_phases::phase_id, count_star()))
+                    .into_boxed();
+                let superseded = filter_incubator!(superseded, incubator.to_owned(), co_incubated);
+                filter_superseded!(superseded, day, sqlite).load(conn)?
+            }
+        };
+        for (phase, n) in superseded {
             *counts.entry(phase).or_default() += n;
         }
         Ok(counts)
