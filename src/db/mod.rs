@@ -14,6 +14,7 @@ pub mod organisations;
 pub mod page;
 pub mod phases;
 pub mod pool;
+pub mod ranked;
 pub mod revision;
 pub mod schema;
 pub mod shared_reads;

@@ -7,10 +7,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Text};
+use diesel::sql_types::{BigInt, Double, Text};
 
 use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
+use super::ranked::{self, Ranked};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
 use super::startups::{
     Startup, THEMATIQUE, USERTYPE, filter_incubator, filter_superseded, settled_in_phases,
@@ -507,80 +508,163 @@ pub fn sorted_rows(
         .load(conn)
 }
 
-/// One search hit: a startup and how well it matches (smaller is better).
+/// A search hit of SQLite: the `rowid` its full-text index knows it by.
 #[derive(Debug, QueryableByName)]
-struct Hit {
-    #[diesel(sql_type = Text)]
-    id: String,
+struct RowHit {
+    #[diesel(sql_type = BigInt)]
+    key: i64,
     #[diesel(sql_type = Double)]
     rank: f64,
 }
 
-/// Every startup matching the search words, with its rank, read from the search index in one
-/// pass (ranking row by row inside the main query would re-run the search for each row).
-fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Vec<Hit>> {
+/// A search hit of PostgreSQL: the startup's id.
+#[derive(Debug, QueryableByName)]
+struct IdHit {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Double)]
+    rank: f64,
+}
+
+/// Every startup matching the search words, with its rank (smaller is better), read from the
+/// search index in one pass (ranking row by row inside the main query would re-run the search
+/// for each row). SQLite's hits are known by `rowid`, as its full-text index knows them:
+/// reading the id of each of thousands of hits costs more than ranking them.
+enum Hits {
+    Rows(Vec<Ranked<i64>>),
+    Ids(Vec<Ranked<String>>),
+}
+
+fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Hits> {
     let query = Dialect::of(conn).search_query(terms);
     match conn {
         DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT startups.id AS id, bm25(startups_search, 10.0, 3.0, 1.0) AS rank \
-             FROM startups_search JOIN startups ON startups.rowid = startups_search.rowid \
-             WHERE startups_search MATCH ?",
+            "SELECT rowid AS key, bm25(startups_search, 10.0, 3.0, 1.0) AS rank \
+             FROM startups_search WHERE startups_search MATCH ?",
         )
         .bind::<Text, _>(query)
-        .load(c),
+        .load::<RowHit>(c)
+        .map(|hits| {
+            let hits = hits.into_iter().map(|h| Ranked {
+                key: h.key,
+                rank: h.rank,
+            });
+            Hits::Rows(hits.collect())
+        }),
         // ts_rank is a real (float4), widened; negated so that smaller is better here too.
         DbConnection::Postgres(c) => diesel::sql_query(format!(
-            "SELECT id, -CAST(ts_rank(search, query) AS DOUBLE PRECISION) AS rank \
+            "SELECT id AS key, -CAST(ts_rank(search, query) AS DOUBLE PRECISION) AS rank \
              FROM startups, (SELECT {TSQUERY_OPEN}$1{TSQUERY_CLOSE} AS query) AS searched \
              WHERE search @@ query"
         ))
         .bind::<Text, _>(query)
-        .load(c),
+        .load::<IdHit>(c)
+        .map(|hits| {
+            let hits = hits.into_iter().map(|h| Ranked {
+                key: h.key,
+                rank: h.rank,
+            });
+            Hits::Ids(hits.collect())
+        }),
     }
 }
 
-/// A page of search results, best match first: the hits are ranked and positioned in memory,
-/// then the page's rows are read by id.
+/// The ids of SQLite rows, in the order of `rows`: one statement whatever their number (the
+/// rows are bound as one JSON array).
+fn ids_of_rows(conn: &mut DbConnection, rows: &[i64]) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct RowId {
+        #[diesel(sql_type = BigInt)]
+        rowid: i64,
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let array = serde_json::to_string(rows).expect("integers serialize");
+    let DbConnection::Sqlite(c) = conn else {
+        unreachable!("rowids are SQLite's")
+    };
+    let mut ids: std::collections::HashMap<i64, String> = diesel::sql_query(
+        "SELECT rowid, id FROM startups WHERE rowid IN (SELECT value FROM json_each(?))",
+    )
+    .bind::<Text, _>(array)
+    .load::<RowId>(c)?
+    .into_iter()
+    .map(|r| (r.rowid, r.id))
+    .collect();
+    // The search index is kept by triggers in the same transactions as `startups`: each of its
+    // rows has its startup.
+    rows.iter()
+        .map(|row| ids.remove(row).ok_or(diesel::result::Error::NotFound))
+        .collect()
+}
+
+/// A page of search results, best match first: the hits are ranked and positioned in memory
+/// ([`ranked::window`]), then the page's rows are read by id.
 fn ranked_page(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
 ) -> QueryResult<Page<Startup>> {
-    let co_incubated = co_incubated(conn, filter)?;
-    let kept: std::collections::HashSet<String> = filtered(filter, Dialect::of(conn), co_incubated)
-        .select(startups::id)
-        .load_iter::<String, _>(conn)?
-        .collect::<QueryResult<_>>()?;
-    let mut hits: Vec<Hit> = search_hits(conn, &filter.search)?
-        .into_iter()
-        .filter(|hit| kept.contains(&hit.id))
-        .collect();
-    hits.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
-    let total = i64::try_from(hits.len()).unwrap_or(i64::MAX);
+    let hits = search_hits(conn, &filter.search)?;
+    let searched_alone = StartupFilter {
+        search: Vec::new(),
+        ..filter.clone()
+    }
+    .selects_all();
+    let (hits, total) = match searched_alone {
+        true => {
+            let total = match &hits {
+                Hits::Rows(h) => h.len(),
+                Hits::Ids(h) => h.len(),
+            };
+            (hits, total)
+        }
+        false => {
+            let co_incubated = co_incubated(conn, filter)?;
+            let kept = filtered(filter, Dialect::of(conn), co_incubated);
+            match hits {
+                Hits::Rows(mut hits) => {
+                    let kept: std::collections::HashSet<i64> = kept
+                        .select(sql::<BigInt>("startups.rowid"))
+                        .load_iter::<i64, _>(conn)?
+                        .collect::<QueryResult<_>>()?;
+                    hits.retain(|hit| kept.contains(&hit.key));
+                    let total = hits.len();
+                    (Hits::Rows(hits), total)
+                }
+                Hits::Ids(mut hits) => {
+                    let kept: std::collections::HashSet<String> = kept
+                        .select(startups::id)
+                        .load_iter::<String, _>(conn)?
+                        .collect::<QueryResult<_>>()?;
+                    hits.retain(|hit| kept.contains(&hit.key));
+                    let total = hits.len();
+                    (Hits::Ids(hits), total)
+                }
+            }
+        }
+    };
+    let total = i64::try_from(total).unwrap_or(i64::MAX);
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
-    // Where a hit stands against the cursor's (rank, id).
-    let versus = |hit: &Hit, rank: f64, id: &str| {
-        hit.rank
-            .total_cmp(&rank)
-            .then_with(|| hit.id.as_str().cmp(id))
+    let from = match &position {
+        Some(Position::Relevance(rank, id)) => Some(ranked::From { rank: *rank, id }),
+        _ => None,
     };
     let limit = usize::try_from(request.limit()).unwrap_or(usize::MAX);
-    let window: Vec<&Hit> = match (&position, request.backwards()) {
-        (Some(Position::Relevance(rank, id)), false) => hits
-            .iter()
-            .filter(|h| versus(h, *rank, id).is_gt())
-            .take(limit)
-            .collect(),
-        (Some(Position::Relevance(rank, id)), true) => hits
-            .iter()
-            .rev()
-            .filter(|h| versus(h, *rank, id).is_lt())
-            .take(limit)
-            .collect(),
-        _ => hits.iter().take(limit).collect(),
+    let backwards = request.backwards();
+    let window = match hits {
+        Hits::Rows(hits) => {
+            ranked::window(hits, from, backwards, limit, |rows| ids_of_rows(conn, rows))?
+        }
+        Hits::Ids(hits) => ranked::window(hits, from, backwards, limit, |ids| {
+            Ok::<_, diesel::result::Error>(ids.to_vec())
+        })?,
     };
-    let ids: Vec<String> = window.iter().map(|h| h.id.clone()).collect();
+    let ids: Vec<String> = window.iter().map(|(id, _)| id.clone()).collect();
     let mut rows: std::collections::HashMap<String, Startup> = startups::table
         .filter(one_of(startups::id, ids))
         .select(Startup::as_select())
@@ -590,7 +674,7 @@ fn ranked_page(
         .collect();
     let ordered: Vec<(Startup, f64)> = window
         .iter()
-        .filter_map(|h| rows.remove(&h.id).map(|s| (s, h.rank)))
+        .filter_map(|(id, rank)| rows.remove(id).map(|s| (s, *rank)))
         .collect();
     let page = Page::from_rows(request, ordered, total, |(s, rank)| {
         sort.key_of(s, Some(*rank))
