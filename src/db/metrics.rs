@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::days::{Day, MaybeDay};
 use super::keyed::Keyed;
 use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_order, keyset_pair_order, pair_key};
@@ -33,7 +34,9 @@ pub enum Upserted {
 #[diesel(table_name = observations)]
 pub struct Observation {
     pub metric_id: String,
+    #[diesel(deserialize_as = Day)]
     pub date: NaiveDate,
+    #[diesel(deserialize_as = MaybeDay)]
     pub start_date: Option<NaiveDate>,
     pub value: f64,
     pub source_id: Option<String>,
@@ -110,11 +113,21 @@ impl Metric {
     }
 
     /// The most recent observation of each given metric.
+    ///
+    /// The ids are also bounded by their least and greatest: PostgreSQL, asked for the
+    /// observations of a chunk of 1,000 metrics by their list alone, reads the whole table
+    /// (24 ms a chunk at 100,000 startups); within their range it reads the index (4 ms). Ids
+    /// compare bytewise on both backends, as `String`s do.
     pub fn latest_observations(
         conn: &mut DbConnection,
         ids: &[String],
     ) -> QueryResult<Vec<Observation>> {
+        let (Some(least), Some(greatest)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
         let rows: Vec<Observation> = observations::table
+            .filter(observations::metric_id.ge(least))
+            .filter(observations::metric_id.le(greatest))
             .filter(one_of(observations::metric_id, ids))
             .order((observations::metric_id, observations::date.desc()))
             .select(Observation::as_select())

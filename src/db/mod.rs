@@ -5,6 +5,7 @@
 
 pub mod bulk;
 pub mod changes;
+pub mod days;
 pub mod deadline;
 pub mod incubators;
 pub mod keyed;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::bulk;
+use super::days::{Day, DayTime, MaybeDay};
 use super::keyed::{Keyed, Rewritable};
 use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_pair_order, pair_key};
@@ -20,6 +21,7 @@ use crate::domain::phases::{PhaseSpan, current_until, first_start, latest_positi
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = startups, treat_none_as_null = true)]
+#[diesel(check_for_backend(super::MultiBackend))]
 pub struct Startup {
     pub id: String,
     pub name: String,
@@ -30,11 +32,14 @@ pub struct Startup {
     pub contact: Option<String>,
     pub description: Option<String>,
     /// Start of the first phase; derived from the phase history when it is written.
+    #[diesel(deserialize_as = MaybeDay)]
     pub created_on: Option<NaiveDate>,
+    #[diesel(deserialize_as = DayTime)]
     pub updated_at: NaiveDateTime,
     /// Phase of the row with the greatest start, and that start; derived from the phase history
     /// when it is written (see [`derive_phase_links`]).
     pub latest_phase_id: Option<String>,
+    #[diesel(deserialize_as = MaybeDay)]
     pub latest_phase_start: Option<NaiveDate>,
     /// Where the startup publishes its usage statistics.
     pub stats_url: Option<String>,
@@ -50,9 +55,12 @@ pub struct PhaseRow {
     /// written ([`derive_phase_links`]).
     pub position: i32,
     pub phase_id: String,
+    #[diesel(deserialize_as = Day)]
     pub start_date: NaiveDate,
+    #[diesel(deserialize_as = MaybeDay)]
     pub end_date: Option<NaiveDate>,
     /// Start of the startup's following phase; derived when the history is written.
+    #[diesel(deserialize_as = MaybeDay)]
     pub next_start: Option<NaiveDate>,
 }
 
@@ -115,6 +123,7 @@ pub struct EventRow {
     pub startup_id: String,
     pub position: i32,
     pub name: String,
+    #[diesel(deserialize_as = Day)]
     pub date: NaiveDate,
     pub comment: Option<String>,
 }

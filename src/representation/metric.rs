@@ -59,14 +59,15 @@ impl MetricSummary {
     /// Pairs each metric with its latest observation.
     pub fn with_latest(conn: &mut DbConnection, metrics: Vec<Metric>) -> QueryResult<Vec<Self>> {
         let ids: Vec<String> = metrics.iter().map(|m| m.id.clone()).collect();
-        let mut latest = Metric::latest_observations(conn, &ids)?;
+        let mut latest: std::collections::HashMap<String, Observation> =
+            Metric::latest_observations(conn, &ids)?
+                .into_iter()
+                .map(|o| (o.metric_id.clone(), o))
+                .collect();
         Ok(metrics
             .into_iter()
             .map(|m| {
-                let observation = latest
-                    .iter()
-                    .position(|o| o.metric_id == m.id)
-                    .map(|i| latest.swap_remove(i).into());
+                let observation = latest.remove(&m.id).map(Into::into);
                 Self {
                     id: m.id,
                     label: m.label,
