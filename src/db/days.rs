@@ -42,7 +42,7 @@ fn parse_day_time(text: &[u8]) -> Option<NaiveDateTime> {
     Some(parse_day(day)?.and_time(time))
 }
 
-/// A date column read by [`parse_day`] on SQLite.
+/// A date column read by `parse_day` on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
 pub struct Day(pub NaiveDate);
 
@@ -64,7 +64,7 @@ impl FromSql<Date, MultiBackend> for Day {
     }
 }
 
-/// A nullable date column read by [`parse_day`] on SQLite.
+/// A nullable date column read by `parse_day` on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
 pub struct MaybeDay(pub Option<NaiveDate>);
 
@@ -87,7 +87,7 @@ impl FromSql<Nullable<Date>, MultiBackend> for MaybeDay {
     }
 }
 
-/// A timestamp column read by [`parse_day_time`] on SQLite.
+/// A timestamp column read by `parse_day_time` on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
 pub struct DayTime(pub NaiveDateTime);
 

@@ -43,7 +43,7 @@ impl PageRequest {
         self.size + 1
     }
 
-    /// The cursor as `(direction, key)`, the form [`keyset_order!`] takes.
+    /// The cursor as `(direction, key)`, the form `keyset_order!` takes.
     pub fn position(&self) -> Option<(Direction, String)> {
         self.cursor.as_ref().map(|c| (c.direction, c.key.clone()))
     }
@@ -118,7 +118,7 @@ impl From<ForeignCursor> for diesel::result::Error {
 }
 
 impl PageRequest {
-    /// The cursor as `(direction, (first, second))` for [`keyset_pair_order!`]; an error when
+    /// The cursor as `(direction, (first, second))` for `keyset_pair_order!`; an error when
     /// its key is not a pair of those types (a cursor of another collection).
     pub fn pair_position<A, B>(&self) -> Result<PairPosition<A, B>, ForeignCursor>
     where

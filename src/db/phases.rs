@@ -49,7 +49,7 @@ impl Phase {
     /// Phases with no startup are absent from the map. Two grouped counts, summed: startups
     /// settled in their latest phase by then (from an index on `startups`), and those whose
     /// latest phase starts later (from the phase rows current that day that are not the
-    /// latest; see [`current_phase_rows`](super::startups::current_phase_rows)).
+    /// latest; see `current_phase_rows`).
     pub fn current_counts(
         conn: &mut DbConnection,
         day: NaiveDate,

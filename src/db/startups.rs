@@ -330,7 +330,7 @@ impl Startup {
 
     /// Whether some startup is co-incubated by `incubator` (lists it beside its own): the
     /// queries of that incubator's startups then read `startup_incubators` too
-    /// ([`filter_incubator`]).
+    /// (`filter_incubator`).
     pub fn co_incubates(conn: &mut DbConnection, incubator: &str) -> QueryResult<bool> {
         diesel::select(exists(
             startup_incubators::table.filter(startup_incubators::incubator_id.eq(incubator)),
@@ -399,7 +399,7 @@ impl Startup {
     }
 
     /// The phase each of the startups `ids` is in on `day`, by startup id; a startup with no
-    /// phase started by then is absent. By [`current_phase_rows`], the one definition of it.
+    /// phase started by then is absent. By `current_phase_rows`, the one definition of it.
     pub fn phases_on(
         conn: &mut DbConnection,
         ids: &[String],

@@ -49,7 +49,7 @@ pub const GRID: &str = "#dddddd";
 pub const FOCUS: &str = "#0a76f6";
 
 /// What shows a bar's figures while it has the focus (keyboard, or a tap) or the pointer, for
-/// the page's style sheet: its ring and its [`tip`], in place of the last bar's, which shows at
+/// the page's style sheet: its ring and its `tip`, in place of the last bar's, which shows at
 /// rest. When the pointer is on another bar than the focused one, only the pointed one shows
 /// its figures, where `:has` is supported.
 pub const STYLE: &str = "
