@@ -1,0 +1,2 @@
+DROP INDEX startups_created_last;
+DROP INDEX startups_created_first;
