@@ -10,6 +10,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::pg::Pg;
 use diesel::sql_types::{Date, Nullable, Timestamp};
 use diesel::sqlite::Sqlite;
 
@@ -52,15 +53,24 @@ impl From<Day> for NaiveDate {
     }
 }
 
+/// A value of SQL type `ST` read by `by_hand` from SQLite's text, or by diesel when the text
+/// has another shape, and by diesel from every other backend.
+fn read<T, ST>(value: MultiRawValue<'_>, by_hand: fn(&[u8]) -> Option<T>) -> deserialize::Result<T>
+where
+    T: FromSql<ST, Sqlite> + FromSql<ST, Pg>,
+{
+    match value {
+        MultiRawValue::Sqlite(mut value) => match by_hand(value.read_text().as_bytes()) {
+            Some(read) => Ok(read),
+            None => <T as FromSql<ST, Sqlite>>::from_sql(value),
+        },
+        other => other.from_sql::<T, ST>(),
+    }
+}
+
 impl FromSql<Date, MultiBackend> for Day {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        match value {
-            MultiRawValue::Sqlite(mut value) => match parse_day(value.read_text().as_bytes()) {
-                Some(day) => Ok(Day(day)),
-                None => <NaiveDate as FromSql<Date, Sqlite>>::from_sql(value).map(Day),
-            },
-            other => other.from_sql::<NaiveDate, Date>().map(Day),
-        }
+        read::<NaiveDate, Date>(value, parse_day).map(Day)
     }
 }
 
@@ -99,17 +109,7 @@ impl From<DayTime> for NaiveDateTime {
 
 impl FromSql<Timestamp, MultiBackend> for DayTime {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        match value {
-            MultiRawValue::Sqlite(mut value) => {
-                match parse_day_time(value.read_text().as_bytes()) {
-                    Some(at) => Ok(DayTime(at)),
-                    None => {
-                        <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(DayTime)
-                    }
-                }
-            }
-            other => other.from_sql::<NaiveDateTime, Timestamp>().map(DayTime),
-        }
+        read::<NaiveDateTime, Timestamp>(value, parse_day_time).map(DayTime)
     }
 }
 

@@ -76,25 +76,23 @@ impl Phase {
         // Every phase named, so that both backends read one range of `startup_phases_current`
         // per phase (PostgreSQL has no skip scan, and would read the whole table otherwise).
         let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        // `$rows` (the phase rows, joined to their startups or not) counted per phase.
+        macro_rules! by_phase {
+            ($rows:expr) => {
+                $rows
+                    .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
+                    .group_by(startup_phases::phase_id)
+                    .select((startup_phases::phase_id, count_star()))
+                    .into_boxed()
+            };
+        }
         let superseded: Vec<(String, i64)> = match incubator {
             // Every phase row has its startup: no join (one probe of `startups` per row).
-            None => {
-                let superseded = startup_phases::table
-                    .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
-                    .group_by(startup_phases::phase_id)
-                    .select((startup_phases::phase_id, count_star()))
-                    .into_boxed();
-                filter_superseded!(superseded, day, sqlite).load(conn)?
-            }
+            None => filter_superseded!(by_phase!(startup_phases::table), day, sqlite).load(conn)?,
             Some(incubator) => {
-                let superseded = startup_phases::table
-                    .inner_join(startups::table)
-                    .filter(startup_phases::phase_id.eq_any(phases::table.select(phases::id)))
-                    .group_by(startup_phases::phase_id)
-                    .select((startup_phases::phase_id, count_star()))
-                    .into_boxed();
-                let superseded = filter_incubator!(superseded, incubator.to_owned(), co_incubated);
-                filter_superseded!(superseded, day, sqlite).load(conn)?
+                let rows = by_phase!(startup_phases::table.inner_join(startups::table));
+                let rows = filter_incubator!(rows, incubator.to_owned(), co_incubated);
+                filter_superseded!(rows, day, sqlite).load(conn)?
             }
         };
         for (phase, n) in superseded {

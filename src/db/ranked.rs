@@ -60,22 +60,21 @@ pub fn window<K: Clone, E>(
     }
     let keys: Vec<K> = hits.iter().map(|h| h.key.clone()).collect();
     let ids = ids_of(&keys)?;
-    let order = |a: &(String, f64), b: &(String, f64)| {
-        ahead(&a.1, &b.1).then_with(|| match backwards {
-            false => a.0.cmp(&b.0),
-            true => b.0.cmp(&a.0),
+    // Reading order of two `(id, rank)`.
+    let order = |(a_id, a_rank): (&str, f64), (b_id, b_rank): (&str, f64)| {
+        ahead(&a_rank, &b_rank).then_with(|| match backwards {
+            false => a_id.cmp(b_id),
+            true => b_id.cmp(a_id),
         })
     };
     let mut page: Vec<(String, f64)> = ids
         .into_iter()
         .zip(hits.iter().map(|h| h.rank))
         .filter(|(id, rank)| {
-            from.is_none_or(|from| {
-                order(&(id.clone(), *rank), &(from.id.to_owned(), from.rank)) == Ordering::Greater
-            })
+            from.is_none_or(|from| order((id, *rank), (from.id, from.rank)) == Ordering::Greater)
         })
         .collect();
-    page.sort_by(order);
+    page.sort_by(|a, b| order((&a.0, a.1), (&b.0, b.1)));
     page.truncate(limit);
     Ok(page)
 }

@@ -535,6 +535,25 @@ enum Hits {
     Ids(Vec<Ranked<String>>),
 }
 
+impl Hits {
+    fn len(&self) -> usize {
+        match self {
+            Hits::Rows(hits) => hits.len(),
+            Hits::Ids(hits) => hits.len(),
+        }
+    }
+}
+
+/// Keeps the hits whose key is one of `kept`: those that pass the list's other filters.
+fn keep_hits<K: Eq + std::hash::Hash>(
+    mut hits: Vec<Ranked<K>>,
+    kept: impl Iterator<Item = QueryResult<K>>,
+) -> QueryResult<Vec<Ranked<K>>> {
+    let kept: std::collections::HashSet<K> = kept.collect::<QueryResult<_>>()?;
+    hits.retain(|hit| kept.contains(&hit.key));
+    Ok(hits)
+}
+
 fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Hits> {
     let query = Dialect::of(conn).search_query(terms);
     match conn {
@@ -609,46 +628,28 @@ fn ranked_page(
     sort: Sort,
     request: &PageRequest,
 ) -> QueryResult<Page<Startup>> {
-    let hits = search_hits(conn, &filter.search)?;
+    let mut hits = search_hits(conn, &filter.search)?;
     let searched_alone = StartupFilter {
         search: Vec::new(),
         ..filter.clone()
     }
     .selects_all();
-    let (hits, total) = match searched_alone {
-        true => {
-            let total = match &hits {
-                Hits::Rows(h) => h.len(),
-                Hits::Ids(h) => h.len(),
-            };
-            (hits, total)
-        }
-        false => {
-            let co_incubated = co_incubated(conn, filter)?;
-            let kept = filtered(filter, Dialect::of(conn), co_incubated);
-            match hits {
-                Hits::Rows(mut hits) => {
-                    let kept: std::collections::HashSet<i64> = kept
-                        .select(sql::<BigInt>("startups.rowid"))
-                        .load_iter::<i64, _>(conn)?
-                        .collect::<QueryResult<_>>()?;
-                    hits.retain(|hit| kept.contains(&hit.key));
-                    let total = hits.len();
-                    (Hits::Rows(hits), total)
-                }
-                Hits::Ids(mut hits) => {
-                    let kept: std::collections::HashSet<String> = kept
-                        .select(startups::id)
-                        .load_iter::<String, _>(conn)?
-                        .collect::<QueryResult<_>>()?;
-                    hits.retain(|hit| kept.contains(&hit.key));
-                    let total = hits.len();
-                    (Hits::Ids(hits), total)
-                }
-            }
-        }
-    };
-    let total = i64::try_from(total).unwrap_or(i64::MAX);
+    if !searched_alone {
+        let co_incubated = co_incubated(conn, filter)?;
+        let kept = filtered(filter, Dialect::of(conn), co_incubated);
+        hits = match hits {
+            Hits::Rows(hits) => Hits::Rows(keep_hits(
+                hits,
+                kept.select(sql::<BigInt>("startups.rowid"))
+                    .load_iter::<i64, _>(conn)?,
+            )?),
+            Hits::Ids(hits) => Hits::Ids(keep_hits(
+                hits,
+                kept.select(startups::id).load_iter::<String, _>(conn)?,
+            )?),
+        };
+    }
+    let total = i64::try_from(hits.len()).unwrap_or(i64::MAX);
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
     let from = match &position {
         Some(Position::Relevance(rank, id)) => Some(ranked::From { rank: *rank, id }),
