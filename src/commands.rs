@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::http::public_url::PublicUrl;
 use crate::api::http::response_cache::ResponseCache;
 use crate::api::http::spool::ExportSpool;
+use crate::api::v1::startups::lines;
 use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
 use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
@@ -120,13 +121,21 @@ fn print_report(report: &Report) {
     }
 }
 
+/// What follows a load: the export lines of the startups it wrote
+/// ([`lines::refresh_in_batches`]), and the planner's statistics ([`db::analyze`]).
+fn after_load(conn: &mut db::DbConnection) -> Result<(), CommandError> {
+    lines::refresh_in_batches(conn)?;
+    db::analyze(conn)?;
+    Ok(())
+}
+
 fn import(url: &DatabaseUrl, paths: &[PathBuf]) -> Result<(), CommandError> {
     let files = load::read_paths(paths)?;
     let pool = open(url, 1)?;
     let mut conn = connection(&pool, url)?;
     db::migrate(&mut conn)?;
     let (counts, report) = load::import(&mut conn, &files)?;
-    db::analyze(&mut conn)?;
+    after_load(&mut conn)?;
     print_report(&report);
     eprintln!(
         "imported {counts}; {} error(s), {} warning(s)",
@@ -170,7 +179,7 @@ fn import_content(
     bar.finish_and_clear();
     match result {
         Ok(outcome) => {
-            db::analyze(&mut conn)?;
+            after_load(&mut conn)?;
             print_report(&outcome.set.report);
             eprintln!("{}", outcome.summary());
             Ok(())
@@ -360,6 +369,11 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
                 log::log!(level, "seed: {problem}");
             }
             log::info!("seeded an empty database: {counts}");
+        }
+        // Lines a migration, or a writer older than them, left stale.
+        let rendered = lines::refresh_in_batches(&mut conn)?;
+        if rendered > 0 {
+            log::info!("rendered the export lines of {rendered} startup(s)");
         }
     }
     let pool = db::connect_for_requests(url, pool_size, args.query_timeout).map_err(|source| {

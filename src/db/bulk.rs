@@ -15,8 +15,9 @@ use super::organisations::Organisation;
 use super::phases::Phase;
 use super::schema::{
     changes, incubators, metrics, observations, organisations, phases, startup_events,
-    startup_incubators, startup_phases, startup_sponsors, startup_tags, startups,
+    startup_incubators, startup_lines, startup_phases, startup_sponsors, startup_tags, startups,
 };
+use super::startup_lines::StartupLines;
 use super::startups::{CoIncubatorRow, EventRow, PhaseRow, SponsorRow, Startup, TagRow};
 
 /// Most bind parameters one SQLite statement may carry (`SQLITE_MAX_VARIABLE_NUMBER`).
@@ -221,6 +222,19 @@ bulk_insert!(
         action.eq(r.action),
         state.eq(&r.state),
         author.eq(r.author),
+    )
+);
+
+bulk_insert!(
+    /// Writes `startup_lines` rows.
+    insert_startup_lines,
+    startup_lines,
+    StartupLines,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        current_from.eq(r.current_from),
+        csv.eq(&r.csv),
+        ndjson.eq(&r.ndjson),
     )
 );
 

@@ -20,6 +20,7 @@ pub mod revision;
 pub mod schema;
 pub mod shared_reads;
 pub mod sources_kept;
+pub mod startup_lines;
 pub mod startup_list;
 pub mod startups;
 pub mod stats;

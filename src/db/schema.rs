@@ -128,6 +128,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    startup_lines (startup_id) {
+        startup_id -> Text,
+        current_from -> Nullable<Date>,
+        csv -> Text,
+        ndjson -> Text,
+    }
+}
+
+diesel::table! {
+    startup_lines_stale (startup_id) {
+        startup_id -> Text,
+    }
+}
+
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));
 diesel::joinable!(startup_phases -> startups (startup_id));
@@ -147,6 +162,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     incubators,
     phases,
     startups,
+    startup_lines,
+    startup_lines_stale,
     startup_phases,
     startup_incubators,
     startup_sponsors,

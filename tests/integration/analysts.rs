@@ -154,7 +154,9 @@ both_backends! {
                     match sort.trim_start_matches('-') {
                         "name" => (false, item["name"].as_str().unwrap().to_owned()),
                         "created" => (item["created"].is_null(), item["created"].as_str().unwrap_or_default().to_owned()),
-                        _ => (false, item["updated"].as_str().unwrap().to_owned()),
+                        // Fixed width: "…18.213Z" is later than "…18.213031Z" as text.
+                        _ => (false, chrono::DateTime::parse_from_rfc3339(item["updated"].as_str().unwrap())
+                            .unwrap().format("%Y-%m-%dT%H:%M:%S%.9f").to_string()),
                     }
                 };
                 for pair in items.windows(2) {

@@ -18,6 +18,7 @@ mod compat_upstream;
 mod csv_injection;
 mod datasets;
 mod errors;
+mod export_lines;
 mod exports;
 mod generate;
 mod hardening;

@@ -15,6 +15,7 @@ use crate::api::http::body::parse;
 use crate::api::http::caching::{entity_tag, if_match};
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
+use crate::api::v1::startups::lines;
 use crate::db::DbConnection;
 use crate::db::changes::{Action, Author, Change, KeptAnswer, write_transaction};
 use crate::representation::startup::StartupRecord;
@@ -264,6 +265,7 @@ where
                     return Err(Settled::Kept(written));
                 }
                 keep(conn, &request, &written)?;
+                lines::refresh(conn)?;
                 Ok(written)
             });
             match outcome {

@@ -13,7 +13,7 @@ use crate::api::http::state::AppState;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query, respond_with_fields};
 use crate::api::shape::formats::{Format, respond_collection};
 use crate::api::v1::startups::StartupSummary;
-use crate::api::v1::startups::rows;
+use crate::api::v1::startups::{lines, rows};
 use crate::db::DbConnection;
 use crate::db::page::PageRequest;
 use crate::db::phases::Phase;
@@ -246,6 +246,13 @@ pub async fn list_startups_page(
             "CSV has fixed columns; use fields with json or ndjson",
         )
         .into());
+    }
+    let by_id = Sort {
+        key: SortKey::Id,
+        descending: false,
+    };
+    if format != Format::Json && whole && filter.selects_all() && sort == by_id {
+        return lines::respond_whole(state, format, day).await;
     }
     if format != Format::Json {
         let fetch = move |conn: &mut DbConnection, request: &PageRequest| {

@@ -7,6 +7,7 @@
 
 pub mod find;
 pub mod history;
+pub mod lines;
 pub mod list;
 pub mod phase_history;
 pub mod rows;

@@ -167,7 +167,11 @@ impl CsvRecord for StartupExport {
 }
 
 impl StartupExport {
-    fn new(startup: Startup, relations: Relations, on: NaiveDate) -> Self {
+    pub fn id(&self) -> &str {
+        &self.summary.id
+    }
+
+    pub fn new(startup: Startup, relations: Relations, on: NaiveDate) -> Self {
         let per_phase = REFERENCE_PHASES.iter().flat_map(|phase| {
             let span = relations.phases.iter().find(|r| r.phase_id == *phase);
             [

@@ -1,0 +1,131 @@
+//! The whole startup export written from the lines stored with each startup, on both backends:
+//! the same bytes as rendering each startup from its rows, and every write seen by the very next
+//! download, whether it went through the API or around it.
+
+use crate::common;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::test;
+use betadata::api::app;
+use betadata::api::v1::startups::lines;
+use betadata::db::startup_lines::stale_count;
+use chrono::{Days, Utc};
+use common::{TestDb, body_of, both_backends, issue_token, send};
+use diesel::RunQueryDsl;
+use serde_json::json;
+
+/// The whole export of every startup in `format`.
+async fn whole<S, B>(app: &S, format: &str) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (status, _, text) = body_of(
+        app,
+        test::TestRequest::get()
+            .uri(&format!("/api/v1/startups?format={format}"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    text
+}
+
+/// Runs `sql` on the test database, around the API; then bumps the data revision, as any
+/// writer must for the response cache to see the change.
+fn execute(db: &TestDb, sql: &str) -> usize {
+    let mut conn = db.pool.get().expect("connection");
+    let changed = diesel::sql_query(sql).execute(&mut *conn).expect(sql);
+    diesel::sql_query("UPDATE data_revision SET revision = revision + 1")
+        .execute(&mut *conn)
+        .expect("bump");
+    changed
+}
+
+fn stale(db: &TestDb) -> i64 {
+    stale_count(&mut db.pool.get().expect("connection")).expect("count")
+}
+
+/// Renders every stale startup's lines; returns how many startups it took.
+fn refresh(db: &TestDb) -> usize {
+    lines::refresh_in_batches(&mut db.pool.get().expect("connection")).expect("refresh")
+}
+
+both_backends! {
+    fn stored_lines_write_the_bytes_the_rows_render(db) {
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 1500, observations: 10, seed: 5, progress: false }).expect("generate");
+        drop(conn);
+        assert_eq!(stale(&db), 0, "generate renders the lines of what it wrote");
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        // A startup whose latest phase starts after today: its stored lines hold from that day
+        // on only, so today's export renders it from its rows.
+        let soon = Utc::now().date_naive().checked_add_days(Days::new(30)).expect("a day").to_string();
+        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&json!({
+            "id": "bientot", "name": "Bientôt", "incubator": "dinum",
+            "phases": [{"phase": "investigation", "start": "2024-01-15"}, {"phase": "construction", "start": soon}],
+        })), &[]).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(created.body["current_phase"], "investigation");
+        assert_eq!(stale(&db), 0, "the write rendered its lines");
+        for format in ["csv", "ndjson"] {
+            let stored = whole(&app, format).await;
+            assert!(stored.contains("bientot"), "{format}");
+            // Every line forgotten: the export renders each startup from its rows.
+            let all = execute(&db, "DELETE FROM startup_lines");
+            assert!(all > 1500, "{all} lines were stored");
+            execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+            let rendered = whole(&app, format).await;
+            assert!(stored == rendered, "{format}: stored lines ({} bytes) differ from rendered rows ({} bytes)", stored.len(), rendered.len());
+            assert!(refresh(&db) > 1500);
+            assert_eq!(whole(&app, format).await, stored, "{format}: written again, the same bytes");
+        }
+        let line = whole(&app, "ndjson").await.lines().find(|l| l.contains("\"bientot\"")).expect("bientot").to_owned();
+        assert!(line.contains("\"current_phase\":\"investigation\""), "today's phase, not the stored one: {line}");
+    }
+
+    fn every_write_shows_in_the_next_whole_export(db) {
+        let db = db.seeded();
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        refresh(&db);
+        assert_eq!(stale(&db), 0);
+        let before = whole(&app, "csv").await;
+        // Through the API: the write renders the lines it made stale before it commits.
+        let entered = send(&app, Method::POST, "/api/v1/startups/medle/phases", Some(&admin), Some(&json!({"phase": "transfere", "start": "2025-06-01"})), &[]).await;
+        assert_eq!(entered.status, 201, "{}", entered.body);
+        assert_eq!(stale(&db), 0, "the write rendered medle's lines");
+        let after = whole(&app, "csv").await;
+        let medle = |text: &str| text.lines().find(|l| l.starts_with("medle,")).expect("medle").to_owned();
+        assert_ne!(medle(&before), medle(&after));
+        assert!(medle(&after).contains(",transfere,"), "{}", medle(&after));
+        // Around the API, on each table a line is made of: the triggers forget the lines.
+        let writes = [
+            ("UPDATE startups SET name = 'Renommée à la main' WHERE id = 'medle'", "Renommée à la main"),
+            ("DELETE FROM startup_sponsors WHERE startup_id = 'medle'", "medle,Renommée à la main,"),
+            ("INSERT INTO startup_tags (startup_id, kind, value) VALUES ('medle', 'thematique', 'Écrit à la main')", "Écrit à la main"),
+            ("UPDATE startup_phases SET end_date = '2025-05-30' WHERE startup_id = 'medle' AND start_date = '2021-07-01'", "2021-07-01,2025-05-30"),
+        ];
+        for (sql, shown) in writes {
+            assert_eq!(execute(&db, sql), 1, "{sql}");
+            assert_eq!(stale(&db), 1, "{sql}: medle is stale");
+            let csv = whole(&app, "csv").await;
+            assert!(medle(&csv).contains(shown), "{sql}: {}", medle(&csv));
+            let ndjson = whole(&app, "ndjson").await;
+            let line = ndjson.lines().find(|l| l.contains("\"id\":\"medle\"")).expect("medle");
+            let (_, _, page) = body_of(&app, test::TestRequest::get().uri("/api/v1/startups?format=ndjson&page_size=1000").to_request()).await;
+            assert!(page.contains(line), "{sql}: the whole NDJSON line is the page's");
+            refresh(&db);
+        }
+        // A deleted startup leaves the export, its lines with it.
+        let deleted = send(&app, Method::DELETE, "/api/v1/startups/medle", Some(&admin), None, &[]).await;
+        assert_eq!(deleted.status, 204);
+        assert!(!whole(&app, "csv").await.contains("\r\nmedle,"));
+        assert_eq!(stale(&db), 0);
+        assert_eq!(execute(&db, "DELETE FROM startup_lines WHERE startup_id = 'medle'"), 0, "no lines left behind");
+    }
+}
