@@ -270,6 +270,16 @@ pub fn revert_all(conn: &mut DbConnection) -> Result<(), MigrationError> {
     .map_err(|source| MigrationError(source.to_string()))
 }
 
+/// Reverts the last migration applied; returns its name.
+pub fn revert_last(conn: &mut DbConnection) -> Result<String, MigrationError> {
+    match conn {
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map(|version| version.to_string())
+    .map_err(|source| MigrationError(source.to_string()))
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("migration failed: {0}")]
 pub struct MigrationError(String);

@@ -5,7 +5,7 @@ use crate::common;
 
 use actix_web::test;
 use betadata::api::app;
-use betadata::db::schema::{metrics, phases, startups};
+use betadata::db::schema::{metrics, observations, phases, startup_phases, startups};
 use common::{both_backends, get};
 use diesel::prelude::*;
 
@@ -47,6 +47,31 @@ both_backends! {
         let reply = get(&app, "/api/v1/startups").await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         assert_eq!(reply.body["meta"]["total"].as_i64(), Some(seeded));
+    }
+
+    fn the_latest_migrations_keep_the_data_down_and_up(db) {
+        // A migration that rebuilds a table must keep its rows, and those of the tables that
+        // reference it (SQLite cascades a dropped parent's rows to its children).
+        let db = db.seeded();
+        let mut conn = db.pool.get().expect("connection");
+        let count = |conn: &mut betadata::db::DbConnection| -> [i64; 4] {
+            [
+                startups::table.count().get_result(conn).expect("startups"),
+                startup_phases::table.count().get_result(conn).expect("phases"),
+                metrics::table.count().get_result(conn).expect("metrics"),
+                observations::table.count().get_result(conn).expect("observations"),
+            ]
+        };
+        let before = count(&mut conn);
+        assert!(before.iter().all(|&n| n > 0), "{before:?}");
+        let mut reverted = Vec::new();
+        for _ in 0..4 {
+            reverted.push(betadata::db::revert_last(&mut conn).expect("revert"));
+            assert_eq!(count(&mut conn), before, "down to before {reverted:?}");
+        }
+        let applied = betadata::db::migrate(&mut conn).expect("migrate again");
+        assert_eq!(applied.len(), reverted.len(), "{applied:?}");
+        assert_eq!(count(&mut conn), before, "up again: {applied:?}");
     }
 
     fn a_seeded_database_is_not_seeded_again(db) {

@@ -45,8 +45,10 @@ pub const RULE_FR: &str = "Une cellule de texte qui commence par `=`, `+`, `-`, 
 /// `cell` as it is written in a CSV column of `field_type`: with a [`QUOTE`] before it when a
 /// spreadsheet could read it as a formula and it is not a value of a typed column.
 pub fn neutralise(cell: &str, field_type: FieldType) -> Cow<'_, str> {
-    let typed_value = field_type != FieldType::String && field_type.admits(cell);
-    if starts_formula(cell) && !typed_value {
+    // Whether a typed cell is a value is asked only of a cell that starts like a formula: a
+    // date's parser costs a tenth of a whole export's time when asked of every date.
+    let typed_value = || field_type != FieldType::String && field_type.admits(cell);
+    if starts_formula(cell) && !typed_value() {
         Cow::Owned(format!("{QUOTE}{cell}"))
     } else {
         Cow::Borrowed(cell)
