@@ -235,6 +235,8 @@ bulk_insert!(
         current_from.eq(r.current_from),
         csv.eq(&r.csv),
         ndjson.eq(&r.ndjson),
+        phases_csv.eq(&r.phases_csv),
+        phases_ndjson.eq(&r.phases_ndjson),
     )
 );
 

@@ -134,6 +134,8 @@ diesel::table! {
         current_from -> Nullable<Date>,
         csv -> Text,
         ndjson -> Text,
+        phases_csv -> Text,
+        phases_ndjson -> Text,
     }
 }
 

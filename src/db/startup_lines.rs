@@ -1,5 +1,6 @@
-//! Each startup as a whole export writes it (`startup_lines`: its CSV record and its NDJSON
-//! line), and the startups whose lines a write has made stale (`startup_lines_stale`).
+//! Each startup as the whole exports write it (`startup_lines`: its CSV record and NDJSON line
+//! in the startup list, its rows of the phase history), and the startups whose lines a write
+//! has made stale (`startup_lines_stale`).
 //!
 //! Triggers keep them true (migration `…000013_startup_lines`): any write to a startup or to a
 //! row attached to it deletes its lines and names it stale, in the same statement. The HTTP
@@ -19,17 +20,23 @@ pub struct StartupLines {
     pub startup_id: String,
     /// The first day they hold for: the start of its latest phase (`None` without phases).
     pub current_from: Option<NaiveDate>,
-    /// Its CSV record, CRLF included.
+    /// Its CSV record in the startup list, CRLF included.
     pub csv: String,
-    /// Its NDJSON line, newline included.
+    /// Its NDJSON line in the startup list, newline included.
     pub ndjson: String,
+    /// Its CSV records in the phase history, one a phase, CRLF included; empty without phases.
+    pub phases_csv: String,
+    /// Its NDJSON lines in the phase history.
+    pub phases_ndjson: String,
 }
 
 /// Which of a startup's lines an export reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineFormat {
-    Csv,
-    Ndjson,
+pub enum Lines {
+    StartupCsv,
+    StartupNdjson,
+    PhasesCsv,
+    PhasesNdjson,
 }
 
 /// Up to `limit` of the startups whose lines are stale, in id order. A startup that no longer
@@ -65,15 +72,23 @@ pub fn store(
 }
 
 /// Up to `limit` startups after `after` (from the first when `None`), in id order, each with
-/// its line in `format` when it has lines that hold on `day`; `None` when it must be rendered
-/// from its rows. One statement: the ids and the lines are of one snapshot.
+/// its `lines` when it has lines that hold on `day` (any day for the phase history); `None`
+/// when it must be rendered from its rows. One statement: the ids and the lines are of one
+/// snapshot.
 pub fn chunk(
     conn: &mut DbConnection,
-    format: LineFormat,
+    lines: Lines,
     day: NaiveDate,
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<(String, Option<String>)>> {
+    let day = match lines {
+        Lines::StartupCsv | Lines::StartupNdjson => day,
+        // The phase history holds on any day: on the last one that compares as text too.
+        Lines::PhasesCsv | Lines::PhasesNdjson => {
+            NaiveDate::from_ymd_opt(9999, 12, 31).expect("a day")
+        }
+    };
     let holds = startup_lines::startup_id.eq(startups::id).and(
         startup_lines::current_from
             .is_null()
@@ -85,12 +100,18 @@ pub fn chunk(
         .filter(startups::id.gt(after.unwrap_or_default()))
         .order(startups::id)
         .limit(limit);
-    match format {
-        LineFormat::Csv => query
+    match lines {
+        Lines::StartupCsv => query
             .select((startups::id, startup_lines::csv.nullable()))
             .load(conn),
-        LineFormat::Ndjson => query
+        Lines::StartupNdjson => query
             .select((startups::id, startup_lines::ndjson.nullable()))
+            .load(conn),
+        Lines::PhasesCsv => query
+            .select((startups::id, startup_lines::phases_csv.nullable()))
+            .load(conn),
+        Lines::PhasesNdjson => query
+            .select((startups::id, startup_lines::phases_ndjson.nullable()))
             .load(conn),
     }
 }

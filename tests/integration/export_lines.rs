@@ -22,13 +22,17 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let (status, _, text) = body_of(
-        app,
-        test::TestRequest::get()
-            .uri(&format!("/api/v1/startups?format={format}"))
-            .to_request(),
-    )
-    .await;
+    whole_of(app, "startups", format).await
+}
+
+/// The whole `/api/v1/{collection}` in `format`.
+async fn whole_of<S, B>(app: &S, collection: &str, format: &str) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let uri = format!("/api/v1/{collection}?format={format}");
+    let (status, _, text) = body_of(app, test::TestRequest::get().uri(&uri).to_request()).await;
     assert_eq!(status, 200);
     text
 }
@@ -72,17 +76,39 @@ both_backends! {
         assert_eq!(created.status, 201, "{}", created.body);
         assert_eq!(created.body["current_phase"], "investigation");
         assert_eq!(stale(&db), 0, "the write rendered its lines");
-        for format in ["csv", "ndjson"] {
-            let stored = whole(&app, format).await;
-            assert!(stored.contains("bientot"), "{format}");
+        for (collection, format) in [("startups", "csv"), ("startups", "ndjson"), ("phase-history", "csv"), ("phase-history", "ndjson")] {
+            let stored = whole_of(&app, collection, format).await;
+            assert!(stored.contains("bientot"), "{collection} {format}");
             // Every line forgotten: the export renders each startup from its rows.
             let all = execute(&db, "DELETE FROM startup_lines");
             assert!(all > 1500, "{all} lines were stored");
             execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
-            let rendered = whole(&app, format).await;
-            assert!(stored == rendered, "{format}: stored lines ({} bytes) differ from rendered rows ({} bytes)", stored.len(), rendered.len());
+            let rendered = whole_of(&app, collection, format).await;
+            assert!(stored == rendered, "{collection} {format}: stored lines ({} bytes) differ from rendered rows ({} bytes)", stored.len(), rendered.len());
             assert!(refresh(&db) > 1500);
-            assert_eq!(whole(&app, format).await, stored, "{format}: written again, the same bytes");
+            assert_eq!(whole_of(&app, collection, format).await, stored, "{collection} {format}: written again, the same bytes");
+        }
+        // The phase history's pages read its rows: the whole export says what they say.
+        for format in ["csv", "ndjson"] {
+            let mut pages = String::new();
+            let mut next = Some(format!("/api/v1/phase-history?format={format}&page_size=1000"));
+            while let Some(uri) = next.take() {
+                let response = test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
+                next = response.headers().get(actix_web::http::header::LINK).and_then(|l| l.to_str().ok()).and_then(|links| {
+                    links.split(',').find(|l| l.contains("rel=\"next\"")).map(|l| {
+                        let url = l.trim().trim_start_matches('<').split('>').next().unwrap();
+                        url.trim_start_matches("http://localhost:8080").to_owned()
+                    })
+                });
+                let text = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+                match (format, pages.is_empty()) {
+                    ("csv", false) => pages.push_str(text.split_once("\r\n").map_or("", |(_, rows)| rows)),
+                    _ => pages.push_str(&text),
+                }
+            }
+            let stored = whole_of(&app, "phase-history", format).await;
+            assert!(stored.lines().count() > 3000, "{format}");
+            assert!(stored == pages, "{format}: the whole phase history ({} bytes) differs from its pages ({} bytes)", stored.len(), pages.len());
         }
         let line = whole(&app, "ndjson").await.lines().find(|l| l.contains("\"bientot\"")).expect("bientot").to_owned();
         assert!(line.contains("\"current_phase\":\"investigation\""), "today's phase, not the stored one: {line}");
@@ -115,6 +141,10 @@ both_backends! {
             assert_eq!(stale(&db), 1, "{sql}: medle is stale");
             let csv = whole(&app, "csv").await;
             assert!(medle(&csv).contains(shown), "{sql}: {}", medle(&csv));
+            let history = whole_of(&app, "phase-history", "csv").await;
+            let (_, _, of_medle) = body_of(&app, test::TestRequest::get().uri("/api/v1/phase-history?format=csv&startup=medle").to_request()).await;
+            let of_medle = of_medle.split_once("\r\n").expect("a header").1;
+            assert!(history.contains(of_medle), "{sql}: the whole phase history holds medle's rows as they are");
             let ndjson = whole(&app, "ndjson").await;
             let line = ndjson.lines().find(|l| l.contains("\"id\":\"medle\"")).expect("medle");
             let (_, _, page) = body_of(&app, test::TestRequest::get().uri("/api/v1/startups?format=ndjson&page_size=1000").to_request()).await;

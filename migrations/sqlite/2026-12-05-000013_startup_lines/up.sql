@@ -1,20 +1,24 @@
--- Each startup as a whole export writes it: its CSV record and its NDJSON line, rendered when
--- the startup is written, so that the first download after a write reads them rather than
--- rendering 100,000 startups from their rows (`api::v1::startups::lines`).
+-- Each startup as the whole exports write it: its CSV record and NDJSON line in the startup
+-- list, and its rows of the phase history (none, one or more lines, in the order of its
+-- phases), rendered when the startup is written, so that the first download after a write reads
+-- them rather than rendering 100,000 startups from their rows (`api::v1::startups::lines`).
 --
--- A line is written for every day from `current_from` on (its latest phase start, when it has
--- phases): `current_phase` is the one thing in it that depends on the day, and from that day on
--- it no longer changes. An export for an earlier day renders the startup from its rows.
+-- A startup's lines in the list hold for every day from `current_from` on (its latest phase
+-- start, when it has phases): `current_phase` is the one thing in them that depends on the day,
+-- and from that day on it no longer changes. An export for an earlier day renders the startup
+-- from its rows. Its phase history holds on any day.
 --
 -- The triggers below keep the lines true whatever writes: any change to a startup or to a row
 -- attached to it deletes its lines in the same statement and names it in
 -- `startup_lines_stale`; the writer renders the stale ones before it commits, and an export
 -- renders any startup it finds without lines.
 CREATE TABLE startup_lines (
-    startup_id   TEXT PRIMARY KEY NOT NULL,
-    current_from DATE,
-    csv          TEXT NOT NULL,
-    ndjson       TEXT NOT NULL
+    startup_id    TEXT PRIMARY KEY NOT NULL,
+    current_from  DATE,
+    csv           TEXT NOT NULL,
+    ndjson        TEXT NOT NULL,
+    phases_csv    TEXT NOT NULL,
+    phases_ndjson TEXT NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE startup_lines_stale (startup_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;

@@ -1,12 +1,13 @@
-//! The whole startup export, written from the lines stored with each startup.
+//! The whole exports of the startups and of their phase history, written from the lines stored
+//! with each startup.
 //!
-//! A whole CSV or NDJSON export of every startup is what reusers download each day, and the
-//! first download after a write rendered each startup from its rows: 10 µs a startup, a
-//! second at 100,000. So each startup's CSV record and NDJSON line are stored
-//! ([`crate::db::startup_lines`]), rendered by [`refresh`] in the transaction that wrote it;
-//! the export then reads them in id order and renders from its rows only a startup without
-//! lines that hold on the day asked. Both are written by [`encode`], as the pages of the same
-//! collection are: the same bytes either way.
+//! A whole CSV or NDJSON export is what reusers download each day, and the first download
+//! after a write rendered each startup from its rows: 10 µs a startup, a second at 100,000.
+//! So each startup's lines are stored ([`crate::db::startup_lines`]): its record in the list
+//! and its rows of the phase history, in both formats, rendered by [`refresh`] in the
+//! transaction that wrote it. An export reads them in id order, and renders from its rows only
+//! a startup without lines that hold on the day asked. Both are written by [`encode`], as the
+//! pages of the same collections are: the same bytes either way.
 
 use std::collections::HashMap;
 
@@ -17,28 +18,71 @@ use diesel::{Connection, QueryResult};
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
 use crate::api::shape::formats::{CHUNK_ROWS, Format, encode, stream};
+use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
-use crate::db::startup_lines::{self, LineFormat, StartupLines};
+use crate::db::startup_lines::{self, Lines, StartupLines};
 use crate::db::startups::{RelationsOf, Startup};
 use crate::db::{self, DbConnection};
 
 /// Startups rendered per statement by [`refresh`].
 const RENDER_BATCH: i64 = 1000;
 
-/// `export` written as one line of `format`, as a page of the export writes it.
-fn line(export: &StartupExport, format: Format) -> Result<String, ApiError> {
-    let bytes = encode(format, std::slice::from_ref(export), false)?;
-    String::from_utf8(bytes.to_vec())
-        .map_err(|e| ApiError::Internal(format!("an export line is not UTF-8: {e}")))
+/// A whole export written from the startups' lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// `/api/v1/startups`: a record each.
+    Startups,
+    /// `/api/v1/phase-history`: a record for each phase of each.
+    PhaseHistory,
+}
+
+impl Document {
+    fn lines(self, format: Format) -> Lines {
+        match (self, format) {
+            (Document::Startups, Format::Csv) => Lines::StartupCsv,
+            (Document::Startups, _) => Lines::StartupNdjson,
+            (Document::PhaseHistory, Format::Csv) => Lines::PhasesCsv,
+            (Document::PhaseHistory, _) => Lines::PhasesNdjson,
+        }
+    }
+
+    /// What precedes the records: the CSV header.
+    fn head(self, format: Format) -> Result<Vec<u8>, ApiError> {
+        let head = match self {
+            Document::Startups => encode::<StartupExport>(format, &[], true)?,
+            Document::PhaseHistory => encode::<PhaseHistoryEntry>(format, &[], true)?,
+        };
+        Ok(head.to_vec())
+    }
+}
+
+/// A startup rendered from its rows.
+struct Rendered {
+    /// The first day its record in the list holds for: its latest phase start.
+    current_from: Option<NaiveDate>,
+    export: StartupExport,
+    phases: Vec<PhaseHistoryEntry>,
+}
+
+impl Rendered {
+    /// Its lines in `document`, in `format`, as a page of that export writes them.
+    fn lines(&self, document: Document, format: Format) -> Result<String, ApiError> {
+        let bytes = match document {
+            Document::Startups => encode(format, std::slice::from_ref(&self.export), false)?,
+            Document::PhaseHistory => encode(format, &self.phases, false)?,
+        };
+        String::from_utf8(bytes.to_vec())
+            .map_err(|e| ApiError::Internal(format!("an export line is not UTF-8: {e}")))
+    }
 }
 
 /// The startups `ids` that exist, each rendered from its rows for `day`, or, when `day` is
-/// `None`, for the start of its latest phase; with that start.
+/// `None`, for the start of its latest phase.
 fn render(
     conn: &mut DbConnection,
     ids: &[String],
     day: Option<NaiveDate>,
-) -> QueryResult<Vec<(Option<NaiveDate>, StartupExport)>> {
+) -> QueryResult<Vec<Rendered>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -49,8 +93,18 @@ fn render(
         .map(|s| {
             let r = relations.remove(&s.id).unwrap_or_default();
             let current_from = r.phases.iter().map(|p| p.start_date).max();
+            let phases = r
+                .phases
+                .iter()
+                .cloned()
+                .map(PhaseHistoryEntry::from)
+                .collect();
             let on = day.or(current_from).unwrap_or(NaiveDate::MIN);
-            (current_from, StartupExport::new(s, r, on))
+            Rendered {
+                current_from,
+                export: StartupExport::new(s, r, on),
+                phases,
+            }
         })
         .collect())
 }
@@ -67,13 +121,19 @@ fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
     }
     let lines = render(conn, &ids, None)?
         .into_iter()
-        .map(|(current_from, export)| {
-            let written = |format| line(&export, format).map_err(unwritable);
+        .map(|rendered| {
+            let written = |document, format| {
+                rendered
+                    .lines(document, format)
+                    .map_err(|e| diesel::result::Error::SerializationError(e.to_string().into()))
+            };
             Ok(StartupLines {
-                current_from,
-                csv: written(Format::Csv)?,
-                ndjson: written(Format::Ndjson)?,
-                startup_id: export.id().to_owned(),
+                startup_id: rendered.export.id().to_owned(),
+                current_from: rendered.current_from,
+                csv: written(Document::Startups, Format::Csv)?,
+                ndjson: written(Document::Startups, Format::Ndjson)?,
+                phases_csv: written(Document::PhaseHistory, Format::Csv)?,
+                phases_ndjson: written(Document::PhaseHistory, Format::Ndjson)?,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
@@ -106,34 +166,27 @@ pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
     }
 }
 
-fn unwritable(error: ApiError) -> diesel::result::Error {
-    diesel::result::Error::SerializationError(error.to_string().into())
-}
-
-/// One chunk of the whole export: up to [`CHUNK_ROWS`] startups after `after`, written; the
+/// One chunk of a whole export: up to [`CHUNK_ROWS`] startups after `after`, written; the
 /// last id, and whether more may follow.
 fn chunk(
     conn: &mut DbConnection,
+    document: Document,
     format: Format,
     day: NaiveDate,
     after: Option<&str>,
 ) -> Result<(Vec<u8>, Option<String>, bool), ApiError> {
-    let line_format = match format {
-        Format::Csv => LineFormat::Csv,
-        _ => LineFormat::Ndjson,
-    };
     let (rows, rendered) = db::read(conn, |conn| {
-        let rows = startup_lines::chunk(conn, line_format, day, after, CHUNK_ROWS)?;
+        let rows = startup_lines::chunk(conn, document.lines(format), day, after, CHUNK_ROWS)?;
         let missing: Vec<String> = rows
             .iter()
-            .filter(|(_, line)| line.is_none())
+            .filter(|(_, lines)| lines.is_none())
             .map(|(id, _)| id.clone())
             .collect();
         Ok((rows, render(conn, &missing, Some(day))?))
     })?;
-    let mut rendered: HashMap<String, StartupExport> = rendered
+    let mut rendered: HashMap<String, Rendered> = rendered
         .into_iter()
-        .map(|(_, export)| (export.id().to_owned(), export))
+        .map(|r| (r.export.id().to_owned(), r))
         .collect();
     let more = rows.len() as i64 == CHUNK_ROWS;
     let mut out = Vec::with_capacity(
@@ -144,25 +197,26 @@ fn chunk(
     for (id, stored) in &rows {
         match (stored, rendered.remove(id)) {
             (Some(stored), _) => out.extend_from_slice(stored.as_bytes()),
-            (None, Some(export)) => out.extend_from_slice(line(&export, format)?.as_bytes()),
-            // Deleted between the two reads of a backend without a read snapshot.
+            (None, Some(r)) => out.extend_from_slice(r.lines(document, format)?.as_bytes()),
+            // Deleted between this chunk's statements, on a backend without a read snapshot.
             (None, None) => {}
         }
     }
     Ok((out, rows.last().map(|(id, _)| id.clone()), more))
 }
 
-/// Answers the whole export of every startup on `day` in `format` (CSV or NDJSON), streamed.
+/// Answers the whole `document` in `format` (CSV or NDJSON) on `day`, streamed.
 pub async fn respond_whole(
     state: &AppState,
+    document: Document,
     format: Format,
     day: NaiveDate,
 ) -> Result<HttpResponse, ApiError> {
     stream(state, format, move |conn, send| {
-        let mut written = encode::<StartupExport>(format, &[], true)?.to_vec();
+        let mut written = document.head(format)?;
         let mut after: Option<String> = None;
         loop {
-            let (lines, last, more) = chunk(conn, format, day, after.as_deref())?;
+            let (lines, last, more) = chunk(conn, document, format, day, after.as_deref())?;
             written.extend_from_slice(&lines);
             if !send(written.into()) || !more {
                 return Ok(());

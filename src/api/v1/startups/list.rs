@@ -13,7 +13,8 @@ use crate::api::http::state::AppState;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query, respond_with_fields};
 use crate::api::shape::formats::{Format, respond_collection};
 use crate::api::v1::startups::StartupSummary;
-use crate::api::v1::startups::{lines, rows};
+use crate::api::v1::startups::lines::{self, Document};
+use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
 use crate::db::page::PageRequest;
 use crate::db::phases::Phase;
@@ -252,7 +253,7 @@ pub async fn list_startups_page(
         descending: false,
     };
     if format != Format::Json && whole && filter.selects_all() && sort == by_id {
-        return lines::respond_whole(state, format, day).await;
+        return lines::respond_whole(state, Document::Startups, format, day).await;
     }
     if format != Format::Json {
         let fetch = move |conn: &mut DbConnection, request: &PageRequest| {

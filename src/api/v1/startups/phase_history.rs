@@ -12,6 +12,7 @@ use crate::api::http::state::AppState;
 use crate::api::shape::columns::Column;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
 use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
+use crate::api::v1::startups::lines::{self, Document};
 use crate::db::DbConnection;
 use crate::db::page::PageRequest;
 use crate::db::startups::{HistoryFilter, PhaseRow};
@@ -127,6 +128,9 @@ pub async fn list_phase_history(
     }
     let whole = query.wants_whole();
     let format = Format::negotiate(&req, query.format);
+    if whole && format != Format::Json && query.startup.is_none() && query.phase.is_none() {
+        return lines::respond_whole(&state, Document::PhaseHistory, format, state.today()).await;
+    }
     let filter = HistoryFilter {
         startup: query.startup,
         phase: query.phase,
