@@ -89,15 +89,21 @@ pub fn chunk(
             NaiveDate::from_ymd_opt(9999, 12, 31).expect("a day")
         }
     };
-    let holds = startup_lines::startup_id.eq(startups::id).and(
-        startup_lines::current_from
-            .is_null()
-            .or(startup_lines::current_from.le(day)),
-    );
     // Every id is longer than the empty string, which sorts first in every collation.
+    let after = after.unwrap_or_default();
+    // The bound on the lines' ids too: PostgreSQL merges the two keys in order, and without it
+    // reads the lines from the first (48 ms a chunk half-way through 100,000, against 1 ms).
+    let holds = startup_lines::startup_id
+        .eq(startups::id)
+        .and(startup_lines::startup_id.gt(after))
+        .and(
+            startup_lines::current_from
+                .is_null()
+                .or(startup_lines::current_from.le(day)),
+        );
     let query = startups::table
         .left_join(startup_lines::table.on(holds))
-        .filter(startups::id.gt(after.unwrap_or_default()))
+        .filter(startups::id.gt(after))
         .order(startups::id)
         .limit(limit);
     match lines {

@@ -13,7 +13,7 @@
 -- `startup_lines_stale`; the writer renders the stale ones before it commits, and an export
 -- renders any startup it finds without lines.
 CREATE TABLE startup_lines (
-    startup_id    TEXT PRIMARY KEY NOT NULL,
+    startup_id    TEXT COLLATE "C" PRIMARY KEY NOT NULL,
     current_from  DATE,
     csv           TEXT NOT NULL,
     ndjson        TEXT NOT NULL,
@@ -21,14 +21,14 @@ CREATE TABLE startup_lines (
     phases_ndjson TEXT NOT NULL
 );
 
-CREATE TABLE startup_lines_stale (startup_id TEXT PRIMARY KEY NOT NULL);
+CREATE TABLE startup_lines_stale (startup_id TEXT COLLATE "C" PRIMARY KEY NOT NULL);
 INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups;
 
 -- Forgets the lines of the startup a row names: `id` on `startups`, `startup_id` elsewhere.
 CREATE FUNCTION startup_lines_forget() RETURNS trigger AS $$
 DECLARE
-    old_id TEXT;
-    new_id TEXT;
+    old_id TEXT COLLATE "C";
+    new_id TEXT COLLATE "C";
 BEGIN
     IF TG_TABLE_NAME = 'startups' THEN
         IF TG_OP <> 'INSERT' THEN old_id := OLD.id; END IF;
