@@ -125,11 +125,26 @@ impl Metric {
         let (Some(least), Some(greatest)) = (ids.iter().min(), ids.iter().max()) else {
             return Ok(Vec::new());
         };
-        // Each metric's last day, sought at the end of its range of the key, then its row by
-        // (metric, day): the metric's other observations are not read. Correlated with
-        // `metrics` rather than with `observations`, so that both planners seek the day too.
-        // At 1,000,000 observations, a chunk of 1,000 metrics: 4 ms on SQLite, against 17 ms to
-        // read every observation of the chunk and keep the latest of each.
+        match conn {
+            DbConnection::Sqlite(_) => Self::latest_by_last_day(conn, ids, least, greatest),
+            DbConnection::Postgres(_) => Self::latest_of_all(conn, ids, least, greatest),
+        }
+    }
+
+    /// On SQLite: each metric's last day, sought at the end of its range of the key, then its
+    /// row by (metric, day), so that the metric's other observations are not read. Correlated
+    /// with `metrics` rather than with `observations`, so that the planner seeks the day too.
+    /// At 1,000,000 observations, a chunk of 1,000 metrics: 4 ms, against 17 ms to read every
+    /// observation of the chunk. PostgreSQL runs the subquery as a plan of its own for each
+    /// metric: 5.2 ms a chunk at 200,000 observations, against 2.1 ms for [`latest_of_all`].
+    ///
+    /// [`latest_of_all`]: Self::latest_of_all
+    fn latest_by_last_day(
+        conn: &mut DbConnection,
+        ids: &[String],
+        least: &str,
+        greatest: &str,
+    ) -> QueryResult<Vec<Observation>> {
         let last_day = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>(
             "(SELECT MAX(latest.date) FROM observations AS latest \
              WHERE latest.metric_id = metrics.id)",
@@ -146,6 +161,29 @@ impl Metric {
             .order(metrics::id)
             .select(Observation::as_select())
             .load(conn)
+    }
+
+    /// Every observation of the metrics, latest first, keeping the first of each.
+    fn latest_of_all(
+        conn: &mut DbConnection,
+        ids: &[String],
+        least: &str,
+        greatest: &str,
+    ) -> QueryResult<Vec<Observation>> {
+        let rows: Vec<Observation> = observations::table
+            .filter(observations::metric_id.ge(least))
+            .filter(observations::metric_id.le(greatest))
+            .filter(one_of(observations::metric_id, ids))
+            .order((observations::metric_id, observations::date.desc()))
+            .select(Observation::as_select())
+            .load(conn)?;
+        let mut latest: Vec<Observation> = Vec::with_capacity(ids.len());
+        for row in rows {
+            if latest.last().is_none_or(|l| l.metric_id != row.metric_id) {
+                latest.push(row);
+            }
+        }
+        Ok(latest)
     }
 }
 
