@@ -489,3 +489,39 @@ where
 pub fn as_in_feed(resource: &str, item: &Value) -> Value {
     betadata::db::changes::as_in_feed(resource, item)
 }
+
+/// The CSV or NDJSON pages of `first` and of every page its `next` links lead to, put together
+/// as one whole export would say them: the header row once.
+pub async fn pages_joined<S, B>(app: &S, first: &str, format: &str) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut pages = String::new();
+    let mut next = Some(first.to_owned());
+    while let Some(uri) = next.take() {
+        let response =
+            test::call_service(app, test::TestRequest::get().uri(&uri).to_request()).await;
+        assert_eq!(response.status(), 200, "{uri}");
+        next = response
+            .headers()
+            .get(actix_web::http::header::LINK)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|links| {
+                links
+                    .split(',')
+                    .find(|l| l.contains("rel=\"next\""))
+                    .map(|l| {
+                        let url = l.trim().trim_start_matches('<').split('>').next().unwrap();
+                        url.trim_start_matches("http://localhost:8080").to_owned()
+                    })
+            });
+        let body = test::read_body(response).await;
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        match (format, pages.is_empty()) {
+            ("csv", false) => pages.push_str(text.split_once("\r\n").map_or("", |(_, rows)| rows)),
+            _ => pages.push_str(&text),
+        }
+    }
+    pages
+}

@@ -90,22 +90,8 @@ both_backends! {
         }
         // The phase history's pages read its rows: the whole export says what they say.
         for format in ["csv", "ndjson"] {
-            let mut pages = String::new();
-            let mut next = Some(format!("/api/v1/phase-history?format={format}&page_size=1000"));
-            while let Some(uri) = next.take() {
-                let response = test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
-                next = response.headers().get(actix_web::http::header::LINK).and_then(|l| l.to_str().ok()).and_then(|links| {
-                    links.split(',').find(|l| l.contains("rel=\"next\"")).map(|l| {
-                        let url = l.trim().trim_start_matches('<').split('>').next().unwrap();
-                        url.trim_start_matches("http://localhost:8080").to_owned()
-                    })
-                });
-                let text = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
-                match (format, pages.is_empty()) {
-                    ("csv", false) => pages.push_str(text.split_once("\r\n").map_or("", |(_, rows)| rows)),
-                    _ => pages.push_str(&text),
-                }
-            }
+            let first = format!("/api/v1/phase-history?format={format}&page_size=1000");
+            let pages = common::pages_joined(&app, &first, format).await;
             let stored = whole_of(&app, "phase-history", format).await;
             assert!(stored.lines().count() > 3000, "{format}");
             assert!(stored == pages, "{format}: the whole phase history ({} bytes) differs from its pages ({} bytes)", stored.len(), pages.len());

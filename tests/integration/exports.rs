@@ -101,23 +101,8 @@ both_backends! {
         for format in ["csv", "ndjson"] {
             let (status, _, whole) = body_of(&app, test::TestRequest::get().uri(&format!("/api/v1/startups?format={format}")).to_request()).await;
             assert_eq!(status, 200);
-            let mut pages = String::new();
-            let mut next = Some(format!("/api/v1/startups?format={format}&page_size=1000"));
-            while let Some(uri) = next.take() {
-                let response = test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
-                assert_eq!(response.status(), 200, "{uri}");
-                next = response.headers().get(header::LINK).and_then(|l| l.to_str().ok()).and_then(|links| {
-                    links.split(',').find(|l| l.contains("rel=\"next\"")).map(|l| {
-                        let url = l.trim().trim_start_matches('<').split('>').next().unwrap();
-                        url.trim_start_matches("http://localhost:8080").to_owned()
-                    })
-                });
-                let text = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
-                match (format, pages.is_empty()) {
-                    ("csv", false) => pages.push_str(text.split_once("\r\n").map_or("", |(_, rows)| rows)),
-                    _ => pages.push_str(&text),
-                }
-            }
+            let first = format!("/api/v1/startups?format={format}&page_size=1000");
+            let pages = common::pages_joined(&app, &first, format).await;
             assert!(whole.len() > 500_000, "{format}: {} bytes", whole.len());
             assert!(whole == pages, "{format}: the whole export ({} bytes) differs from its pages ({} bytes)", whole.len(), pages.len());
         }
