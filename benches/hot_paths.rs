@@ -69,7 +69,14 @@ fn queries_and_serialisation(c: &mut Criterion) {
     c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
         b.iter(|| startup_list::page(&mut conn, &filter, BY_ID, &page_of(20)).expect("page"))
     });
-    let page = fetch(&mut conn, &StartupFilter::default(), BY_ID, &page_of(20)).expect("page");
+    let page = fetch(
+        &mut conn,
+        &StartupFilter::default(),
+        BY_ID,
+        None,
+        &page_of(20),
+    )
+    .expect("page");
     assert_eq!(page.rows.len(), 20);
     c.bench_function("serialise 20 startups to JSON", |b| {
         b.iter(|| serde_json::to_vec(&page.rows).expect("JSON"))

@@ -90,6 +90,24 @@ both_backends! {
         }
     }
 
+    fn ndjson_lines_hold_the_fields_asked_for(db) {
+        let db = db.seeded();
+        let app = test::init_service(app(db.state())).await;
+        let json = get(&app, "/api/v1/startups?fields=name,current_phase&page_size=1000").await.body;
+        let items: Vec<serde_json::Value> = json["data"].as_array().unwrap().clone();
+        assert!(items.len() > 20);
+        for uri in ["/api/v1/startups?format=ndjson&fields=name,current_phase", "/api/v1/startups?format=ndjson&fields=name,current_phase&page_size=1000"] {
+            let (status, _, text) = body_of(&app, test::TestRequest::get().uri(uri).to_request()).await;
+            assert_eq!(status, 200);
+            let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            assert_eq!(lines, items, "{uri}: the JSON list's items, one a line");
+            for line in &lines {
+                let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+                assert_eq!(keys, ["id", "name", "current_phase"], "{uri}");
+            }
+        }
+    }
+
     fn a_whole_export_says_byte_for_byte_what_its_pages_say(db) {
         // The whole export reads each chunk's relations by ranges of ids, a page by its list of
         // ids: both must give the same bytes.

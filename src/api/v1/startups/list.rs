@@ -1,6 +1,7 @@
 //! The startup list: filters, search, sort, time travel, sparse fields.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
@@ -252,12 +253,15 @@ pub async fn list_startups_page(
         key: SortKey::Id,
         descending: false,
     };
-    if format != Format::Json && whole && filter.selects_all() && sort == by_id {
+    let all_fields = query.fields.is_empty();
+    if format != Format::Json && whole && filter.selects_all() && sort == by_id && all_fields {
         return lines::respond_whole(state, Document::Startups, format, day).await;
     }
     if format != Format::Json {
+        // NDJSON lines hold the fields asked for, as JSON items do (CSV refused them above).
+        let fields: Option<Arc<[String]>> = (!all_fields).then(|| query.fields.clone().into());
         let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
-            rows::fetch(conn, &filter, sort, request)
+            rows::fetch(conn, &filter, sort, fields.as_ref(), request)
         };
         return respond_collection(req, state, format, request, whole, fetch).await;
     }

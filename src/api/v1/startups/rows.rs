@@ -8,6 +8,9 @@
 
 use chrono::NaiveDate;
 use diesel::QueryResult;
+use std::sync::Arc;
+
+use serde::ser::Error as _;
 use serde::{Serialize, Serializer};
 
 use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
@@ -65,11 +68,21 @@ macro_rules! phase_end {
 pub struct StartupExport {
     summary: StartupSummary,
     csv: Vec<String>,
+    /// The fields its NDJSON line holds besides its id (`fields=`); all of them when `None`.
+    fields: Option<Arc<[String]>>,
 }
 
 impl Serialize for StartupExport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.summary.serialize(serializer)
+        let Some(fields) = &self.fields else {
+            return self.summary.serialize(serializer);
+        };
+        let mut item = match serde_json::to_value(&self.summary) {
+            Ok(serde_json::Value::Object(item)) => item,
+            _ => return Err(S::Error::custom("a startup is not a JSON object")),
+        };
+        item.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
+        item.serialize(serializer)
     }
 }
 
@@ -199,7 +212,11 @@ impl StartupExport {
             cell(&summary.link),
         ];
         let csv = listed.into_iter().chain(extra).chain(per_phase).collect();
-        Self { summary, csv }
+        Self {
+            summary,
+            csv,
+            fields: None,
+        }
     }
 }
 
@@ -209,6 +226,7 @@ pub fn fetch(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
+    fields: Option<&Arc<[String]>>,
     request: &PageRequest,
 ) -> QueryResult<Page<StartupExport>> {
     let (page, sort) = match request.chunk {
@@ -246,7 +264,10 @@ pub fn fetch(
     let mut relations = Startup::relations_of(conn, startups)?;
     Ok(page.map(|s| {
         let r = relations.remove(&s.id).unwrap_or_default();
-        StartupExport::new(s, r, filter.day)
+        StartupExport {
+            fields: fields.cloned(),
+            ..StartupExport::new(s, r, filter.day)
+        }
     }))
 }
 
