@@ -23,6 +23,16 @@ impl Revision {
             .first(conn)
     }
 
+    /// Takes the lock every writer takes first ([`crate::db::changes::write_transaction`])
+    /// without changing the revision: the caller's transaction then writes after the writers
+    /// before it have committed, and before those after it. The caller holds the transaction.
+    pub fn lock(conn: &mut DbConnection) -> QueryResult<()> {
+        diesel::update(data_revision::table.find(1))
+            .set(data_revision::revision.eq(data_revision::revision))
+            .execute(conn)
+            .map(drop)
+    }
+
     /// Records that the data changed now; the caller holds the writing transaction.
     pub fn bump(conn: &mut DbConnection) -> QueryResult<Self> {
         diesel::update(data_revision::table.find(1))

@@ -100,6 +100,27 @@ both_backends! {
         assert!(line.contains("\"current_phase\":\"investigation\""), "today's phase, not the stored one: {line}");
     }
 
+    fn servers_starting_together_render_the_lines_once(db) {
+        // Two servers opening one PostgreSQL database both render the stale lines at start:
+        // neither may fail on the lines the other wrote meanwhile.
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 3000, observations: 10, seed: 3, progress: false }).expect("generate");
+        drop(conn);
+        for round in 0..3 {
+            execute(&db, "DELETE FROM startup_lines");
+            execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+            let starts: Vec<_> = (0..2).map(|_| {
+                let pool = db.pool.clone();
+                std::thread::spawn(move || lines::refresh_in_batches(&mut pool.get().expect("connection")))
+            }).collect();
+            let taken: usize = starts.into_iter().map(|s| s.join().expect("a thread").expect("no error")).sum();
+            assert_eq!(taken, 3000, "round {round}: each stale startup rendered once");
+            assert_eq!(stale(&db), 0);
+            assert_eq!(execute(&db, "DELETE FROM startup_lines"), 3000, "round {round}");
+        }
+    }
+
     fn every_write_shows_in_the_next_whole_export(db) {
         let db = db.seeded();
         let admin = issue_token(&db, "ops", "admin");

@@ -20,6 +20,7 @@ use crate::api::http::state::AppState;
 use crate::api::shape::formats::{CHUNK_ROWS, Format, encode, stream};
 use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
+use crate::db::revision::Revision;
 use crate::db::startup_lines::{self, Lines, StartupLines};
 use crate::db::startups::{RelationsOf, Startup};
 use crate::db::{self, DbConnection};
@@ -155,11 +156,17 @@ pub fn refresh(conn: &mut DbConnection) -> QueryResult<usize> {
 
 /// [`refresh`] in a transaction for each batch, for a database opened to serve (lines left
 /// stale by a migration, or by a writer older than them): another writer waits for one batch
-/// at most.
+/// at most. Each batch first takes the writers' lock, so that servers starting together on one
+/// database render each stale startup once, rather than one failing on the lines another
+/// wrote meanwhile.
 pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
     let mut taken = 0;
     loop {
-        match conn.transaction(refresh_batch)? {
+        let batch = conn.transaction(|conn| {
+            Revision::lock(conn)?;
+            refresh_batch(conn)
+        });
+        match batch? {
             0 => return Ok(taken),
             n => taken += n,
         }
