@@ -6,8 +6,9 @@
 #   BINS="/tmp/betadata-before target/release/betadata" bench/exports.sh
 #   STARTUPS=20000 REPS=3 SKIP_PG=1 bench/exports.sh      # the current build only, smaller
 #
-# For each backend: generates a database once with the first build (`betadata generate`), then
-# for each build in turn starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback
+# For each backend: generates a database once with the first build (`betadata generate`) and
+# copies it for each build (a build migrates its copy at its first start), then for each build
+# in turn starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback
 # port and downloads each export REPS times, one after another (`curl`, a new connection each
 # time, so that every download renders). Prints, per backend, export and build: the bytes, the
 # first 12 hex digits of the body's SHA-256 (a build that answers other bytes than the first
@@ -82,9 +83,11 @@ bench_backend() {
     printf '| export | build | bytes | SHA-256 | median s | MB/s | server peak RSS |\n'
     printf '| --- | --- | ---: | --- | ---: | ---: | ---: |\n'
     for export in "${EXPORTS[@]}"; do
-        local reference=
+        local reference= n=0
         for bin in "${BUILDS[@]}"; do
-            serve "$bin" "$url"
+            # Each build its own copy: one that migrates at start changes the others' tables.
+            copy_database "$url" $((n++))
+            serve "$bin" "$COPY_URL"
             : >"$WORK/times"
             local bytes=0 status digest rep
             for rep in $(seq "$REPS"); do

@@ -8,9 +8,13 @@
 #   database BACKEND sets URL to a fresh database of BACKEND (sqlite, postgres); returns 1,
 #                    saying so, when PostgreSQL is skipped (SKIP_PG) or does not answer
 #   PG_CREATED=1     set once PG_DB is created: the cleanup on exit drops it
+#   copy_database URL N
+#                    sets COPY_URL to a copy of URL's database for build N, so that a build
+#                    that migrates the database at start leaves the others' data as generated
 
 SERVER_PID=
 PG_CREATED=
+PG_COPIES=()
 
 stop_server() {
     if [[ -n $SERVER_PID ]]; then
@@ -22,6 +26,10 @@ stop_server() {
 
 cleanup() {
     stop_server
+    local copy
+    for copy in "${PG_COPIES[@]}"; do
+        psql -q -d postgres -c "DROP DATABASE IF EXISTS $copy" >/dev/null 2>&1 || true
+    done
     if [[ -n $PG_CREATED ]]; then
         psql -q -d postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
     fi
@@ -64,6 +72,26 @@ database() {
         psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
         PG_CREATED=1
         URL="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+        ;;
+    esac
+}
+
+copy_database() {
+    local url=$1 n=$2
+    case $url in
+    postgres://*)
+        local copy="${PG_DB}_$n"
+        if [[ ! " ${PG_COPIES[*]} " == *" $copy "* ]]; then
+            psql -q -d postgres -c "CREATE DATABASE $copy TEMPLATE $PG_DB" >/dev/null
+            PG_COPIES+=("$copy")
+        fi
+        COPY_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$copy"
+        ;;
+    *)
+        COPY_URL="${url%.db}-$n.db"
+        if [[ ! -e $COPY_URL ]]; then
+            cp "$url" "$COPY_URL"
+        fi
         ;;
     esac
 }
