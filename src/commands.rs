@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::http::public_url::PublicUrl;
 use crate::api::http::response_cache::ResponseCache;
 use crate::api::http::spool::ExportSpool;
+use crate::api::v1::metrics::lines as metric_lines;
 use crate::api::v1::startups::lines;
 use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
@@ -125,6 +126,7 @@ fn print_report(report: &Report) {
 /// ([`lines::refresh_in_batches`]), and the planner's statistics ([`db::analyze`]).
 fn after_load(conn: &mut db::DbConnection) -> Result<(), CommandError> {
     lines::refresh_in_batches(conn)?;
+    metric_lines::refresh_in_batches(conn)?;
     db::analyze(conn)?;
     Ok(())
 }
@@ -374,6 +376,10 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
         let rendered = lines::refresh_in_batches(&mut conn)?;
         if rendered > 0 {
             log::info!("rendered the export lines of {rendered} startup(s)");
+        }
+        let rendered = metric_lines::refresh_in_batches(&mut conn)?;
+        if rendered > 0 {
+            log::info!("rendered the export lines of {rendered} metric(s)");
         }
     }
     let pool = db::connect_for_requests(url, pool_size, args.query_timeout).map_err(|source| {

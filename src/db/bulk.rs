@@ -10,12 +10,14 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::changes::NewChange;
 use super::incubators::Incubator;
+use super::metric_lines::MetricLines;
 use super::metrics::{Metric, Observation};
 use super::organisations::Organisation;
 use super::phases::Phase;
 use super::schema::{
-    changes, incubators, metrics, observations, organisations, phases, startup_events,
-    startup_incubators, startup_lines, startup_phases, startup_sponsors, startup_tags, startups,
+    changes, incubators, metric_lines, metrics, observations, organisations, phases,
+    startup_events, startup_incubators, startup_lines, startup_phases, startup_sponsors,
+    startup_tags, startups,
 };
 use super::startup_lines::StartupLines;
 use super::startups::{CoIncubatorRow, EventRow, PhaseRow, SponsorRow, Startup, TagRow};
@@ -237,6 +239,20 @@ bulk_insert!(
         ndjson.eq(&r.ndjson),
         phases_csv.eq(&r.phases_csv),
         phases_ndjson.eq(&r.phases_ndjson),
+    )
+);
+
+bulk_insert!(
+    /// Writes `metric_lines` rows.
+    insert_metric_lines,
+    metric_lines,
+    MetricLines,
+    |r| (
+        metric_id.eq(&r.metric_id),
+        csv.eq(&r.csv),
+        ndjson.eq(&r.ndjson),
+        observations_csv.eq(&r.observations_csv),
+        observations_ndjson.eq(&r.observations_ndjson),
     )
 );
 

@@ -87,6 +87,15 @@ impl Metric {
         Ok(Page::from_rows(request, rows, total, |m| m.id.clone()))
     }
 
+    /// The metrics among `ids` that exist, by id.
+    pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        metrics::table
+            .filter(one_of(metrics::id, ids))
+            .order(metrics::id)
+            .select(Self::as_select())
+            .load(conn)
+    }
+
     /// Deletes a metric and its observations; the caller holds the transaction. Returns whether
     /// there was such a metric.
     pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
@@ -245,6 +254,21 @@ impl Observation {
         Ok(Page::from_rows(request, rows, total, |o| {
             o.date.format("%Y-%m-%d").to_string()
         }))
+    }
+
+    /// Every observation of the metrics `ids`, by metric then date.
+    /// The ids are bounded too, as in [`Metric::latest_observations`].
+    pub fn of_metrics(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self>> {
+        let (Some(least), Some(greatest)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        observations::table
+            .filter(observations::metric_id.ge(least))
+            .filter(observations::metric_id.le(greatest))
+            .filter(one_of(observations::metric_id, ids))
+            .order((observations::metric_id, observations::date))
+            .select(Self::as_select())
+            .load(conn)
     }
 
     /// A page of the observations of every metric, by metric then date.

@@ -9,6 +9,7 @@ pub mod days;
 pub mod deadline;
 pub mod incubators;
 pub mod keyed;
+pub mod metric_lines;
 pub mod metrics;
 pub mod one_of;
 pub mod organisations;

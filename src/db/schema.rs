@@ -145,6 +145,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    metric_lines (metric_id) {
+        metric_id -> Text,
+        csv -> Text,
+        ndjson -> Text,
+        observations_csv -> Text,
+        observations_ndjson -> Text,
+    }
+}
+
+diesel::table! {
+    metric_lines_stale (metric_id) {
+        metric_id -> Text,
+    }
+}
+
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));
 diesel::joinable!(startup_phases -> startups (startup_id));
@@ -173,6 +189,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     startup_events,
     sources,
     metrics,
+    metric_lines,
+    metric_lines_stale,
     observations,
 );
 

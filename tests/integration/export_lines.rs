@@ -52,6 +52,16 @@ fn stale(db: &TestDb) -> i64 {
     stale_count(&mut db.pool.get().expect("connection")).expect("count")
 }
 
+fn stale_metrics(db: &TestDb) -> i64 {
+    betadata::db::metric_lines::stale_count(&mut db.pool.get().expect("connection")).expect("count")
+}
+
+/// Renders every stale metric's lines; returns how many metrics it took.
+fn refresh_metrics(db: &TestDb) -> usize {
+    betadata::api::v1::metrics::lines::refresh_in_batches(&mut db.pool.get().expect("connection"))
+        .expect("refresh")
+}
+
 /// Renders every stale startup's lines; returns how many startups it took.
 fn refresh(db: &TestDb) -> usize {
     lines::refresh_in_batches(&mut db.pool.get().expect("connection")).expect("refresh")
@@ -98,6 +108,48 @@ both_backends! {
         }
         let line = whole(&app, "ndjson").await.lines().find(|l| l.contains("\"bientot\"")).expect("bientot").to_owned();
         assert!(line.contains("\"current_phase\":\"investigation\""), "today's phase, not the stored one: {line}");
+    }
+
+    fn metric_lines_write_the_bytes_the_rows_render(db) {
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 600, observations: 4000, seed: 9, progress: false }).expect("generate");
+        drop(conn);
+        assert_eq!(stale_metrics(&db), 0, "generate renders the lines of what it wrote");
+        let app = test::init_service(app(db.state())).await;
+        for (collection, format) in [("metrics", "csv"), ("metrics", "ndjson"), ("observations", "csv"), ("observations", "ndjson")] {
+            let stored = whole_of(&app, collection, format).await;
+            assert!(stored.lines().count() > 400, "{collection} {format}");
+            let all = execute(&db, "DELETE FROM metric_lines");
+            assert!(all > 400, "{all} lines were stored");
+            execute(&db, "INSERT INTO metric_lines_stale (metric_id) SELECT id FROM metrics");
+            let rendered = whole_of(&app, collection, format).await;
+            assert!(stored == rendered, "{collection} {format}: stored lines ({} bytes) differ from rendered rows ({} bytes)", stored.len(), rendered.len());
+            assert!(refresh_metrics(&db) > 400);
+            // The pages read the rows: the whole export says what they say.
+            let first = format!("/api/v1/{collection}?format={format}&page_size=1000");
+            let pages = common::pages_joined(&app, &first, format).await;
+            assert!(stored == pages, "{collection} {format}: the whole export ({} bytes) differs from its pages ({} bytes)", stored.len(), pages.len());
+        }
+        // Around the API: the triggers forget a metric's lines when one of its observations
+        // changes, and the next export renders it anew.
+        let metric = common::get(&app, "/api/v1/observations?page_size=1").await.body["data"][0]["metric"].as_str().expect("a metric").to_owned();
+        let latest = common::get(&app, &format!("/api/v1/metrics/{metric}")).await.body["latest"]["date"].as_str().expect("a latest day").to_owned();
+        let sql = format!("UPDATE observations SET value = 424242.5 WHERE metric_id = '{metric}' AND date = '{latest}'");
+        assert_eq!(execute(&db, &sql), 1);
+        assert_eq!(stale_metrics(&db), 1, "{metric} is stale");
+        let row = |text: &str| text.lines().find(|l| l.starts_with(&format!("{metric},"))).map(str::to_owned);
+        assert!(row(&whole_of(&app, "metrics", "csv").await).expect("its record").contains("424242.5"));
+        let observed = whole_of(&app, "observations", "csv").await;
+        assert!(observed.contains(&format!("{metric},{latest},")) && observed.contains("424242.5"));
+        // Through the API: the write renders the lines it made stale before it commits.
+        let admin = issue_token(&db, "ops", "admin");
+        let uri = format!("/api/v1/metrics/{metric}/observations");
+        let written = send(&app, Method::POST, &uri, Some(&admin), Some(&json!({"date": "2099-01-31", "value": 7})), &[]).await;
+        assert_eq!(written.status, 200, "{}", written.body);
+        assert_eq!(stale_metrics(&db), 0, "the write rendered every stale metric's lines");
+        let record = row(&whole_of(&app, "metrics", "csv").await).expect("its record");
+        assert!(record.contains("2099-01-31"), "the latest observation is the new one: {record}");
     }
 
     fn servers_starting_together_render_the_lines_once(db) {

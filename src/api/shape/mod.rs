@@ -6,6 +6,7 @@ pub mod columns;
 pub mod envelope;
 pub mod formats;
 pub mod formula_safe;
+pub mod stored_lines;
 pub mod writable;
 pub mod write;
 pub mod write_routes;

@@ -15,6 +15,7 @@ use crate::api::http::body::parse;
 use crate::api::http::caching::{entity_tag, if_match};
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
+use crate::api::v1::metrics::lines as metric_lines;
 use crate::api::v1::startups::lines;
 use crate::db::DbConnection;
 use crate::db::changes::{Action, Author, Change, KeptAnswer, write_transaction};
@@ -266,6 +267,7 @@ where
                 }
                 keep(conn, &request, &written)?;
                 lines::refresh(conn)?;
+                metric_lines::refresh(conn)?;
                 Ok(written)
             });
             match outcome {

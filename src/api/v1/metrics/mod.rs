@@ -2,6 +2,7 @@
 //! observation of every metric. Reads in [`read`] and [`observations`], writes in
 //! [`write`](mod@write).
 
+pub mod lines;
 pub mod observations;
 pub mod read;
 pub mod write;

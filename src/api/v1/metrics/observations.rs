@@ -13,6 +13,7 @@ use crate::api::shape::columns::Column;
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
 use crate::api::shape::formats::{CsvRecord, Format, respond_list};
 use crate::api::v1::metrics::ObservationResponse;
+use crate::api::v1::metrics::lines::{self, Document};
 use crate::db::DbConnection;
 use crate::db::metrics::Observation;
 use crate::db::page::PageRequest;
@@ -93,6 +94,9 @@ pub async fn list_observations(
         .map_err(|_| FieldError::foreign_cursor())?;
     let whole = query.wants_whole();
     let format = Format::negotiate(&req, query.format);
+    if whole && format != Format::Json && query.metric.is_none() {
+        return lines::respond_whole(&state, Document::Observations, format).await;
+    }
     let metric = query.metric;
     let fetch = move |conn: &mut DbConnection, request: &PageRequest| {
         Observation::page_all(conn, metric.as_deref(), request)

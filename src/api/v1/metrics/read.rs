@@ -11,6 +11,7 @@ use crate::api::http::state::AppState;
 use crate::api::shape::columns::{Column, FieldType};
 use crate::api::shape::envelope::{ListResponse, page_request, paged_query};
 use crate::api::shape::formats::{CsvRecord, Format, cell, respond_list};
+use crate::api::v1::metrics::lines::{self, Document};
 use crate::db::DbConnection;
 use crate::db::metrics::{DateRange, Metric, MetricFilter, Observation};
 use crate::db::page::{Page, PageRequest};
@@ -147,6 +148,10 @@ pub async fn list_metrics(
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
     let whole = query.wants_whole();
+    let format = Format::negotiate(&req, query.format);
+    if whole && format != Format::Json && query.startup.is_none() {
+        return lines::respond_whole(&state, Document::Metrics, format).await;
+    }
     let filter = MetricFilter {
         startup: query.startup,
     };
@@ -160,7 +165,6 @@ pub async fn list_metrics(
             prev: page.prev,
         })
     };
-    let format = Format::negotiate(&req, query.format);
     respond_list(&req, &state, format, request, whole, fetch).await
 }
 

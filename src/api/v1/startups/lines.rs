@@ -17,7 +17,8 @@ use diesel::{Connection, QueryResult};
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
-use crate::api::shape::formats::{CHUNK_ROWS, Format, encode, stream};
+use crate::api::shape::formats::{CHUNK_ROWS, Format, encode};
+use crate::api::shape::stored_lines::{self, Chunk};
 use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
 use crate::db::revision::Revision;
@@ -173,43 +174,31 @@ pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
     }
 }
 
-/// One chunk of a whole export: up to [`CHUNK_ROWS`] startups after `after`, written; the
-/// last id, and whether more may follow.
+/// One chunk of a whole export: up to [`CHUNK_ROWS`] startups after `after`, written, and
+/// the chunk it read.
 fn chunk(
     conn: &mut DbConnection,
     document: Document,
     format: Format,
     day: NaiveDate,
     after: Option<&str>,
-) -> Result<(Vec<u8>, Option<String>, bool), ApiError> {
-    let (rows, rendered) = db::read(conn, |conn| {
-        let rows = startup_lines::chunk(conn, document.lines(format), day, after, CHUNK_ROWS)?;
-        let missing: Vec<String> = rows
-            .iter()
-            .filter(|(_, lines)| lines.is_none())
-            .map(|(id, _)| id.clone())
-            .collect();
-        Ok((rows, render(conn, &missing, Some(day))?))
+) -> Result<(Vec<u8>, Chunk), ApiError> {
+    let (chunk, rendered) = db::read(conn, |conn| {
+        let chunk = startup_lines::chunk(conn, document.lines(format), day, after, CHUNK_ROWS)?;
+        let rendered = render(conn, &stored_lines::missing(&chunk), Some(day))?;
+        Ok((chunk, rendered))
     })?;
     let mut rendered: HashMap<String, Rendered> = rendered
         .into_iter()
         .map(|r| (r.export.id().to_owned(), r))
         .collect();
-    let more = rows.len() as i64 == CHUNK_ROWS;
-    let mut out = Vec::with_capacity(
-        rows.iter()
-            .map(|(_, l)| l.as_ref().map_or(400, String::len))
-            .sum(),
-    );
-    for (id, stored) in &rows {
-        match (stored, rendered.remove(id)) {
-            (Some(stored), _) => out.extend_from_slice(stored.as_bytes()),
-            (None, Some(r)) => out.extend_from_slice(r.lines(document, format)?.as_bytes()),
-            // Deleted between this chunk's statements, on a backend without a read snapshot.
-            (None, None) => {}
-        }
-    }
-    Ok((out, rows.last().map(|(id, _)| id.clone()), more))
+    let written = stored_lines::written(&chunk, |id| {
+        rendered
+            .remove(id)
+            .map(|r| r.lines(document, format))
+            .transpose()
+    })?;
+    Ok((written, chunk))
 }
 
 /// Answers the whole `document` in `format` (CSV or NDJSON) on `day`, streamed.
@@ -219,18 +208,9 @@ pub async fn respond_whole(
     format: Format,
     day: NaiveDate,
 ) -> Result<HttpResponse, ApiError> {
-    stream(state, format, move |conn, send| {
-        let mut written = document.head(format)?;
-        let mut after: Option<String> = None;
-        loop {
-            let (lines, last, more) = chunk(conn, document, format, day, after.as_deref())?;
-            written.extend_from_slice(&lines);
-            if !send(written.into()) || !more {
-                return Ok(());
-            }
-            written = Vec::new();
-            after = last;
-        }
+    let head = document.head(format)?;
+    stored_lines::respond(state, format, head, move |conn, after| {
+        chunk(conn, document, format, day, after)
     })
     .await
 }

@@ -1,0 +1,8 @@
+DROP TRIGGER metric_lines_metrics_inserted;
+DROP TRIGGER metric_lines_metrics_updated;
+DROP TRIGGER metric_lines_metrics_deleted;
+DROP TRIGGER metric_lines_observations_inserted;
+DROP TRIGGER metric_lines_observations_updated;
+DROP TRIGGER metric_lines_observations_deleted;
+DROP TABLE metric_lines_stale;
+DROP TABLE metric_lines;

@@ -1,0 +1,77 @@
+//! Whole exports written from lines stored with each item (the startups' and the metrics'):
+//! read a chunk of ids in order, each with its stored line or none, write the stored ones as
+//! they are and the others rendered from their rows, and stream the chunks.
+
+use actix_web::HttpResponse;
+
+use crate::api::http::error::ApiError;
+use crate::api::http::state::AppState;
+use crate::api::shape::formats::{CHUNK_ROWS, Format, stream};
+use crate::db::DbConnection;
+
+/// A chunk's items in order: each id with its stored line, `None` when it has none that holds.
+pub type Chunk = Vec<(String, Option<String>)>;
+
+/// The ids of a chunk's items without a stored line.
+pub fn missing(chunk: &Chunk) -> Vec<String> {
+    chunk
+        .iter()
+        .filter(|(_, line)| line.is_none())
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// A chunk written: a stored line as it is, any other as `rendered` writes it; nothing for an
+/// item `rendered` no longer finds (deleted between a chunk's statements, on a backend without
+/// a read snapshot).
+pub fn written(
+    chunk: &Chunk,
+    mut rendered: impl FnMut(&str) -> Result<Option<String>, ApiError>,
+) -> Result<Vec<u8>, ApiError> {
+    let capacity = chunk
+        .iter()
+        .map(|(_, line)| line.as_ref().map_or(400, String::len))
+        .sum();
+    let mut out = Vec::with_capacity(capacity);
+    for (id, stored) in chunk {
+        match stored {
+            Some(line) => out.extend_from_slice(line.as_bytes()),
+            None => {
+                if let Some(line) = rendered(id)? {
+                    out.extend_from_slice(line.as_bytes());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Streams a whole export in `format`: `head`, then what `next` writes of each chunk of
+/// [`CHUNK_ROWS`] items after the last one written, until a chunk comes short.
+pub async fn respond<F>(
+    state: &AppState,
+    format: Format,
+    head: Vec<u8>,
+    mut next: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnMut(&mut DbConnection, Option<&str>) -> Result<(Vec<u8>, Chunk), ApiError>
+        + Send
+        + 'static,
+{
+    stream(state, format, move |conn, send| {
+        let mut written = head;
+        let mut after: Option<String> = None;
+        loop {
+            let (lines, chunk) = next(conn, after.as_deref())?;
+            written.extend_from_slice(&lines);
+            let more = chunk.len() as i64 == CHUNK_ROWS;
+            if !send(written.into()) || !more {
+                return Ok(());
+            }
+            written = Vec::new();
+            after = chunk.last().map(|(id, _)| id.clone());
+        }
+    })
+    .await
+}

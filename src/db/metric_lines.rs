@@ -1,0 +1,103 @@
+//! Each metric as the whole exports write it (`metric_lines`: its CSV record and NDJSON line in
+//! the metric list, its observations in both formats), and the metrics whose lines a write has
+//! made stale (`metric_lines_stale`). The counterpart of [`super::startup_lines`], kept true by
+//! the triggers of migration `…000015_metric_lines`; the HTTP API's `metrics::lines` renders
+//! them.
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::bulk;
+use super::one_of::one_of;
+use super::schema::{metric_lines, metric_lines_stale, metrics};
+
+/// A metric's lines, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricLines {
+    pub metric_id: String,
+    /// Its CSV record in the metric list, CRLF included.
+    pub csv: String,
+    /// Its NDJSON line in the metric list, newline included.
+    pub ndjson: String,
+    /// Its observations' CSV records, one each, CRLF included; empty without observations.
+    pub observations_csv: String,
+    /// Its observations' NDJSON lines.
+    pub observations_ndjson: String,
+}
+
+/// Which of a metric's lines an export reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    MetricCsv,
+    MetricNdjson,
+    ObservationsCsv,
+    ObservationsNdjson,
+}
+
+/// Up to `limit` of the metrics whose lines are stale, in id order. A metric that no longer
+/// exists may be among them.
+pub fn stale(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<String>> {
+    metric_lines_stale::table
+        .select(metric_lines_stale::metric_id)
+        .order(metric_lines_stale::metric_id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// How many metrics have stale lines.
+pub fn stale_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    metric_lines_stale::table.count().get_result(conn)
+}
+
+/// Stores `lines` in place of those of the metrics `rendered`, and marks those fresh. A metric
+/// of `rendered` without lines in `lines` is one that no longer exists.
+pub fn store(
+    conn: &mut DbConnection,
+    rendered: &[String],
+    lines: &[MetricLines],
+) -> QueryResult<()> {
+    diesel::delete(metric_lines::table.filter(one_of(metric_lines::metric_id, rendered)))
+        .execute(conn)?;
+    bulk::insert_metric_lines(conn, lines)?;
+    diesel::delete(
+        metric_lines_stale::table.filter(one_of(metric_lines_stale::metric_id, rendered)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Up to `limit` metrics after `after` (from the first when `None`), in id order, each with
+/// its `lines`, or `None` when it must be rendered from its rows. One statement: the ids and
+/// the lines are of one snapshot. Both keys are bounded, so that PostgreSQL merges them from
+/// the chunk's start.
+pub fn chunk(
+    conn: &mut DbConnection,
+    lines: Lines,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    // Every id is longer than the empty string, which sorts first in every collation.
+    let after = after.unwrap_or_default();
+    let stored = metric_lines::metric_id
+        .eq(metrics::id)
+        .and(metric_lines::metric_id.gt(after));
+    let query = metrics::table
+        .left_join(metric_lines::table.on(stored))
+        .filter(metrics::id.gt(after))
+        .order(metrics::id)
+        .limit(limit);
+    match lines {
+        Lines::MetricCsv => query
+            .select((metrics::id, metric_lines::csv.nullable()))
+            .load(conn),
+        Lines::MetricNdjson => query
+            .select((metrics::id, metric_lines::ndjson.nullable()))
+            .load(conn),
+        Lines::ObservationsCsv => query
+            .select((metrics::id, metric_lines::observations_csv.nullable()))
+            .load(conn),
+        Lines::ObservationsNdjson => query
+            .select((metrics::id, metric_lines::observations_ndjson.nullable()))
+            .load(conn),
+    }
+}
