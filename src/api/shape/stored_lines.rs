@@ -3,11 +3,13 @@
 //! they are and the others rendered from their rows, and stream the chunks.
 
 use actix_web::HttpResponse;
+use diesel::{Connection, QueryResult};
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
 use crate::api::shape::formats::{CHUNK_ROWS, Format, stream};
 use crate::db::DbConnection;
+use crate::db::revision::Revision;
 
 /// A chunk's items in order: each id with its stored line, `None` when it has none that holds.
 pub type Chunk = Vec<(String, Option<String>)>;
@@ -74,4 +76,41 @@ where
         }
     })
     .await
+}
+
+/// Runs `batch`, which renders the lines of some stale items and says how many it took, until
+/// it takes none, in the caller's transaction; returns how many it took in all.
+pub fn refresh(
+    conn: &mut DbConnection,
+    batch: fn(&mut DbConnection) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let mut taken = 0;
+    loop {
+        match batch(conn)? {
+            0 => return Ok(taken),
+            n => taken += n,
+        }
+    }
+}
+
+/// [`refresh`] with a transaction for each batch, for a database opened to serve (lines left
+/// stale by a migration, or by a writer older than them): another writer waits for one batch
+/// at most. Each batch first takes the writers' lock, so that servers starting together on one
+/// database render each stale item once, rather than one failing on the lines another wrote
+/// meanwhile.
+pub fn refresh_in_batches(
+    conn: &mut DbConnection,
+    batch: fn(&mut DbConnection) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let mut taken = 0;
+    loop {
+        let taking = conn.transaction(|conn| {
+            Revision::lock(conn)?;
+            batch(conn)
+        });
+        match taking? {
+            0 => return Ok(taken),
+            n => taken += n,
+        }
+    }
 }

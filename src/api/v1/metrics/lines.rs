@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use actix_web::HttpResponse;
-use diesel::{Connection, QueryResult};
+use diesel::QueryResult;
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
@@ -17,7 +17,6 @@ use crate::api::shape::stored_lines::{self, Chunk};
 use crate::api::v1::metrics::{MetricObservation, MetricSummary};
 use crate::db::metric_lines::{self, Lines, MetricLines};
 use crate::db::metrics::{Metric, Observation};
-use crate::db::revision::Revision;
 use crate::db::{self, DbConnection};
 
 /// Metrics rendered per statement by [`refresh`].
@@ -135,29 +134,13 @@ fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
 /// Renders the lines of every metric a write made stale, in the caller's transaction; returns
 /// how many stale metrics it took.
 pub fn refresh(conn: &mut DbConnection) -> QueryResult<usize> {
-    let mut taken = 0;
-    loop {
-        match refresh_batch(conn)? {
-            0 => return Ok(taken),
-            n => taken += n,
-        }
-    }
+    stored_lines::refresh(conn, refresh_batch)
 }
 
-/// [`refresh`] in a transaction for each batch, each first taking the writers' lock, as
-/// [`crate::api::v1::startups::lines::refresh_in_batches`] does for the startups.
+/// [`refresh`] in a transaction for each batch, under the writers' lock
+/// ([`stored_lines::refresh_in_batches`]), for a database opened to serve.
 pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
-    let mut taken = 0;
-    loop {
-        let batch = conn.transaction(|conn| {
-            Revision::lock(conn)?;
-            refresh_batch(conn)
-        });
-        match batch? {
-            0 => return Ok(taken),
-            n => taken += n,
-        }
-    }
+    stored_lines::refresh_in_batches(conn, refresh_batch)
 }
 
 /// One chunk of a whole export: up to [`CHUNK_ROWS`] metrics after `after`, written, and the

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
-use diesel::{Connection, QueryResult};
+use diesel::QueryResult;
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
@@ -21,7 +21,6 @@ use crate::api::shape::formats::{CHUNK_ROWS, Format, encode};
 use crate::api::shape::stored_lines::{self, Chunk};
 use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
-use crate::db::revision::Revision;
 use crate::db::startup_lines::{self, Lines, StartupLines};
 use crate::db::startups::{RelationsOf, Startup};
 use crate::db::{self, DbConnection};
@@ -146,32 +145,13 @@ fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
 /// Renders the lines of every startup a write made stale, in the caller's transaction; returns
 /// how many stale startups it took.
 pub fn refresh(conn: &mut DbConnection) -> QueryResult<usize> {
-    let mut taken = 0;
-    loop {
-        match refresh_batch(conn)? {
-            0 => return Ok(taken),
-            n => taken += n,
-        }
-    }
+    stored_lines::refresh(conn, refresh_batch)
 }
 
-/// [`refresh`] in a transaction for each batch, for a database opened to serve (lines left
-/// stale by a migration, or by a writer older than them): another writer waits for one batch
-/// at most. Each batch first takes the writers' lock, so that servers starting together on one
-/// database render each stale startup once, rather than one failing on the lines another
-/// wrote meanwhile.
+/// [`refresh`] in a transaction for each batch, under the writers' lock
+/// ([`stored_lines::refresh_in_batches`]), for a database opened to serve.
 pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
-    let mut taken = 0;
-    loop {
-        let batch = conn.transaction(|conn| {
-            Revision::lock(conn)?;
-            refresh_batch(conn)
-        });
-        match batch? {
-            0 => return Ok(taken),
-            n => taken += n,
-        }
-    }
+    stored_lines::refresh_in_batches(conn, refresh_batch)
 }
 
 /// One chunk of a whole export: up to [`CHUNK_ROWS`] startups after `after`, written, and
