@@ -11,8 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::http::public_url::PublicUrl;
 use crate::api::http::response_cache::ResponseCache;
 use crate::api::http::spool::ExportSpool;
-use crate::api::v1::metrics::lines as metric_lines;
-use crate::api::v1::startups::lines;
 use crate::api::{self, AppState};
 use crate::config::{Cli, Command, ServeArgs, TokenCommand};
 use crate::db::tokens::{IssueError, Revocation, Token, TokenRequest};
@@ -122,11 +120,11 @@ fn print_report(report: &Report) {
     }
 }
 
-/// What follows a load: the export lines of the startups it wrote
-/// ([`lines::refresh_in_batches`]), and the planner's statistics ([`db::analyze`]).
+/// What follows a load: the export lines of the startups and metrics it wrote
+/// ([`api::v1::refresh_export_lines_in_batches`]), and the planner's statistics
+/// ([`db::analyze`]).
 fn after_load(conn: &mut db::DbConnection) -> Result<(), CommandError> {
-    lines::refresh_in_batches(conn)?;
-    metric_lines::refresh_in_batches(conn)?;
+    api::v1::refresh_export_lines_in_batches(conn)?;
     db::analyze(conn)?;
     Ok(())
 }
@@ -373,13 +371,11 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
             log::info!("seeded an empty database: {counts}");
         }
         // Lines a migration, or a writer older than them, left stale.
-        let rendered = lines::refresh_in_batches(&mut conn)?;
-        if rendered > 0 {
-            log::info!("rendered the export lines of {rendered} startup(s)");
-        }
-        let rendered = metric_lines::refresh_in_batches(&mut conn)?;
-        if rendered > 0 {
-            log::info!("rendered the export lines of {rendered} metric(s)");
+        let (startups, metrics) = api::v1::refresh_export_lines_in_batches(&mut conn)?;
+        if startups + metrics > 0 {
+            log::info!(
+                "rendered the export lines of {startups} startup(s) and {metrics} metric(s)"
+            );
         }
     }
     let pool = db::connect_for_requests(url, pool_size, args.query_timeout).map_err(|source| {

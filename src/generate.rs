@@ -194,8 +194,7 @@ pub fn generate(conn: &mut DbConnection, options: &Options) -> Result<Summary, G
     }
     summary.observations += write_observations(conn, &observations)?;
     crate::db::revision::Revision::bump(conn)?;
-    crate::api::v1::startups::lines::refresh_in_batches(conn)?;
-    crate::api::v1::metrics::lines::refresh_in_batches(conn)?;
+    crate::api::v1::refresh_export_lines_in_batches(conn)?;
     crate::db::analyze(conn)?;
     summary.elapsed = started.elapsed();
     progress.done(&summary);

@@ -136,7 +136,7 @@ impl Metric {
         };
         match conn {
             DbConnection::Sqlite(_) => Self::latest_by_last_day(conn, ids, least, greatest),
-            DbConnection::Postgres(_) => Self::latest_of_all(conn, ids, least, greatest),
+            DbConnection::Postgres(_) => Self::latest_of_all(conn, ids),
         }
     }
 
@@ -172,24 +172,13 @@ impl Metric {
             .load(conn)
     }
 
-    /// Every observation of the metrics, latest first, keeping the first of each.
-    fn latest_of_all(
-        conn: &mut DbConnection,
-        ids: &[String],
-        least: &str,
-        greatest: &str,
-    ) -> QueryResult<Vec<Observation>> {
-        let rows: Vec<Observation> = observations::table
-            .filter(observations::metric_id.ge(least))
-            .filter(observations::metric_id.le(greatest))
-            .filter(one_of(observations::metric_id, ids))
-            .order((observations::metric_id, observations::date.desc()))
-            .select(Observation::as_select())
-            .load(conn)?;
+    /// Every observation of the metrics ([`Observation::of_metrics`]), keeping the last of each.
+    fn latest_of_all(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Observation>> {
         let mut latest: Vec<Observation> = Vec::with_capacity(ids.len());
-        for row in rows {
-            if latest.last().is_none_or(|l| l.metric_id != row.metric_id) {
-                latest.push(row);
+        for row in Observation::of_metrics(conn, ids)? {
+            match latest.last_mut() {
+                Some(last) if last.metric_id == row.metric_id => *last = row,
+                _ => latest.push(row),
             }
         }
         Ok(latest)

@@ -189,6 +189,11 @@ pub fn links<T>(req: &HttpRequest, page: &Page<T>) -> (Links, String) {
 }
 
 /// Like [`respond`], keeping only `fields` (and `id`) of each item when any are named.
+/// Keeps, of a list item, its id and the fields named (`fields=`).
+pub fn keep_fields(item: &mut serde_json::Map<String, serde_json::Value>, fields: &[String]) {
+    item.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
+}
+
 pub fn respond_with_fields<T: ToSchema + Serialize>(
     req: &HttpRequest,
     page: Page<T>,
@@ -205,7 +210,7 @@ pub fn respond_with_fields<T: ToSchema + Serialize>(
         else {
             return Err(ApiError::Internal("a list item is not an object".into()));
         };
-        object.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
+        keep_fields(&mut object, fields);
         rows.push(serde_json::Value::Object(object));
     }
     let page = Page {

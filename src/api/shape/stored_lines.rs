@@ -4,15 +4,29 @@
 
 use actix_web::HttpResponse;
 use diesel::{Connection, QueryResult};
+use serde::Serialize;
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
-use crate::api::shape::formats::{CHUNK_ROWS, Format, stream};
+use crate::api::shape::formats::{CHUNK_ROWS, CsvRecord, Format, encode, stream};
 use crate::db::DbConnection;
 use crate::db::revision::Revision;
 
 /// A chunk's items in order: each id with its stored line, `None` when it has none that holds.
 pub type Chunk = Vec<(String, Option<String>)>;
+
+/// `items` written as lines of `format`, as a page of their export writes them: the lines an
+/// item is stored with.
+pub fn line<T: Serialize + CsvRecord>(format: Format, items: &[T]) -> Result<String, ApiError> {
+    let bytes = encode(format, items, false)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| ApiError::Internal(format!("an export line is not UTF-8: {e}")))
+}
+
+/// A line that could not be written, as the error of the transaction that stores it.
+pub fn unwritable(error: ApiError) -> diesel::result::Error {
+    diesel::result::Error::SerializationError(error.to_string().into())
+}
 
 /// The ids of a chunk's items without a stored line.
 pub fn missing(chunk: &Chunk) -> Vec<String> {

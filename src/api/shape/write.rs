@@ -15,8 +15,6 @@ use crate::api::http::body::parse;
 use crate::api::http::caching::{entity_tag, if_match};
 use crate::api::http::error::{ApiError, BodyError, Problem};
 use crate::api::http::state::AppState;
-use crate::api::v1::metrics::lines as metric_lines;
-use crate::api::v1::startups::lines;
 use crate::db::DbConnection;
 use crate::db::changes::{Action, Author, Change, KeptAnswer, write_transaction};
 use crate::representation::startup::StartupRecord;
@@ -266,8 +264,7 @@ where
                     return Err(Settled::Kept(written));
                 }
                 keep(conn, &request, &written)?;
-                lines::refresh(conn)?;
-                metric_lines::refresh(conn)?;
+                crate::api::v1::refresh_export_lines(conn)?;
                 Ok(written)
             });
             match outcome {

@@ -60,12 +60,10 @@ struct Rendered {
 impl Rendered {
     /// Its lines in `document`, in `format`, as a page of that export writes them.
     fn lines(&self, document: Document, format: Format) -> Result<String, ApiError> {
-        let bytes = match document {
-            Document::Metrics => encode(format, std::slice::from_ref(&self.summary), false)?,
-            Document::Observations => encode(format, &self.observations, false)?,
-        };
-        String::from_utf8(bytes.to_vec())
-            .map_err(|e| ApiError::Internal(format!("an export line is not UTF-8: {e}")))
+        match document {
+            Document::Metrics => stored_lines::line(format, std::slice::from_ref(&self.summary)),
+            Document::Observations => stored_lines::line(format, &self.observations),
+        }
     }
 }
 
@@ -116,7 +114,7 @@ fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
             let written = |document, format| {
                 rendered
                     .lines(document, format)
-                    .map_err(|e| diesel::result::Error::SerializationError(e.to_string().into()))
+                    .map_err(stored_lines::unwritable)
             };
             Ok(MetricLines {
                 metric_id: rendered.summary.id.clone(),

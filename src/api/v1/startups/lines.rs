@@ -68,12 +68,10 @@ struct Rendered {
 impl Rendered {
     /// Its lines in `document`, in `format`, as a page of that export writes them.
     fn lines(&self, document: Document, format: Format) -> Result<String, ApiError> {
-        let bytes = match document {
-            Document::Startups => encode(format, std::slice::from_ref(&self.export), false)?,
-            Document::PhaseHistory => encode(format, &self.phases, false)?,
-        };
-        String::from_utf8(bytes.to_vec())
-            .map_err(|e| ApiError::Internal(format!("an export line is not UTF-8: {e}")))
+        match document {
+            Document::Startups => stored_lines::line(format, std::slice::from_ref(&self.export)),
+            Document::PhaseHistory => stored_lines::line(format, &self.phases),
+        }
     }
 }
 
@@ -126,7 +124,7 @@ fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
             let written = |document, format| {
                 rendered
                     .lines(document, format)
-                    .map_err(|e| diesel::result::Error::SerializationError(e.to_string().into()))
+                    .map_err(stored_lines::unwritable)
             };
             Ok(StartupLines {
                 startup_id: rendered.export.id().to_owned(),

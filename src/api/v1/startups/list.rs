@@ -207,16 +207,17 @@ pub async fn list_startups_page(
         // `validate` refused a search without words, or with too many.
         _ => Vec::new(),
     };
+    let by_id = Sort {
+        key: SortKey::Id,
+        descending: false,
+    };
     let sort = match query.sort {
         Some(SortParam(sort)) => sort,
         None if !search.is_empty() => Sort {
             key: SortKey::Relevance,
             descending: false,
         },
-        None => Sort {
-            key: SortKey::Id,
-            descending: false,
-        },
+        None => by_id,
     };
     if let Some(cursor) = &request.cursor
         && !sort.accepts(cursor)
@@ -249,10 +250,6 @@ pub async fn list_startups_page(
         )
         .into());
     }
-    let by_id = Sort {
-        key: SortKey::Id,
-        descending: false,
-    };
     let all_fields = query.fields.is_empty();
     if format != Format::Json && whole && filter.selects_all() && sort == by_id && all_fields {
         return lines::respond_whole(state, Document::Startups, format, day).await;

@@ -14,6 +14,7 @@ use serde::ser::Error as _;
 use serde::{Serialize, Serializer};
 
 use crate::api::shape::columns::{Column, DATETIME_FORMAT, FieldType};
+use crate::api::shape::envelope::keep_fields;
 use crate::api::shape::formats::{CsvRecord, cell};
 use crate::api::v1::startups::StartupSummary;
 use crate::db::DbConnection;
@@ -81,7 +82,7 @@ impl Serialize for StartupExport {
             Ok(serde_json::Value::Object(item)) => item,
             _ => return Err(S::Error::custom("a startup is not a JSON object")),
         };
-        item.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
+        keep_fields(&mut item, fields);
         item.serialize(serializer)
     }
 }
