@@ -25,6 +25,7 @@ pub mod startup_lines;
 pub mod startup_list;
 pub mod startups;
 pub mod stats;
+pub mod tallies;
 pub mod tokens;
 
 use std::collections::HashSet;

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{phases, startup_phases, startups};
 use super::startups::{Startup, filter_incubator, filter_superseded};
+use super::tallies;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = phases)]
@@ -47,7 +48,9 @@ impl Phase {
 
     /// How many startups are in each phase on `day`, optionally within one incubator.
     /// Phases with no startup are absent from the map. Two grouped counts, summed: startups
-    /// settled in their latest phase by then (from an index on `startups`), and those whose
+    /// settled in their latest phase by then (for the whole portfolio from the tallies kept as
+    /// startups are written, [`tallies::settled_by_phase`]; for one incubator from an index on
+    /// `startups`), and those whose
     /// latest phase starts later (from the phase rows current that day that are not the
     /// latest; see `current_phase_rows`).
     pub fn current_counts(
@@ -59,20 +62,20 @@ impl Phase {
             Some(incubator) => Startup::co_incubates(conn, incubator)?,
             None => false,
         };
-        let mut settled = startups::table
-            .filter(startups::latest_phase_start.le(day))
-            .group_by(startups::latest_phase_id)
-            .select((startups::latest_phase_id, count_star()))
-            .into_boxed();
-        if let Some(incubator) = incubator {
-            settled = filter_incubator!(settled, incubator.to_owned(), co_incubated);
-        }
-        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-        for (phase, n) in settled.load::<(Option<String>, i64)>(conn)? {
-            if let Some(phase) = phase {
-                *counts.entry(phase).or_default() += n;
+        let mut counts: BTreeMap<String, i64> = match incubator {
+            None => tallies::settled_by_phase(conn, day)?,
+            Some(incubator) => {
+                let settled = startups::table
+                    .filter(startups::latest_phase_start.le(day))
+                    .group_by(startups::latest_phase_id)
+                    .select((startups::latest_phase_id, count_star()))
+                    .into_boxed();
+                let settled = filter_incubator!(settled, incubator.to_owned(), co_incubated);
+                (settled.load::<(Option<String>, i64)>(conn)?.into_iter())
+                    .filter_map(|(phase, n)| Some((phase?, n)))
+                    .collect()
             }
-        }
+        };
         // Every phase named, so that both backends read one range of `startup_phases_current`
         // per phase (PostgreSQL has no skip scan, and would read the whole table otherwise).
         let sqlite = matches!(conn, DbConnection::Sqlite(_));

@@ -161,6 +161,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    creation_tallies (incubator_id, created_month) {
+        incubator_id -> Text,
+        created_month -> Text,
+        startups -> BigInt,
+    }
+}
+
+diesel::table! {
+    latest_phase_tallies (latest_phase_id, latest_month) {
+        latest_phase_id -> Text,
+        latest_month -> Text,
+        startups -> BigInt,
+    }
+}
+
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));
 diesel::joinable!(startup_phases -> startups (startup_id));

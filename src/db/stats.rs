@@ -1,8 +1,9 @@
-//! Counts across the portfolio for `/stats`: grouped in SQL, so that they stay fast at scale.
+//! Counts across the portfolio for `/stats`: from the tallies kept as startups are written
+//! ([`super::tallies`]) for the whole portfolio, grouped in SQL for one incubator.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 
@@ -12,6 +13,7 @@ use super::schema::{
     incubators, observations, organisations, startup_incubators, startup_phases, startups,
 };
 use super::startups::{PhaseRow, Startup, current_phase_rows, phases_in_incubator};
+use super::tallies;
 
 /// Which startups a statistic covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub fn startups_by_incubator(
     conn: &mut DbConnection,
     scope: &Scope,
 ) -> QueryResult<BTreeMap<Option<String>, i64>> {
+    if scope.incubator.is_none() {
+        return tallies::by_incubator(conn, scope.started_by);
+    }
     let grouped = startups::table
         .group_by(startups::incubator_id)
         .select((startups::incubator_id, count_star()))
@@ -113,11 +118,14 @@ pub fn co_incubated_by_incubator(
     Ok(counts)
 }
 
-/// Startups per creation day (start of their first phase); undated ones are left out.
-pub fn startups_by_creation_day(
+/// Startups per year of creation (the start of their first phase); undated ones are left out.
+pub fn startups_by_creation_year(
     conn: &mut DbConnection,
     scope: &Scope,
-) -> QueryResult<Vec<(NaiveDate, i64)>> {
+) -> QueryResult<BTreeMap<i32, i64>> {
+    if scope.incubator.is_none() {
+        return tallies::by_creation_year(conn, scope.started_by);
+    }
     let grouped = startups::table
         .filter(startups::created_on.is_not_null())
         .group_by(startups::created_on)
@@ -125,10 +133,13 @@ pub fn startups_by_creation_day(
         .into_boxed();
     let co_incubated = scope.co_incubated(conn)?;
     let rows: Vec<(Option<NaiveDate>, i64)> = scoped!(grouped, scope, co_incubated).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(day, n)| day.map(|day| (day, n)))
-        .collect())
+    let mut by_year = BTreeMap::new();
+    for (day, n) in rows {
+        if let Some(day) = day {
+            *by_year.entry(day.year()).or_default() += n;
+        }
+    }
+    Ok(by_year)
 }
 
 /// The first and the last day the portfolio's dated facts speak of: the starts and ends of the

@@ -39,5 +39,6 @@ mod response_cache;
 mod security;
 mod startups;
 mod stats;
+mod tallies;
 mod transport;
 mod writes;

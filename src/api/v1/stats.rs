@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{get, web};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,12 +76,10 @@ pub async fn get_stats(
     let incubator = query.incubator;
     let stats = state
         .db(move |conn| {
-            let mut created_by_year: BTreeMap<String, i64> = BTreeMap::new();
-            for (created, n) in stats::startups_by_creation_day(conn, &scope)? {
-                *created_by_year
-                    .entry(created.year().to_string())
-                    .or_default() += n;
-            }
+            let created_by_year: BTreeMap<String, i64> =
+                (stats::startups_by_creation_year(conn, &scope)?.into_iter())
+                    .map(|(year, n)| (year.to_string(), n))
+                    .collect();
             let mut by_incubator = stats::startups_by_incubator(conn, &scope)?;
             let startups_total = by_incubator.values().sum();
             for (incubator, n) in stats::co_incubated_by_incubator(conn, &scope)? {

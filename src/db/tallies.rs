@@ -1,0 +1,187 @@
+//! Startups counted as they are written (migration 000016): per incubator and month of
+//! creation (`creation_tallies`), and per latest phase and the month it started
+//! (`latest_phase_tallies`). Triggers on `startups` keep both, whoever writes.
+//!
+//! A count of the whole portfolio on a day is then the tallies of the months before that day's
+//! month, a few thousand rows whatever the number of startups, plus the startups of its month
+//! up to that day, read from `startups`' indexes: the same figures as grouping every startup,
+//! without reading one index entry per startup.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::DbConnection;
+use super::schema::{creation_tallies, latest_phase_tallies, phases, startups};
+
+/// How the tallies spell "no incubator" and "no creation day": their key columns are never
+/// NULL.
+const NONE: &str = "";
+
+/// The key of the month holding `day`, as the tallies store it: `YYYY-MM` (years have four
+/// digits, [`crate::domain::dates::YEARS`], so keys sort as months do).
+fn month_key(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}
+
+/// The first day of the month holding `day`.
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// The sum of the tallies' counts in a grouped query, as one type on both backends (a sum of
+/// `BIGINT` is a `NUMERIC` on PostgreSQL).
+fn total() -> diesel::expression::SqlLiteral<BigInt> {
+    sql::<BigInt>("CAST(SUM(startups) AS BIGINT)")
+}
+
+/// Adds `rows` to `counts`, leaving out keys whose count is 0.
+fn add<K: Ord>(counts: &mut BTreeMap<K, i64>, rows: impl IntoIterator<Item = (K, i64)>) {
+    for (key, n) in rows {
+        if n != 0 {
+            *counts.entry(key).or_default() += n;
+        }
+    }
+}
+
+/// Startups per incubator id (`None`: those without one): every startup, or only those
+/// started by `started_by`.
+pub fn by_incubator(
+    conn: &mut DbConnection,
+    started_by: Option<NaiveDate>,
+) -> QueryResult<BTreeMap<Option<String>, i64>> {
+    let mut whole_months = creation_tallies::table
+        .group_by(creation_tallies::incubator_id)
+        .select((creation_tallies::incubator_id, total()))
+        .into_boxed();
+    if let Some(day) = started_by {
+        whole_months = whole_months.filter(
+            creation_tallies::created_month
+                .ne(NONE)
+                .and(creation_tallies::created_month.lt(month_key(day))),
+        );
+    }
+    let mut counts = BTreeMap::new();
+    let tallied = whole_months.load::<(String, i64)>(conn)?;
+    add(
+        &mut counts,
+        (tallied.into_iter()).map(|(id, n)| ((id != NONE).then_some(id), n)),
+    );
+    if let Some(day) = started_by {
+        let this_month: Vec<(Option<String>, i64)> = startups::table
+            .filter(startups::created_on.between(first_of_month(day), day))
+            .group_by(startups::incubator_id)
+            .select((startups::incubator_id, count_star()))
+            .load(conn)?;
+        add(&mut counts, this_month);
+    }
+    counts.retain(|_, n| *n != 0);
+    Ok(counts)
+}
+
+/// Startups per year of creation (undated ones left out): every startup, or only those started
+/// by `started_by`.
+pub fn by_creation_year(
+    conn: &mut DbConnection,
+    started_by: Option<NaiveDate>,
+) -> QueryResult<BTreeMap<i32, i64>> {
+    let mut whole_months = creation_tallies::table
+        .filter(creation_tallies::created_month.ne(NONE))
+        .group_by(creation_tallies::created_month)
+        .select((creation_tallies::created_month, total()))
+        .into_boxed();
+    if let Some(day) = started_by {
+        whole_months = whole_months.filter(creation_tallies::created_month.lt(month_key(day)));
+    }
+    let mut counts = BTreeMap::new();
+    for (month, n) in whole_months.load::<(String, i64)>(conn)? {
+        let year = (month.get(..4))
+            .and_then(|year| year.parse().ok())
+            .ok_or_else(|| bad_key("creation_tallies.created_month", &month))?;
+        add(&mut counts, [(year, n)]);
+    }
+    if let Some(day) = started_by {
+        let this_month: i64 = startups::table
+            .filter(startups::created_on.between(first_of_month(day), day))
+            .count()
+            .get_result(conn)?;
+        add(&mut counts, [(day.year(), this_month)]);
+    }
+    Ok(counts)
+}
+
+/// Startups settled in their latest phase by `day` (it started on or before), per phase: the
+/// first part of [`crate::db::phases::Phase::current_counts`] for the whole portfolio.
+pub fn settled_by_phase(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let tallied: Vec<(String, i64)> = latest_phase_tallies::table
+        .filter(latest_phase_tallies::latest_month.lt(month_key(day)))
+        .group_by(latest_phase_tallies::latest_phase_id)
+        .select((latest_phase_tallies::latest_phase_id, total()))
+        .load(conn)?;
+    let mut counts = BTreeMap::new();
+    add(&mut counts, tallied);
+    // Every phase named, so that PostgreSQL reads one range of `startups_latest_phase` each.
+    let this_month: Vec<(Option<String>, i64)> = startups::table
+        .filter(startups::latest_phase_id.eq_any(phases::table.select(phases::id.nullable())))
+        .filter(startups::latest_phase_start.between(first_of_month(day), day))
+        .group_by(startups::latest_phase_id)
+        .select((startups::latest_phase_id, count_star()))
+        .load(conn)?;
+    add(
+        &mut counts,
+        (this_month.into_iter()).filter_map(|(phase, n)| Some((phase?, n))),
+    );
+    Ok(counts)
+}
+
+/// A tally key the triggers cannot have written.
+fn bad_key(column: &str, key: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(
+        format!("{column} holds `{key}`, not a `YYYY-MM` month").into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("a day")
+    }
+
+    #[test]
+    fn month_keys_sort_as_the_months_do() {
+        let days = [
+            "0001-01-01",
+            "0999-12-31",
+            "2019-09-30",
+            "2019-10-01",
+            "9999-12-31",
+        ];
+        let keys: Vec<String> = days.iter().map(|d| month_key(day(d))).collect();
+        assert_eq!(
+            keys,
+            ["0001-01", "0999-12", "2019-09", "2019-10", "9999-12"]
+        );
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn a_month_starts_on_its_first_day() {
+        assert_eq!(first_of_month(day("2024-02-29")), day("2024-02-01"));
+        assert_eq!(first_of_month(day("2024-03-01")), day("2024-03-01"));
+    }
+
+    #[test]
+    fn counts_of_zero_are_left_out() {
+        let mut counts = BTreeMap::new();
+        add(&mut counts, [("a", 2), ("b", 0), ("a", 1)]);
+        assert_eq!(counts, BTreeMap::from([("a", 3)]));
+    }
+}

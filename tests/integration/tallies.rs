@@ -1,0 +1,186 @@
+//! The startups counted as they are written (`db::tallies`, kept by triggers on `startups`)
+//! give, for every day asked, what counting every startup's own columns gives: after the seeds,
+//! an import, the generator, the migration's backfill, and writes made around the API in SQL
+//! (one row or many, every counted column, deletes), on both backends.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+
+use betadata::db::schema::{incubators, startups};
+use betadata::db::{DbConnection, tallies};
+use betadata::generate::{Options, generate};
+use betadata::seed::{SeedFile, SeedKind};
+use chrono::{Datelike, NaiveDate};
+use common::both_backends;
+use diesel::prelude::*;
+
+/// A startup's `incubator_id`, `created_on`, `latest_phase_id` and `latest_phase_start`.
+type Counted = (
+    Option<String>,
+    Option<NaiveDate>,
+    Option<String>,
+    Option<NaiveDate>,
+);
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("a day")
+}
+
+/// Days on the first and the last of a month, inside and around the data's history.
+fn days() -> Vec<NaiveDate> {
+    let mut days: Vec<NaiveDate> = [
+        "1999-12-31",
+        "2016-01-01",
+        "2019-06-01",
+        "2019-06-15",
+        "2019-06-30",
+        "2021-03-01",
+        "2021-03-31",
+        "2099-06-01",
+        "2100-01-01",
+    ]
+    .into_iter()
+    .map(day)
+    .collect();
+    days.push(chrono::Utc::now().date_naive());
+    days
+}
+
+/// Asserts that the tallies give what counting every startup's columns gives.
+fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
+    let rows: Vec<Counted> = startups::table
+        .select((
+            startups::incubator_id,
+            startups::created_on,
+            startups::latest_phase_id,
+            startups::latest_phase_start,
+        ))
+        .load(conn)
+        .expect("startups");
+    assert!(!rows.is_empty(), "{context}: some startups");
+    for started_by in [None].into_iter().chain(days().into_iter().map(Some)) {
+        let mut by_incubator: BTreeMap<Option<String>, i64> = BTreeMap::new();
+        let mut by_year: BTreeMap<i32, i64> = BTreeMap::new();
+        for (incubator, created, _, _) in &rows {
+            if started_by.is_none_or(|by| created.is_some_and(|created| created <= by)) {
+                *by_incubator.entry(incubator.clone()).or_default() += 1;
+                if let Some(created) = created {
+                    *by_year.entry(created.year()).or_default() += 1;
+                }
+            }
+        }
+        assert_eq!(
+            tallies::by_incubator(conn, started_by).expect("by incubator"),
+            by_incubator,
+            "{context}: startups by incubator, started by {started_by:?}"
+        );
+        assert_eq!(
+            tallies::by_creation_year(conn, started_by).expect("by year"),
+            by_year,
+            "{context}: startups by year of creation, started by {started_by:?}"
+        );
+    }
+    for on in days() {
+        let mut settled: BTreeMap<String, i64> = BTreeMap::new();
+        for (_, _, phase, start) in &rows {
+            if let (Some(phase), Some(start)) = (phase, start)
+                && *start <= on
+            {
+                *settled.entry(phase.clone()).or_default() += 1;
+            }
+        }
+        assert_eq!(
+            tallies::settled_by_phase(conn, on).expect("settled"),
+            settled,
+            "{context}: settled in their latest phase on {on}"
+        );
+    }
+}
+
+const LATER: &str = r#"
+- id: plus-tard
+  name: Plus tard
+  pitch: Une startup qui ne commence qu'en 2099.
+  incubator: sgmas
+  phases:
+    - phase: investigation
+      start: "15-06-2099"
+- id: sans-date
+  name: Sans date
+  pitch: Une startup sans phase datée.
+"#;
+
+fn import_later(conn: &mut DbConnection) {
+    let file = SeedFile {
+        path: "later/startups.yaml".into(),
+        kind: SeedKind::Startups,
+        text: LATER.into(),
+    };
+    let (counts, report) = betadata::seed::load::import(conn, &[file]).expect("import");
+    assert_eq!(counts.startups, 2, "{report:?}");
+}
+
+/// The ids of the first `n` startups, by id.
+fn some_startups(conn: &mut DbConnection, n: i64) -> Vec<String> {
+    startups::table
+        .select(startups::id)
+        .order(startups::id)
+        .limit(n)
+        .load(conn)
+        .expect("ids")
+}
+
+both_backends! {
+    fn the_tallies_follow_writes_made_around_the_api(db) {
+        let db = db.seeded();
+        let mut conn = db.pool.get().expect("connection");
+        assert_tallies_match(&mut conn, "seeded");
+        import_later(&mut conn);
+        assert_tallies_match(&mut conn, "imported");
+
+        let ids = some_startups(&mut conn, 8);
+        let other: String = incubators::table
+            .select(incubators::id)
+            .order(incubators::id.desc())
+            .first(&mut *conn)
+            .expect("an incubator");
+        let one = |i: usize| startups::table.filter(startups::id.eq(ids[i].clone()));
+        let writes: Vec<(&str, QueryResult<usize>)> = vec![
+            ("no incubator", diesel::update(one(0)).set(startups::incubator_id.eq(None::<String>)).execute(&mut *conn)),
+            ("another incubator", diesel::update(one(1)).set(startups::incubator_id.eq(&other)).execute(&mut *conn)),
+            ("created in another month", diesel::update(one(2)).set(startups::created_on.eq(day("2019-06-15"))).execute(&mut *conn)),
+            ("undated", diesel::update(one(3)).set(startups::created_on.eq(None::<NaiveDate>)).execute(&mut *conn)),
+            ("another latest phase", diesel::update(one(4)).set((startups::latest_phase_id.eq("abandon"), startups::latest_phase_start.eq(day("2021-03-31")))).execute(&mut *conn)),
+            ("latest phase undated", diesel::update(one(5)).set(startups::latest_phase_start.eq(None::<NaiveDate>)).execute(&mut *conn)),
+            ("the same values again", diesel::update(one(6)).set(startups::incubator_id.eq(startups::incubator_id)).execute(&mut *conn)),
+            ("many rows at once", diesel::update(startups::table.filter(startups::incubator_id.eq(&other))).set(startups::created_on.eq(day("2016-01-01"))).execute(&mut *conn)),
+            ("one deleted", diesel::delete(one(7)).execute(&mut *conn)),
+            ("many deleted", diesel::delete(startups::table.filter(startups::created_on.eq(day("2016-01-01")))).execute(&mut *conn)),
+        ];
+        for (write, done) in writes {
+            assert!(done.expect(write) > 0, "{write}: some rows written");
+            assert_tallies_match(&mut conn, write);
+        }
+    }
+
+    fn the_migration_tallies_the_startups_already_there(db) {
+        let db = db.seeded();
+        let mut conn = db.pool.get().expect("connection");
+        import_later(&mut conn);
+        // Down to before the tallies' migration, whatever came after it.
+        while !betadata::db::revert_last(&mut conn).expect("revert").ends_with("000016") {}
+        diesel::delete(startups::table.filter(startups::id.eq("sans-date")))
+            .execute(&mut *conn)
+            .expect("delete without the triggers");
+        betadata::db::migrate(&mut conn).expect("migrate again");
+        assert_tallies_match(&mut conn, "backfilled");
+    }
+
+    fn generated_portfolios_are_tallied(db) {
+        let mut conn = db.pool.get().expect("connection");
+        let options = Options { startups: 400, observations: 100, seed: 5, progress: false };
+        generate(&mut conn, &options).expect("generate");
+        assert_tallies_match(&mut conn, "generated");
+    }
+}
