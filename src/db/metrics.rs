@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::days::{Day, MaybeDay};
+use super::fixed_sql::fixed_sql;
 use super::keyed::Keyed;
 use super::one_of::one_of;
 use super::page::{Page, PageRequest, keyset_order, keyset_pair_order, pair_key};
@@ -154,7 +155,7 @@ impl Metric {
         least: &str,
         greatest: &str,
     ) -> QueryResult<Vec<Observation>> {
-        let last_day = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>(
+        let last_day = fixed_sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>(
             "(SELECT MAX(latest.date) FROM observations AS latest \
              WHERE latest.metric_id = metrics.id)",
         );

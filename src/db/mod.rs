@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod changes;
 pub mod days;
 pub mod deadline;
+pub mod fixed_sql;
 pub mod incubators;
 pub mod keyed;
 pub mod metric_lines;

@@ -5,10 +5,11 @@
 //! sort orders by `(key, id)` and a page continues strictly after (or before) that pair.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{exists, sql};
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 
+use super::fixed_sql::fixed_sql;
 use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
 use super::ranked::{self, Ranked};
@@ -246,9 +247,11 @@ macro_rules! other_filters {
         if !filter.search.is_empty() {
             let (head, tail) = $dialect.matches_sql();
             query = query.filter(
-                sql::<diesel::sql_types::Bool>(head)
-                    .bind::<Text, _>($dialect.search_query(&filter.search))
-                    .sql(tail),
+                $crate::db::fixed_sql::fixed_around::<diesel::sql_types::Bool>(
+                    head,
+                    $dialect.search_query(&filter.search),
+                    tail,
+                ),
             );
         }
         query
@@ -640,7 +643,7 @@ fn ranked_page(
         hits = match hits {
             Hits::Rows(hits) => Hits::Rows(keep_hits(
                 hits,
-                kept.select(sql::<BigInt>("startups.rowid"))
+                kept.select(fixed_sql::<BigInt>("startups.rowid"))
                     .load_iter::<i64, _>(conn)?,
             )?),
             Hits::Ids(hits) => Hits::Ids(keep_hits(

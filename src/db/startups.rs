@@ -245,7 +245,7 @@ macro_rules! superseded_phase_rows {
             .le(day)
             .and($crate::db::startups::likelihood(
                 startup_phases::next_start.gt(day),
-                diesel::dsl::sql::<diesel::sql_types::Double>("0.001"),
+                $crate::db::fixed_sql::fixed_sql::<diesel::sql_types::Double>("0.001"),
             ))
     }};
 }

@@ -10,11 +10,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::DbConnection;
+use super::fixed_sql::{FixedSql, fixed_sql};
 use super::schema::{creation_tallies, latest_phase_tallies, phases, startups};
 
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
@@ -34,8 +35,8 @@ fn first_of_month(day: NaiveDate) -> NaiveDate {
 
 /// The sum of the tallies' counts in a grouped query, as one type on both backends (a sum of
 /// `BIGINT` is a `NUMERIC` on PostgreSQL).
-fn total() -> diesel::expression::SqlLiteral<BigInt> {
-    sql::<BigInt>("CAST(SUM(startups) AS BIGINT)")
+fn total() -> FixedSql<BigInt> {
+    fixed_sql("CAST(SUM(startups) AS BIGINT)")
 }
 
 /// Adds `rows` to `counts`, leaving out keys whose count is 0.
