@@ -16,8 +16,8 @@ use super::organisations::Organisation;
 use super::phases::Phase;
 use super::schema::{
     changes, incubators, metric_lines, metrics, observations, organisations, phases,
-    startup_events, startup_incubators, startup_lines, startup_phases, startup_sponsors,
-    startup_tags, startups,
+    startup_events, startup_incubators, startup_items, startup_lines, startup_phases,
+    startup_sponsors, startup_tags, startups,
 };
 use super::startup_lines::StartupLines;
 use super::startups::{CoIncubatorRow, EventRow, PhaseRow, SponsorRow, Startup, TagRow};
@@ -239,6 +239,18 @@ bulk_insert!(
         ndjson.eq(&r.ndjson),
         phases_csv.eq(&r.phases_csv),
         phases_ndjson.eq(&r.phases_ndjson),
+    )
+);
+
+bulk_insert!(
+    /// Writes the `startup_items` row of each of `rows`.
+    insert_startup_items,
+    startup_items,
+    StartupLines,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        current_from.eq(r.current_from),
+        json.eq(&r.item),
     )
 );
 

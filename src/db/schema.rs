@@ -140,6 +140,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    startup_items (startup_id) {
+        startup_id -> Text,
+        current_from -> Nullable<Date>,
+        json -> Text,
+    }
+}
+
+diesel::table! {
     startup_lines_stale (startup_id) {
         startup_id -> Text,
     }
@@ -196,6 +204,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incubators,
     phases,
     startups,
+    startup_items,
     startup_lines,
     startup_lines_stale,
     startup_phases,

@@ -1,10 +1,14 @@
 //! Each startup as the whole exports write it (`startup_lines`: its CSV record and NDJSON line
-//! in the startup list, its rows of the phase history), and the startups whose lines a write
-//! has made stale (`startup_lines_stale`).
+//! in the startup list, its rows of the phase history) and as `/startups/{id}` shows it
+//! (`startup_items`), and the startups whose lines a write has made stale
+//! (`startup_lines_stale`).
 //!
-//! Triggers keep them true (migration `…000013_startup_lines`): any write to a startup or to a
-//! row attached to it deletes its lines and names it stale, in the same statement. The HTTP
-//! API's `startups::lines` renders them; this module only stores and reads them.
+//! Triggers keep them true (migrations `…000013_startup_lines` and `…000017_startup_items`):
+//! any write to a startup or to a row attached to it deletes its lines and names it stale, in
+//! the same statement; a write to a row its item shows (its incubators, its sponsors, its
+//! metrics and their observations) names it stale, and an item is read only while its startup
+//! is not. The HTTP API's `startups::lines` renders them; this module only stores and reads
+//! them.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -12,7 +16,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::bulk;
 use super::one_of::one_of;
-use super::schema::{startup_lines, startup_lines_stale, startups};
+use super::schema::{startup_items, startup_lines, startup_lines_stale, startups};
 
 /// A startup's lines, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +32,8 @@ pub struct StartupLines {
     pub phases_csv: String,
     /// Its NDJSON lines in the phase history.
     pub phases_ndjson: String,
+    /// Its JSON document at `/startups/{id}`.
+    pub item: String,
 }
 
 /// Which of a startup's lines an export reads.
@@ -64,11 +70,31 @@ pub fn store(
     diesel::delete(startup_lines::table.filter(one_of(startup_lines::startup_id, rendered)))
         .execute(conn)?;
     bulk::insert_startup_lines(conn, lines)?;
+    diesel::delete(startup_items::table.filter(one_of(startup_items::startup_id, rendered)))
+        .execute(conn)?;
+    bulk::insert_startup_items(conn, lines)?;
     diesel::delete(
         startup_lines_stale::table.filter(one_of(startup_lines_stale::startup_id, rendered)),
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// Startup `id` as `/startups/{id}` shows it on `day`, when its stored item holds then: it
+/// has one, its startup is not stale, and `day` is on or after the item's `current_from`.
+pub fn item(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Option<String>> {
+    let stale = startup_lines_stale::table.filter(startup_lines_stale::startup_id.eq(id));
+    startup_items::table
+        .filter(startup_items::startup_id.eq(id))
+        .filter(
+            startup_items::current_from
+                .is_null()
+                .or(startup_items::current_from.le(day)),
+        )
+        .filter(diesel::dsl::not(diesel::dsl::exists(stale)))
+        .select(startup_items::json)
+        .first(conn)
+        .optional()
 }
 
 /// Up to `limit` startups after `after` (from the first when `None`), in id order, each with

@@ -37,6 +37,7 @@ mod phases;
 mod public_url;
 mod response_cache;
 mod security;
+mod startup_items;
 mod startups;
 mod stats;
 mod tallies;

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::http::header::ContentType;
+use actix_web::{Either, HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,6 +14,7 @@ use crate::api::http::state::AppState;
 use crate::api::shape::envelope::{ListResponse, respond_whole_page};
 use crate::api::v1::metrics::MetricSummary;
 use crate::api::v1::startups::{PhaseSpanResponse, StartupRecord, StartupResponse, phase_spans};
+use crate::db::startup_lines;
 use crate::db::startups::{Relations, Startup};
 
 async fn load_startup(state: &AppState, id: String) -> Result<StartupRecord, ApiError> {
@@ -51,17 +53,31 @@ pub async fn get_startup(
     state: web::Data<AppState>,
     id: web::Path<String>,
     ApiQuery(query): ApiQuery<StartupQuery>,
-) -> Result<web::Json<StartupResponse>, ApiError> {
+) -> Result<Either<HttpResponse, web::Json<StartupResponse>>, ApiError> {
     let id = id.into_inner();
+    // Today's answer is the item stored when the startup was last written, while it holds
+    // (`db::startup_lines::item`); any other is rendered from the rows, with the same bytes.
+    if query.as_of.is_none() {
+        let (key, today) = (id.clone(), state.today());
+        let stored = state
+            .db(move |conn| startup_lines::item(conn, &key, today))
+            .await?;
+        if let Some(json) = stored {
+            let json = HttpResponse::Ok()
+                .content_type(ContentType::json())
+                .body(json);
+            return Ok(Either::Left(json));
+        }
+    }
     let record = load_startup(&state, id.clone()).await?;
     if let Some(day) = query.as_of
         && record.created_on().is_none_or(|created| created > day)
     {
         return Err(ApiError::NotStarted { id, day });
     }
-    Ok(web::Json(
+    Ok(Either::Right(web::Json(
         record.response(query.as_of.unwrap_or_else(|| state.today())),
-    ))
+    )))
 }
 
 /// Get a startup's phase history, oldest first, whole, in the list envelope (the phase it is in

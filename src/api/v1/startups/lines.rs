@@ -22,8 +22,9 @@ use crate::api::shape::stored_lines::{self, Chunk};
 use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
 use crate::db::startup_lines::{self, Lines, StartupLines};
-use crate::db::startups::{RelationsOf, Startup};
+use crate::db::startups::{Relations, RelationsOf, Startup, StartupGraph};
 use crate::db::{self, DbConnection};
+use crate::representation::startup::StartupRecord;
 
 /// Startups rendered per statement by [`refresh`].
 const RENDER_BATCH: i64 = 1000;
@@ -66,6 +67,21 @@ struct Rendered {
 }
 
 impl Rendered {
+    /// Startup `startup` with its `relations`, for `day`, or, when `day` is `None`, for the
+    /// start of its latest phase.
+    fn new(startup: Startup, relations: Relations, day: Option<NaiveDate>) -> Self {
+        let current_from = relations.phases.iter().map(|p| p.start_date).max();
+        let phases = (relations.phases.iter().cloned())
+            .map(PhaseHistoryEntry::from)
+            .collect();
+        let on = day.or(current_from).unwrap_or(NaiveDate::MIN);
+        Rendered {
+            current_from,
+            export: StartupExport::new(startup, relations, on),
+            phases,
+        }
+    }
+
     /// Its lines in `document`, in `format`, as a page of that export writes them.
     fn lines(&self, document: Document, format: Format) -> Result<String, ApiError> {
         match document {
@@ -91,41 +107,34 @@ fn render(
         .into_iter()
         .map(|s| {
             let r = relations.remove(&s.id).unwrap_or_default();
-            let current_from = r.phases.iter().map(|p| p.start_date).max();
-            let phases = r
-                .phases
-                .iter()
-                .cloned()
-                .map(PhaseHistoryEntry::from)
-                .collect();
-            let on = day.or(current_from).unwrap_or(NaiveDate::MIN);
-            Rendered {
-                current_from,
-                export: StartupExport::new(s, r, on),
-                phases,
-            }
+            Rendered::new(s, r, day)
         })
         .collect())
 }
 
-/// Renders the lines of up to [`RENDER_BATCH`] startups a write made stale; returns how many
-/// stale startups it took, 0 when none was left.
+/// Renders the lines and the item of up to [`RENDER_BATCH`] startups a write made stale;
+/// returns how many stale startups it took, 0 when none was left.
 ///
-/// Each startup's lines are rendered for the start of its latest phase: from that day on, its
-/// current phase, the one thing in them that depends on the day, is that phase.
+/// Each startup is rendered for the start of its latest phase: from that day on, its current
+/// phase, the one thing in its lines and its item that depends on the day, is that phase.
 fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
     let ids = startup_lines::stale(conn, RENDER_BATCH)?;
     if ids.is_empty() {
         return Ok(0);
     }
-    let lines = render(conn, &ids, None)?
+    let lines = StartupRecord::read_many(conn, &ids)?
         .into_iter()
-        .map(|rendered| {
+        .map(|record| {
+            let StartupGraph { startup, relations } = record.graph();
+            let rendered = Rendered::new(startup, relations, None);
             let written = |document, format| {
                 rendered
                     .lines(document, format)
                     .map_err(stored_lines::unwritable)
             };
+            let response = record.response(rendered.current_from.unwrap_or(NaiveDate::MIN));
+            let item = serde_json::to_string(&response)
+                .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
             Ok(StartupLines {
                 startup_id: rendered.export.id().to_owned(),
                 current_from: rendered.current_from,
@@ -133,6 +142,7 @@ fn refresh_batch(conn: &mut DbConnection) -> QueryResult<usize> {
                 ndjson: written(Document::Startups, Format::Ndjson)?,
                 phases_csv: written(Document::PhaseHistory, Format::Csv)?,
                 phases_ndjson: written(Document::PhaseHistory, Format::Ndjson)?,
+                item,
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;

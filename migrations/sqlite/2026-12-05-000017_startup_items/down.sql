@@ -1,0 +1,11 @@
+DROP TRIGGER startup_items_observation_deleted;
+DROP TRIGGER startup_items_observation_updated;
+DROP TRIGGER startup_items_observation_inserted;
+DROP TRIGGER startup_items_metric_deleted;
+DROP TRIGGER startup_items_metric_updated;
+DROP TRIGGER startup_items_metric_inserted;
+DROP TRIGGER startup_items_organisation_deleted;
+DROP TRIGGER startup_items_organisation_updated;
+DROP TRIGGER startup_items_incubator_deleted;
+DROP TRIGGER startup_items_incubator_updated;
+DROP TABLE startup_items;
