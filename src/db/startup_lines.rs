@@ -97,6 +97,27 @@ pub fn item(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Op
         .optional()
 }
 
+/// The NDJSON lines in the startup list of those of startups `ids` whose lines hold on `day`,
+/// by id; the others must be rendered from their rows.
+pub fn list_lines(
+    conn: &mut DbConnection,
+    ids: &[String],
+    day: NaiveDate,
+) -> QueryResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    startup_lines::table
+        .filter(one_of(startup_lines::startup_id, ids))
+        .filter(
+            startup_lines::current_from
+                .is_null()
+                .or(startup_lines::current_from.le(day)),
+        )
+        .select((startup_lines::startup_id, startup_lines::ndjson))
+        .load(conn)
+}
+
 /// Up to `limit` startups after `after` (from the first when `None`), in id order, each with
 /// its `lines` when it has lines that hold on `day` (any day for the phase history); `None`
 /// when it must be rendered from its rows. One statement: the ids and the lines are of one

@@ -37,6 +37,31 @@ where
     text
 }
 
+/// Each list of `uris` in JSON, with its next two pages: the address, content type and body of
+/// each.
+async fn pages_of<S, B>(app: &S, uris: &[String]) -> Vec<(String, String, String)>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut pages = Vec::new();
+    for uri in uris {
+        let mut next = Some(uri.clone());
+        for _ in 0..3 {
+            let Some(uri) = next.take() else { break };
+            let (status, kind, body) = common::get_text(app, &uri).await;
+            assert_eq!(status, 200, "{uri}: {body}");
+            let value: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            next = value["links"]["next"]
+                .as_str()
+                .and_then(|next| next.split_once("/api/"))
+                .map(|(_, path)| format!("/api/{path}"));
+            pages.push((uri, kind, body));
+        }
+    }
+    pages
+}
+
 /// Runs `sql` on the test database, around the API; then bumps the data revision, as any
 /// writer must for the response cache to see the change.
 fn execute(db: &TestDb, sql: &str) -> usize {
@@ -108,6 +133,58 @@ both_backends! {
         }
         let line = whole(&app, "ndjson").await.lines().find(|l| l.contains("\"bientot\"")).expect("bientot").to_owned();
         assert!(line.contains("\"current_phase\":\"investigation\""), "today's phase, not the stored one: {line}");
+    }
+
+    fn json_pages_write_the_bytes_the_rows_render(db) {
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 1200, observations: 10, seed: 7, progress: false }).expect("generate");
+        drop(conn);
+        let admin = issue_token(&db, "ops", "admin");
+        let app = test::init_service(app(db.state())).await;
+        let soon = Utc::now().date_naive().checked_add_days(Days::new(30)).expect("a day").to_string();
+        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&json!({
+            "id": "bientot", "name": "Bientôt", "incubator": "dinum",
+            "phases": [{"phase": "investigation", "start": "2024-01-15"}, {"phase": "construction", "start": soon}],
+        })), &[]).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let incubator = common::get(&app, "/api/v1/incubators?page_size=1").await.body["data"][0]["id"].as_str().expect("an incubator").to_owned();
+        let mut uris: Vec<String> = [
+            "/api/v1/startups?page_size=50",
+            "/api/v1/startups?incubator=dinum&page_size=100",
+            "/api/v1/startups?phase=investigation&page_size=30",
+            "/api/v1/startups?phase=construction,acceleration&sort=-created&page_size=25",
+            "/api/v1/startups?sort=-updated&page_size=40",
+            "/api/v1/startups?sort=name&page_size=40",
+            "/api/v1/startups?as_of=2020-06-30&page_size=40",
+            "/api/v1/startups?as_of=2020-06-30&phase=construction&page_size=40",
+            "/api/v1/startups?q=ser&page_size=20",
+            "/api/v1/startups?fields=name,current_phase&page_size=20",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        uris.push(format!("/api/v1/incubators/{incubator}/startups?page_size=30"));
+        uris.push(format!("/api/v1/startups?incubator={incubator}&phase=construction&page_size=10"));
+        let stored = pages_of(&app, &uris).await;
+        assert!(stored.len() > 25, "{} pages", stored.len());
+        assert!(stored.iter().any(|(_, _, body)| body.contains("\"bientot\"")), "bientot is listed");
+        execute(&db, "DELETE FROM startup_lines");
+        execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+        let rendered = pages_of(&app, &uris).await;
+        assert_eq!(stored.len(), rendered.len());
+        for (stored, rendered) in stored.iter().zip(&rendered) {
+            assert!(stored == rendered, "{}: from the stored lines\n{stored:?}\nfrom the rows\n{rendered:?}", stored.0);
+        }
+        assert!(refresh(&db) > 1200);
+        // The stored line is what a page shows: one changed by hand shows (no trigger watches
+        // the lines themselves).
+        execute(&db, "UPDATE startup_lines SET ndjson = '{\"stored\":true}\n' WHERE startup_id = 'bientot'");
+        let page = common::get_text(&app, "/api/v1/startups?incubator=dinum&page_size=1000").await.2;
+        assert!(!page.contains("\"stored\":true"), "bientot's line holds from its next phase on only");
+        let first = common::get(&app, "/api/v1/startups?page_size=1").await.body["data"][0]["id"].as_str().expect("a startup").to_owned();
+        execute(&db, &format!("UPDATE startup_lines SET ndjson = '{{\"stored\":true}}\n' WHERE startup_id = '{first}'"));
+        let page = common::get_text(&app, "/api/v1/startups?page_size=1").await.2;
+        assert!(page.starts_with("{\"data\":[{\"stored\":true}],"), "{page}");
     }
 
     fn metric_lines_write_the_bytes_the_rows_render(db) {

@@ -20,6 +20,42 @@ pub struct ListResponse<T: ToSchema> {
     pub meta: ListMeta,
 }
 
+/// A list item already written as JSON, put in a page as it is: a stored line
+/// ([`crate::api::shape::stored_lines`]), or an item written on the spot. Pages of it are
+/// answered by handlers whose contract names the item's own schema; this type's schema, an
+/// object, is never in the contract.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct WrittenItem(Box<serde_json::value::RawValue>);
+
+impl WrittenItem {
+    /// A stored NDJSON line, its newline left out.
+    pub fn of_line(line: String) -> Result<Self, ApiError> {
+        let mut line = line;
+        if line.ends_with('\n') {
+            line.pop();
+        }
+        serde_json::value::RawValue::from_string(line)
+            .map(Self)
+            .map_err(|e| ApiError::Internal(format!("a stored line is not JSON: {e}")))
+    }
+
+    /// `item`, written now.
+    pub fn of<T: Serialize>(item: &T) -> Result<Self, ApiError> {
+        serde_json::value::to_raw_value(item)
+            .map(Self)
+            .map_err(|e| ApiError::Internal(format!("serialising a list item: {e}")))
+    }
+}
+
+impl utoipa::PartialSchema for WrittenItem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::Object::new().into()
+    }
+}
+
+impl ToSchema for WrittenItem {}
+
 /// Where this page, and the pages around it, are.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Links {

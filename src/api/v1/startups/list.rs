@@ -1,5 +1,6 @@
 //! The startup list: filters, search, sort, time travel, sparse fields.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -11,14 +12,17 @@ use utoipa::IntoParams;
 use crate::api::http::error::{ApiError, FieldError, Problem};
 use crate::api::http::query::{ApiQuery, de};
 use crate::api::http::state::AppState;
-use crate::api::shape::envelope::{ListResponse, page_request, paged_query, respond_with_fields};
+use crate::api::shape::envelope::{
+    ListResponse, WrittenItem, page_request, paged_query, respond, respond_with_fields,
+};
 use crate::api::shape::formats::{Format, respond_collection};
 use crate::api::v1::startups::StartupSummary;
 use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
-use crate::db::page::PageRequest;
+use crate::db::page::{Page, PageRequest};
 use crate::db::phases::Phase;
+use crate::db::startup_lines;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
 use crate::db::startups::Startup;
 use crate::domain::search::search_words;
@@ -268,18 +272,50 @@ pub async fn list_startups_page(
         true => None,
         false => Some(state.bulkheads.search(state.query_timeout).await?),
     };
-    let (page, mut relations) = state
+    if !all_fields {
+        let (page, mut relations) = state
+            .db(move |conn| {
+                let page = startup_list::page(conn, &filter, sort, &request)?;
+                let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
+                Ok((page, Startup::relations(conn, &ids)?))
+            })
+            .await?;
+        let page = page.map(|s| {
+            let r = relations.remove(&s.id).unwrap_or_default();
+            StartupSummary::new(s, r, day)
+        });
+        return respond_with_fields(req, page, size, &query.fields);
+    }
+    // Every field: each item is its stored line in the list when that holds on the day, as in
+    // the whole export, and is rendered from its rows otherwise.
+    let (page, mut lines, mut relations) = state
         .db(move |conn| {
             let page = startup_list::page(conn, &filter, sort, &request)?;
             let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
-            Ok((page, Startup::relations(conn, &ids)?))
+            let lines: HashMap<String, String> = startup_lines::list_lines(conn, &ids, day)?
+                .into_iter()
+                .collect();
+            let missing: Vec<String> = ids
+                .into_iter()
+                .filter(|id| !lines.contains_key(id))
+                .collect();
+            Ok((page, lines, Startup::relations(conn, &missing)?))
         })
         .await?;
-    let page = page.map(|s| {
-        let r = relations.remove(&s.id).unwrap_or_default();
-        StartupSummary::new(s, r, day)
+    let items = page.rows.into_iter().map(|s| match lines.remove(&s.id) {
+        Some(line) => WrittenItem::of_line(line),
+        None => {
+            let r = relations.remove(&s.id).unwrap_or_default();
+            WrittenItem::of(&StartupSummary::new(s, r, day))
+        }
     });
-    respond_with_fields(req, page, size, &query.fields)
+    let page = Page {
+        rows: items.collect::<Result<Vec<_>, ApiError>>()?,
+        total: page.total,
+        next: page.next,
+        prev: page.prev,
+    };
+    Ok(respond(req, page, size))
 }
 
 #[cfg(test)]
