@@ -99,8 +99,8 @@ bench_backend() {
         --observations $((STARTUPS * 10)) --seed "$SEED" >"$WORK/generate.log" 2>&1
     serve "${BUILDS[0]}" "$url"
     local incubator startup
-    incubator=$(curl -sf "$BASE/api/v1/incubators?page_size=1000" |
-        jq -r '.data | max_by(.startups) | .id')
+    incubator=$(curl -sf "$BASE/api/v1/stats" |
+        jq -r '.startups_by_incubator | to_entries | max_by(.value) | .key')
     startup=$(curl -sf "$BASE/api/v1/startups?phase=construction&incubator=$incubator&page_size=20" |
         jq -r '.data[0].id')
     stop_server
