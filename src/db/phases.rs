@@ -47,12 +47,12 @@ impl Phase {
     }
 
     /// How many startups are in each phase on `day`, optionally within one incubator.
-    /// Phases with no startup are absent from the map. Two grouped counts, summed: startups
-    /// settled in their latest phase by then (for the whole portfolio from the tallies kept as
-    /// startups are written, [`tallies::settled_by_phase`]; for one incubator from an index on
-    /// `startups`), and those whose
-    /// latest phase starts later (from the phase rows current that day that are not the
-    /// latest; see `current_phase_rows`).
+    /// Phases with no startup are absent from the map. Two counts, summed: startups settled in
+    /// their latest phase by then, and those whose latest phase starts later (the phase rows
+    /// current that day that are not the latest; see `current_phase_rows`). For the whole
+    /// portfolio both come from the tallies kept as startups and phases are written
+    /// ([`tallies::settled_by_phase`], [`tallies::superseded_by_phase`]); for one incubator,
+    /// from grouped queries on the indexes of `startups` and `startup_phases`.
     pub fn current_counts(
         conn: &mut DbConnection,
         day: NaiveDate,
@@ -91,7 +91,9 @@ impl Phase {
         }
         let superseded: Vec<(String, i64)> = match incubator {
             // Every phase row has its startup: no join (one probe of `startups` per row).
-            None => filter_superseded!(by_phase!(startup_phases::table), day, sqlite).load(conn)?,
+            None => tallies::superseded_by_phase(conn, day)?
+                .into_iter()
+                .collect(),
             Some(incubator) => {
                 let rows = by_phase!(startup_phases::table.inner_join(startups::table));
                 let rows = filter_incubator!(rows, incubator.to_owned(), co_incubated);

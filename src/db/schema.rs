@@ -185,6 +185,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    superseded_tallies (phase_id, month) {
+        phase_id -> Text,
+        month -> Text,
+        opened -> BigInt,
+        closed -> BigInt,
+    }
+}
+
+diesel::table! {
+    superseded_day_tallies (phase_id, day) {
+        phase_id -> Text,
+        day -> Date,
+        opened -> BigInt,
+        closed -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(phases, superseded_tallies, superseded_day_tallies);
+
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));
 diesel::joinable!(startup_phases -> startups (startup_id));

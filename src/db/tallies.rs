@@ -1,6 +1,9 @@
 //! Startups counted as they are written (migration 000016): per incubator and month of
 //! creation (`creation_tallies`), and per latest phase and the month it started
-//! (`latest_phase_tallies`). Triggers on `startups` keep both, whoever writes.
+//! (`latest_phase_tallies`). Triggers on `startups` keep both, whoever writes. The phase rows
+//! that are not their startup's latest are counted too (migration 000018), by the month and
+//! the day each opened and closed (`superseded_tallies`, `superseded_day_tallies`), kept by
+//! triggers on `startup_phases`.
 //!
 //! A count of the whole portfolio on a day is then the tallies of the months before that day's
 //! month, a few thousand rows whatever the number of startups, plus the startups of its month
@@ -9,14 +12,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
-use super::schema::{creation_tallies, latest_phase_tallies, phases, startups};
+use super::schema::{
+    creation_tallies, latest_phase_tallies, phases, startups, superseded_day_tallies,
+    superseded_tallies,
+};
 
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
 /// NULL.
@@ -31,6 +37,15 @@ fn month_key(day: NaiveDate) -> String {
 /// The first day of the month holding `day`.
 fn first_of_month(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
+}
+
+/// The last day of the month holding `day`.
+fn last_of_month(day: NaiveDate) -> NaiveDate {
+    (first_of_month(day).checked_add_months(Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        // December of the calendar's last year.
+        .or_else(|| NaiveDate::from_ymd_opt(day.year(), 12, 31))
+        .unwrap_or(day)
 }
 
 /// The sum of the tallies' counts in a grouped query, as one type on both backends (a sum of
@@ -141,6 +156,41 @@ pub fn settled_by_phase(
     Ok(counts)
 }
 
+/// The phase rows current on `day` that are not their startup's latest, per phase: the
+/// second part of [`crate::db::phases::Phase::current_counts`] for the whole portfolio.
+///
+/// A row is current from its start to the day before the next phase's start: the rows current
+/// on `day` are those opened by then less those closed by then. Every row the tallies count
+/// opens once and closes once, so that is also those closed after `day` less those opened
+/// after it, which reads the months after `day`'s month and its days after `day`: few rows for
+/// today and recent days, whatever the portfolio's history.
+pub fn superseded_by_phase(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let still_open = || fixed_sql::<BigInt>("CAST(SUM(closed - opened) AS BIGINT)");
+    // Every phase named, so that each tally is read in one range of its key per phase.
+    let months: Vec<(String, i64)> = superseded_tallies::table
+        .filter(superseded_tallies::phase_id.eq_any(phases::table.select(phases::id)))
+        .filter(superseded_tallies::month.gt(month_key(day)))
+        .group_by(superseded_tallies::phase_id)
+        .select((superseded_tallies::phase_id, still_open()))
+        .load(conn)?;
+    let days: Vec<(String, i64)> = superseded_day_tallies::table
+        .filter(superseded_day_tallies::phase_id.eq_any(phases::table.select(phases::id)))
+        .filter(superseded_day_tallies::day.gt(day))
+        .filter(superseded_day_tallies::day.le(last_of_month(day)))
+        .group_by(superseded_day_tallies::phase_id)
+        .select((superseded_day_tallies::phase_id, still_open()))
+        .load(conn)?;
+    let mut counts = BTreeMap::new();
+    for (phase, n) in months.into_iter().chain(days) {
+        *counts.entry(phase).or_default() += n;
+    }
+    counts.retain(|_, n| *n != 0);
+    Ok(counts)
+}
+
 /// A tally key the triggers cannot have written.
 fn bad_key(column: &str, key: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(
@@ -174,9 +224,13 @@ mod tests {
     }
 
     #[test]
-    fn a_month_starts_on_its_first_day() {
+    fn a_month_starts_on_its_first_day_and_ends_on_its_last() {
         assert_eq!(first_of_month(day("2024-02-29")), day("2024-02-01"));
         assert_eq!(first_of_month(day("2024-03-01")), day("2024-03-01"));
+        assert_eq!(last_of_month(day("2024-02-01")), day("2024-02-29"));
+        assert_eq!(last_of_month(day("2023-02-28")), day("2023-02-28"));
+        assert_eq!(last_of_month(day("2024-12-05")), day("2024-12-31"));
+        assert_eq!(last_of_month(day("9999-12-05")), day("9999-12-31"));
     }
 
     #[test]

@@ -1,13 +1,14 @@
-//! The startups counted as they are written (`db::tallies`, kept by triggers on `startups`)
-//! give, for every day asked, what counting every startup's own columns gives: after the seeds,
-//! an import, the generator, the migration's backfill, and writes made around the API in SQL
-//! (one row or many, every counted column, deletes), on both backends.
+//! The startups and phase rows counted as they are written (`db::tallies`, kept by triggers on
+//! `startups` and `startup_phases`) give, for every day asked, what counting every startup's
+//! own columns and every phase row gives: after the seeds, an import, the generator, the
+//! migrations' backfill, and writes made around the API in SQL (one row or many, every
+//! counted column, deletes), on both backends.
 
 use crate::common;
 
 use std::collections::BTreeMap;
 
-use betadata::db::schema::{incubators, startups};
+use betadata::db::schema::{incubators, startup_phases, startups};
 use betadata::db::{DbConnection, tallies};
 use betadata::generate::{Options, generate};
 use betadata::seed::{SeedFile, SeedKind};
@@ -81,7 +82,26 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
             "{context}: startups by year of creation, started by {started_by:?}"
         );
     }
+    let phase_rows: Vec<(String, NaiveDate, Option<NaiveDate>)> = startup_phases::table
+        .select((
+            startup_phases::phase_id,
+            startup_phases::start_date,
+            startup_phases::next_start,
+        ))
+        .load(conn)
+        .expect("phase rows");
     for on in days() {
+        let mut superseded: BTreeMap<String, i64> = BTreeMap::new();
+        for (phase, start, next) in &phase_rows {
+            if *start <= on && next.is_some_and(|next| next > on) {
+                *superseded.entry(phase.clone()).or_default() += 1;
+            }
+        }
+        assert_eq!(
+            tallies::superseded_by_phase(conn, on).expect("superseded"),
+            superseded,
+            "{context}: phase rows current on {on} that are not the latest"
+        );
         let mut settled: BTreeMap<String, i64> = BTreeMap::new();
         for (_, _, phase, start) in &rows {
             if let (Some(phase), Some(start)) = (phase, start)
@@ -146,6 +166,22 @@ both_backends! {
             .first(&mut *conn)
             .expect("an incubator");
         let one = |i: usize| startups::table.filter(startups::id.eq(ids[i].clone()));
+        // Phase rows followed by another, of startups the writes above leave alone.
+        let rows: Vec<(String, i32)> = startup_phases::table
+            .filter(startup_phases::next_start.is_not_null())
+            .filter(startup_phases::startup_id.ne_all(&ids))
+            .select((startup_phases::startup_id, startup_phases::position))
+            .order((startup_phases::startup_id, startup_phases::position))
+            .limit(5)
+            .load(&mut *conn)
+            .expect("phase rows");
+        assert_eq!(rows.len(), 5);
+        let row = |i: usize| {
+            startup_phases::table.filter(
+                (startup_phases::startup_id.eq(rows[i].0.clone()))
+                    .and(startup_phases::position.eq(rows[i].1)),
+            )
+        };
         let writes: Vec<(&str, QueryResult<usize>)> = vec![
             ("no incubator", diesel::update(one(0)).set(startups::incubator_id.eq(None::<String>)).execute(&mut *conn)),
             ("another incubator", diesel::update(one(1)).set(startups::incubator_id.eq(&other)).execute(&mut *conn)),
@@ -156,6 +192,11 @@ both_backends! {
             ("the same values again", diesel::update(one(6)).set(startups::incubator_id.eq(startups::incubator_id)).execute(&mut *conn)),
             ("many rows at once", diesel::update(startups::table.filter(startups::incubator_id.eq(&other))).set(startups::created_on.eq(day("2016-01-01"))).execute(&mut *conn)),
             ("one deleted", diesel::delete(one(7)).execute(&mut *conn)),
+            ("a phase row moved", diesel::update(row(0)).set((startup_phases::start_date.eq(day("2019-06-10")), startup_phases::next_start.eq(day("2021-03-15")))).execute(&mut *conn)),
+            ("a phase row renamed", diesel::update(row(1)).set(startup_phases::phase_id.eq("abandon")).execute(&mut *conn)),
+            ("a phase row closed the day it opened", diesel::update(row(2)).set(startup_phases::next_start.eq(startup_phases::start_date.nullable())).execute(&mut *conn)),
+            ("a phase row latest", diesel::update(row(3)).set(startup_phases::next_start.eq(None::<NaiveDate>)).execute(&mut *conn)),
+            ("a phase row deleted", diesel::delete(row(4)).execute(&mut *conn)),
             ("many deleted", diesel::delete(startups::table.filter(startups::created_on.eq(day("2016-01-01")))).execute(&mut *conn)),
         ];
         for (write, done) in writes {
@@ -168,8 +209,12 @@ both_backends! {
         let db = db.seeded();
         let mut conn = db.pool.get().expect("connection");
         import_later(&mut conn);
-        // Down to before the tallies' migration, whatever came after it.
+        // Down to before the tallies' migrations, whatever came after them.
         while !betadata::db::revert_last(&mut conn).expect("revert").ends_with("000016") {}
+        diesel::update(startup_phases::table.filter(startup_phases::startup_id.eq("plus-tard")))
+            .set(startup_phases::next_start.eq(day("2100-01-01")))
+            .execute(&mut *conn)
+            .expect("a phase row written without the triggers");
         diesel::delete(startups::table.filter(startups::id.eq("sans-date")))
             .execute(&mut *conn)
             .expect("delete without the triggers");
