@@ -525,3 +525,74 @@ where
     }
     pages
 }
+
+/// Runs `sql` on the test database, around the API, then bumps the data revision, as any
+/// writer must for the response cache to see the change; returns the rows `sql` changed.
+pub fn execute_around(db: &TestDb, sql: &str) -> usize {
+    use diesel::RunQueryDsl;
+    let mut conn = db.pool.get().expect("connection");
+    let changed = diesel::sql_query(sql).execute(&mut *conn).expect(sql);
+    diesel::sql_query("UPDATE data_revision SET revision = revision + 1")
+        .execute(&mut *conn)
+        .expect("bump");
+    changed
+}
+
+/// How many startups have stale lines and items.
+pub fn stale_startups(db: &TestDb) -> i64 {
+    let mut conn = db.pool.get().expect("connection");
+    betadata::db::startup_lines::stale_count(&mut conn).expect("count")
+}
+
+/// Renders the lines and items of every stale startup; returns how many it took.
+pub fn refresh_startups(db: &TestDb) -> usize {
+    let mut conn = db.pool.get().expect("connection");
+    betadata::api::v1::startups::lines::refresh_in_batches(&mut conn).expect("refresh")
+}
+
+/// Creates, through the API, startup `bientot` of incubator `dinum`, investigating since
+/// 2024-01-15 and building from 30 days after today: what is stored for it holds from that
+/// day on only. Returns that day.
+pub async fn create_bientot<S, B>(app: &S, admin: &str) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let soon = chrono::Utc::now().date_naive() + chrono::Days::new(30);
+    let body = serde_json::json!({
+        "id": "bientot", "name": "Bientôt", "incubator": "dinum",
+        "phases": [
+            {"phase": "investigation", "start": "2024-01-15"},
+            {"phase": "construction", "start": soon.to_string()},
+        ],
+    });
+    let created = send(
+        app,
+        Method::POST,
+        "/api/v1/startups",
+        Some(admin),
+        Some(&body),
+        &[],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["current_phase"], "investigation");
+    soon.to_string()
+}
+
+/// Imports startups from seed-format `yaml`, as file `path`; asserts that `expected` were
+/// loaded.
+pub fn import_startups(
+    conn: &mut betadata::db::DbConnection,
+    path: &str,
+    yaml: &str,
+    expected: usize,
+) {
+    let file = betadata::seed::SeedFile {
+        path: path.into(),
+        kind: betadata::seed::SeedKind::Startups,
+        text: yaml.into(),
+    };
+    let (counts, report) = betadata::seed::load::import(conn, &[file]).expect("import");
+    assert_eq!(counts.startups, expected, "{report:?}");
+}

@@ -10,10 +10,10 @@ use actix_web::http::Method;
 use actix_web::test;
 use betadata::api::app;
 use betadata::api::v1::startups::lines;
-use betadata::db::startup_lines::stale_count;
-use chrono::{Days, Utc};
-use common::{TestDb, body_of, both_backends, issue_token, send};
-use diesel::RunQueryDsl;
+use common::{
+    TestDb, body_of, both_backends, execute_around, issue_token, refresh_startups, send,
+    stale_startups,
+};
 use serde_json::json;
 
 /// The whole export of every startup in `format`.
@@ -62,21 +62,6 @@ where
     pages
 }
 
-/// Runs `sql` on the test database, around the API; then bumps the data revision, as any
-/// writer must for the response cache to see the change.
-fn execute(db: &TestDb, sql: &str) -> usize {
-    let mut conn = db.pool.get().expect("connection");
-    let changed = diesel::sql_query(sql).execute(&mut *conn).expect(sql);
-    diesel::sql_query("UPDATE data_revision SET revision = revision + 1")
-        .execute(&mut *conn)
-        .expect("bump");
-    changed
-}
-
-fn stale(db: &TestDb) -> i64 {
-    stale_count(&mut db.pool.get().expect("connection")).expect("count")
-}
-
 fn stale_metrics(db: &TestDb) -> i64 {
     betadata::db::metric_lines::stale_count(&mut db.pool.get().expect("connection")).expect("count")
 }
@@ -87,40 +72,29 @@ fn refresh_metrics(db: &TestDb) -> usize {
         .expect("refresh")
 }
 
-/// Renders every stale startup's lines; returns how many startups it took.
-fn refresh(db: &TestDb) -> usize {
-    lines::refresh_in_batches(&mut db.pool.get().expect("connection")).expect("refresh")
-}
-
 both_backends! {
     fn stored_lines_write_the_bytes_the_rows_render(db) {
         use betadata::generate::{Options, generate};
         let mut conn = db.pool.get().unwrap();
         generate(&mut conn, &Options { startups: 1500, observations: 10, seed: 5, progress: false }).expect("generate");
         drop(conn);
-        assert_eq!(stale(&db), 0, "generate renders the lines of what it wrote");
+        assert_eq!(stale_startups(&db), 0, "generate renders the lines of what it wrote");
         let admin = issue_token(&db, "ops", "admin");
         let app = test::init_service(app(db.state())).await;
         // A startup whose latest phase starts after today: its stored lines hold from that day
         // on only, so today's export renders it from its rows.
-        let soon = Utc::now().date_naive().checked_add_days(Days::new(30)).expect("a day").to_string();
-        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&json!({
-            "id": "bientot", "name": "Bientôt", "incubator": "dinum",
-            "phases": [{"phase": "investigation", "start": "2024-01-15"}, {"phase": "construction", "start": soon}],
-        })), &[]).await;
-        assert_eq!(created.status, 201, "{}", created.body);
-        assert_eq!(created.body["current_phase"], "investigation");
-        assert_eq!(stale(&db), 0, "the write rendered its lines");
+        common::create_bientot(&app, &admin).await;
+        assert_eq!(stale_startups(&db), 0, "the write rendered its lines");
         for (collection, format) in [("startups", "csv"), ("startups", "ndjson"), ("phase-history", "csv"), ("phase-history", "ndjson")] {
             let stored = whole_of(&app, collection, format).await;
             assert!(stored.contains("bientot"), "{collection} {format}");
             // Every line forgotten: the export renders each startup from its rows.
-            let all = execute(&db, "DELETE FROM startup_lines");
+            let all = execute_around(&db, "DELETE FROM startup_lines");
             assert!(all > 1500, "{all} lines were stored");
-            execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+            execute_around(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
             let rendered = whole_of(&app, collection, format).await;
             assert!(stored == rendered, "{collection} {format}: stored lines ({} bytes) differ from rendered rows ({} bytes)", stored.len(), rendered.len());
-            assert!(refresh(&db) > 1500);
+            assert!(refresh_startups(&db) > 1500);
             assert_eq!(whole_of(&app, collection, format).await, stored, "{collection} {format}: written again, the same bytes");
         }
         // The phase history's pages read its rows: the whole export says what they say.
@@ -142,12 +116,7 @@ both_backends! {
         drop(conn);
         let admin = issue_token(&db, "ops", "admin");
         let app = test::init_service(app(db.state())).await;
-        let soon = Utc::now().date_naive().checked_add_days(Days::new(30)).expect("a day").to_string();
-        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&json!({
-            "id": "bientot", "name": "Bientôt", "incubator": "dinum",
-            "phases": [{"phase": "investigation", "start": "2024-01-15"}, {"phase": "construction", "start": soon}],
-        })), &[]).await;
-        assert_eq!(created.status, 201, "{}", created.body);
+        common::create_bientot(&app, &admin).await;
         let incubator = common::get(&app, "/api/v1/incubators?page_size=1").await.body["data"][0]["id"].as_str().expect("an incubator").to_owned();
         let mut uris: Vec<String> = [
             "/api/v1/startups?page_size=50",
@@ -168,21 +137,21 @@ both_backends! {
         let stored = pages_of(&app, &uris).await;
         assert!(stored.len() > 25, "{} pages", stored.len());
         assert!(stored.iter().any(|(_, _, body)| body.contains("\"bientot\"")), "bientot is listed");
-        execute(&db, "DELETE FROM startup_lines");
-        execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+        execute_around(&db, "DELETE FROM startup_lines");
+        execute_around(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
         let rendered = pages_of(&app, &uris).await;
         assert_eq!(stored.len(), rendered.len());
         for (stored, rendered) in stored.iter().zip(&rendered) {
             assert!(stored == rendered, "{}: from the stored lines\n{stored:?}\nfrom the rows\n{rendered:?}", stored.0);
         }
-        assert!(refresh(&db) > 1200);
+        assert!(refresh_startups(&db) > 1200);
         // The stored line is what a page shows: one changed by hand shows (no trigger watches
         // the lines themselves).
-        execute(&db, "UPDATE startup_lines SET ndjson = '{\"stored\":true}\n' WHERE startup_id = 'bientot'");
+        execute_around(&db, "UPDATE startup_lines SET ndjson = '{\"stored\":true}\n' WHERE startup_id = 'bientot'");
         let page = common::get_text(&app, "/api/v1/startups?incubator=dinum&page_size=1000").await.2;
         assert!(!page.contains("\"stored\":true"), "bientot's line holds from its next phase on only");
         let first = common::get(&app, "/api/v1/startups?page_size=1").await.body["data"][0]["id"].as_str().expect("a startup").to_owned();
-        execute(&db, &format!("UPDATE startup_lines SET ndjson = '{{\"stored\":true}}\n' WHERE startup_id = '{first}'"));
+        execute_around(&db, &format!("UPDATE startup_lines SET ndjson = '{{\"stored\":true}}\n' WHERE startup_id = '{first}'"));
         let page = common::get_text(&app, "/api/v1/startups?page_size=1").await.2;
         assert!(page.starts_with("{\"data\":[{\"stored\":true}],"), "{page}");
     }
@@ -197,9 +166,9 @@ both_backends! {
         for (collection, format) in [("metrics", "csv"), ("metrics", "ndjson"), ("observations", "csv"), ("observations", "ndjson")] {
             let stored = whole_of(&app, collection, format).await;
             assert!(stored.lines().count() > 400, "{collection} {format}");
-            let all = execute(&db, "DELETE FROM metric_lines");
+            let all = execute_around(&db, "DELETE FROM metric_lines");
             assert!(all > 400, "{all} lines were stored");
-            execute(&db, "INSERT INTO metric_lines_stale (metric_id) SELECT id FROM metrics");
+            execute_around(&db, "INSERT INTO metric_lines_stale (metric_id) SELECT id FROM metrics");
             let rendered = whole_of(&app, collection, format).await;
             assert!(stored == rendered, "{collection} {format}: stored lines ({} bytes) differ from rendered rows ({} bytes)", stored.len(), rendered.len());
             assert!(refresh_metrics(&db) > 400);
@@ -213,7 +182,7 @@ both_backends! {
         let metric = common::get(&app, "/api/v1/observations?page_size=1").await.body["data"][0]["metric"].as_str().expect("a metric").to_owned();
         let latest = common::get(&app, &format!("/api/v1/metrics/{metric}")).await.body["latest"]["date"].as_str().expect("a latest day").to_owned();
         let sql = format!("UPDATE observations SET value = 424242.5 WHERE metric_id = '{metric}' AND date = '{latest}'");
-        assert_eq!(execute(&db, &sql), 1);
+        assert_eq!(execute_around(&db, &sql), 1);
         assert_eq!(stale_metrics(&db), 1, "{metric} is stale");
         let row = |text: &str| text.lines().find(|l| l.starts_with(&format!("{metric},"))).map(str::to_owned);
         assert!(row(&whole_of(&app, "metrics", "csv").await).expect("its record").contains("424242.5"));
@@ -237,16 +206,16 @@ both_backends! {
         generate(&mut conn, &Options { startups: 3000, observations: 10, seed: 3, progress: false }).expect("generate");
         drop(conn);
         for round in 0..3 {
-            execute(&db, "DELETE FROM startup_lines");
-            execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+            execute_around(&db, "DELETE FROM startup_lines");
+            execute_around(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
             let starts: Vec<_> = (0..2).map(|_| {
                 let pool = db.pool.clone();
                 std::thread::spawn(move || lines::refresh_in_batches(&mut pool.get().expect("connection")))
             }).collect();
             let taken: usize = starts.into_iter().map(|s| s.join().expect("a thread").expect("no error")).sum();
             assert_eq!(taken, 3000, "round {round}: each stale startup rendered once");
-            assert_eq!(stale(&db), 0);
-            assert_eq!(execute(&db, "DELETE FROM startup_lines"), 3000, "round {round}");
+            assert_eq!(stale_startups(&db), 0);
+            assert_eq!(execute_around(&db, "DELETE FROM startup_lines"), 3000, "round {round}");
         }
     }
 
@@ -254,13 +223,13 @@ both_backends! {
         let db = db.seeded();
         let admin = issue_token(&db, "ops", "admin");
         let app = test::init_service(app(db.state())).await;
-        refresh(&db);
-        assert_eq!(stale(&db), 0);
+        refresh_startups(&db);
+        assert_eq!(stale_startups(&db), 0);
         let before = whole(&app, "csv").await;
         // Through the API: the write renders the lines it made stale before it commits.
         let entered = send(&app, Method::POST, "/api/v1/startups/medle/phases", Some(&admin), Some(&json!({"phase": "transfere", "start": "2025-06-01"})), &[]).await;
         assert_eq!(entered.status, 201, "{}", entered.body);
-        assert_eq!(stale(&db), 0, "the write rendered medle's lines");
+        assert_eq!(stale_startups(&db), 0, "the write rendered medle's lines");
         let after = whole(&app, "csv").await;
         let medle = |text: &str| text.lines().find(|l| l.starts_with("medle,")).expect("medle").to_owned();
         assert_ne!(medle(&before), medle(&after));
@@ -273,8 +242,8 @@ both_backends! {
             ("UPDATE startup_phases SET end_date = '2025-05-30' WHERE startup_id = 'medle' AND start_date = '2021-07-01'", "2021-07-01,2025-05-30"),
         ];
         for (sql, shown) in writes {
-            assert_eq!(execute(&db, sql), 1, "{sql}");
-            assert_eq!(stale(&db), 1, "{sql}: medle is stale");
+            assert_eq!(execute_around(&db, sql), 1, "{sql}");
+            assert_eq!(stale_startups(&db), 1, "{sql}: medle is stale");
             let csv = whole(&app, "csv").await;
             assert!(medle(&csv).contains(shown), "{sql}: {}", medle(&csv));
             let history = whole_of(&app, "phase-history", "csv").await;
@@ -285,13 +254,13 @@ both_backends! {
             let line = ndjson.lines().find(|l| l.contains("\"id\":\"medle\"")).expect("medle");
             let (_, _, page) = body_of(&app, test::TestRequest::get().uri("/api/v1/startups?format=ndjson&page_size=1000").to_request()).await;
             assert!(page.contains(line), "{sql}: the whole NDJSON line is the page's");
-            refresh(&db);
+            refresh_startups(&db);
         }
         // A deleted startup leaves the export, its lines with it.
         let deleted = send(&app, Method::DELETE, "/api/v1/startups/medle", Some(&admin), None, &[]).await;
         assert_eq!(deleted.status, 204);
         assert!(!whole(&app, "csv").await.contains("\r\nmedle,"));
-        assert_eq!(stale(&db), 0);
-        assert_eq!(execute(&db, "DELETE FROM startup_lines WHERE startup_id = 'medle'"), 0, "no lines left behind");
+        assert_eq!(stale_startups(&db), 0);
+        assert_eq!(execute_around(&db, "DELETE FROM startup_lines WHERE startup_id = 'medle'"), 0, "no lines left behind");
     }
 }

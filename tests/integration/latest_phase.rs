@@ -13,7 +13,6 @@ use betadata::api::app;
 use betadata::db::DbConnection;
 use betadata::db::schema::{startup_phases, startups};
 use betadata::generate::{Options, generate};
-use betadata::seed::{SeedFile, SeedKind};
 use chrono::NaiveDate;
 use common::{both_backends, collect_ids, get};
 use diesel::prelude::*;
@@ -141,13 +140,7 @@ fn incubator_of(conn: &mut DbConnection) -> BTreeMap<String, Option<String>> {
 }
 
 fn import_future(conn: &mut DbConnection) {
-    let file = SeedFile {
-        path: "future/startups.yaml".into(),
-        kind: SeedKind::Startups,
-        text: FUTURE.into(),
-    };
-    let (counts, report) = betadata::seed::load::import(conn, &[file]).expect("import");
-    assert_eq!(counts.startups, 2, "{report:?}");
+    common::import_startups(conn, "future/startups.yaml", FUTURE, 2);
 }
 
 /// Reverts the migrations down to and including the one that adds the latest phase, then

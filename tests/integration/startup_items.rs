@@ -8,33 +8,13 @@ use crate::common;
 use actix_web::http::Method;
 use actix_web::test;
 use betadata::api::app;
-use betadata::api::v1::startups::lines;
 use betadata::db::schema::startups;
-use betadata::db::startup_lines::stale_count;
-use chrono::{Days, Utc};
-use common::{TestDb, both_backends, get_text, issue_token, send};
+use common::{
+    TestDb, both_backends, execute_around, get_text, issue_token, refresh_startups, send,
+    stale_startups,
+};
 use diesel::prelude::*;
 use serde_json::{Value, json};
-
-/// Runs `sql` on the test database, around the API, and bumps the data revision, as any
-/// writer must for the response cache to see the change; returns the rows `sql` changed.
-fn execute(db: &TestDb, sql: &str) -> usize {
-    let mut conn = db.pool.get().expect("connection");
-    let changed = diesel::sql_query(sql).execute(&mut *conn).expect(sql);
-    diesel::sql_query("UPDATE data_revision SET revision = revision + 1")
-        .execute(&mut *conn)
-        .expect("bump");
-    changed
-}
-
-fn stale(db: &TestDb) -> i64 {
-    stale_count(&mut db.pool.get().expect("connection")).expect("count")
-}
-
-/// Renders every stale startup; returns how many it took.
-fn refresh(db: &TestDb) -> usize {
-    lines::refresh_in_batches(&mut db.pool.get().expect("connection")).expect("refresh")
-}
 
 /// What a write around the API must show in the startup's next read.
 type Shows<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
@@ -58,13 +38,8 @@ both_backends! {
         let app = test::init_service(app(db.state())).await;
         // A startup whose latest phase starts after today: its stored item holds from that day
         // on only, so today's answer is rendered from its rows.
-        let soon = Utc::now().date_naive().checked_add_days(Days::new(30)).expect("a day").to_string();
-        let created = send(&app, Method::POST, "/api/v1/startups", Some(&admin), Some(&json!({
-            "id": "bientot", "name": "Bientôt", "incubator": "dinum",
-            "phases": [{"phase": "investigation", "start": "2024-01-15"}, {"phase": "construction", "start": soon}],
-        })), &[]).await;
-        assert_eq!(created.status, 201, "{}", created.body);
-        assert_eq!(stale(&db), 0, "generate and the write rendered every item");
+        let soon = common::create_bientot(&app, &admin).await;
+        assert_eq!(stale_startups(&db), 0, "generate and the write rendered every item");
         let ids = ids(&db);
         let mut stored = Vec::new();
         for id in &ids {
@@ -72,17 +47,17 @@ both_backends! {
         }
         let with_metrics = stored.iter().filter(|(_, _, body)| body.contains("\"latest\":{")).count();
         assert!(with_metrics > 100, "{with_metrics} items show a latest observation");
-        execute(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
+        execute_around(&db, "INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups");
         for (id, stored) in ids.iter().zip(&stored) {
             let rendered = get_text(&app, &format!("/api/v1/startups/{id}")).await;
             assert_eq!(stored.0, 200, "{id}");
             assert!(stored == &rendered, "{id}: stored {stored:?}\nrendered {rendered:?}");
         }
-        assert_eq!(refresh(&db), ids.len());
+        assert_eq!(refresh_startups(&db), ids.len());
         // The stored item is what is served: one changed by hand shows (no trigger watches
         // the items themselves).
         let first = &ids[0];
-        execute(&db, &format!("UPDATE startup_items SET json = '{{\"stored\":true}}' WHERE startup_id = '{first}'"));
+        execute_around(&db, &format!("UPDATE startup_items SET json = '{{\"stored\":true}}' WHERE startup_id = '{first}'"));
         let served = get_text(&app, &format!("/api/v1/startups/{first}")).await;
         assert_eq!(served.2, "{\"stored\":true}");
         let bientot = get_text(&app, "/api/v1/startups/bientot").await;
@@ -96,7 +71,7 @@ both_backends! {
         let db = db.seeded();
         let admin = issue_token(&db, "ops", "admin");
         let app = test::init_service(app(db.state())).await;
-        refresh(&db);
+        refresh_startups(&db);
         let read = || async { serde_json::from_str::<Value>(&get_text(&app, "/api/v1/startups/medle").await.2).expect("JSON") };
         let medle = read().await;
         let incubator = medle["incubator"]["id"].as_str().expect("an incubator").to_owned();
@@ -122,21 +97,21 @@ both_backends! {
              Box::new(|m| m["metrics"].as_array().expect("metrics").iter().all(|x| x["id"] != metric.as_str()))),
         ];
         for (sql, shows) in writes {
-            assert_eq!(execute(&db, &sql), 1, "{sql}");
-            assert!(stale(&db) >= 1, "{sql}: medle is stale");
+            assert_eq!(execute_around(&db, &sql), 1, "{sql}");
+            assert!(stale_startups(&db) >= 1, "{sql}: medle is stale");
             let rendered = read().await;
             assert!(shows(&rendered), "{sql}: {rendered}");
-            refresh(&db);
+            refresh_startups(&db);
             assert_eq!(read().await, rendered, "{sql}: stored again, the same item");
         }
         // Through the API: the write renders what it made stale before it commits.
         let entered = send(&app, Method::POST, "/api/v1/startups/medle/phases", Some(&admin), Some(&json!({"phase": "transfere", "start": "2025-06-01"})), &[]).await;
         assert_eq!(entered.status, 201, "{}", entered.body);
-        assert_eq!(stale(&db), 0);
+        assert_eq!(stale_startups(&db), 0);
         assert_eq!(read().await["current_phase"], "transfere");
         let deleted = send(&app, Method::DELETE, "/api/v1/startups/medle", Some(&admin), None, &[]).await;
         assert_eq!(deleted.status, 204);
         assert_eq!(get_text(&app, "/api/v1/startups/medle").await.0, 404);
-        assert_eq!(execute(&db, "DELETE FROM startup_items WHERE startup_id = 'medle'"), 0, "no item left behind");
+        assert_eq!(execute_around(&db, "DELETE FROM startup_items WHERE startup_id = 'medle'"), 0, "no item left behind");
     }
 }

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use betadata::db::schema::{incubators, startup_phases, startups};
 use betadata::db::{DbConnection, tallies};
 use betadata::generate::{Options, generate};
-use betadata::seed::{SeedFile, SeedKind};
 use chrono::{Datelike, NaiveDate};
 use common::both_backends;
 use diesel::prelude::*;
@@ -132,13 +131,7 @@ const LATER: &str = r#"
 "#;
 
 fn import_later(conn: &mut DbConnection) {
-    let file = SeedFile {
-        path: "later/startups.yaml".into(),
-        kind: SeedKind::Startups,
-        text: LATER.into(),
-    };
-    let (counts, report) = betadata::seed::load::import(conn, &[file]).expect("import");
-    assert_eq!(counts.startups, 2, "{report:?}");
+    common::import_startups(conn, "later/startups.yaml", LATER, 2);
 }
 
 /// The ids of the first `n` startups, by id.
