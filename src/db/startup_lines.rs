@@ -97,6 +97,18 @@ pub fn item(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Op
         .optional()
 }
 
+/// Whether a startup's lines in the list hold on `day`: they hold from `current_from` on.
+type HoldsOn = diesel::dsl::Or<
+    diesel::dsl::IsNull<startup_lines::current_from>,
+    diesel::dsl::LtEq<startup_lines::current_from, NaiveDate>,
+>;
+
+fn lines_hold_on(day: NaiveDate) -> HoldsOn {
+    startup_lines::current_from
+        .is_null()
+        .or(startup_lines::current_from.le(day))
+}
+
 /// The NDJSON lines in the startup list of those of startups `ids` whose lines hold on `day`,
 /// by id; the others must be rendered from their rows.
 pub fn list_lines(
@@ -109,11 +121,7 @@ pub fn list_lines(
     }
     startup_lines::table
         .filter(one_of(startup_lines::startup_id, ids))
-        .filter(
-            startup_lines::current_from
-                .is_null()
-                .or(startup_lines::current_from.le(day)),
-        )
+        .filter(lines_hold_on(day))
         .select((startup_lines::startup_id, startup_lines::ndjson))
         .load(conn)
 }
@@ -143,11 +151,7 @@ pub fn chunk(
     let holds = startup_lines::startup_id
         .eq(startups::id)
         .and(startup_lines::startup_id.gt(after))
-        .and(
-            startup_lines::current_from
-                .is_null()
-                .or(startup_lines::current_from.le(day)),
-        );
+        .and(lines_hold_on(day));
     let query = startups::table
         .left_join(startup_lines::table.on(holds))
         .filter(startups::id.gt(after))

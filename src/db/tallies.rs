@@ -184,9 +184,8 @@ pub fn superseded_by_phase(
         .select((superseded_day_tallies::phase_id, still_open()))
         .load(conn)?;
     let mut counts = BTreeMap::new();
-    for (phase, n) in months.into_iter().chain(days) {
-        *counts.entry(phase).or_default() += n;
-    }
+    add(&mut counts, months.into_iter().chain(days));
+    // The days after `day` may close fewer rows than they open.
     counts.retain(|_, n| *n != 0);
     Ok(counts)
 }

@@ -24,7 +24,7 @@ use crate::db::page::{Page, PageRequest};
 use crate::db::phases::Phase;
 use crate::db::startup_lines;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
-use crate::db::startups::Startup;
+use crate::db::startups::{Relations, Startup};
 use crate::domain::search::search_words;
 
 /// The attributes of a listed startup, as `fields=` may name them.
@@ -272,29 +272,18 @@ pub async fn list_startups_page(
         true => None,
         false => Some(state.bulkheads.search(state.query_timeout).await?),
     };
-    if !all_fields {
-        let (page, mut relations) = state
-            .db(move |conn| {
-                let page = startup_list::page(conn, &filter, sort, &request)?;
-                let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
-                Ok((page, Startup::relations(conn, &ids)?))
-            })
-            .await?;
-        let page = page.map(|s| {
-            let r = relations.remove(&s.id).unwrap_or_default();
-            StartupSummary::new(s, r, day)
-        });
-        return respond_with_fields(req, page, size, &query.fields);
-    }
-    // Every field: each item is its stored line in the list when that holds on the day, as in
-    // the whole export, and is rendered from its rows otherwise.
+    // With every field, each item is its stored line in the list when that holds on the day, as
+    // in the whole export; any other is rendered from its rows.
     let (page, mut lines, mut relations) = state
         .db(move |conn| {
             let page = startup_list::page(conn, &filter, sort, &request)?;
             let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
-            let lines: HashMap<String, String> = startup_lines::list_lines(conn, &ids, day)?
-                .into_iter()
-                .collect();
+            let lines: HashMap<String, String> = match all_fields {
+                true => startup_lines::list_lines(conn, &ids, day)?
+                    .into_iter()
+                    .collect(),
+                false => HashMap::new(),
+            };
             let missing: Vec<String> = ids
                 .into_iter()
                 .filter(|id| !lines.contains_key(id))
@@ -302,12 +291,17 @@ pub async fn list_startups_page(
             Ok((page, lines, Startup::relations(conn, &missing)?))
         })
         .await?;
+    let summary = |s: Startup, relations: &mut HashMap<String, Relations>| {
+        let r = relations.remove(&s.id).unwrap_or_default();
+        StartupSummary::new(s, r, day)
+    };
+    if !all_fields {
+        let page = page.map(|s| summary(s, &mut relations));
+        return respond_with_fields(req, page, size, &query.fields);
+    }
     let items = page.rows.into_iter().map(|s| match lines.remove(&s.id) {
         Some(line) => WrittenItem::of_line(line),
-        None => {
-            let r = relations.remove(&s.id).unwrap_or_default();
-            WrittenItem::of(&StartupSummary::new(s, r, day))
-        }
+        None => WrittenItem::of(&summary(s, &mut relations)),
     });
     let page = Page {
         rows: items.collect::<Result<Vec<_>, ApiError>>()?,
