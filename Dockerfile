@@ -25,8 +25,10 @@ WORKDIR /usr/src/betadata
 #    lockfile, so this layer is reused until Cargo.toml/Cargo.lock change.
 #    Cargo.toml declares the bench `hot_paths`: cargo refuses the manifest
 #    unless benches/hot_paths.rs exists, though a release build never compiles
-#    it, so an empty one stands in (and stays for step 2).
+#    it, so an empty one stands in (and stays for step 2). .cargo/config.toml
+#    holds the flags the bundled SQLite is compiled with.
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY .cargo ./.cargo
 RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && : > src/lib.rs \
