@@ -21,6 +21,15 @@ use super::{DatabaseUrl, DbConnection, ping};
 
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
+/// The default of [`PoolSettings::trusted_for`]. A connection in steady use is not pinged at every request (a round trip
+/// that cost a third of the throughput of one startup, BENCHMARKS.md); one idle for longer
+/// is, as a restart of the server breaks the connections it had.
+pub const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// When a pooled connection was last handed out, kept with it by the pool.
+#[derive(Debug, Clone, Copy)]
+struct HandedOut(Instant);
+
 /// How long [`DbPool::get`] waits in one go before looking again whether the database has
 /// become unreachable meanwhile.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
@@ -98,12 +107,15 @@ impl ManageConnection for ConnectionManager {
         outcome
     }
 
+    /// Not asked by the pool ([`DbPool::checked`] pings instead), but kept true to its name.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         ping(conn).map_err(r2d2::Error::QueryError)
     }
 
-    /// A connection given back inside a transaction, or whose transaction manager gave up
-    /// (as after a connection lost in a rollback), is closed rather than reused.
+    /// A connection given back inside a transaction, or whose transaction manager gave up, is
+    /// closed rather than reused. diesel's gives up on a PostgreSQL connection whose server
+    /// went away (libpq no longer knows its transaction status), so a connection that work
+    /// found lost is not handed out again, unpinged (see [`DbPool::checked`]).
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         std::thread::panicking() || conn.is_broken()
     }
@@ -251,6 +263,9 @@ pub struct PoolSettings {
     pub connect_at_start: bool,
     /// On PostgreSQL, no statement runs longer than this.
     pub statement_timeout: Option<Duration>,
+    /// How long after a PostgreSQL connection was last handed out the pool hands it out
+    /// again without a ping.
+    pub trusted_for: Duration,
 }
 
 impl PoolSettings {
@@ -261,6 +276,7 @@ impl PoolSettings {
             connection_timeout: Duration::from_secs(5),
             connect_at_start: true,
             statement_timeout: None,
+            trusted_for: TRUSTED_FOR,
         }
     }
 }
@@ -272,6 +288,8 @@ pub struct DbPool {
     reachability: Arc<Reachability>,
     /// Opens connections as the pool's own are opened, for work that holds one apart.
     manager: ConnectionManager,
+    /// See [`PoolSettings::trusted_for`].
+    trusted_for: Duration,
 }
 
 impl fmt::Debug for DbPool {
@@ -284,27 +302,49 @@ impl fmt::Debug for DbPool {
 }
 
 impl DbPool {
-    /// A connection that answered a ping. Waits up to the connection timeout for one to be
-    /// free; but while the database is unreachable, answers at once: a free connection that
-    /// still answers, or [`Unavailable::Unreachable`].
+    /// A connection that answers (see [`DbPool::checked`]). Waits up to the connection
+    /// timeout for one to be free; but while the database is unreachable, answers at once: a
+    /// free connection that still answers, or [`Unavailable::Unreachable`].
     pub fn get(&self) -> Result<PooledConnection, Unavailable> {
         let deadline = Instant::now() + self.pool.connection_timeout();
         loop {
             if let Some(outage) = self.reachability.outage() {
-                return self.pool.try_get().ok_or(Unavailable::Unreachable(outage));
+                return self.try_get().ok_or(Unavailable::Unreachable(outage));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.pool.get_timeout(left.min(WAIT_SLICE)) {
-                Ok(conn) => return Ok(conn),
+                Ok(conn) => {
+                    if let Some(conn) = self.checked(conn) {
+                        return Ok(conn);
+                    }
+                }
                 Err(error) if left <= WAIT_SLICE => return Err(Unavailable::Timeout(error)),
                 Err(_) => {}
             }
         }
     }
 
-    /// A free connection at once, without a wait or a new connection; `None` when none is idle.
+    /// A free connection that answers, at once, without a wait or a new connection; `None`
+    /// when none is idle.
     pub fn try_get(&self) -> Option<PooledConnection> {
-        self.pool.try_get()
+        self.pool.try_get().and_then(|conn| self.checked(conn))
+    }
+
+    /// `conn`, unless it is a PostgreSQL connection that was handed out last more than
+    /// [`PoolSettings::trusted_for`] ago and does not answer a ping: that one is closed. A SQLite connection
+    /// is an open file that nothing outside breaks, and is never pinged.
+    fn checked(&self, mut conn: PooledConnection) -> Option<PooledConnection> {
+        let now = Instant::now();
+        let last = PooledConnection::extensions(&conn)
+            .get::<HandedOut>()
+            .copied();
+        let trusted = last.is_some_and(|HandedOut(at)| now.duration_since(at) < self.trusted_for);
+        if self.is_postgres() && !trusted && ping(&mut conn).is_err() {
+            // Broken by the failed ping, it is closed as it goes back.
+            return None;
+        }
+        PooledConnection::extensions_mut(&mut conn).insert(HandedOut(now));
+        Some(conn)
     }
 
     /// Since when, and why, the database cannot be reached; `None` while it can.
@@ -358,10 +398,8 @@ pub fn open_pool(url: &DatabaseUrl, settings: PoolSettings) -> Result<DbPool, Un
     let builder = r2d2::Pool::builder()
         .max_size(settings.size)
         .connection_timeout(settings.connection_timeout)
-        // A PostgreSQL connection is a socket that a restart of the server breaks, so it is
-        // pinged each time it is taken; a SQLite connection is an open file nothing outside
-        // breaks, and taking one costs no query (see `AppState::revision`).
-        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
+        // `DbPool::checked` pings, only the connections idle for a while.
+        .test_on_check_out(false)
         // Outages are logged once by `Reachability`, not at every attempt to reconnect.
         .error_handler(Box::new(r2d2::NopErrorHandler));
     let pool = if settings.connect_at_start {
@@ -373,6 +411,7 @@ pub fn open_pool(url: &DatabaseUrl, settings: PoolSettings) -> Result<DbPool, Un
         pool,
         reachability,
         manager: alone,
+        trusted_for: settings.trusted_for,
     })
 }
 

@@ -4,8 +4,8 @@
 //! Every data request reads the revision, so that what it is answered was rendered from the
 //! data as it is (see `api::caching` and `api::response_cache`). On SQLite the read is a call
 //! into the same process. On PostgreSQL it is a round trip to the server, and taking a pooled
-//! connection is another (the pool pings what it hands out, to notice a restarted server): an
-//! answer from memory would spend most of its time waiting on them.
+//! connection may be another (the pool pings a connection idle for a while, to notice a restarted
+//! server): an answer from memory would spend most of its time waiting on them.
 //!
 //! So on PostgreSQL the reads are shared. One thread holds a connection of its own and reads
 //! the revision whenever requests wait for it; each read answers every request that was

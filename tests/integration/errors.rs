@@ -64,10 +64,9 @@ async fn an_unreachable_database_is_a_503_problem_without_internals() {
     let pool = db::open_pool(
         &url,
         db::PoolSettings {
-            size: 1,
             connection_timeout: std::time::Duration::from_millis(300),
             connect_at_start: false,
-            statement_timeout: None,
+            ..db::PoolSettings::new(1)
         },
     )
     .expect("a pool that connects on first use");

@@ -28,6 +28,7 @@ mod incubators;
 mod landing;
 mod latest_phase;
 mod layers;
+mod lost_connections;
 mod metrics;
 mod migrations;
 mod msrv;
