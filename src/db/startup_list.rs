@@ -441,7 +441,7 @@ pub fn page(
     }
     let co_incubated = co_incubated(conn, filter)?;
     let total = count(conn, filter, dialect, co_incubated)?;
-    let rows = sorted_rows(conn, filter, sort, request)?;
+    let rows = rows_in_order(conn, filter, sort, request, co_incubated)?;
     Ok(Page::from_rows(request, rows, total, |s| {
         sort.key_of(s, None)
     }))
@@ -455,10 +455,22 @@ pub fn sorted_rows(
     sort: Sort,
     request: &PageRequest,
 ) -> QueryResult<Vec<Startup>> {
+    let co_incubated = co_incubated(conn, filter)?;
+    rows_in_order(conn, filter, sort, request, co_incubated)
+}
+
+/// [`sorted_rows`], knowing whether the filter's incubator co-incubates some startup.
+fn rows_in_order(
+    conn: &mut DbConnection,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+    co_incubated: bool,
+) -> QueryResult<Vec<Startup>> {
     let dialect = Dialect::of(conn);
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
-    let query = filtered(filter, dialect, co_incubated(conn, filter)?);
+    let query = filtered(filter, dialect, co_incubated);
     let desc = sort.descending;
     let query = match (sort.key, position) {
         (SortKey::Name, Some(Position::Name(k, i))) => {

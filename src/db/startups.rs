@@ -428,6 +428,8 @@ impl Startup {
         startups: RelationsOf<'_>,
     ) -> QueryResult<HashMap<String, Relations>> {
         let ids = match startups {
+            // Nothing to read: not five round trips for nothing (a page of stored lines).
+            RelationsOf::Ids([]) => return Ok(HashMap::new()),
             RelationsOf::Ids(ids) | RelationsOf::Range { ids, .. } => ids,
         };
         let mut by_id: HashMap<String, Relations> = ids

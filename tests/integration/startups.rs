@@ -102,6 +102,32 @@ both_backends! {
         assert!(detail.contains("investigation") && detail.contains("opere"), "{detail}");
     }
 
+    fn a_new_phase_is_allowed_by_the_next_filter(db) {
+        // The phase ids a filter is checked against are read once per data revision: a phase
+        // stored with the revision bumped, as every write does, is known to the next request.
+        use betadata::db::phases::Phase;
+        use betadata::db::revision::Revision;
+        let db = db.seeded();
+        let app = test::init_service(app(db.state().with_cache_mib(0))).await;
+        let uri = "/api/v1/startups?phase=flying";
+        assert_bad_parameter(&get(&app, uri).await, "phase", uri);
+        assert_bad_parameter(&get(&app, uri).await, "phase", "again, at the same revision");
+        let mut conn = db.pool.get().expect("a connection");
+        let flying = Phase {
+            id: "flying".into(),
+            label: "En vol".into(),
+            position: 99,
+            kind: "active".into(),
+            description: "Une phase de test.".into(),
+        };
+        flying.insert(&mut conn).expect("a new phase");
+        Revision::bump(&mut conn).expect("the revision bumped");
+        drop(conn);
+        let reply = get(&app, uri).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.body["meta"]["total"], 0);
+    }
+
     fn item_has_phases_sponsors_and_current_phase(db) {
         let db = db.seeded();
         let app = test::init_service(app(db.state())).await;

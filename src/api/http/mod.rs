@@ -3,6 +3,7 @@
 //! writes, conditional requests and the response cache, the spool and the spill of exports,
 //! the shares of the pool, the public URL, the clock, and the application state.
 
+pub mod at_revision;
 pub mod auth;
 pub mod bare_errors;
 pub mod body;

@@ -6,17 +6,19 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::web;
+use actix_web::{HttpMessage, HttpRequest, web};
 use diesel::result::QueryResult;
 
+use crate::api::http::at_revision::AtRevision;
 use crate::api::http::bulkheads::Bulkheads;
 use crate::api::http::clock::Clock;
 use crate::api::http::error::ApiError;
 use crate::api::http::public_url::PublicUrl;
-use crate::api::http::response_cache::{DEFAULT_BUDGET_MIB, ResponseCache};
+use crate::api::http::response_cache::{DEFAULT_BUDGET_MIB, DataVersion, ResponseCache};
 use crate::api::http::spool::{self, ExportSpool};
 use crate::api::http::write_limit::WriteLimiter;
 use crate::db::deadline;
+use crate::db::phases::Phase;
 use crate::db::revision::Revision;
 use crate::db::shared_reads::SharedReads;
 use crate::db::{DbConnection, DbPool};
@@ -41,6 +43,8 @@ pub struct AppState {
     shared_reads: Option<Arc<SharedReads>>,
     /// The shares of the pool that exports and searches may take.
     pub bulkheads: Arc<Bulkheads>,
+    /// The ids of the phases, which filters are checked against, as last read.
+    phase_ids: Arc<AtRevision<Arc<[String]>>>,
 }
 
 /// The default of [`AppState::query_timeout`].
@@ -66,6 +70,7 @@ impl AppState {
             bulkheads: Arc::new(Bulkheads::for_pool(pool.size())),
             pool,
             shared_reads,
+            phase_ids: Arc::default(),
             write_limit: Arc::new(WriteLimiter::default()),
             clock: Clock::system(),
             cache: Arc::new(
@@ -140,6 +145,22 @@ impl AppState {
             return Revision::current(&mut conn).ok();
         }
         self.db(Revision::current).await.ok()
+    }
+
+    /// The ids of the phases, in the method's order, at the data revision `req` is answered
+    /// at: read once for all the requests at the same revision (a filter on phases checks
+    /// its names against them), and at each request when the revision could not be read.
+    pub async fn phase_ids(&self, req: &HttpRequest) -> Result<Arc<[String]>, ApiError> {
+        let revision = req.extensions().get::<DataVersion>().map(|v| v.revision);
+        if let Some(ids) = revision.and_then(|r| self.phase_ids.get(r)) {
+            return Ok(ids);
+        }
+        let phases = self.db(Phase::all).await?;
+        let ids: Arc<[String]> = phases.into_iter().map(|p| p.id).collect();
+        if let Some(revision) = revision {
+            self.phase_ids.put(revision, Arc::clone(&ids));
+        }
+        Ok(ids)
     }
 
     /// Allows each token `per_minute` writes a minute, in bursts of as many.

@@ -21,7 +21,6 @@ use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
-use crate::db::phases::Phase;
 use crate::db::startup_lines;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
 use crate::db::startups::{Relations, Startup};
@@ -195,15 +194,10 @@ pub async fn list_startups_page(
     incubator: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let request = page_request(query.page_size, query.cursor.as_deref())?;
-    let known_phases: Vec<String> = if query.phase.is_empty() {
-        Vec::new()
+    let known_phases: Arc<[String]> = if query.phase.is_empty() {
+        Arc::new([])
     } else {
-        state
-            .db(Phase::all)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect()
+        state.phase_ids(req).await?
     };
     validate(&query, &known_phases)?;
     let search = match query.q.as_deref().map(search_words) {
