@@ -178,6 +178,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    incubator_phase_tallies (incubator_id, latest_phase_id, latest_month) {
+        incubator_id -> Text,
+        latest_phase_id -> Text,
+        latest_month -> Text,
+        startups -> BigInt,
+    }
+}
+
+diesel::table! {
     latest_phase_tallies (latest_phase_id, latest_month) {
         latest_phase_id -> Text,
         latest_month -> Text,

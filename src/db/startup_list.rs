@@ -18,7 +18,7 @@ use super::startups::{
     Startup, THEMATIQUE, USERTYPE, filter_incubator, filter_superseded, settled_in_phases,
     superseded_phase_rows,
 };
-use super::{DbConnection, MultiBackend};
+use super::{DbConnection, MultiBackend, tallies};
 use crate::domain::search::Word;
 
 /// Which startups a list holds; empty fields do not filter.
@@ -65,6 +65,22 @@ impl StartupFilter {
             && created_before.is_none()
             && search.is_empty()
             && started_by.is_none()
+    }
+
+    /// Whether the startups settled in the filter's phases are counted by the tallies
+    /// ([`tallies::settled_in_phases`]): the filter is on phases, and on nothing else but an
+    /// incubator that co-incubates no startup (`co_incubated`), as the tallies count a startup
+    /// under its host alone.
+    fn settled_are_tallied(&self, co_incubated: bool) -> bool {
+        let phases_alone = Self {
+            phases: Vec::new(),
+            incubator: None,
+            ..self.clone()
+        };
+        !self.phases.is_empty()
+            && phases_alone.selects_all()
+            && !co_incubated
+            && self.incubator.as_deref() != Some("")
     }
 }
 
@@ -300,11 +316,16 @@ fn count(
         .get_result(conn);
     }
     let day = filter.day;
-    let settled = startups::table
-        .filter(settled_in_phases!(day, filter.phases.clone()))
-        .count()
-        .into_boxed();
-    let settled: i64 = other_filters!(settled, filter, dialect, co_incubated).get_result(conn)?;
+    let settled: i64 = if filter.settled_are_tallied(co_incubated) {
+        let incubator = filter.incubator.as_deref();
+        tallies::settled_in_phases(conn, &filter.phases, incubator, day)?
+    } else {
+        let settled = startups::table
+            .filter(settled_in_phases!(day, filter.phases.clone()))
+            .count()
+            .into_boxed();
+        other_filters!(settled, filter, dialect, co_incubated).get_result(conn)?
+    };
     let joined = startups::table
         .inner_join(startup_phases::table.on(startup_phases::startup_id.eq(startups::id)))
         .filter(one_of(startup_phases::phase_id, filter.phases.clone()))

@@ -1,6 +1,7 @@
 //! Startups counted as they are written (migration 000016): per incubator and month of
 //! creation (`creation_tallies`), and per latest phase and the month it started
-//! (`latest_phase_tallies`). Triggers on `startups` keep both, whoever writes. The phase rows
+//! (`latest_phase_tallies`; per incubator too in `incubator_phase_tallies`, migration 000019,
+//! for the lists filtered by phase within one incubator). Triggers on `startups` keep both, whoever writes. The phase rows
 //! that are not their startup's latest are counted too (migration 000018), by the month and
 //! the day each opened and closed (`superseded_tallies`, `superseded_day_tallies`), kept by
 //! triggers on `startup_phases`.
@@ -19,9 +20,10 @@ use diesel::sql_types::BigInt;
 
 use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
+use super::one_of::one_of;
 use super::schema::{
-    creation_tallies, latest_phase_tallies, phases, startups, superseded_day_tallies,
-    superseded_tallies,
+    creation_tallies, incubator_phase_tallies, latest_phase_tallies, phases, startups,
+    superseded_day_tallies, superseded_tallies,
 };
 
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
@@ -154,6 +156,48 @@ pub fn settled_by_phase(
         (this_month.into_iter()).filter_map(|(phase, n)| Some((phase?, n))),
     );
     Ok(counts)
+}
+
+/// How many startups are settled by `day` in their latest phase, one of `phases` (it started
+/// on or before `day`), in all incubators or only those hosted by `incubator` (co-incubated
+/// ones are not counted): the first count of a list filtered by phase, and by nothing else but
+/// the incubator. Summed from the tallies of the months before `day`'s, plus the startups of
+/// its month up to `day`.
+pub fn settled_in_phases(
+    conn: &mut DbConnection,
+    phases: &[String],
+    incubator: Option<&str>,
+    day: NaiveDate,
+) -> QueryResult<i64> {
+    let before = month_key(day);
+    let this_month = startups::table
+        .filter(one_of(startups::latest_phase_id, phases))
+        .filter(startups::latest_phase_start.between(first_of_month(day), day))
+        .count()
+        .into_boxed();
+    let (tallied, this_month): (Option<i64>, i64) = match incubator {
+        None => (
+            latest_phase_tallies::table
+                .filter(one_of(latest_phase_tallies::latest_phase_id, phases))
+                .filter(latest_phase_tallies::latest_month.lt(before))
+                .select(total().nullable())
+                .get_result(conn)?,
+            this_month.get_result(conn)?,
+        ),
+        Some(incubator) => (
+            incubator_phase_tallies::table
+                .filter(incubator_phase_tallies::incubator_id.eq(incubator))
+                .filter(one_of(incubator_phase_tallies::latest_phase_id, phases))
+                .filter(incubator_phase_tallies::latest_month.lt(before))
+                .select(total().nullable())
+                .get_result(conn)?,
+            this_month
+                .filter(startups::incubator_id.eq(incubator))
+                .get_result(conn)?,
+        ),
+    };
+    // A sum over no tally is NULL.
+    Ok(tallied.unwrap_or(0) + this_month)
 }
 
 /// The phase rows current on `day` that are not their startup's latest, per phase: the

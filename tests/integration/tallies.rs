@@ -114,6 +114,47 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
             settled,
             "{context}: settled in their latest phase on {on}"
         );
+        assert_settled_in_phases_match(conn, &rows, on, context);
+    }
+}
+
+/// Asserts that [`tallies::settled_in_phases`] gives, on `on`, for every incubator (and all of
+/// them) and each phase (and pairs of phases), what counting every startup's columns gives.
+fn assert_settled_in_phases_match(
+    conn: &mut DbConnection,
+    rows: &[Counted],
+    on: NaiveDate,
+    context: &str,
+) {
+    let mut incubators: Vec<Option<String>> = rows.iter().map(|r| r.0.clone()).collect();
+    incubators.push(Some("no-such-incubator".into()));
+    incubators.sort();
+    incubators.dedup();
+    incubators.retain(Option::is_some);
+    incubators.push(None);
+    let mut phases: Vec<String> = rows.iter().filter_map(|r| r.2.clone()).collect();
+    phases.sort();
+    phases.dedup();
+    let mut sets: Vec<Vec<String>> = phases.iter().map(|p| vec![p.clone()]).collect();
+    sets.extend(phases.windows(2).map(<[String]>::to_vec));
+    for incubator in &incubators {
+        for set in &sets {
+            let expected = rows
+                .iter()
+                .filter(|(host, _, phase, start)| {
+                    (incubator.is_none() || host == incubator)
+                        && phase.as_ref().is_some_and(|p| set.contains(p))
+                        && start.is_some_and(|start| start <= on)
+                })
+                .count();
+            let tallied = tallies::settled_in_phases(conn, set, incubator.as_deref(), on)
+                .expect("settled in phases");
+            assert_eq!(
+                tallied,
+                i64::try_from(expected).expect("a count"),
+                "{context}: settled in {set:?} on {on} in {incubator:?}"
+            );
+        }
     }
 }
 
@@ -134,9 +175,12 @@ fn import_later(conn: &mut DbConnection) {
     common::import_startups(conn, "later/startups.yaml", LATER, 2);
 }
 
-/// The ids of the first `n` startups, by id.
+/// The ids of the first `n` startups with an incubator and a dated latest phase, by id: each
+/// is counted in every tally.
 fn some_startups(conn: &mut DbConnection, n: i64) -> Vec<String> {
     startups::table
+        .filter(startups::incubator_id.is_not_null())
+        .filter(startups::latest_phase_start.is_not_null())
         .select(startups::id)
         .order(startups::id)
         .limit(n)
@@ -175,25 +219,27 @@ both_backends! {
                     .and(startup_phases::position.eq(rows[i].1)),
             )
         };
-        let writes: Vec<(&str, QueryResult<usize>)> = vec![
-            ("no incubator", diesel::update(one(0)).set(startups::incubator_id.eq(None::<String>)).execute(&mut *conn)),
-            ("another incubator", diesel::update(one(1)).set(startups::incubator_id.eq(&other)).execute(&mut *conn)),
-            ("created in another month", diesel::update(one(2)).set(startups::created_on.eq(day("2019-06-15"))).execute(&mut *conn)),
-            ("undated", diesel::update(one(3)).set(startups::created_on.eq(None::<NaiveDate>)).execute(&mut *conn)),
-            ("another latest phase", diesel::update(one(4)).set((startups::latest_phase_id.eq("abandon"), startups::latest_phase_start.eq(day("2021-03-31")))).execute(&mut *conn)),
-            ("latest phase undated", diesel::update(one(5)).set(startups::latest_phase_start.eq(None::<NaiveDate>)).execute(&mut *conn)),
-            ("the same values again", diesel::update(one(6)).set(startups::incubator_id.eq(startups::incubator_id)).execute(&mut *conn)),
-            ("many rows at once", diesel::update(startups::table.filter(startups::incubator_id.eq(&other))).set(startups::created_on.eq(day("2016-01-01"))).execute(&mut *conn)),
-            ("one deleted", diesel::delete(one(7)).execute(&mut *conn)),
-            ("a phase row moved", diesel::update(row(0)).set((startup_phases::start_date.eq(day("2019-06-10")), startup_phases::next_start.eq(day("2021-03-15")))).execute(&mut *conn)),
-            ("a phase row renamed", diesel::update(row(1)).set(startup_phases::phase_id.eq("abandon")).execute(&mut *conn)),
-            ("a phase row closed the day it opened", diesel::update(row(2)).set(startup_phases::next_start.eq(startup_phases::start_date.nullable())).execute(&mut *conn)),
-            ("a phase row latest", diesel::update(row(3)).set(startup_phases::next_start.eq(None::<NaiveDate>)).execute(&mut *conn)),
-            ("a phase row deleted", diesel::delete(row(4)).execute(&mut *conn)),
-            ("many deleted", diesel::delete(startups::table.filter(startups::created_on.eq(day("2016-01-01")))).execute(&mut *conn)),
+        // Each write runs, and is checked, in its turn.
+        type Write<'a> = (&'a str, Box<dyn Fn(&mut DbConnection) -> QueryResult<usize> + 'a>);
+        let writes: Vec<Write> = vec![
+            ("no incubator", Box::new(|c| diesel::update(one(0)).set(startups::incubator_id.eq(None::<String>)).execute(c))),
+            ("another incubator", Box::new(|c| diesel::update(one(1)).set(startups::incubator_id.eq(&other)).execute(c))),
+            ("created in another month", Box::new(|c| diesel::update(one(2)).set(startups::created_on.eq(day("2019-06-15"))).execute(c))),
+            ("undated", Box::new(|c| diesel::update(one(3)).set(startups::created_on.eq(None::<NaiveDate>)).execute(c))),
+            ("another latest phase", Box::new(|c| diesel::update(one(4)).set((startups::latest_phase_id.eq("abandon"), startups::latest_phase_start.eq(day("2021-03-31")))).execute(c))),
+            ("latest phase undated", Box::new(|c| diesel::update(one(5)).set(startups::latest_phase_start.eq(None::<NaiveDate>)).execute(c))),
+            ("the same values again", Box::new(|c| diesel::update(one(6)).set(startups::incubator_id.eq(startups::incubator_id)).execute(c))),
+            ("many rows at once", Box::new(|c| diesel::update(startups::table.filter(startups::incubator_id.eq(&other))).set(startups::created_on.eq(day("2016-01-01"))).execute(c))),
+            ("one deleted", Box::new(|c| diesel::delete(one(7)).execute(c))),
+            ("a phase row moved", Box::new(|c| diesel::update(row(0)).set((startup_phases::start_date.eq(day("2019-06-10")), startup_phases::next_start.eq(day("2021-03-15")))).execute(c))),
+            ("a phase row renamed", Box::new(|c| diesel::update(row(1)).set(startup_phases::phase_id.eq("abandon")).execute(c))),
+            ("a phase row closed the day it opened", Box::new(|c| diesel::update(row(2)).set(startup_phases::next_start.eq(startup_phases::start_date.nullable())).execute(c))),
+            ("a phase row latest", Box::new(|c| diesel::update(row(3)).set(startup_phases::next_start.eq(None::<NaiveDate>)).execute(c))),
+            ("a phase row deleted", Box::new(|c| diesel::delete(row(4)).execute(c))),
+            ("many deleted", Box::new(|c| diesel::delete(startups::table.filter(startups::created_on.eq(day("2016-01-01")))).execute(c))),
         ];
-        for (write, done) in writes {
-            assert!(done.expect(write) > 0, "{write}: some rows written");
+        for (write, run) in writes {
+            assert!(run(&mut conn).expect(write) > 0, "{write}: some rows written");
             assert_tallies_match(&mut conn, write);
         }
     }
