@@ -334,12 +334,15 @@ impl DbPool {
     /// [`PoolSettings::trusted_for`] ago and does not answer a ping: that one is closed. A SQLite connection
     /// is an open file that nothing outside breaks, and is never pinged.
     fn checked(&self, mut conn: PooledConnection) -> Option<PooledConnection> {
+        if !self.is_postgres() {
+            return Some(conn);
+        }
         let now = Instant::now();
         let last = PooledConnection::extensions(&conn)
             .get::<HandedOut>()
             .copied();
         let trusted = last.is_some_and(|HandedOut(at)| now.duration_since(at) < self.trusted_for);
-        if self.is_postgres() && !trusted && ping(&mut conn).is_err() {
+        if !trusted && ping(&mut conn).is_err() {
             // Broken by the failed ping, it is closed as it goes back.
             return None;
         }
