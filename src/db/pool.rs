@@ -107,7 +107,7 @@ impl ManageConnection for ConnectionManager {
         outcome
     }
 
-    /// Not asked by the pool ([`DbPool::checked`] pings instead), but kept true to its name.
+    /// Not asked by the pool ([`DbPool::get`] pings instead), but kept true to its name.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         ping(conn).map_err(r2d2::Error::QueryError)
     }
@@ -115,7 +115,7 @@ impl ManageConnection for ConnectionManager {
     /// A connection given back inside a transaction, or whose transaction manager gave up, is
     /// closed rather than reused. diesel's gives up on a PostgreSQL connection whose server
     /// went away (libpq no longer knows its transaction status), so a connection that work
-    /// found lost is not handed out again, unpinged (see [`DbPool::checked`]).
+    /// found lost is not handed out again, unpinged (see [`PoolSettings::trusted_for`]).
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         std::thread::panicking() || conn.is_broken()
     }
@@ -302,7 +302,8 @@ impl fmt::Debug for DbPool {
 }
 
 impl DbPool {
-    /// A connection that answers (see [`DbPool::checked`]). Waits up to the connection
+    /// A connection that answers: a PostgreSQL connection is pinged first unless it was
+    /// handed out within [`PoolSettings::trusted_for`]. Waits up to the connection
     /// timeout for one to be free; but while the database is unreachable, answers at once: a
     /// free connection that still answers, or [`Unavailable::Unreachable`].
     pub fn get(&self) -> Result<PooledConnection, Unavailable> {
