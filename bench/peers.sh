@@ -53,7 +53,9 @@
 # (100000), OBSERVATIONS_PER_STARTUP (10), SEED (1), BACKENDS ("sqlite postgres"), PEERS
 # ("nginx datasette"; they need the sqlite backend), DURATION (3 s; 10 gives steadier
 # figures), WARMUP (1 s), MIN_ANSWERS (20), CONNECTIONS (32), THREADS (wrk threads, 2),
-# WORKERS (the server's HTTP workers; default its own, the number of cores), STRICT (1: exit 1
+# WORKERS (the server's HTTP workers; default its own, the number of cores), RENDERED (1: serve
+# betadata with its response cache and export spool off, `--cache-mib 0 --spool-mib 0`, so
+# that every answer is rendered: what issue 18 compares), STRICT (1: exit 1
 # when a target fails), BIN (a betadata binary; default: build target/release/betadata),
 # PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), DATASETTE_VENV
 # (~/.cache/betadata-bench-venv), DATASETTE_SPEC (datasette==0.65.5).
@@ -78,6 +80,7 @@ WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-}
+RENDERED=${RENDERED:-}
 STRICT=${STRICT:-0}
 DATASETTE_VENV=${DATASETTE_VENV:-$HOME/.cache/betadata-bench-venv}
 DATASETTE_SPEC=${DATASETTE_SPEC:-datasette==0.65.5}
@@ -122,6 +125,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS=$2 ;;
     --threads) THREADS=$2 ;;
     --workers) WORKERS=$2 ;;
+    --rendered) RENDERED=$2 ;;
     *)
         echo "unknown argument: $1 (see --help)" >&2
         exit 2
@@ -144,6 +148,7 @@ for name in STARTUPS LARGE_STARTUPS DURATION CONNECTIONS THREADS; do
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || fail "WARMUP must be a whole number of seconds, not '$WARMUP'"
 [[ -z $WORKERS || $WORKERS =~ ^[1-9][0-9]*$ ]] || fail "WORKERS must be a positive number, not '$WORKERS'"
+[[ -z $RENDERED || $RENDERED == 1 ]] || fail "RENDERED must be 1 or empty, not '$RENDERED'"
 for size in $SIZES; do
     [[ $size == small || $size == large ]] || fail "SIZES: '$size' is not a size; allowed: small, large"
 done
@@ -400,6 +405,7 @@ start_betadata() {
     BASE="http://127.0.0.1:$port"
     local serve=("$BIN" --database "$url" serve --bind "127.0.0.1:$port")
     if [[ -n $WORKERS ]]; then serve+=(--workers "$WORKERS"); fi
+    if [[ -n $RENDERED ]]; then serve+=(--cache-mib 0 --spool-mib 0); fi
     "${serve[@]}" >"$log" 2>&1 &
     SERVER_PID=$!
     wait_until "$BASE/health" "$log"
@@ -675,6 +681,7 @@ if [[ -z ${BIN:-} ]]; then
 fi
 [[ -x $BIN ]] || fail "BIN=$BIN is not an executable"
 echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') memory; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n $RENDERED ]]; then echo "betadata: response cache and export spool off (RENDERED=1)"; fi
 echo "betadata: $BIN ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), branch $(git branch --show-current 2>/dev/null || echo '?'))"
 echo "wrk: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
 if [[ $PEERS == *nginx* ]]; then echo "nginx: $("$NGINX" -v 2>&1)"; fi
