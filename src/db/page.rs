@@ -195,6 +195,16 @@ impl<T> Page<T> {
             prev: self.prev,
         }
     }
+
+    /// Like [`Page::map`], with a conversion that may fail: the first failure, or the page.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            rows: self.rows.into_iter().map(f).collect::<Result<_, E>>()?,
+            total: self.total,
+            next: self.next,
+            prev: self.prev,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +224,26 @@ mod tests {
 
     fn keys(rows: &[&str]) -> Vec<String> {
         rows.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn try_map_keeps_the_links_or_gives_the_first_failure() {
+        let page = Page::from_rows(&request(2, None), keys(&["a", "b", "c"]), 3, Clone::clone);
+        let upper = page
+            .try_map(|k| Ok::<_, String>(k.to_uppercase()))
+            .expect("every row converts");
+        assert_eq!(upper.rows, keys(&["A", "B"]));
+        assert_eq!(upper.total, 3);
+        assert_eq!(upper.next.map(|c| c.key), Some("b".into()));
+        let page = Page::from_rows(&request(3, None), keys(&["a", "b", "c"]), 3, Clone::clone);
+        let failed = page.try_map(|k| {
+            if k == "a" {
+                Ok(k)
+            } else {
+                Err(format!("not {k}"))
+            }
+        });
+        assert_eq!(failed.err(), Some("not b".into()));
     }
 
     #[test]

@@ -21,9 +21,10 @@ use super::{DatabaseUrl, DbConnection, ping};
 
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
-/// The default of [`PoolSettings::trusted_for`]. A connection in steady use is not pinged at every request (a round trip
-/// that cost a third of the throughput of one startup, BENCHMARKS.md); one idle for longer
-/// is, as a restart of the server breaks the connections it had.
+/// The default of [`PoolSettings::trusted_for`]. A connection in steady use is not pinged at
+/// every request (a round trip that cost a third of the throughput of one startup,
+/// BENCHMARKS.md); one idle for longer is, as a restart of the server breaks the connections
+/// it had.
 pub const TRUSTED_FOR: Duration = Duration::from_secs(1);
 
 /// When a pooled connection was last handed out, kept with it by the pool.
@@ -332,8 +333,8 @@ impl DbPool {
     }
 
     /// `conn`, unless it is a PostgreSQL connection that was handed out last more than
-    /// [`PoolSettings::trusted_for`] ago and does not answer a ping: that one is closed. A SQLite connection
-    /// is an open file that nothing outside breaks, and is never pinged.
+    /// [`PoolSettings::trusted_for`] ago and does not answer a ping: that one is closed. A
+    /// SQLite connection is an open file that nothing outside breaks, and is never pinged.
     fn checked(&self, mut conn: PooledConnection) -> Option<PooledConnection> {
         if !self.is_postgres() {
             return Some(conn);

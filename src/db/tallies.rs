@@ -1,10 +1,10 @@
 //! Startups counted as they are written (migration 000016): per incubator and month of
 //! creation (`creation_tallies`), and per latest phase and the month it started
 //! (`latest_phase_tallies`; per incubator too in `incubator_phase_tallies`, migration 000019,
-//! for the lists filtered by phase within one incubator). Triggers on `startups` keep both, whoever writes. The phase rows
-//! that are not their startup's latest are counted too (migration 000018), by the month and
-//! the day each opened and closed (`superseded_tallies`, `superseded_day_tallies`), kept by
-//! triggers on `startup_phases`.
+//! for the lists filtered by phase within one incubator). Triggers on `startups` keep them,
+//! whoever writes. The phase rows that are not their startup's latest are counted too
+//! (migration 000018), by the month and the day each opened and closed (`superseded_tallies`,
+//! `superseded_day_tallies`), kept by triggers on `startup_phases`.
 //!
 //! A count of the whole portfolio on a day is then the tallies of the months before that day's
 //! month, a few thousand rows whatever the number of startups, plus the startups of its month

@@ -224,12 +224,12 @@ pub fn links<T>(req: &HttpRequest, page: &Page<T>) -> (Links, String) {
     (links, header.join(", "))
 }
 
-/// Like [`respond`], keeping only `fields` (and `id`) of each item when any are named.
 /// Keeps, of a list item, its id and the fields named (`fields=`).
 pub fn keep_fields(item: &mut serde_json::Map<String, serde_json::Value>, fields: &[String]) {
     item.retain(|name, _| name == "id" || fields.iter().any(|f| f == name));
 }
 
+/// Like [`respond`], keeping only `fields` (and `id`) of each item when any are named.
 pub fn respond_with_fields<T: ToSchema + Serialize>(
     req: &HttpRequest,
     page: Page<T>,
@@ -239,22 +239,15 @@ pub fn respond_with_fields<T: ToSchema + Serialize>(
     if fields.is_empty() {
         return Ok(respond(req, page, page_size));
     }
-    let mut rows = Vec::with_capacity(page.rows.len());
-    for row in page.rows {
+    let page = page.try_map(|row| {
         let serde_json::Value::Object(mut object) = serde_json::to_value(row)
             .map_err(|e| ApiError::Internal(format!("serialising a list item: {e}")))?
         else {
             return Err(ApiError::Internal("a list item is not an object".into()));
         };
         keep_fields(&mut object, fields);
-        rows.push(serde_json::Value::Object(object));
-    }
-    let page = Page {
-        rows,
-        total: page.total,
-        next: page.next,
-        prev: page.prev,
-    };
+        Ok(serde_json::Value::Object(object))
+    })?;
     Ok(respond(req, page, page_size))
 }
 

@@ -20,7 +20,7 @@ use crate::api::v1::startups::StartupSummary;
 use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
-use crate::db::page::{Page, PageRequest};
+use crate::db::page::PageRequest;
 use crate::db::startup_lines;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
 use crate::db::startups::{Relations, Startup};
@@ -293,16 +293,10 @@ pub async fn list_startups_page(
         let page = page.map(|s| summary(s, &mut relations));
         return respond_with_fields(req, page, size, &query.fields);
     }
-    let items = page.rows.into_iter().map(|s| match lines.remove(&s.id) {
+    let page = page.try_map(|s| match lines.remove(&s.id) {
         Some(line) => WrittenItem::of_line(line),
         None => WrittenItem::of(&summary(s, &mut relations)),
-    });
-    let page = Page {
-        rows: items.collect::<Result<Vec<_>, ApiError>>()?,
-        total: page.total,
-        next: page.next,
-        prev: page.prev,
-    };
+    })?;
     Ok(respond(req, page, size))
 }
 
