@@ -6,10 +6,13 @@
 
 use diesel::prelude::*;
 
+use diesel::sql_types::{Nullable, Text};
+
 use super::DbConnection;
 use super::bulk;
+use super::line_chunks::{LineChunk, merged_in_key_order};
 use super::one_of::one_of;
-use super::schema::{metric_lines, metric_lines_stale, metrics};
+use super::schema::{metric_lines, metric_lines_stale};
 
 /// A metric's lines, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,37 +70,41 @@ pub fn store(
 }
 
 /// Up to `limit` metrics after `after` (from the first when `None`), in id order, each with
-/// its `lines`, or `None` when it must be rendered from its rows. One statement: the ids and
-/// the lines are of one snapshot. Both keys are bounded, so that PostgreSQL merges them from
-/// the chunk's start.
+/// its `lines`, or `None` when it must be rendered from its rows. One statement, so the lines
+/// and the stale ids are of one snapshot: see [`super::line_chunks`].
 pub fn chunk(
     conn: &mut DbConnection,
     lines: Lines,
     after: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<(String, Option<String>)>> {
+) -> QueryResult<LineChunk> {
     // Every id is longer than the empty string, which sorts first in every collation.
     let after = after.unwrap_or_default();
-    let stored = metric_lines::metric_id
-        .eq(metrics::id)
-        .and(metric_lines::metric_id.gt(after));
-    let query = metrics::table
-        .left_join(metric_lines::table.on(stored))
-        .filter(metrics::id.gt(after))
-        .order(metrics::id)
-        .limit(limit);
+    let stored = metric_lines::table.filter(metric_lines::metric_id.gt(after));
+    let stale = metric_lines_stale::table
+        .filter(metric_lines_stale::metric_id.gt(after))
+        .select((
+            metric_lines_stale::metric_id,
+            None::<String>.into_sql::<Nullable<Text>>(),
+        ));
+    let key = metric_lines::metric_id;
+    let stale_key = metric_lines_stale::metric_id;
     match lines {
-        Lines::MetricCsv => query
-            .select((metrics::id, metric_lines::csv.nullable()))
-            .load(conn),
-        Lines::MetricNdjson => query
-            .select((metrics::id, metric_lines::ndjson.nullable()))
-            .load(conn),
-        Lines::ObservationsCsv => query
-            .select((metrics::id, metric_lines::observations_csv.nullable()))
-            .load(conn),
-        Lines::ObservationsNdjson => query
-            .select((metrics::id, metric_lines::observations_ndjson.nullable()))
-            .load(conn),
+        Lines::MetricCsv => {
+            let stored = stored.select((key, metric_lines::csv.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
+        Lines::MetricNdjson => {
+            let stored = stored.select((key, metric_lines::ndjson.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
+        Lines::ObservationsCsv => {
+            let stored = stored.select((key, metric_lines::observations_csv.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
+        Lines::ObservationsNdjson => {
+            let stored = stored.select((key, metric_lines::observations_ndjson.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
     }
 }

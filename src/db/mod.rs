@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod fixed_sql;
 pub mod incubators;
 pub mod keyed;
+pub mod line_chunks;
 pub mod metric_lines;
 pub mod metrics;
 pub mod one_of;

@@ -13,10 +13,14 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use diesel::dsl::case_when;
+use diesel::sql_types::{Nullable, Text};
+
 use super::DbConnection;
 use super::bulk;
+use super::line_chunks::{LineChunk, merged_in_key_order};
 use super::one_of::one_of;
-use super::schema::{startup_items, startup_lines, startup_lines_stale, startups};
+use super::schema::{startup_items, startup_lines, startup_lines_stale};
 
 /// A startup's lines, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,47 +132,43 @@ pub fn list_lines(
 
 /// Up to `limit` startups after `after` (from the first when `None`), in id order, each with
 /// its `lines` when it has lines that hold on `day` (any day for the phase history); `None`
-/// when it must be rendered from its rows. One statement: the ids and the lines are of one
-/// snapshot.
+/// when it must be rendered from its rows. One statement, so the lines and the stale ids are
+/// of one snapshot: see [`super::line_chunks`].
 pub fn chunk(
     conn: &mut DbConnection,
     lines: Lines,
     day: NaiveDate,
     after: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<(String, Option<String>)>> {
-    let day = match lines {
-        Lines::StartupCsv | Lines::StartupNdjson => day,
-        // The phase history holds on any day: on the last one that compares as text too.
-        Lines::PhasesCsv | Lines::PhasesNdjson => {
-            NaiveDate::from_ymd_opt(9999, 12, 31).expect("a day")
-        }
-    };
+) -> QueryResult<LineChunk> {
     // Every id is longer than the empty string, which sorts first in every collation.
     let after = after.unwrap_or_default();
-    // The bound on the lines' ids too: PostgreSQL merges the two keys in order, and without it
-    // reads the lines from the first (48 ms a chunk half-way through 100,000, against 1 ms).
-    let holds = startup_lines::startup_id
-        .eq(startups::id)
-        .and(startup_lines::startup_id.gt(after))
-        .and(lines_hold_on(day));
-    let query = startups::table
-        .left_join(startup_lines::table.on(holds))
-        .filter(startups::id.gt(after))
-        .order(startups::id)
-        .limit(limit);
+    let stored = startup_lines::table.filter(startup_lines::startup_id.gt(after));
+    let stale = startup_lines_stale::table
+        .filter(startup_lines_stale::startup_id.gt(after))
+        .select((
+            startup_lines_stale::startup_id,
+            None::<String>.into_sql::<Nullable<Text>>(),
+        ));
+    let key = startup_lines::startup_id;
+    let stale_key = startup_lines_stale::startup_id;
     match lines {
-        Lines::StartupCsv => query
-            .select((startups::id, startup_lines::csv.nullable()))
-            .load(conn),
-        Lines::StartupNdjson => query
-            .select((startups::id, startup_lines::ndjson.nullable()))
-            .load(conn),
-        Lines::PhasesCsv => query
-            .select((startups::id, startup_lines::phases_csv.nullable()))
-            .load(conn),
-        Lines::PhasesNdjson => query
-            .select((startups::id, startup_lines::phases_ndjson.nullable()))
-            .load(conn),
+        Lines::StartupCsv => {
+            let stored = stored.select((key, case_when(lines_hold_on(day), startup_lines::csv)));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
+        Lines::StartupNdjson => {
+            let stored = stored.select((key, case_when(lines_hold_on(day), startup_lines::ndjson)));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
+        // The phase history holds on any day.
+        Lines::PhasesCsv => {
+            let stored = stored.select((key, startup_lines::phases_csv.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
+        Lines::PhasesNdjson => {
+            let stored = stored.select((key, startup_lines::phases_ndjson.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+        }
     }
 }

@@ -8,12 +8,10 @@ use serde::Serialize;
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
-use crate::api::shape::formats::{CHUNK_ROWS, CsvRecord, Format, encode, stream};
+use crate::api::shape::formats::{CsvRecord, Format, encode, stream};
 use crate::db::DbConnection;
+use crate::db::line_chunks::LineChunk;
 use crate::db::revision::Revision;
-
-/// A chunk's items in order: each id with its stored line, `None` when it has none that holds.
-pub type Chunk = Vec<(String, Option<String>)>;
 
 /// `items` written as lines of `format`, as a page of their export writes them: the lines an
 /// item is stored with.
@@ -28,28 +26,20 @@ pub fn unwritable(error: ApiError) -> diesel::result::Error {
     diesel::result::Error::SerializationError(error.to_string().into())
 }
 
-/// The ids of a chunk's items without a stored line.
-pub fn missing(chunk: &Chunk) -> Vec<String> {
-    chunk
-        .iter()
-        .filter(|(_, line)| line.is_none())
-        .map(|(id, _)| id.clone())
-        .collect()
-}
-
 /// A chunk written: a stored line as it is, any other as `rendered` writes it; nothing for an
 /// item `rendered` no longer finds (deleted between a chunk's statements, on a backend without
 /// a read snapshot).
 pub fn written(
-    chunk: &Chunk,
+    chunk: &LineChunk,
     mut rendered: impl FnMut(&str) -> Result<Option<String>, ApiError>,
 ) -> Result<Vec<u8>, ApiError> {
     let capacity = chunk
+        .lines
         .iter()
         .map(|(_, line)| line.as_ref().map_or(400, String::len))
         .sum();
     let mut out = Vec::with_capacity(capacity);
-    for (id, stored) in chunk {
+    for (id, stored) in &chunk.lines {
         match stored {
             Some(line) => out.extend_from_slice(line.as_bytes()),
             None => {
@@ -63,7 +53,7 @@ pub fn written(
 }
 
 /// Streams a whole export in `format`: `head`, then what `next` writes of each chunk of
-/// [`CHUNK_ROWS`] items after the last one written, until a chunk comes short.
+/// [`CHUNK_ROWS`](crate::api::shape::formats::CHUNK_ROWS) items after the last one written, until a chunk says none may follow.
 pub async fn respond<F>(
     state: &AppState,
     format: Format,
@@ -71,7 +61,7 @@ pub async fn respond<F>(
     mut next: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnMut(&mut DbConnection, Option<&str>) -> Result<(Vec<u8>, Chunk), ApiError>
+    F: FnMut(&mut DbConnection, Option<&str>) -> Result<(Vec<u8>, LineChunk), ApiError>
         + Send
         + 'static,
 {
@@ -81,12 +71,11 @@ where
         loop {
             let (lines, chunk) = next(conn, after.as_deref())?;
             written.extend_from_slice(&lines);
-            let more = chunk.len() as i64 == CHUNK_ROWS;
-            if !send(written.into()) || !more {
+            after = chunk.next_after().map(str::to_owned);
+            if !send(written.into()) || after.is_none() {
                 return Ok(());
             }
             written = Vec::new();
-            after = chunk.last().map(|(id, _)| id.clone());
         }
     })
     .await

@@ -13,8 +13,9 @@ use diesel::QueryResult;
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
 use crate::api::shape::formats::{CHUNK_ROWS, Format, encode};
-use crate::api::shape::stored_lines::{self, Chunk};
+use crate::api::shape::stored_lines;
 use crate::api::v1::metrics::{MetricObservation, MetricSummary};
+use crate::db::line_chunks::LineChunk;
 use crate::db::metric_lines::{self, Lines, MetricLines};
 use crate::db::metrics::{Metric, Observation};
 use crate::db::{self, DbConnection};
@@ -148,10 +149,10 @@ fn chunk(
     document: Document,
     format: Format,
     after: Option<&str>,
-) -> Result<(Vec<u8>, Chunk), ApiError> {
+) -> Result<(Vec<u8>, LineChunk), ApiError> {
     let (chunk, rendered) = db::read(conn, |conn| {
         let chunk = metric_lines::chunk(conn, document.lines(format), after, CHUNK_ROWS)?;
-        let rendered = render(conn, &stored_lines::missing(&chunk))?;
+        let rendered = render(conn, &chunk.missing())?;
         Ok((chunk, rendered))
     })?;
     let mut rendered: HashMap<String, Rendered> = rendered

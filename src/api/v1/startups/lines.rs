@@ -18,9 +18,10 @@ use diesel::QueryResult;
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
 use crate::api::shape::formats::{CHUNK_ROWS, Format, encode};
-use crate::api::shape::stored_lines::{self, Chunk};
+use crate::api::shape::stored_lines;
 use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
+use crate::db::line_chunks::LineChunk;
 use crate::db::startup_lines::{self, Lines, StartupLines};
 use crate::db::startups::{Relations, RelationsOf, Startup, StartupGraph};
 use crate::db::{self, DbConnection};
@@ -170,10 +171,10 @@ fn chunk(
     format: Format,
     day: NaiveDate,
     after: Option<&str>,
-) -> Result<(Vec<u8>, Chunk), ApiError> {
+) -> Result<(Vec<u8>, LineChunk), ApiError> {
     let (chunk, rendered) = db::read(conn, |conn| {
         let chunk = startup_lines::chunk(conn, document.lines(format), day, after, CHUNK_ROWS)?;
-        let rendered = render(conn, &stored_lines::missing(&chunk), Some(day))?;
+        let rendered = render(conn, &chunk.missing(), Some(day))?;
         Ok((chunk, rendered))
     })?;
     let mut rendered: HashMap<String, Rendered> = rendered
