@@ -15,9 +15,9 @@ use super::metrics::{Metric, Observation};
 use super::organisations::Organisation;
 use super::phases::Phase;
 use super::schema::{
-    changes, incubators, metric_lines, metrics, observations, organisations, phases,
-    startup_events, startup_incubators, startup_items, startup_lines, startup_phases,
-    startup_sponsors, startup_tags, startups,
+    changes, incubators, metric_lines, metrics, observation_lines, observations, organisations,
+    phases, startup_events, startup_incubators, startup_items, startup_lines, startup_phase_lines,
+    startup_phases, startup_sponsors, startup_tags, startups,
 };
 use super::startup_lines::StartupLines;
 use super::startups::{CoIncubatorRow, EventRow, PhaseRow, SponsorRow, Startup, TagRow};
@@ -237,8 +237,18 @@ bulk_insert!(
         current_from.eq(r.current_from),
         csv.eq(&r.csv),
         ndjson.eq(&r.ndjson),
-        phases_csv.eq(&r.phases_csv),
-        phases_ndjson.eq(&r.phases_ndjson),
+    )
+);
+
+bulk_insert!(
+    /// Writes the `startup_phase_lines` row of each of `rows`.
+    insert_startup_phase_lines,
+    startup_phase_lines,
+    StartupLines,
+    |r| (
+        startup_id.eq(&r.startup_id),
+        csv.eq(&r.phases_csv),
+        ndjson.eq(&r.phases_ndjson),
     )
 );
 
@@ -263,8 +273,18 @@ bulk_insert!(
         metric_id.eq(&r.metric_id),
         csv.eq(&r.csv),
         ndjson.eq(&r.ndjson),
-        observations_csv.eq(&r.observations_csv),
-        observations_ndjson.eq(&r.observations_ndjson),
+    )
+);
+
+bulk_insert!(
+    /// Writes the `observation_lines` row of each of `rows`.
+    insert_observation_lines,
+    observation_lines,
+    MetricLines,
+    |r| (
+        metric_id.eq(&r.metric_id),
+        csv.eq(&r.observations_csv),
+        ndjson.eq(&r.observations_ndjson),
     )
 );
 

@@ -1,8 +1,8 @@
 //! Each metric as the whole exports write it (`metric_lines`: its CSV record and NDJSON line in
-//! the metric list, its observations in both formats), and the metrics whose lines a write has
-//! made stale (`metric_lines_stale`). The counterpart of [`super::startup_lines`], kept true by
-//! the triggers of migration `…000015_metric_lines`; the HTTP API's `metrics::lines` renders
-//! them.
+//! the metric list; `observation_lines`: its observations in both formats), and the metrics
+//! whose lines a write has made stale (`metric_lines_stale`). The counterpart of
+//! [`super::startup_lines`], kept true by the triggers of migrations `…000015_metric_lines` and
+//! `…000020_history_lines_apart`; the HTTP API's `metrics::lines` renders them.
 
 use diesel::prelude::*;
 
@@ -12,7 +12,7 @@ use super::DbConnection;
 use super::bulk;
 use super::line_chunks::{LineChunk, merged_in_key_order};
 use super::one_of::one_of;
-use super::schema::{metric_lines, metric_lines_stale};
+use super::schema::{metric_lines, metric_lines_stale, observation_lines};
 
 /// A metric's lines, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +61,10 @@ pub fn store(
 ) -> QueryResult<()> {
     diesel::delete(metric_lines::table.filter(one_of(metric_lines::metric_id, rendered)))
         .execute(conn)?;
+    let observed = observation_lines::table.filter(one_of(observation_lines::metric_id, rendered));
+    diesel::delete(observed).execute(conn)?;
     bulk::insert_metric_lines(conn, lines)?;
+    bulk::insert_observation_lines(conn, lines)?;
     diesel::delete(
         metric_lines_stale::table.filter(one_of(metric_lines_stale::metric_id, rendered)),
     )
@@ -80,31 +83,32 @@ pub fn chunk(
 ) -> QueryResult<LineChunk> {
     // Every id is longer than the empty string, which sorts first in every collation.
     let after = after.unwrap_or_default();
-    let stored = metric_lines::table.filter(metric_lines::metric_id.gt(after));
+    let listed = metric_lines::table.filter(metric_lines::metric_id.gt(after));
+    let observed = observation_lines::table.filter(observation_lines::metric_id.gt(after));
     let stale = metric_lines_stale::table
         .filter(metric_lines_stale::metric_id.gt(after))
         .select((
             metric_lines_stale::metric_id,
             None::<String>.into_sql::<Nullable<Text>>(),
         ));
-    let key = metric_lines::metric_id;
     let stale_key = metric_lines_stale::metric_id;
+    let (key, observed_key) = (metric_lines::metric_id, observation_lines::metric_id);
     match lines {
         Lines::MetricCsv => {
-            let stored = stored.select((key, metric_lines::csv.nullable()));
+            let stored = listed.select((key, metric_lines::csv.nullable()));
             merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
         }
         Lines::MetricNdjson => {
-            let stored = stored.select((key, metric_lines::ndjson.nullable()));
+            let stored = listed.select((key, metric_lines::ndjson.nullable()));
             merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
         }
         Lines::ObservationsCsv => {
-            let stored = stored.select((key, metric_lines::observations_csv.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = observed.select((observed_key, observation_lines::csv.nullable()));
+            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, limit)
         }
         Lines::ObservationsNdjson => {
-            let stored = stored.select((key, metric_lines::observations_ndjson.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = observed.select((observed_key, observation_lines::ndjson.nullable()));
+            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, limit)
         }
     }
 }

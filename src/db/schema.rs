@@ -134,8 +134,14 @@ diesel::table! {
         current_from -> Nullable<Date>,
         csv -> Text,
         ndjson -> Text,
-        phases_csv -> Text,
-        phases_ndjson -> Text,
+    }
+}
+
+diesel::table! {
+    startup_phase_lines (startup_id) {
+        startup_id -> Text,
+        csv -> Text,
+        ndjson -> Text,
     }
 }
 
@@ -158,8 +164,14 @@ diesel::table! {
         metric_id -> Text,
         csv -> Text,
         ndjson -> Text,
-        observations_csv -> Text,
-        observations_ndjson -> Text,
+    }
+}
+
+diesel::table! {
+    observation_lines (metric_id) {
+        metric_id -> Text,
+        csv -> Text,
+        ndjson -> Text,
     }
 }
 
@@ -236,6 +248,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     startup_items,
     startup_lines,
     startup_lines_stale,
+    startup_phase_lines,
     startup_phases,
     startup_incubators,
     startup_sponsors,
@@ -245,6 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     metrics,
     metric_lines,
     metric_lines_stale,
+    observation_lines,
     observations,
 );
 

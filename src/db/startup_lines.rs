@@ -1,11 +1,11 @@
 //! Each startup as the whole exports write it (`startup_lines`: its CSV record and NDJSON line
-//! in the startup list, its rows of the phase history) and as `/startups/{id}` shows it
-//! (`startup_items`), and the startups whose lines a write has made stale
-//! (`startup_lines_stale`).
+//! in the startup list; `startup_phase_lines`: its rows of the phase history) and as
+//! `/startups/{id}` shows it (`startup_items`), and the startups whose lines a write has made
+//! stale (`startup_lines_stale`).
 //!
-//! Triggers keep them true (migrations `…000013_startup_lines` and `…000017_startup_items`):
-//! any write to a startup or to a row attached to it deletes its lines and names it stale, in
-//! the same statement; a write to a row its item shows (its incubators, its sponsors, its
+//! Triggers keep them true (migrations `…000013_startup_lines`, `…000017_startup_items` and
+//! `…000020_history_lines_apart`): any write to a startup or to a row attached to it deletes
+//! its lines and names it stale, in the same statement; a write to a row its item shows (its incubators, its sponsors, its
 //! metrics and their observations) names it stale, and an item is read only while its startup
 //! is not. The HTTP API's `startups::lines` renders them; this module only stores and reads
 //! them.
@@ -20,7 +20,7 @@ use super::DbConnection;
 use super::bulk;
 use super::line_chunks::{LineChunk, merged_in_key_order};
 use super::one_of::one_of;
-use super::schema::{startup_items, startup_lines, startup_lines_stale};
+use super::schema::{startup_items, startup_lines, startup_lines_stale, startup_phase_lines};
 
 /// A startup's lines, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +73,11 @@ pub fn store(
 ) -> QueryResult<()> {
     diesel::delete(startup_lines::table.filter(one_of(startup_lines::startup_id, rendered)))
         .execute(conn)?;
+    let phase_lines =
+        startup_phase_lines::table.filter(one_of(startup_phase_lines::startup_id, rendered));
+    diesel::delete(phase_lines).execute(conn)?;
     bulk::insert_startup_lines(conn, lines)?;
+    bulk::insert_startup_phase_lines(conn, lines)?;
     diesel::delete(startup_items::table.filter(one_of(startup_items::startup_id, rendered)))
         .execute(conn)?;
     bulk::insert_startup_items(conn, lines)?;
@@ -143,32 +147,34 @@ pub fn chunk(
 ) -> QueryResult<LineChunk> {
     // Every id is longer than the empty string, which sorts first in every collation.
     let after = after.unwrap_or_default();
-    let stored = startup_lines::table.filter(startup_lines::startup_id.gt(after));
+    let listed = startup_lines::table.filter(startup_lines::startup_id.gt(after));
+    let history = startup_phase_lines::table.filter(startup_phase_lines::startup_id.gt(after));
     let stale = startup_lines_stale::table
         .filter(startup_lines_stale::startup_id.gt(after))
         .select((
             startup_lines_stale::startup_id,
             None::<String>.into_sql::<Nullable<Text>>(),
         ));
-    let key = startup_lines::startup_id;
     let stale_key = startup_lines_stale::startup_id;
+    let (key, history_key) = (startup_lines::startup_id, startup_phase_lines::startup_id);
     match lines {
         Lines::StartupCsv => {
-            let stored = stored.select((key, case_when(lines_hold_on(day), startup_lines::csv)));
+            let stored = listed.select((key, case_when(lines_hold_on(day), startup_lines::csv)));
             merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
         }
         Lines::StartupNdjson => {
-            let stored = stored.select((key, case_when(lines_hold_on(day), startup_lines::ndjson)));
+            let line = case_when(lines_hold_on(day), startup_lines::ndjson);
+            let stored = listed.select((key, line));
             merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
         }
         // The phase history holds on any day.
         Lines::PhasesCsv => {
-            let stored = stored.select((key, startup_lines::phases_csv.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = history.select((history_key, startup_phase_lines::csv.nullable()));
+            merged_in_key_order!(conn, stored, history_key, stale, stale_key, limit)
         }
         Lines::PhasesNdjson => {
-            let stored = stored.select((key, startup_lines::phases_ndjson.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = history.select((history_key, startup_phase_lines::ndjson.nullable()));
+            merged_in_key_order!(conn, stored, history_key, stale, stale_key, limit)
         }
     }
 }
