@@ -11,12 +11,13 @@
 # ---------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
 
-# diesel's postgres backend links libpq (pq-sys finds it via pkg-config/pg_config).
+# diesel's postgres backend links libpq (pq-sys finds it via pkg-config/pg_config); the
+# allocator's crate builds jemalloc with make.
 # Versions are not pinned: Debian drops a package's old version from its mirror at each point
 # release, so a pin would break the build, and bookworm's versions change only by fixes.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+    && apt-get install -y --no-install-recommends libpq-dev make pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /usr/src/betadata

@@ -4,6 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc rather than the system's allocator: a rendered page allocates and frees hundreds
+/// of small buffers (rows, strings, JSON), and glibc's malloc spent 22 % of a page's CPU on
+/// them (BENCHMARKS.md, issue 18).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = betadata::config::Cli::parse();
