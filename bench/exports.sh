@@ -19,6 +19,9 @@
 # Environment: BINS (default: `cargo build --release` then target/release/betadata), STARTUPS
 # (100000), OBSERVATIONS (200000), SEED (1), REPS (5), SKIP_PG (1 skips PostgreSQL), PGHOST
 # (127.0.0.1), PGPORT (5432), PGUSER (postgres), RUST_LOG (warn).
+# libpq's own variables reach psql and the server too: PGSSLMODE=disable measures PostgreSQL
+# without TLS, which libpq otherwise uses over the loopback whenever the server offers it (as
+# Debian's does); see BENCHMARKS.md for what it costs.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// jemalloc rather than the system's allocator: a rendered page allocates and frees hundreds
-/// of small buffers (rows, strings, JSON), and glibc's malloc spent 22 % of a page's CPU on
-/// them (BENCHMARKS.md, issue 18).
+/// of small buffers (rows, strings, JSON), and glibc's malloc and free took a quarter of its
+/// CPU samples (BENCHMARKS.md, issue 18's twenty-first step).
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
