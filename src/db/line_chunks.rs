@@ -58,26 +58,36 @@ impl LineChunk {
     }
 }
 
-/// The first `$limit` rows of `$lines` (stored lines after a key, each `(key, line)`) and
-/// `$stale` (the stale keys after it, each `(key, NULL)`), merged in key order, as
-/// [`LineChunk::merged`] wants them. `$key` and `$stale_key` are the two keys: PostgreSQL
+/// The first `$limit` rows after the key `$after` of `$lines` (stored lines, each selected as
+/// `(key, line)`, `$key` their key) and of the stale keys of `$stale_table` (`$stale_key`,
+/// each with no line), merged in key order, as [`LineChunk::merged`] wants them. PostgreSQL
 /// merges the two scans only when each is ordered and limited on its own, which SQLite does
 /// not accept in a compound statement (it merges them as they are). Each backend's own
 /// connection runs it: diesel's connection over both knows no compound statements.
 macro_rules! merged_in_key_order {
-    ($conn:expr, $lines:expr, $key:expr, $stale:expr, $stale_key:expr, $limit:expr) => {{
+    (
+        $conn:expr, $lines:expr, $key:expr,
+        $stale_table:expr, $stale_key:expr, $after:expr, $limit:expr
+    ) => {{
         use diesel::query_dsl::positional_order_dsl::PositionalOrderDsl;
-        let limit: i64 = $limit;
+        let (after, limit): (&str, i64) = ($after, $limit);
+        let lines = $lines.filter($key.gt(after));
+        let no_line = diesel::IntoSql::into_sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        >(None::<String>);
+        let stale = $stale_table
+            .filter($stale_key.gt(after))
+            .select(($stale_key, no_line));
         let rows: diesel::QueryResult<Vec<(String, Option<String>)>> = match $conn {
-            $crate::db::DbConnection::Sqlite(c) => $lines
-                .union_all($stale)
+            $crate::db::DbConnection::Sqlite(c) => lines
+                .union_all(stale)
                 .positional_order_by(1)
                 .limit(limit)
                 .load(c),
-            $crate::db::DbConnection::Postgres(c) => $lines
+            $crate::db::DbConnection::Postgres(c) => lines
                 .order($key)
                 .limit(limit)
-                .union_all($stale.order($stale_key).limit(limit))
+                .union_all(stale.order($stale_key).limit(limit))
                 .positional_order_by(1)
                 .limit(limit)
                 .load(c),

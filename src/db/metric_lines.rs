@@ -6,8 +6,6 @@
 
 use diesel::prelude::*;
 
-use diesel::sql_types::{Nullable, Text};
-
 use super::DbConnection;
 use super::bulk;
 use super::line_chunks::{LineChunk, merged_in_key_order};
@@ -53,7 +51,8 @@ pub fn stale_count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// Stores `lines` in place of those of the metrics `rendered`, and marks those fresh. A metric
-/// of `rendered` without lines in `lines` is one that no longer exists.
+/// of `rendered` without lines in `lines` is one that no longer exists. Deleting a metric's
+/// lines in the list deletes its observation lines too (a trigger of migration `…000020`).
 pub fn store(
     conn: &mut DbConnection,
     rendered: &[String],
@@ -61,8 +60,6 @@ pub fn store(
 ) -> QueryResult<()> {
     diesel::delete(metric_lines::table.filter(one_of(metric_lines::metric_id, rendered)))
         .execute(conn)?;
-    let observed = observation_lines::table.filter(one_of(observation_lines::metric_id, rendered));
-    diesel::delete(observed).execute(conn)?;
     bulk::insert_metric_lines(conn, lines)?;
     bulk::insert_observation_lines(conn, lines)?;
     diesel::delete(
@@ -83,32 +80,26 @@ pub fn chunk(
 ) -> QueryResult<LineChunk> {
     // Every id is longer than the empty string, which sorts first in every collation.
     let after = after.unwrap_or_default();
-    let listed = metric_lines::table.filter(metric_lines::metric_id.gt(after));
-    let observed = observation_lines::table.filter(observation_lines::metric_id.gt(after));
-    let stale = metric_lines_stale::table
-        .filter(metric_lines_stale::metric_id.gt(after))
-        .select((
-            metric_lines_stale::metric_id,
-            None::<String>.into_sql::<Nullable<Text>>(),
-        ));
-    let stale_key = metric_lines_stale::metric_id;
+    let (stale, stale_key) = (metric_lines_stale::table, metric_lines_stale::metric_id);
     let (key, observed_key) = (metric_lines::metric_id, observation_lines::metric_id);
     match lines {
         Lines::MetricCsv => {
-            let stored = listed.select((key, metric_lines::csv.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = metric_lines::table.select((key, metric_lines::csv.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
         }
         Lines::MetricNdjson => {
-            let stored = listed.select((key, metric_lines::ndjson.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = metric_lines::table.select((key, metric_lines::ndjson.nullable()));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
         }
         Lines::ObservationsCsv => {
-            let stored = observed.select((observed_key, observation_lines::csv.nullable()));
-            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, limit)
+            let line = observation_lines::csv.nullable();
+            let stored = observation_lines::table.select((observed_key, line));
+            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, after, limit)
         }
         Lines::ObservationsNdjson => {
-            let stored = observed.select((observed_key, observation_lines::ndjson.nullable()));
-            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, limit)
+            let line = observation_lines::ndjson.nullable();
+            let stored = observation_lines::table.select((observed_key, line));
+            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, after, limit)
         }
     }
 }

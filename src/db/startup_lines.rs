@@ -5,16 +5,14 @@
 //!
 //! Triggers keep them true (migrations `…000013_startup_lines`, `…000017_startup_items` and
 //! `…000020_history_lines_apart`): any write to a startup or to a row attached to it deletes
-//! its lines and names it stale, in the same statement; a write to a row its item shows (its incubators, its sponsors, its
-//! metrics and their observations) names it stale, and an item is read only while its startup
-//! is not. The HTTP API's `startups::lines` renders them; this module only stores and reads
-//! them.
+//! its lines and names it stale, in the same statement; a write to a row its item shows (its
+//! incubators, its sponsors, its metrics and their observations) names it stale, and an item
+//! is read only while its startup is not. The HTTP API's `startups::lines` renders them; this
+//! module only stores and reads them.
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
-
 use diesel::dsl::case_when;
-use diesel::sql_types::{Nullable, Text};
+use diesel::prelude::*;
 
 use super::DbConnection;
 use super::bulk;
@@ -65,7 +63,8 @@ pub fn stale_count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// Stores `lines` in place of those of the startups `rendered`, and marks those fresh. A startup
-/// of `rendered` without lines in `lines` is one that no longer exists.
+/// of `rendered` without lines in `lines` is one that no longer exists. Deleting a startup's
+/// lines in the list deletes its phase lines too (a trigger of migration `…000020`).
 pub fn store(
     conn: &mut DbConnection,
     rendered: &[String],
@@ -73,9 +72,6 @@ pub fn store(
 ) -> QueryResult<()> {
     diesel::delete(startup_lines::table.filter(one_of(startup_lines::startup_id, rendered)))
         .execute(conn)?;
-    let phase_lines =
-        startup_phase_lines::table.filter(one_of(startup_phase_lines::startup_id, rendered));
-    diesel::delete(phase_lines).execute(conn)?;
     bulk::insert_startup_lines(conn, lines)?;
     bulk::insert_startup_phase_lines(conn, lines)?;
     diesel::delete(startup_items::table.filter(one_of(startup_items::startup_id, rendered)))
@@ -147,34 +143,29 @@ pub fn chunk(
 ) -> QueryResult<LineChunk> {
     // Every id is longer than the empty string, which sorts first in every collation.
     let after = after.unwrap_or_default();
-    let listed = startup_lines::table.filter(startup_lines::startup_id.gt(after));
-    let history = startup_phase_lines::table.filter(startup_phase_lines::startup_id.gt(after));
-    let stale = startup_lines_stale::table
-        .filter(startup_lines_stale::startup_id.gt(after))
-        .select((
-            startup_lines_stale::startup_id,
-            None::<String>.into_sql::<Nullable<Text>>(),
-        ));
-    let stale_key = startup_lines_stale::startup_id;
+    let (stale, stale_key) = (startup_lines_stale::table, startup_lines_stale::startup_id);
     let (key, history_key) = (startup_lines::startup_id, startup_phase_lines::startup_id);
     match lines {
         Lines::StartupCsv => {
-            let stored = listed.select((key, case_when(lines_hold_on(day), startup_lines::csv)));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let line = case_when(lines_hold_on(day), startup_lines::csv);
+            let stored = startup_lines::table.select((key, line));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
         }
         Lines::StartupNdjson => {
             let line = case_when(lines_hold_on(day), startup_lines::ndjson);
-            let stored = listed.select((key, line));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, limit)
+            let stored = startup_lines::table.select((key, line));
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
         }
         // The phase history holds on any day.
         Lines::PhasesCsv => {
-            let stored = history.select((history_key, startup_phase_lines::csv.nullable()));
-            merged_in_key_order!(conn, stored, history_key, stale, stale_key, limit)
+            let line = startup_phase_lines::csv.nullable();
+            let stored = startup_phase_lines::table.select((history_key, line));
+            merged_in_key_order!(conn, stored, history_key, stale, stale_key, after, limit)
         }
         Lines::PhasesNdjson => {
-            let stored = history.select((history_key, startup_phase_lines::ndjson.nullable()));
-            merged_in_key_order!(conn, stored, history_key, stale, stale_key, limit)
+            let line = startup_phase_lines::ndjson.nullable();
+            let stored = startup_phase_lines::table.select((history_key, line));
+            merged_in_key_order!(conn, stored, history_key, stale, stale_key, after, limit)
         }
     }
 }

@@ -53,7 +53,8 @@ pub fn written(
 }
 
 /// Streams a whole export in `format`: `head`, then what `next` writes of each chunk of
-/// [`CHUNK_ROWS`](crate::api::shape::formats::CHUNK_ROWS) items after the last one written, until a chunk says none may follow.
+/// [`CHUNK_ROWS`](crate::api::shape::formats::CHUNK_ROWS) items after the last one written,
+/// until a chunk says none may follow.
 pub async fn respond<F>(
     state: &AppState,
     format: Format,
