@@ -1,5 +1,6 @@
 //! The hot paths of a read, each on its own, on 1,000 generated startups: the filtered list
-//! query on an in-memory SQLite database, serialising a page to JSON and to CSV, reading the
+//! query on an in-memory SQLite database, a search's page ranked by FTS5 and by the search
+//! index held in memory, serialising a page to JSON and to CSV, reading the
 //! data revision, and a whole request through the application answered from memory (against
 //! the same request rendered, with the cache off), and a whole CSV export answered from the
 //! spool's file (against the same export rendered).
@@ -19,8 +20,10 @@ use betadata::api::v1::startups::rows::fetch;
 use betadata::api::{AppState, app};
 use betadata::db::page::PageRequest;
 use betadata::db::revision::Revision;
+use betadata::db::search_index::SearchIndex;
 use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter};
 use betadata::db::{self, DatabaseUrl, DbConnection};
+use betadata::domain::search::search_words;
 use betadata::generate::{Options, generate};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -67,8 +70,29 @@ fn queries_and_serialisation(c: &mut Criterion) {
     portfolio(&mut conn);
     let filter = filter();
     c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
-        b.iter(|| startup_list::page(&mut conn, &filter, BY_ID, &page_of(20)).expect("page"))
+        b.iter(|| startup_list::page(&mut conn, &filter, BY_ID, &page_of(20), None).expect("page"))
     });
+    // A search's first page, ranked by FTS5's bm25() and by the search index held in memory.
+    let searched = StartupFilter {
+        search: search_words("emploi").expect("words"),
+        ..StartupFilter::default()
+    };
+    let by_relevance = Sort {
+        key: SortKey::Relevance,
+        descending: false,
+    };
+    let index = SearchIndex::read(&mut conn).expect("search index");
+    for (name, index) in [("FTS5", None), ("the search index", Some(&index))] {
+        c.bench_function(
+            &format!("search page q=emploi (20 rows, ranked by {name})"),
+            |b| {
+                b.iter(|| {
+                    startup_list::page(&mut conn, &searched, by_relevance, &page_of(20), index)
+                        .expect("page")
+                })
+            },
+        );
+    }
     let page = fetch(
         &mut conn,
         &StartupFilter::default(),

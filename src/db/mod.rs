@@ -21,6 +21,7 @@ pub mod pool;
 pub mod ranked;
 pub mod revision;
 pub mod schema;
+pub mod search_index;
 pub mod shared_reads;
 pub mod sources_kept;
 pub mod startup_lines;

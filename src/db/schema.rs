@@ -274,6 +274,13 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
 );
 
 diesel::table! {
+    search_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     data_revision (id) {
         id -> Integer,
         revision -> BigInt,

@@ -14,6 +14,7 @@ use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
 use super::ranked::{self, Ranked};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
+use super::search_index::SearchIndex;
 use super::startups::{
     Startup, THEMATIQUE, USERTYPE, filter_incubator, filter_superseded, settled_in_phases,
     superseded_phase_rows,
@@ -450,15 +451,20 @@ fn co_incubated(conn: &mut DbConnection, filter: &StartupFilter) -> QueryResult<
 }
 
 /// A page of startups, with each row's relevance when the list is a search.
+///
+/// A search is ranked from `index` when it is given (the search index of the data `conn`
+/// sees: [`Searcher::current`](super::search_index::Searcher::current)) and can rank it, by FTS5 or PostgreSQL otherwise: the same
+/// page either way.
 pub fn page(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
+    index: Option<&SearchIndex>,
 ) -> QueryResult<Page<Startup>> {
     let dialect = Dialect::of(conn);
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
-        return ranked_page(conn, filter, sort, request);
+        return ranked_page(conn, filter, sort, request, index);
     }
     let co_incubated = co_incubated(conn, filter)?;
     let total = count(conn, filter, dialect, co_incubated)?;
@@ -590,22 +596,28 @@ fn keep_hits<K: Eq + std::hash::Hash>(
     Ok(hits)
 }
 
+/// SQLite's hits with their `bm25()`, each column weighted as the search index weighs it.
+static BM25_HITS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let [name, pitch, description] = crate::domain::bm25::COLUMN_WEIGHTS;
+    format!(
+        "SELECT rowid AS key, bm25(startups_search, {name:?}, {pitch:?}, {description:?}) AS rank \
+         FROM startups_search WHERE startups_search MATCH ?"
+    )
+});
+
 fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Hits> {
     let query = Dialect::of(conn).search_query(terms);
     match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT rowid AS key, bm25(startups_search, 10.0, 3.0, 1.0) AS rank \
-             FROM startups_search WHERE startups_search MATCH ?",
-        )
-        .bind::<Text, _>(query)
-        .load::<RowHit>(c)
-        .map(|hits| {
-            let hits = hits.into_iter().map(|h| Ranked {
-                key: h.key,
-                rank: h.rank,
-            });
-            Hits::Rows(hits.collect())
-        }),
+        DbConnection::Sqlite(c) => diesel::sql_query(BM25_HITS.as_str())
+            .bind::<Text, _>(query)
+            .load::<RowHit>(c)
+            .map(|hits| {
+                let hits = hits.into_iter().map(|h| Ranked {
+                    key: h.key,
+                    rank: h.rank,
+                });
+                Hits::Rows(hits.collect())
+            }),
         // ts_rank is a real (float4), widened; negated so that smaller is better here too.
         DbConnection::Postgres(c) => diesel::sql_query(format!(
             "SELECT id AS key, -CAST(ts_rank(search, query) AS DOUBLE PRECISION) AS rank \
@@ -663,8 +675,12 @@ fn ranked_page(
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
+    index: Option<&SearchIndex>,
 ) -> QueryResult<Page<Startup>> {
-    let mut hits = search_hits(conn, &filter.search)?;
+    let mut hits = match index.and_then(|index| index.hits(&filter.search)) {
+        Some(hits) => Hits::Rows(hits),
+        None => search_hits(conn, &filter.search)?,
+    };
     let searched_alone = StartupFilter {
         search: Vec::new(),
         ..filter.clone()

@@ -1,5 +1,6 @@
 //! The programme's rules as plain functions over plain types, tested without a database.
 
+pub mod bm25;
 pub mod dates;
 pub mod fields;
 pub mod ids;

@@ -37,6 +37,7 @@ mod organisations;
 mod phases;
 mod public_url;
 mod response_cache;
+mod search_index;
 mod security;
 mod startup_items;
 mod startups;

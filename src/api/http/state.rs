@@ -20,6 +20,7 @@ use crate::api::http::write_limit::WriteLimiter;
 use crate::db::deadline;
 use crate::db::phases::Phase;
 use crate::db::revision::Revision;
+use crate::db::search_index::Searcher;
 use crate::db::shared_reads::SharedReads;
 use crate::db::{DbConnection, DbPool};
 
@@ -43,6 +44,8 @@ pub struct AppState {
     shared_reads: Option<Arc<SharedReads>>,
     /// The shares of the pool that exports and searches may take.
     pub bulkheads: Arc<Bulkheads>,
+    /// On SQLite, the search index held in memory; `None` on PostgreSQL.
+    pub searcher: Option<Arc<Searcher>>,
     /// The ids of the phases, which filters are checked against, as last read.
     phase_ids: Arc<AtRevision<Arc<[String]>>>,
 }
@@ -68,6 +71,7 @@ impl AppState {
             .map(Arc::new);
         Self {
             bulkheads: Arc::new(Bulkheads::for_pool(pool.size())),
+            searcher: Searcher::start(pool.clone()),
             pool,
             shared_reads,
             phase_ids: Arc::default(),
@@ -116,6 +120,15 @@ impl AppState {
     pub fn with_cache(self, cache: ResponseCache) -> Self {
         Self {
             cache: Arc::new(cache),
+            ..self
+        }
+    }
+
+    /// Ranks every search by the database, as when the search index has not been read: what
+    /// the index's answers are compared with.
+    pub fn without_search_index(self) -> Self {
+        Self {
+            searcher: None,
             ..self
         }
     }

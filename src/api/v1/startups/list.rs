@@ -268,9 +268,14 @@ pub async fn list_startups_page(
     };
     // With every field, each item is its stored line in the list when that holds on the day, as
     // in the whole export; any other is rendered from its rows.
+    let searcher = state.searcher.clone().filter(|_| !filter.search.is_empty());
     let (page, mut lines, mut relations) = state
         .db(move |conn| {
-            let page = startup_list::page(conn, &filter, sort, &request)?;
+            let index = match &searcher {
+                Some(searcher) => searcher.current(conn)?,
+                None => None,
+            };
+            let page = startup_list::page(conn, &filter, sort, &request, index.as_deref())?;
             let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
             let lines: HashMap<String, String> = match all_fields {
                 true => startup_lines::list_lines(conn, &ids, day)?

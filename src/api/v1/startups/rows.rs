@@ -231,7 +231,7 @@ pub fn fetch(
     request: &PageRequest,
 ) -> QueryResult<Page<StartupExport>> {
     let (page, sort) = match request.chunk {
-        false => (startup_list::page(conn, filter, sort, request)?, sort),
+        false => (startup_list::page(conn, filter, sort, request, None)?, sort),
         true => {
             let sort = match sort.key {
                 SortKey::Relevance => Sort {

@@ -1,0 +1,17 @@
+-- The search generation: a counter bumped, in the same transaction, by every write that
+-- changes what the full-text search reads (a startup added or removed, its name, pitch or
+-- description changed). A search index held in memory is current while the generation it was
+-- read at is the database's. Once per statement: an import writes thousands of startups.
+CREATE TABLE search_generation (
+    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    generation BIGINT NOT NULL
+);
+INSERT INTO search_generation (id, generation) VALUES (1, 1);
+CREATE FUNCTION search_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE search_generation SET generation = generation + 1 WHERE id = 1;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER search_generation_bump AFTER INSERT OR DELETE OR UPDATE OF name, pitch, description
+    ON startups FOR EACH STATEMENT EXECUTE FUNCTION search_generation_bump();
