@@ -14,7 +14,7 @@ use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
 use super::ranked::{self, Ranked};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
-use super::search_index::SearchIndex;
+use super::search_index::{Hits, SearchIndex};
 use super::startups::{
     Startup, THEMATIQUE, USERTYPE, filter_incubator, filter_superseded, settled_in_phases,
     superseded_phase_rows,
@@ -568,24 +568,6 @@ struct IdHit {
     rank: f64,
 }
 
-/// Every startup matching the search words, with its rank (smaller is better), read from the
-/// search index in one pass (ranking row by row inside the main query would re-run the search
-/// for each row). SQLite's hits are known by `rowid`, as its full-text index knows them:
-/// reading the id of each of thousands of hits costs more than ranking them.
-enum Hits {
-    Rows(Vec<Ranked<i64>>),
-    Ids(Vec<Ranked<String>>),
-}
-
-impl Hits {
-    fn len(&self) -> usize {
-        match self {
-            Hits::Rows(hits) => hits.len(),
-            Hits::Ids(hits) => hits.len(),
-        }
-    }
-}
-
 /// Keeps the hits whose key is one of `kept`: those that pass the list's other filters.
 fn keep_hits<K: Eq + std::hash::Hash>(
     mut hits: Vec<Ranked<K>>,
@@ -605,6 +587,9 @@ static BM25_HITS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// Every startup matching the search words, with its rank (smaller is better), read from the
+/// search index in one pass (ranking row by row inside the main query would re-run the search
+/// for each row).
 fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Hits> {
     let query = Dialect::of(conn).search_query(terms);
     match conn {
@@ -634,6 +619,22 @@ fn search_hits(conn: &mut DbConnection, terms: &[Word]) -> QueryResult<Hits> {
             Hits::Ids(hits.collect())
         }),
     }
+}
+
+/// PostgreSQL's text of the query of the search words, as [`search_hits`] matches them.
+pub fn tsquery_text(conn: &mut DbConnection, words: &[Word]) -> QueryResult<String> {
+    #[derive(QueryableByName)]
+    struct Query {
+        #[diesel(sql_type = Text)]
+        query: String,
+    }
+    let query = Dialect::Postgres.search_query(words);
+    diesel::sql_query(format!(
+        "SELECT ({TSQUERY_OPEN}$1{TSQUERY_CLOSE})::text AS query"
+    ))
+    .bind::<Text, _>(query)
+    .get_result::<Query>(conn)
+    .map(|q| q.query)
 }
 
 /// The ids of SQLite rows, in the order of `rows`: one statement whatever their number (the
@@ -677,8 +678,12 @@ fn ranked_page(
     request: &PageRequest,
     index: Option<&SearchIndex>,
 ) -> QueryResult<Page<Startup>> {
-    let mut hits = match index.and_then(|index| index.hits(&filter.search)) {
-        Some(hits) => Hits::Rows(hits),
+    let indexed = match index {
+        Some(index) => index.hits(conn, &filter.search)?,
+        None => None,
+    };
+    let mut hits = match indexed {
+        Some(hits) => hits,
         None => search_hits(conn, &filter.search)?,
     };
     let searched_alone = StartupFilter {
@@ -699,6 +704,17 @@ fn ranked_page(
                 hits,
                 kept.select(startups::id).load_iter::<String, _>(conn)?,
             )?),
+            Hits::Indexed { hits, ids } => {
+                let kept = kept.select(startups::id).load_iter::<String, _>(conn)?;
+                let rows = kept.filter_map(|id| match id {
+                    Ok(id) => ids.row_of(&id).map(Ok),
+                    Err(e) => Some(Err(e)),
+                });
+                Hits::Indexed {
+                    hits: keep_hits(hits, rows)?,
+                    ids,
+                }
+            }
         };
     }
     let total = i64::try_from(hits.len()).unwrap_or(i64::MAX);
@@ -715,6 +731,9 @@ fn ranked_page(
         }
         Hits::Ids(hits) => ranked::window(hits, from, backwards, limit, |ids| {
             Ok::<_, diesel::result::Error>(ids.to_vec())
+        })?,
+        Hits::Indexed { hits, ids } => ranked::window(hits, from, backwards, limit, |rows| {
+            Ok::<_, diesel::result::Error>(rows.iter().map(|&row| ids.id(row).to_owned()).collect())
         })?,
     };
     let ids: Vec<String> = window.iter().map(|(id, _)| id.clone()).collect();

@@ -11,3 +11,4 @@ pub mod source;
 pub mod stats;
 pub mod text;
 pub mod tokens;
+pub mod ts_rank;

@@ -8,51 +8,82 @@ use actix_web::http::Method;
 use actix_web::test;
 use betadata::api::app;
 use betadata::db::DbConnection;
-use betadata::db::search_index::SearchIndex;
+use betadata::db::search_index::{Hits, SearchIndex};
+use betadata::db::startup_list;
 use betadata::domain::search::search_words;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Text};
+use diesel::sql_types::{Double, Text};
 use serde_json::json;
 
-use crate::common::{self, TestDb, get_text, issue_token, send};
+use crate::common::{self, both_backends, get_text, issue_token, send};
 
-/// A hit as FTS5 ranks it, asked in SQL of the test's own.
+/// A hit as the database ranks it, asked in SQL of the test's own.
 #[derive(Debug, PartialEq, QueryableByName)]
 struct Hit {
-    #[diesel(sql_type = BigInt)]
-    key: i64,
+    #[diesel(sql_type = Text)]
+    key: String,
     #[diesel(sql_type = Double)]
     rank: f64,
 }
 
-fn fts5_hits(conn: &mut DbConnection, q: &str) -> Vec<(i64, u64)> {
+/// The hits of `q` as the database ranks them, keyed as the index keys them (SQLite's by
+/// `rowid`, PostgreSQL's by id), each with its rank's bits, in key order.
+fn database_hits(conn: &mut DbConnection, q: &str) -> Vec<(String, u64)> {
     let words = search_words(q).expect("words");
-    let query = words
-        .iter()
-        .map(|w| format!("\"{}\"{}", w.text, if w.prefix { "*" } else { "" }))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut hits: Vec<(i64, u64)> = diesel::sql_query(
-        "SELECT rowid AS key, bm25(startups_search, 10.0, 3.0, 1.0) AS rank \
-         FROM startups_search WHERE startups_search MATCH ?",
-    )
-    .bind::<Text, _>(query)
-    .load::<Hit>(conn)
-    .expect("FTS5 hits")
-    .into_iter()
-    .map(|h| (h.key, h.rank.to_bits()))
-    .collect();
+    let hits = match conn {
+        DbConnection::Sqlite(_) => {
+            let query = words
+                .iter()
+                .map(|w| format!("\"{}\"{}", w.text, if w.prefix { "*" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(" ");
+            diesel::sql_query(
+                "SELECT CAST(rowid AS TEXT) AS key, bm25(startups_search, 10.0, 3.0, 1.0) AS rank \
+                 FROM startups_search WHERE startups_search MATCH ?",
+            )
+            .bind::<Text, _>(query)
+            .load::<Hit>(conn)
+        }
+        // The query is the application's (both ways ask PostgreSQL for it); the ranking is
+        // PostgreSQL's own.
+        DbConnection::Postgres(_) => {
+            let query = startup_list::tsquery_text(conn, &words).expect("tsquery");
+            diesel::sql_query(
+                "SELECT id AS key, -CAST(ts_rank(search, $1::tsquery) AS DOUBLE PRECISION) AS rank \
+                 FROM startups WHERE search @@ $1::tsquery",
+            )
+            .bind::<Text, _>(query)
+            .load::<Hit>(conn)
+        }
+    };
+    let mut hits: Vec<(String, u64)> = hits
+        .expect("hits")
+        .into_iter()
+        .map(|h| (h.key, h.rank.to_bits()))
+        .collect();
     hits.sort_unstable();
     hits
 }
 
-fn index_hits(index: &SearchIndex, q: &str) -> Option<Vec<(i64, u64)>> {
-    let mut hits: Vec<(i64, u64)> = index
-        .hits(&search_words(q).expect("words"))?
-        .into_iter()
-        .map(|h| (h.key, h.rank.to_bits()))
-        .collect();
+fn index_hits(index: &SearchIndex, conn: &mut DbConnection, q: &str) -> Option<Vec<(String, u64)>> {
+    let hits = index
+        .hits(conn, &search_words(q).expect("words"))
+        .expect("hits")?;
+    let mut hits: Vec<(String, u64)> = match hits {
+        Hits::Rows(hits) => hits
+            .into_iter()
+            .map(|h| (h.key.to_string(), h.rank.to_bits()))
+            .collect(),
+        Hits::Ids(hits) => hits
+            .into_iter()
+            .map(|h| (h.key, h.rank.to_bits()))
+            .collect(),
+        Hits::Indexed { hits, ids } => hits
+            .into_iter()
+            .map(|h| (ids.id(h.key).to_owned(), h.rank.to_bits()))
+            .collect(),
+    };
     hits.sort_unstable();
     Some(hits)
 }
@@ -64,11 +95,20 @@ fn vocabulary(conn: &mut DbConnection) -> Vec<String> {
         #[diesel(sql_type = Text)]
         term: String,
     }
-    conn.batch_execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.test_terms USING fts5vocab(main, startups_search, row)",
-    )
-    .expect("vocabulary table");
-    diesel::sql_query("SELECT term FROM temp.test_terms")
+    let terms = match conn {
+        DbConnection::Sqlite(_) => {
+            conn.batch_execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.test_terms \
+                 USING fts5vocab(main, startups_search, row)",
+            )
+            .expect("vocabulary table");
+            "SELECT term FROM temp.test_terms"
+        }
+        DbConnection::Postgres(_) => {
+            "SELECT word AS term FROM ts_stat('SELECT search FROM startups') ORDER BY word COLLATE \"C\""
+        }
+    };
+    diesel::sql_query(terms)
         .load::<Term>(conn)
         .expect("terms")
         .into_iter()
@@ -115,89 +155,80 @@ fn searches(terms: &[String], step: usize) -> Vec<String> {
     searches
 }
 
-/// Compares every search of `searches` ranked by the index and by FTS5: the same hits, the
-/// same ranks to the bit. Returns how many the index ranked (the others hold a letter it does
-/// not fold, and go to FTS5).
+/// Compares every search of `searches` ranked by the index and by the database: the same
+/// hits, the same ranks to the bit. Returns how many the index ranked: the others hold a
+/// letter it does not fold (SQLite) or make a query of phrases (PostgreSQL), and go to the
+/// database.
 fn assert_ranked_alike(conn: &mut DbConnection, searches: &[String]) -> usize {
     let index = SearchIndex::read(conn).expect("search index");
     let mut ranked = 0;
     for q in searches {
-        match index_hits(&index, q) {
+        match index_hits(&index, conn, q) {
             Some(hits) => {
-                assert_eq!(hits, fts5_hits(conn, q), "q={q}");
+                assert_eq!(hits, database_hits(conn, q), "q={q}");
                 ranked += 1;
             }
-            None => assert!(
-                q.chars()
-                    .any(|c| !c.is_ascii() && !('\u{c0}'..='\u{24f}').contains(&c)),
-                "q={q}: a Latin search left to FTS5"
-            ),
+            None => match conn {
+                DbConnection::Sqlite(_) => assert!(
+                    q.chars()
+                        .any(|c| !c.is_ascii() && !('\u{c0}'..='\u{24f}').contains(&c)),
+                    "q={q}: a Latin search left to FTS5"
+                ),
+                DbConnection::Postgres(_) => {
+                    let words = search_words(q).expect("words");
+                    let query = startup_list::tsquery_text(conn, &words).expect("tsquery");
+                    assert!(query.contains("<->"), "q={q}: {query} left to PostgreSQL");
+                }
+            },
         }
     }
     ranked
 }
 
-#[actix_rt::test]
-async fn the_index_ranks_every_search_as_fts5_does() {
-    // Generated startups share their words, so many hits tie; the seeds' text is French prose.
-    let generated = TestDb::sqlite();
-    let mut conn = generated.pool.get().expect("connection");
-    betadata::generate::generate(
-        &mut conn,
-        &betadata::generate::Options {
-            startups: 1500,
-            observations: 0,
-            seed: 5,
-            progress: false,
-        },
-    )
-    .expect("generate");
-    let terms = vocabulary(&mut conn);
-    let ranked = assert_ranked_alike(&mut conn, &searches(&terms, 1));
-    assert!(ranked > 500, "{ranked} searches ranked by the index");
+both_backends! {
+    fn the_index_ranks_every_search_as_the_database_does(db) {
+        // Generated startups share their words, so many hits tie; the seeds' text is French prose.
+        let mut conn = db.pool.get().expect("connection");
+        betadata::generate::generate(
+            &mut conn,
+            &betadata::generate::Options { startups: 1500, observations: 0, seed: 5, progress: false },
+        )
+        .expect("generate");
+        let terms = vocabulary(&mut conn);
+        let ranked = assert_ranked_alike(&mut conn, &searches(&terms, 1));
+        assert!(ranked > 500, "{ranked} searches ranked by the index");
 
-    let seeded = TestDb::sqlite().seeded();
-    let mut conn = seeded.pool.get().expect("connection");
-    let terms = vocabulary(&mut conn);
-    let ranked = assert_ranked_alike(&mut conn, &searches(&terms, 1));
-    assert!(ranked > 500, "{ranked} searches ranked by the index");
-}
-
-#[actix_rt::test]
-async fn the_index_ranks_the_real_tree_as_fts5_does() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/betagouv-2025-06/content");
-    if !root.is_dir() {
-        eprintln!("skipped: no real tree at ../shared/betagouv-2025-06/content");
-        return;
+        let seeded = db.fresh().seeded();
+        let mut conn = seeded.pool.get().expect("connection");
+        let terms = vocabulary(&mut conn);
+        let ranked = assert_ranked_alike(&mut conn, &searches(&terms, 1));
+        assert!(ranked > 500, "{ranked} searches ranked by the index");
     }
-    use betadata::seed::content::{read_tree, sync};
-    let db = TestDb::sqlite();
-    let mut conn = db.pool.get().expect("connection");
-    let files = read_tree(&root).expect("real tree");
-    let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
-    sync::import(
-        &mut conn,
-        &files,
-        sync::Options::default(),
-        &indicatif::ProgressBar::hidden(),
-        today,
-    )
-    .expect("import");
-    let terms = vocabulary(&mut conn);
-    // Every fifth term of some 20,000, and the searches made of it.
-    let searches = searches(&terms, 5);
-    let ranked = assert_ranked_alike(&mut conn, &searches);
-    eprintln!(
-        "{} terms, {} searches, {ranked} ranked by the index",
-        terms.len(),
-        searches.len()
-    );
-    assert!(ranked > 5000, "{ranked} searches ranked by the index");
+
+    fn the_index_ranks_the_real_tree_as_the_database_does(db) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/betagouv-2025-06/content");
+        if !root.is_dir() {
+            eprintln!("skipped: no real tree at ../shared/betagouv-2025-06/content");
+            return;
+        }
+        use betadata::seed::content::{read_tree, sync};
+        let mut conn = db.pool.get().expect("connection");
+        let files = read_tree(&root).expect("real tree");
+        let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
+        sync::import(&mut conn, &files, sync::Options::default(), &indicatif::ProgressBar::hidden(), today)
+            .expect("import");
+        let terms = vocabulary(&mut conn);
+        // Every fifth term of some 16,000, and the searches made of it.
+        let searches = searches(&terms, 5);
+        let ranked = assert_ranked_alike(&mut conn, &searches);
+        eprintln!("{} terms, {} searches, {ranked} ranked by the index", terms.len(), searches.len());
+        assert!(ranked > 5000, "{ranked} searches ranked by the index");
+    }
 }
 
 /// Waits for the searcher of `state` to hold an index of the data as it is.
 fn wait_for_index(state: &betadata::api::AppState, conn: &mut DbConnection) {
-    let searcher = state.searcher.clone().expect("a searcher on SQLite");
+    let searcher = state.searcher.clone().expect("a searcher");
     let deadline = Instant::now() + Duration::from_secs(20);
     while searcher.current(conn).expect("generation").is_none() {
         assert!(Instant::now() < deadline, "the index was not rebuilt");
@@ -205,124 +236,76 @@ fn wait_for_index(state: &betadata::api::AppState, conn: &mut DbConnection) {
     }
 }
 
-#[actix_rt::test]
-async fn searches_answer_the_same_bytes_from_the_index_and_see_each_write_at_once() {
-    let db = TestDb::sqlite().seeded();
-    let state = db.state();
-    let mut conn = db.pool.get().expect("connection");
-    wait_for_index(&state, &mut conn);
-    let indexed = test::init_service(app(state.clone())).await;
-    let by_fts5 = test::init_service(app(db.state().without_search_index())).await;
-    let same = |uri: String| {
-        let (indexed, by_fts5) = (&indexed, &by_fts5);
-        async move {
-            let a = get_text(indexed, &uri).await;
-            let b = get_text(by_fts5, &uri).await;
-            assert_eq!(a, b, "{uri}");
-            a.2
-        }
-    };
-    for q in [
-        "q=sant%C3%A9",
-        "q=emploi&page_size=2",
-        "q=jeunes%20sant%C3%A9",
-        "q=des",
-        "q=num&incubator=dinum",
-        "q=ma&phase=construction,acceleration",
-        "q=service&sort=-updated",
-        "q=zzzz",
-        "q=d%C3%A9marches&fields=id,name",
-        "q=emploi&format=ndjson",
-    ] {
-        same(format!("/api/v1/startups?{q}")).await;
-    }
-    // Page by page through the cursors, each page the same bytes either way.
-    let mut uri = Some("/api/v1/startups?q=de%CC%81marches%20service&page_size=1".to_owned());
-    let mut pages = 0;
-    while let Some(at) = uri.take() {
-        let body: serde_json::Value = serde_json::from_str(&same(at).await).expect("json");
-        uri = body["links"]["next"]
-            .as_str()
-            .map(|u| u.replace("http://localhost:8080", ""));
-        pages += 1;
-        assert!(pages < 50, "pages");
-    }
-
-    // A new word, searched at once; the index is rebuilt behind it, with the same answer.
-    let generation = |conn: &mut DbConnection| {
-        betadata::db::schema::search_generation::table
-            .select(betadata::db::schema::search_generation::generation)
-            .first::<i64>(conn)
-            .expect("generation")
-    };
-    let before = generation(&mut conn);
-    let admin = issue_token(&db, "admin", "admin");
-    let moved = send(
-        &indexed,
-        Method::PATCH,
-        "/api/v1/startups/medle",
-        Some(&admin),
-        Some(&json!({"incubator": "sgmas"})),
-        &[],
-    )
-    .await;
-    assert_eq!(moved.status, 200, "{}", moved.body);
-    assert_eq!(
-        generation(&mut conn),
-        before,
-        "a write that no search reads keeps the generation"
-    );
-    let renamed = send(
-        &indexed,
-        Method::PATCH,
-        "/api/v1/startups/medle",
-        Some(&admin),
-        Some(&json!({"pitch": "Un xylophone"})),
-        &[],
-    )
-    .await;
-    assert_eq!(renamed.status, 200, "{}", renamed.body);
-    assert!(generation(&mut conn) > before);
-    let searched = get_text(&indexed, "/api/v1/startups?q=xylophone").await;
-    assert!(searched.2.contains("\"id\":\"medle\""), "{}", searched.2);
-    wait_for_index(&state, &mut conn);
-    assert_eq!(
-        same("/api/v1/startups?q=xylophone".into()).await,
-        searched.2
-    );
+/// The database's search generation.
+fn generation(conn: &mut DbConnection) -> i64 {
+    betadata::db::search_index::generation(conn).expect("generation")
 }
 
-#[actix_rt::test]
-async fn the_generation_follows_the_searched_text_only() {
-    let db = TestDb::sqlite().seeded();
-    let mut conn = db.pool.get().expect("connection");
-    let generation = |conn: &mut DbConnection| {
-        betadata::db::schema::search_generation::table
-            .select(betadata::db::schema::search_generation::generation)
-            .first::<i64>(conn)
-            .expect("generation")
-    };
-    let mut last = generation(&mut conn);
-    assert!(last > 1, "each startup the seeds inserted bumped it");
-    for (sql, bumps) in [
-        (
-            "UPDATE startups SET link = 'https://example.org' WHERE id = 'medle'",
-            false,
-        ),
-        ("UPDATE startups SET name = name WHERE id = 'medle'", false),
-        (
-            "UPDATE startups SET name = 'Medle !' WHERE id = 'medle'",
-            true,
-        ),
-        ("UPDATE startups SET pitch = NULL WHERE id = 'medle'", true),
-        (
-            "UPDATE startups SET description = 'Autre' WHERE id = 'medle'",
-            true,
-        ),
-    ] {
-        common::execute_around(&db, sql);
-        let now = generation(&mut conn);
-        assert_eq!(now > last, bumps, "{sql}");
-        last = now;
+both_backends! {
+    fn searches_answer_the_same_bytes_from_the_index_and_see_each_write_at_once(db) {
+        let db = db.seeded();
+        let state = db.state();
+        let mut conn = db.pool.get().expect("connection");
+        wait_for_index(&state, &mut conn);
+        let indexed = test::init_service(app(state.clone())).await;
+        let by_database = test::init_service(app(db.state().without_search_index())).await;
+        let same = |uri: String| {
+            let (indexed, by_database) = (&indexed, &by_database);
+            async move {
+                let a = get_text(indexed, &uri).await;
+                let b = get_text(by_database, &uri).await;
+                assert_eq!(a, b, "{uri}");
+                a.2
+            }
+        };
+        for q in ["q=sant%C3%A9", "q=emploi&page_size=2", "q=jeunes%20sant%C3%A9", "q=des",
+            "q=num&incubator=dinum", "q=ma&phase=construction,acceleration", "q=service&sort=-updated",
+            "q=zzzz", "q=d%C3%A9marches&fields=id,name", "q=emploi&format=ndjson", "q=e-sant%C3%A9"]
+        {
+            same(format!("/api/v1/startups?{q}")).await;
+        }
+        // Page by page through the cursors, each page the same bytes either way.
+        let mut uri = Some("/api/v1/startups?q=de%CC%81marches%20service&page_size=1".to_owned());
+        let mut pages = 0;
+        while let Some(at) = uri.take() {
+            let body: serde_json::Value = serde_json::from_str(&same(at).await).expect("json");
+            uri = body["links"]["next"].as_str().map(|u| u.replace("http://localhost:8080", ""));
+            pages += 1;
+            assert!(pages < 50, "pages");
+        }
+
+        // A new word, searched at once; the index is rebuilt behind it, with the same answer.
+        let before = generation(&mut conn);
+        let admin = issue_token(&db, "admin", "admin");
+        let moved = send(&indexed, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"incubator": "sgmas"})), &[]).await;
+        assert_eq!(moved.status, 200, "{}", moved.body);
+        assert_eq!(generation(&mut conn), before, "a write that no search reads keeps the generation");
+        let renamed = send(&indexed, Method::PATCH, "/api/v1/startups/medle", Some(&admin), Some(&json!({"pitch": "Un xylophone"})), &[]).await;
+        assert_eq!(renamed.status, 200, "{}", renamed.body);
+        assert!(generation(&mut conn) > before);
+        let searched = get_text(&indexed, "/api/v1/startups?q=xylophone").await;
+        assert!(searched.2.contains("\"id\":\"medle\""), "{}", searched.2);
+        wait_for_index(&state, &mut conn);
+        assert_eq!(same("/api/v1/startups?q=xylophone".into()).await, searched.2);
+    }
+
+    fn the_generation_follows_the_searched_text_only(db) {
+        let db = db.seeded();
+        let mut conn = db.pool.get().expect("connection");
+        let mut last = generation(&mut conn);
+        assert!(last > 1, "the seeds' startups bumped it");
+        for (sql, bumps) in [
+            ("UPDATE startups SET link = 'https://example.org' WHERE id = 'medle'", false),
+            ("UPDATE startups SET name = name, pitch = pitch WHERE id = 'medle'", false),
+            ("UPDATE startups SET name = 'Medle !' WHERE id = 'medle'", true),
+            ("UPDATE startups SET pitch = NULL WHERE id = 'medle'", true),
+            ("UPDATE startups SET description = 'Autre' WHERE id = 'medle'", true),
+            ("UPDATE startups SET name = 'Autre' WHERE id = 'nothing-of-that-id'", false),
+        ] {
+            common::execute_around(&db, sql);
+            let now = generation(&mut conn);
+            assert_eq!(now > last, bumps, "{sql}");
+            last = now;
+        }
     }
 }

@@ -44,7 +44,7 @@ pub struct AppState {
     shared_reads: Option<Arc<SharedReads>>,
     /// The shares of the pool that exports and searches may take.
     pub bulkheads: Arc<Bulkheads>,
-    /// On SQLite, the search index held in memory; `None` on PostgreSQL.
+    /// The search index held in memory; `None` when searches are all ranked by the database.
     pub searcher: Option<Arc<Searcher>>,
     /// The ids of the phases, which filters are checked against, as last read.
     phase_ids: Arc<AtRevision<Arc<[String]>>>,
@@ -71,7 +71,7 @@ impl AppState {
             .map(Arc::new);
         Self {
             bulkheads: Arc::new(Bulkheads::for_pool(pool.size())),
-            searcher: Searcher::start(pool.clone()),
+            searcher: Some(Searcher::new(pool.clone())),
             pool,
             shared_reads,
             phase_ids: Arc::default(),

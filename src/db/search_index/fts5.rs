@@ -1,18 +1,10 @@
-//! SQLite's full-text search held in memory: the postings of `startups_search` read once, and
-//! every search then ranked without a statement (issue 18, goal 4).
+//! SQLite's side of the search index: the postings of `startups_search` read once, and each
+//! search then ranked by [`crate::domain::bm25`], which computes what FTS5's `bm25()` computes,
+//! to the bit.
 //!
 //! FTS5 ranks a search by calling `bm25()` on each hit, and each call looks up the hit's length
 //! in `startups_search_docsize`: one B-tree seek per hit, most of a search's time when a word
-//! matches thousands of startups. Here the lengths sit in an array beside the postings, and
-//! the hits are ranked by [`crate::domain::bm25`], which computes what `bm25()` computes, to
-//! the bit.
-//!
-//! The index holds the data of one *search generation*, a counter that the triggers of
-//! migration `…000021_search_generation` bump in the same transaction as each write that
-//! changes what a search reads. A search uses it only when the database's generation is the
-//! one it was read at; otherwise the search goes to FTS5 as before, and a rebuild starts in the
-//! background. A write is thus seen by the very next search, and an answer is the same bytes
-//! whichever way it was ranked.
+//! matches thousands of startups. Here the lengths sit in an array beside the postings.
 //!
 //! What the index reads is FTS5's own: the terms and where they occur (`fts5vocab`), each row's
 //! length (`startups_search_docsize`), the table's row and token counts (its averages record),
@@ -20,17 +12,14 @@
 //! that table is searched by FTS5.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Integer, Text};
 
-use super::ranked::Ranked;
-use super::schema::search_generation;
-use super::{DbConnection, DbPool};
+use super::{BuildError, term_range};
+use crate::db::ranked::Ranked;
+use crate::db::schema::search_generation;
 use crate::domain::bm25;
 use crate::domain::search::Word;
 
@@ -44,7 +33,7 @@ const FOLDED: std::ops::RangeInclusive<char> = '\u{30}'..='\u{24f}';
 
 /// One search generation of `startups_search`, in memory.
 #[derive(Debug)]
-pub struct SearchIndex {
+pub struct Fts5Index {
     /// The search generation the index was read at.
     generation: i64,
     /// The terms, sorted by their bytes as FTS5 sorts them.
@@ -66,23 +55,9 @@ pub struct SearchIndex {
     fold: HashMap<char, Box<str>>,
 }
 
-/// What a build read that FTS5 would not have written: the index stays unbuilt.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error(transparent)]
-    Query(#[from] diesel::result::Error),
-    #[error("startups_search: {0}")]
-    Unexpected(String),
-}
-
-impl SearchIndex {
+impl Fts5Index {
     /// Reads the index of the current search generation, in one read transaction.
-    pub fn read(conn: &mut DbConnection) -> Result<Self, BuildError> {
-        let DbConnection::Sqlite(sqlite) = conn else {
-            return Err(BuildError::Unexpected(
-                "held in memory on SQLite only".into(),
-            ));
-        };
+    pub fn read(sqlite: &mut SqliteConnection) -> Result<Self, BuildError> {
         let fold = read_fold(sqlite)?;
         sqlite.batch_execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.betadata_search_instances \
@@ -95,12 +70,12 @@ impl SearchIndex {
         Ok(index)
     }
 
-    pub fn generation(&self) -> i64 {
+    pub(super) fn generation(&self) -> i64 {
         self.generation
     }
 
     /// The postings held, all terms together.
-    pub fn postings(&self) -> usize {
+    pub(super) fn postings(&self) -> usize {
         self.posting_rows.len()
     }
 
@@ -154,11 +129,7 @@ impl SearchIndex {
     /// The rows holding `term` (or a term it begins, for a prefix) with their weighted counts,
     /// by row.
     fn matching(&self, term: &str, prefix: bool) -> Vec<(u32, u32)> {
-        let first = self.terms.partition_point(|t| &**t < term);
-        let end = match prefix {
-            true => first + self.terms[first..].partition_point(|t| t.starts_with(term)),
-            false => first + usize::from(self.terms.get(first).is_some_and(|t| &**t == term)),
-        };
+        let range = term_range(&self.terms, term, prefix);
         let postings = |i: usize| {
             let span = self.starts[i] as usize..self.starts[i + 1] as usize;
             self.posting_rows[span.clone()]
@@ -166,10 +137,10 @@ impl SearchIndex {
                 .copied()
                 .zip(self.posting_weights[span].iter().copied())
         };
-        if end - first == 1 {
-            return postings(first).collect();
+        if range.len() == 1 {
+            return postings(range.start).collect();
         }
-        let mut rows: Vec<(u32, u32)> = (first..end).flat_map(postings).collect();
+        let mut rows: Vec<(u32, u32)> = range.flat_map(postings).collect();
         rows.sort_unstable_by_key(|&(row, _)| row);
         rows.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
@@ -228,7 +199,7 @@ fn read_fold(conn: &mut SqliteConnection) -> QueryResult<HashMap<char, Box<str>>
 fn read_postings(
     conn: &mut SqliteConnection,
     fold: HashMap<char, Box<str>>,
-) -> Result<SearchIndex, BuildError> {
+) -> Result<Fts5Index, BuildError> {
     #[derive(QueryableByName)]
     struct Averages {
         #[diesel(sql_type = Binary)]
@@ -278,7 +249,7 @@ fn read_postings(
         rowids.push(row.id);
         lengths.push(u32::try_from(length).map_err(|_| unexpected("a row's length"))?);
     }
-    let mut index = SearchIndex {
+    let mut index = Fts5Index {
         generation,
         terms: Vec::new(),
         starts: Vec::new(),
@@ -331,12 +302,12 @@ fn read_postings(
     Ok(index)
 }
 
-fn postings_len(index: &SearchIndex) -> Result<u32, BuildError> {
+fn postings_len(index: &Fts5Index) -> Result<u32, BuildError> {
     u32::try_from(index.posting_rows.len()).map_err(|_| unexpected("more than 2^32 postings"))
 }
 
 fn unexpected(what: &str) -> BuildError {
-    BuildError::Unexpected(format!("unexpected {what}"))
+    BuildError::Unexpected(format!("startups_search: unexpected {what}"))
 }
 
 /// The varints of an FTS5 record, as SQLite writes them (big-endian groups of 7 bits, the
@@ -362,119 +333,6 @@ fn varints(bytes: &[u8]) -> impl Iterator<Item = i64> + '_ {
         }
         Some(value as i64)
     })
-}
-
-/// The index of the current search generation, when it has been read; rebuilt in the
-/// background when a search finds the database at another generation.
-pub struct Searcher {
-    pool: DbPool,
-    current: RwLock<Option<Arc<SearchIndex>>>,
-    building: AtomicBool,
-    /// When the last build ended and how long it took: the next starts no sooner than as long
-    /// again after it, so that a stream of writes keeps at most half a core rebuilding.
-    last_build: Mutex<Option<(Instant, Duration)>>,
-}
-
-impl std::fmt::Debug for Searcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let generation = self.index().map(|index| index.generation);
-        f.debug_struct("Searcher")
-            .field("generation", &generation)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Searcher {
-    /// The searcher of a SQLite pool, its first build started; `None` on PostgreSQL.
-    pub fn start(pool: DbPool) -> Option<Arc<Self>> {
-        if pool.is_postgres() {
-            return None;
-        }
-        let searcher = Arc::new(Self {
-            pool,
-            current: RwLock::default(),
-            building: AtomicBool::new(false),
-            last_build: Mutex::default(),
-        });
-        searcher.rebuild_in_background();
-        Some(searcher)
-    }
-
-    /// The index as last read, whatever its generation.
-    pub fn index(&self) -> Option<Arc<SearchIndex>> {
-        self.current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// The index when it holds the data as `conn` sees it now; otherwise `None`, and a rebuild
-    /// starts in the background unless one is under way.
-    pub fn current(
-        self: &Arc<Self>,
-        conn: &mut DbConnection,
-    ) -> QueryResult<Option<Arc<SearchIndex>>> {
-        let index = self.index();
-        let generation = search_generation::table
-            .find(1)
-            .select(search_generation::generation)
-            .first::<i64>(conn)?;
-        match index {
-            Some(index) if index.generation == generation => Ok(Some(index)),
-            _ => {
-                self.rebuild_in_background();
-                Ok(None)
-            }
-        }
-    }
-
-    /// Reads the index now, on `conn`, and keeps it.
-    pub fn rebuild(&self, conn: &mut DbConnection) -> Result<Arc<SearchIndex>, BuildError> {
-        let index = Arc::new(SearchIndex::read(conn)?);
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(index.clone());
-        Ok(index)
-    }
-
-    fn rebuild_in_background(self: &Arc<Self>) {
-        let rested = self
-            .last_build
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_none_or(|(ended, took)| ended.elapsed() >= took);
-        if !rested || self.building.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let searcher = Arc::clone(self);
-        let spawned = std::thread::Builder::new()
-            .name("search-index".into())
-            .spawn(move || {
-                let started = Instant::now();
-                let built = searcher
-                    .pool
-                    .get()
-                    .map_err(|e| e.to_string())
-                    .and_then(|mut conn| searcher.rebuild(&mut conn).map_err(|e| e.to_string()));
-                match built {
-                    Ok(index) => log::info!(
-                        "search index read at generation {}: {} postings in {:.0?}",
-                        index.generation,
-                        index.postings(),
-                        started.elapsed()
-                    ),
-                    Err(e) => log::warn!("search index not read, FTS5 ranks searches: {e}"),
-                }
-                *searcher
-                    .last_build
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) =
-                    Some((Instant::now(), started.elapsed()));
-                searcher.building.store(false, Ordering::Release);
-            });
-        if let Err(e) = spawned {
-            log::warn!("search index not read, FTS5 ranks searches: {e}");
-            self.building.store(false, Ordering::Release);
-        }
-    }
 }
 
 #[cfg(test)]
