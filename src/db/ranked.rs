@@ -25,7 +25,7 @@ pub struct From<'a> {
 
 /// The `(id, rank)` of up to `limit` hits after `from` (before it when `backwards`), in
 /// reading order: best first, or worst first when reading backwards. `ids_of` gives the id of
-/// each key it is handed, in the same order.
+/// each key it is handed (in no particular order), in the same order.
 pub fn window<K: Clone, E>(
     mut hits: Vec<Ranked<K>>,
     from: Option<From<'_>>,
@@ -37,23 +37,27 @@ pub fn window<K: Clone, E>(
         false => a.total_cmp(b),
         true => b.total_cmp(a),
     };
-    hits.sort_by(|a, b| ahead(&a.rank, &b.rank));
     if let Some(from) = from {
         hits.retain(|h| ahead(&h.rank, &from.rank).is_ge());
     }
     let tied_with_cursor = from.map_or(0, |from| {
         hits.iter()
-            .take_while(|h| h.rank.total_cmp(&from.rank).is_eq())
+            .filter(|h| h.rank.total_cmp(&from.rank).is_eq())
             .count()
     });
     let wanted = tied_with_cursor.saturating_add(limit);
     if hits.len() > wanted && wanted > 0 {
+        // The `wanted` first in reading order, found without sorting them all (a search may
+        // have thousands of hits), then every other hit tied with the last of them.
+        hits.select_nth_unstable_by(wanted - 1, |a, b| ahead(&a.rank, &b.rank));
         let last = hits[wanted - 1].rank;
-        let end = wanted
-            + hits[wanted..]
-                .iter()
-                .take_while(|h| h.rank.total_cmp(&last).is_eq())
-                .count();
+        let mut end = wanted;
+        for i in wanted..hits.len() {
+            if hits[i].rank.total_cmp(&last).is_eq() {
+                hits.swap(i, end);
+                end += 1;
+            }
+        }
         hits.truncate(end);
     } else if wanted == 0 {
         hits.clear();
@@ -183,6 +187,42 @@ mod tests {
                         run(&ranks, &ids, from, backwards, limit).0,
                         oracle(&ranks, &ids, from, backwards, limit),
                         "from ({rank}, {id}), backwards {backwards}, limit {limit}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn many_hits_with_many_ties_page_as_the_plain_ordering() {
+        // 600 hits over 40 ranks, their ids shuffled; pages of several sizes from many cursors.
+        let mut state: u64 = 7;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let ranks: Vec<f64> = (0..600).map(|_| -((next() % 40) as f64) / 4.0).collect();
+        let names: Vec<String> = (0..600)
+            .map(|i| format!("s{:04}", (i * 397) % 600))
+            .collect();
+        let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+        for limit in [1, 20, 57, 599, 600, 1000] {
+            for backwards in [false, true] {
+                assert_eq!(
+                    run(&ranks, &ids, None, backwards, limit).0,
+                    oracle(&ranks, &ids, None, backwards, limit)
+                );
+                for at in (0..600).step_by(37) {
+                    let from = Some(From {
+                        rank: ranks[at],
+                        id: ids[at],
+                    });
+                    assert_eq!(
+                        run(&ranks, &ids, from, backwards, limit).0,
+                        oracle(&ranks, &ids, from, backwards, limit),
+                        "from {at}, backwards {backwards}, limit {limit}"
                     );
                 }
             }

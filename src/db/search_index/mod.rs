@@ -155,14 +155,18 @@ fn term_range(terms: &[Box<str>], term: &str, prefix: bool) -> Range<usize> {
     first..end
 }
 
+/// How long after a build that failed the next may start.
+const AFTER_A_FAILED_BUILD: Duration = Duration::from_secs(60);
+
 /// The index of the current search generation, when it has been read; rebuilt in the
 /// background when a search finds the database at another generation.
 pub struct Searcher {
     pool: DbPool,
     current: RwLock<Option<Arc<SearchIndex>>>,
     building: AtomicBool,
-    /// When the last build ended and how long it took: the next starts no sooner than as long
-    /// again after it, so that a stream of writes keeps at most half a core rebuilding.
+    /// When the last build ended, and how long the next must wait after it: as long as the
+    /// build took, so that a stream of writes keeps at most half a core rebuilding, and a
+    /// minute after a build that failed.
     last_build: Mutex<Option<(Instant, Duration)>>,
 }
 
@@ -189,7 +193,7 @@ impl Searcher {
     }
 
     /// The index as last read, whatever its generation.
-    pub fn index(&self) -> Option<Arc<SearchIndex>> {
+    fn index(&self) -> Option<Arc<SearchIndex>> {
         self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -214,7 +218,7 @@ impl Searcher {
     }
 
     /// Reads the index now, on `conn`, and keeps it.
-    pub fn rebuild(&self, conn: &mut DbConnection) -> Result<Arc<SearchIndex>, BuildError> {
+    fn rebuild(&self, conn: &mut DbConnection) -> Result<Arc<SearchIndex>, BuildError> {
         let index = Arc::new(SearchIndex::read(conn)?);
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(index.clone());
         Ok(index)
@@ -225,7 +229,7 @@ impl Searcher {
             .last_build
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .is_none_or(|(ended, took)| ended.elapsed() >= took);
+            .is_none_or(|(ended, rest)| ended.elapsed() >= rest);
         if !rested || self.building.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -239,24 +243,29 @@ impl Searcher {
                     .get()
                     .map_err(|e| e.to_string())
                     .and_then(|mut conn| searcher.rebuild(&mut conn).map_err(|e| e.to_string()));
-                match built {
-                    Ok(index) => log::info!(
-                        "search index read at generation {}: {} postings in {:.0?}",
-                        index.generation(),
-                        index.postings(),
-                        started.elapsed()
-                    ),
-                    Err(e) => log::warn!("search index not read, FTS5 ranks searches: {e}"),
-                }
+                let took = started.elapsed();
+                let rest = match built {
+                    Ok(index) => {
+                        log::info!(
+                            "search index read at generation {}: {} postings in {took:.0?}",
+                            index.generation(),
+                            index.postings(),
+                        );
+                        took
+                    }
+                    Err(e) => {
+                        log::warn!("search index not read, the database ranks searches: {e}");
+                        took.max(AFTER_A_FAILED_BUILD)
+                    }
+                };
                 *searcher
                     .last_build
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner) =
-                    Some((Instant::now(), started.elapsed()));
+                    .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), rest));
                 searcher.building.store(false, Ordering::Release);
             });
         if let Err(e) = spawned {
-            log::warn!("search index not read, FTS5 ranks searches: {e}");
+            log::warn!("search index not read, the database ranks searches: {e}");
             self.building.store(false, Ordering::Release);
         }
     }
