@@ -1,0 +1,1 @@
+DROP INDEX superseded_day_tallies_by_day;
