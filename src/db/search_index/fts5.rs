@@ -17,9 +17,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Integer, Text};
 
-use super::{BuildError, term_range};
+use super::{BuildError, generation_query, term_range};
 use crate::db::ranked::Ranked;
-use crate::db::schema::search_generation;
 use crate::domain::bm25;
 use crate::domain::search::Word;
 
@@ -223,10 +222,7 @@ fn read_postings(
         #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
         col: Option<i32>,
     }
-    let generation = search_generation::table
-        .find(1)
-        .select(search_generation::generation)
-        .first::<i64>(conn)?;
+    let generation = generation_query().first::<i64>(conn)?;
     let averages = diesel::sql_query("SELECT block FROM startups_search_data WHERE id = 1")
         .load::<Averages>(conn)?;
     let (rows, tokens) = match averages.first() {

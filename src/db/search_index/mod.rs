@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use diesel::dsl::{Find, Select};
 use diesel::prelude::*;
 
 pub use self::fts5::Fts5Index;
@@ -136,12 +137,17 @@ impl StartupIds {
     }
 }
 
-/// The database's search generation, as `conn` sees it now.
-pub fn generation(conn: &mut DbConnection) -> QueryResult<i64> {
+/// The query of the database's search generation, for either backend's own connection.
+fn generation_query() -> Select<Find<search_generation::table, i32>, search_generation::generation>
+{
     search_generation::table
         .find(1)
         .select(search_generation::generation)
-        .first(conn)
+}
+
+/// The database's search generation, as `conn` sees it now.
+pub fn generation(conn: &mut DbConnection) -> QueryResult<i64> {
+    generation_query().first(conn)
 }
 
 /// Where `term` is in `terms` (sorted by their bytes): the term itself, or with `prefix`

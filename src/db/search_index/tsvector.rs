@@ -16,10 +16,9 @@ use diesel::sql_types::Text;
 
 use std::sync::Arc;
 
-use super::{BuildError, Hits, StartupIds, term_range};
+use super::{BuildError, Hits, StartupIds, generation_query, term_range};
 use crate::db::DbConnection;
 use crate::db::ranked::Ranked;
-use crate::db::schema::search_generation;
 use crate::db::startup_list;
 use crate::domain::search::Word;
 use crate::domain::ts_rank;
@@ -99,10 +98,7 @@ impl TsVectorIndex {
             .repeatable_read()
             .read_only()
             .run(|conn| {
-                let generation = search_generation::table
-                    .find(1)
-                    .select(search_generation::generation)
-                    .first::<i64>(conn)?;
+                let generation = generation_query().first::<i64>(conn)?;
                 // A tsvector's length is its lexemes' count: the postings to make room for.
                 let postings: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
                     "(SELECT coalesce(sum(length(search)), 0)::bigint FROM startups)",

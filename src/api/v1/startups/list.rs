@@ -268,7 +268,9 @@ pub async fn list_startups_page(
     };
     // With every field, each item is its stored line in the list when that holds on the day, as
     // in the whole export; any other is rendered from its rows.
-    let searcher = state.searcher.clone().filter(|_| !filter.search.is_empty());
+    // Only a page by relevance is ranked: another sort reads the hits in its own order.
+    let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
+    let searcher = state.searcher.clone().filter(|_| ranked);
     let (page, mut lines, mut relations) = state
         .db(move |conn| {
             let index = match &searcher {
