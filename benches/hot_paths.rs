@@ -21,7 +21,7 @@ use betadata::api::{AppState, app};
 use betadata::db::page::PageRequest;
 use betadata::db::revision::Revision;
 use betadata::db::search_index::SearchIndex;
-use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter};
+use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys};
 use betadata::db::{self, DatabaseUrl, DbConnection};
 use betadata::domain::search::search_words;
 use betadata::generate::{Options, generate};
@@ -70,7 +70,10 @@ fn queries_and_serialisation(c: &mut Criterion) {
     portfolio(&mut conn);
     let filter = filter();
     c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
-        b.iter(|| startup_list::page(&mut conn, &filter, BY_ID, &page_of(20), None).expect("page"))
+        b.iter(|| {
+            startup_list::page::<StartupKeys>(&mut conn, &filter, BY_ID, &page_of(20), None)
+                .expect("page")
+        })
     });
     // A search's first page, ranked by FTS5's bm25() and by the search index held in memory.
     let searched = StartupFilter {
@@ -87,8 +90,14 @@ fn queries_and_serialisation(c: &mut Criterion) {
             &format!("search page q=emploi (20 rows, ranked by {name})"),
             |b| {
                 b.iter(|| {
-                    startup_list::page(&mut conn, &searched, by_relevance, &page_of(20), index)
-                        .expect("page")
+                    startup_list::page::<StartupKeys>(
+                        &mut conn,
+                        &searched,
+                        by_relevance,
+                        &page_of(20),
+                        index,
+                    )
+                    .expect("page")
                 })
             },
         );

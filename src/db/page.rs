@@ -205,6 +205,17 @@ impl<T> Page<T> {
             prev: self.prev,
         })
     }
+
+    /// Like [`Page::map`], leaving out the rows `f` gives nothing for; the total and the
+    /// cursors stay as they were read.
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            rows: self.rows.into_iter().filter_map(f).collect(),
+            total: self.total,
+            next: self.next,
+            prev: self.prev,
+        }
+    }
 }
 
 #[cfg(test)]

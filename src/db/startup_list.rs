@@ -9,6 +9,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 
+use super::days::{DayTime, MaybeDay};
 use super::fixed_sql::fixed_sql;
 use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
@@ -115,17 +116,71 @@ enum Position {
 
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
+/// What a page of startups is read as: the whole [`Startup`], or its [`StartupKeys`] alone
+/// when each item of the page is a stored line. Either gives the columns the sorts order by,
+/// which the page's cursors hold.
+pub trait ListedRow: Sized {
+    /// The rows `query` keeps, in its order.
+    fn load(query: StartupQuery<'static>, conn: &mut DbConnection) -> QueryResult<Vec<Self>>;
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
+    fn created_on(&self) -> Option<NaiveDate>;
+    fn updated_at(&self) -> NaiveDateTime;
+}
+
+/// A startup's id and the columns the sorts order by: what a page needs of its rows when each
+/// item is the startup's stored line. An index can then answer which rows a filter keeps
+/// without reading the table for each one it passes over.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = startups)]
+#[diesel(check_for_backend(super::MultiBackend))]
+pub struct StartupKeys {
+    pub id: String,
+    pub name: String,
+    #[diesel(deserialize_as = MaybeDay)]
+    pub created_on: Option<NaiveDate>,
+    #[diesel(deserialize_as = DayTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+macro_rules! listed_row {
+    ($row:ty) => {
+        impl ListedRow for $row {
+            fn load(
+                query: StartupQuery<'static>,
+                conn: &mut DbConnection,
+            ) -> QueryResult<Vec<Self>> {
+                query.select(<$row>::as_select()).load(conn)
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn created_on(&self) -> Option<NaiveDate> {
+                self.created_on
+            }
+            fn updated_at(&self) -> NaiveDateTime {
+                self.updated_at
+            }
+        }
+    };
+}
+listed_row!(Startup);
+listed_row!(StartupKeys);
+
 impl Sort {
     /// The cursor key of `row` under this sort: the sort key and the id, as a JSON pair.
-    pub fn key_of(self, row: &Startup, rank: Option<f64>) -> String {
+    pub fn key_of(self, row: &impl ListedRow, rank: Option<f64>) -> String {
         let key = match self.key {
             SortKey::Id => serde_json::Value::Null,
-            SortKey::Name => row.name.clone().into(),
-            SortKey::Created => row.created_on.map(|d| d.to_string()).into(),
-            SortKey::Updated => row.updated_at.format(TIMESTAMP_FORMAT).to_string().into(),
+            SortKey::Name => row.name().into(),
+            SortKey::Created => row.created_on().map(|d| d.to_string()).into(),
+            SortKey::Updated => row.updated_at().format(TIMESTAMP_FORMAT).to_string().into(),
             SortKey::Relevance => rank.unwrap_or_default().into(),
         };
-        serde_json::json!([key, row.id]).to_string()
+        serde_json::json!([key, row.id()]).to_string()
     }
 
     /// Reads a cursor key made by [`Sort::key_of`] for this same sort; `None` when it was made
@@ -455,13 +510,13 @@ fn co_incubated(conn: &mut DbConnection, filter: &StartupFilter) -> QueryResult<
 /// A search is ranked from `index` when it is given (the search index of the data `conn`
 /// sees: [`Searcher::current`](super::search_index::Searcher::current)) and can rank it, by FTS5 or PostgreSQL otherwise: the same
 /// page either way.
-pub fn page(
+pub fn page<R: ListedRow>(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
     index: Option<&SearchIndex>,
-) -> QueryResult<Page<Startup>> {
+) -> QueryResult<Page<R>> {
     let dialect = Dialect::of(conn);
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
         return ranked_page(conn, filter, sort, request, index);
@@ -487,13 +542,13 @@ pub fn sorted_rows(
 }
 
 /// [`sorted_rows`], knowing whether the filter's incubator co-incubates some startup.
-fn rows_in_order(
+fn rows_in_order<R: ListedRow>(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
     co_incubated: bool,
-) -> QueryResult<Vec<Startup>> {
+) -> QueryResult<Vec<R>> {
     let dialect = Dialect::of(conn);
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
@@ -544,10 +599,7 @@ fn rows_in_order(
             }
         }
     };
-    query
-        .select(Startup::as_select())
-        .limit(request.limit())
-        .load(conn)
+    R::load(query.limit(request.limit()), conn)
 }
 
 /// A search hit of SQLite: the `rowid` its full-text index knows it by.
@@ -671,13 +723,13 @@ fn ids_of_rows(conn: &mut DbConnection, rows: &[i64]) -> QueryResult<Vec<String>
 
 /// A page of search results, best match first: the hits are ranked and positioned in memory
 /// ([`ranked::window`]), then the page's rows are read by id.
-fn ranked_page(
+fn ranked_page<R: ListedRow>(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
     index: Option<&SearchIndex>,
-) -> QueryResult<Page<Startup>> {
+) -> QueryResult<Page<R>> {
     let indexed = match index {
         Some(index) => index.hits(conn, &filter.search)?,
         None => None,
@@ -737,14 +789,14 @@ fn ranked_page(
         })?,
     };
     let ids: Vec<String> = window.iter().map(|(id, _)| id.clone()).collect();
-    let mut rows: std::collections::HashMap<String, Startup> = startups::table
+    let of_window = startups::table
         .filter(one_of(startups::id, ids))
-        .select(Startup::as_select())
-        .load::<Startup>(conn)?
+        .into_boxed();
+    let mut rows: std::collections::HashMap<String, R> = R::load(of_window, conn)?
         .into_iter()
-        .map(|s| (s.id.clone(), s))
+        .map(|s| (s.id().to_owned(), s))
         .collect();
-    let ordered: Vec<(Startup, f64)> = window
+    let ordered: Vec<(R, f64)> = window
         .iter()
         .filter_map(|(id, rank)| rows.remove(id).map(|s| (s, *rank)))
         .collect();

@@ -20,10 +20,10 @@ use crate::api::v1::startups::StartupSummary;
 use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
-use crate::db::page::PageRequest;
+use crate::db::page::{Page, PageRequest};
 use crate::db::startup_lines;
-use crate::db::startup_list::{self, Sort, SortKey, StartupFilter};
-use crate::db::startups::{Relations, Startup};
+use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys};
+use crate::db::startups::Startup;
 use crate::domain::search::search_words;
 
 /// The attributes of a listed startup, as `fields=` may name them.
@@ -271,13 +271,16 @@ pub async fn list_startups_page(
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
     let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
     let searcher = state.searcher.clone().filter(|_| ranked);
-    let (page, mut lines, mut relations) = state
+    // The page is read as keys (`StartupKeys`): the rows of its startups are read whole only
+    // for the items rendered from them.
+    let (page, mut lines, mut rows, mut relations) = state
         .db(move |conn| {
             let index = match &searcher {
                 Some(searcher) => searcher.current(conn)?,
                 None => None,
             };
-            let page = startup_list::page(conn, &filter, sort, &request, index.as_deref())?;
+            let page: Page<StartupKeys> =
+                startup_list::page(conn, &filter, sort, &request, index.as_deref())?;
             let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
             let lines: HashMap<String, String> = match all_fields {
                 true => startup_lines::list_lines(conn, &ids, day)?
@@ -289,21 +292,33 @@ pub async fn list_startups_page(
                 .into_iter()
                 .filter(|id| !lines.contains_key(id))
                 .collect();
-            Ok((page, lines, Startup::relations(conn, &missing)?))
+            let rows: HashMap<String, Startup> = match missing.is_empty() {
+                true => HashMap::new(),
+                false => Startup::find_many(conn, &missing)?
+                    .into_iter()
+                    .map(|s| (s.id.clone(), s))
+                    .collect(),
+            };
+            Ok((page, lines, rows, Startup::relations(conn, &missing)?))
         })
         .await?;
-    let summary = |s: Startup, relations: &mut HashMap<String, Relations>| {
+    // A startup whose row is gone when it is read whole was deleted after the page was read
+    // (PostgreSQL reads each statement on its own snapshot): it is left out of the page.
+    let mut summary = |keys: &StartupKeys| {
+        let s = rows.remove(&keys.id)?;
         let r = relations.remove(&s.id).unwrap_or_default();
-        StartupSummary::new(s, r, day)
+        Some(StartupSummary::new(s, r, day))
     };
     if !all_fields {
-        let page = page.map(|s| summary(s, &mut relations));
+        let page = page.filter_map(|keys| summary(&keys));
         return respond_with_fields(req, page, size, &query.fields);
     }
-    let page = page.try_map(|s| match lines.remove(&s.id) {
-        Some(line) => WrittenItem::of_line(line),
-        None => WrittenItem::of(&summary(s, &mut relations)),
-    })?;
+    let page = page
+        .filter_map(|keys| match lines.remove(&keys.id) {
+            Some(line) => Some(WrittenItem::of_line(line)),
+            None => summary(&keys).map(|s| WrittenItem::of(&s)),
+        })
+        .try_map(|item| item)?;
     Ok(respond(req, page, size))
 }
 
