@@ -39,6 +39,7 @@ mod public_url;
 mod response_cache;
 mod search_index;
 mod security;
+mod short_reads;
 mod startup_items;
 mod startups;
 mod stats;

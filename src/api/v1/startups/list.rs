@@ -274,7 +274,7 @@ pub async fn list_startups_page(
     // The page is read as keys (`StartupKeys`): the rows of its startups are read whole only
     // for the items rendered from them.
     let (page, mut lines, mut rows, mut relations) = state
-        .db(move |conn| {
+        .short_read(move |conn| {
             let index = match &searcher {
                 Some(searcher) => searcher.current(conn)?,
                 None => None,
