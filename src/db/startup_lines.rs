@@ -115,19 +115,20 @@ fn lines_hold_on(day: NaiveDate) -> HoldsOn {
 
 /// The NDJSON lines in the startup list of those of startups `ids` whose lines hold on `day`,
 /// by id; the others must be rendered from their rows.
-pub fn list_lines(
-    conn: &mut DbConnection,
-    ids: &[String],
-    day: NaiveDate,
-) -> QueryResult<Vec<(String, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
+/// The stored JSON line of the startup on the row of the outer query, on `startups`, when it
+/// holds on `day` (NULL otherwise): a scalar subquery, by which a page of startups reads each
+/// row's line with the row, in one statement.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn line_of_startup(day: NaiveDate) -> _ {
     startup_lines::table
-        .filter(one_of(startup_lines::startup_id, ids))
-        .filter(lines_hold_on(day))
-        .select((startup_lines::startup_id, startup_lines::ndjson))
-        .load(conn)
+        .filter(startup_lines::startup_id.eq(super::schema::startups::id))
+        .filter(
+            startup_lines::current_from
+                .is_null()
+                .or(startup_lines::current_from.le(day)),
+        )
+        .select(startup_lines::ndjson)
+        .single_value()
 }
 
 /// Up to `limit` startups after `after` (from the first when `None`), in id order, each with

@@ -20,7 +20,7 @@ use super::startups::{
     Startup, THEMATIQUE, USERTYPE, filter_incubator, filter_superseded, settled_in_phases,
     superseded_phase_rows,
 };
-use super::{DbConnection, MultiBackend, tallies};
+use super::{DbConnection, MultiBackend, startup_lines, tallies};
 use crate::domain::search::Word;
 
 /// Which startups a list holds; empty fields do not filter.
@@ -116,12 +116,16 @@ enum Position {
 
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
-/// What a page of startups is read as: the whole [`Startup`], or its [`StartupKeys`] alone
-/// when each item of the page is a stored line. Either gives the columns the sorts order by,
-/// which the page's cursors hold.
+/// What a page of startups is read as: the whole [`Startup`], or its [`StartupKeys`] alone,
+/// with its stored line ([`StartupLine`]) when each item of the page is one. Each gives the
+/// columns the sorts order by, which the page's cursors hold.
 pub trait ListedRow: Sized {
-    /// The rows `query` keeps, in its order.
-    fn load(query: StartupQuery<'static>, conn: &mut DbConnection) -> QueryResult<Vec<Self>>;
+    /// The rows `query` keeps, in its order; `day` is the day the list is of.
+    fn load(
+        query: StartupQuery<'static>,
+        conn: &mut DbConnection,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<Self>>;
     fn id(&self) -> &str;
     fn name(&self) -> &str;
     fn created_on(&self) -> Option<NaiveDate>;
@@ -149,6 +153,7 @@ macro_rules! listed_row {
             fn load(
                 query: StartupQuery<'static>,
                 conn: &mut DbConnection,
+                _: NaiveDate,
             ) -> QueryResult<Vec<Self>> {
                 query.select(<$row>::as_select()).load(conn)
             }
@@ -169,6 +174,46 @@ macro_rules! listed_row {
 }
 listed_row!(Startup);
 listed_row!(StartupKeys);
+
+/// A startup's [`StartupKeys`] and its stored JSON line when that holds on the list's day:
+/// both read in one statement, the line by a scalar subquery
+/// ([`startup_lines::line_of_startup`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartupLine {
+    pub keys: StartupKeys,
+    pub line: Option<String>,
+}
+
+impl ListedRow for StartupLine {
+    fn load(
+        query: StartupQuery<'static>,
+        conn: &mut DbConnection,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<Self>> {
+        let rows: Vec<(StartupKeys, Option<String>)> = query
+            .select((
+                StartupKeys::as_select(),
+                startup_lines::line_of_startup(day),
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(keys, line)| Self { keys, line })
+            .collect())
+    }
+    fn id(&self) -> &str {
+        &self.keys.id
+    }
+    fn name(&self) -> &str {
+        &self.keys.name
+    }
+    fn created_on(&self) -> Option<NaiveDate> {
+        self.keys.created_on
+    }
+    fn updated_at(&self) -> NaiveDateTime {
+        self.keys.updated_at
+    }
+}
 
 impl Sort {
     /// The cursor key of `row` under this sort: the sort key and the id, as a JSON pair.
@@ -599,7 +644,7 @@ fn rows_in_order<R: ListedRow>(
             }
         }
     };
-    R::load(query.limit(request.limit()), conn)
+    R::load(query.limit(request.limit()), conn, filter.day)
 }
 
 /// A search hit of SQLite: the `rowid` its full-text index knows it by.
@@ -792,7 +837,7 @@ fn ranked_page<R: ListedRow>(
     let of_window = startups::table
         .filter(one_of(startups::id, ids))
         .into_boxed();
-    let mut rows: std::collections::HashMap<String, R> = R::load(of_window, conn)?
+    let mut rows: std::collections::HashMap<String, R> = R::load(of_window, conn, filter.day)?
         .into_iter()
         .map(|s| (s.id().to_owned(), s))
         .collect();

@@ -60,7 +60,7 @@ pub async fn get_startup(
     if query.as_of.is_none() {
         let (key, today) = (id.clone(), state.today());
         let stored = state
-            .db(move |conn| startup_lines::item(conn, &key, today))
+            .short_read(move |conn| startup_lines::item(conn, &key, today))
             .await?;
         if let Some(json) = stored {
             let json = HttpResponse::Ok()

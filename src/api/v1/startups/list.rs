@@ -21,8 +21,7 @@ use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
-use crate::db::startup_lines;
-use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys};
+use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys, StartupLine};
 use crate::db::startups::Startup;
 use crate::domain::search::search_words;
 
@@ -271,26 +270,24 @@ pub async fn list_startups_page(
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
     let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
     let searcher = state.searcher.clone().filter(|_| ranked);
-    // The page is read as keys (`StartupKeys`): the rows of its startups are read whole only
-    // for the items rendered from them.
-    let (page, mut lines, mut rows, mut relations) = state
+    // The page is read as keys, with each startup's stored line when every field is asked
+    // for (`StartupLine`); the rows of its startups are read whole only for the items rendered
+    // from them.
+    let (page, mut rows, mut relations) = state
         .short_read(move |conn| {
             let index = match &searcher {
                 Some(searcher) => searcher.current(conn)?,
                 None => None,
             };
-            let page: Page<StartupKeys> =
-                startup_list::page(conn, &filter, sort, &request, index.as_deref())?;
-            let ids: Vec<String> = page.rows.iter().map(|s| s.id.clone()).collect();
-            let lines: HashMap<String, String> = match all_fields {
-                true => startup_lines::list_lines(conn, &ids, day)?
-                    .into_iter()
-                    .collect(),
-                false => HashMap::new(),
+            let index = index.as_deref();
+            let page: Page<StartupLine> = match all_fields {
+                true => startup_list::page(conn, &filter, sort, &request, index)?,
+                false => startup_list::page::<StartupKeys>(conn, &filter, sort, &request, index)?
+                    .map(|keys| StartupLine { keys, line: None }),
             };
-            let missing: Vec<String> = ids
-                .into_iter()
-                .filter(|id| !lines.contains_key(id))
+            let missing: Vec<String> = (page.rows.iter())
+                .filter(|row| row.line.is_none())
+                .map(|row| row.keys.id.clone())
                 .collect();
             let rows: HashMap<String, Startup> = match missing.is_empty() {
                 true => HashMap::new(),
@@ -299,7 +296,7 @@ pub async fn list_startups_page(
                     .map(|s| (s.id.clone(), s))
                     .collect(),
             };
-            Ok((page, lines, rows, Startup::relations(conn, &missing)?))
+            Ok((page, rows, Startup::relations(conn, &missing)?))
         })
         .await?;
     // A startup whose row is gone when it is read whole was deleted after the page was read
@@ -310,13 +307,13 @@ pub async fn list_startups_page(
         Some(StartupSummary::new(s, r, day))
     };
     if !all_fields {
-        let page = page.filter_map(|keys| summary(&keys));
+        let page = page.filter_map(|row| summary(&row.keys));
         return respond_with_fields(req, page, size, &query.fields);
     }
     let page = page
-        .filter_map(|keys| match lines.remove(&keys.id) {
+        .filter_map(|row| match row.line {
             Some(line) => Some(WrittenItem::of_line(line)),
-            None => summary(&keys).map(|s| WrittenItem::of(&s)),
+            None => summary(&row.keys).map(|s| WrittenItem::of(&s)),
         })
         .try_map(|item| item)?;
     Ok(respond(req, page, size))
