@@ -21,7 +21,7 @@ use betadata::api::{AppState, app};
 use betadata::db::page::PageRequest;
 use betadata::db::revision::Revision;
 use betadata::db::search_index::SearchIndex;
-use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys};
+use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupLine};
 use betadata::db::{self, DatabaseUrl, DbConnection};
 use betadata::domain::search::search_words;
 use betadata::generate::{Options, generate};
@@ -71,7 +71,7 @@ fn queries_and_serialisation(c: &mut Criterion) {
     let filter = filter();
     c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
         b.iter(|| {
-            startup_list::page::<StartupKeys>(&mut conn, &filter, BY_ID, &page_of(20), None)
+            startup_list::page::<StartupLine>(&mut conn, &filter, BY_ID, &page_of(20), None)
                 .expect("page")
         })
     });
@@ -90,7 +90,7 @@ fn queries_and_serialisation(c: &mut Criterion) {
             &format!("search page q=emploi (20 rows, ranked by {name})"),
             |b| {
                 b.iter(|| {
-                    startup_list::page::<StartupKeys>(
+                    startup_list::page::<StartupLine>(
                         &mut conn,
                         &searched,
                         by_relevance,

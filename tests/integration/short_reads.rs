@@ -7,6 +7,8 @@ use crate::common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use betadata::api::AppState;
+use betadata::api::http::error::ApiError;
 use common::both_backends;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -21,55 +23,41 @@ struct Count {
     n: i64,
 }
 
+/// What `short_read` answers to the statement `sql` (one column `n`), and how many times it
+/// ran the read.
+async fn counted_read(state: &AppState, sql: &'static str) -> (Result<i64, ApiError>, usize) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let outcome = state
+        .short_read(move |conn| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            diesel::sql_query(sql)
+                .get_result::<Count>(conn)
+                .map(|c| c.n)
+        })
+        .await;
+    (outcome, runs.load(Ordering::SeqCst))
+}
+
 both_backends! {
     fn a_short_read_runs_once(db) {
-        let state = db.state();
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&runs);
-        let n = state
-            .short_read(move |conn| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                diesel::sql_query("SELECT CAST(7 AS BIGINT) AS n")
-                    .get_result::<Count>(conn)
-                    .map(|c| c.n)
-            })
-            .await
-            .expect("answered");
-        assert_eq!(n, 7);
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let (n, runs) = counted_read(&db.state(), "SELECT CAST(7 AS BIGINT) AS n").await;
+        assert_eq!(n.expect("answered"), 7);
+        assert_eq!(runs, 1);
     }
 
     fn a_long_read_is_answered_whole(db) {
-        let state = db.state();
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&runs);
-        let n = state
-            .short_read(move |conn| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                diesel::sql_query(LONG).get_result::<Count>(conn).map(|c| c.n)
-            })
-            .await
-            .expect("answered");
-        assert_eq!(n, 2_000_000);
+        let (n, runs) = counted_read(&db.state(), LONG).await;
+        assert_eq!(n.expect("answered"), 2_000_000);
         // Interrupted on the worker's thread, then run whole on the pool (SQLite); on the pool
         // alone (PostgreSQL).
         let expected = if db.pool.is_postgres() { 1 } else { 2 };
-        assert_eq!(runs.load(Ordering::SeqCst), expected);
+        assert_eq!(runs, expected);
     }
 
     fn a_failing_read_fails_once(db) {
-        let state = db.state();
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&runs);
-        let outcome = state
-            .short_read(move |conn| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                diesel::sql_query("SELECT n FROM no_such_table")
-                    .get_result::<Count>(conn)
-                    .map(|c| c.n)
-            })
-            .await;
+        let (outcome, runs) = counted_read(&db.state(), "SELECT n FROM no_such_table").await;
         assert!(outcome.is_err());
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(runs, 1);
     }
 }
