@@ -47,12 +47,18 @@ both_backends! {
     }
 
     fn a_long_read_is_answered_whole(db) {
-        let (n, runs) = counted_read(&db.state(), LONG).await;
+        let state = db.state();
+        let (n, runs) = counted_read(&state, LONG).await;
         assert_eq!(n.expect("answered"), 2_000_000);
         // Interrupted on the worker's thread, then run whole on the pool (SQLite); on the pool
         // alone (PostgreSQL).
         let expected = if db.pool.is_postgres() { 1 } else { 2 };
         assert_eq!(runs, expected);
+        // The interrupted connection went back to the pool fit for the next reads.
+        for _ in 0..db.pool.size() {
+            let (n, runs) = counted_read(&state, "SELECT CAST(7 AS BIGINT) AS n").await;
+            assert_eq!((n.expect("answered"), runs), (7, 1));
+        }
     }
 
     fn a_failing_read_fails_once(db) {
