@@ -22,7 +22,7 @@ fn refused(error: ApiError) {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{error:?}");
 }
 
-fn check<T: serde::de::DeserializeOwned + utoipa::IntoParams>(query: &str) -> Option<T> {
+fn check<T: serde::de::DeserializeOwned + utoipa::IntoParams + 'static>(query: &str) -> Option<T> {
     parse::<T>(query).map_err(refused).ok()
 }
 
