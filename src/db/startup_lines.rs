@@ -113,20 +113,15 @@ fn lines_hold_on(day: NaiveDate) -> HoldsOn {
         .or(startup_lines::current_from.le(day))
 }
 
-/// The NDJSON lines in the startup list of those of startups `ids` whose lines hold on `day`,
-/// by id; the others must be rendered from their rows.
 /// The stored JSON line of the startup on the row of the outer query, on `startups`, when it
 /// holds on `day` (NULL otherwise): a scalar subquery, by which a page of startups reads each
 /// row's line with the row, in one statement.
 #[diesel::dsl::auto_type(no_type_alias)]
 pub fn line_of_startup(day: NaiveDate) -> _ {
+    let holds: HoldsOn = lines_hold_on(day);
     startup_lines::table
         .filter(startup_lines::startup_id.eq(super::schema::startups::id))
-        .filter(
-            startup_lines::current_from
-                .is_null()
-                .or(startup_lines::current_from.le(day)),
-        )
+        .filter(holds)
         .select(startup_lines::ndjson)
         .single_value()
 }

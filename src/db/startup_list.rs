@@ -116,9 +116,9 @@ enum Position {
 
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.f";
 
-/// What a page of startups is read as: the whole [`Startup`], or its [`StartupKeys`] alone,
-/// with its stored line ([`StartupLine`]) when each item of the page is one. Each gives the
-/// columns the sorts order by, which the page's cursors hold.
+/// What a page of startups is read as: the whole [`Startup`], or its [`StartupKeys`] with its
+/// stored line ([`StartupLine`]) when each item of the page is one. Each gives the columns the
+/// sorts order by, which the page's cursors hold.
 pub trait ListedRow: Sized {
     /// The rows `query` keeps, in its order; `day` is the day the list is of.
     fn load(
@@ -147,33 +147,38 @@ pub struct StartupKeys {
     pub updated_at: NaiveDateTime,
 }
 
-macro_rules! listed_row {
-    ($row:ty) => {
-        impl ListedRow for $row {
-            fn load(
-                query: StartupQuery<'static>,
-                conn: &mut DbConnection,
-                _: NaiveDate,
-            ) -> QueryResult<Vec<Self>> {
-                query.select(<$row>::as_select()).load(conn)
-            }
-            fn id(&self) -> &str {
-                &self.id
-            }
-            fn name(&self) -> &str {
-                &self.name
-            }
-            fn created_on(&self) -> Option<NaiveDate> {
-                self.created_on
-            }
-            fn updated_at(&self) -> NaiveDateTime {
-                self.updated_at
-            }
-        }
-    };
+impl ListedRow for Startup {
+    fn load(
+        query: StartupQuery<'static>,
+        conn: &mut DbConnection,
+        _: NaiveDate,
+    ) -> QueryResult<Vec<Self>> {
+        query.select(Startup::as_select()).load(conn)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn created_on(&self) -> Option<NaiveDate> {
+        self.created_on
+    }
+    fn updated_at(&self) -> NaiveDateTime {
+        self.updated_at
+    }
 }
-listed_row!(Startup);
-listed_row!(StartupKeys);
+
+impl From<&Startup> for StartupKeys {
+    fn from(row: &Startup) -> Self {
+        Self {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            created_on: row.created_on,
+            updated_at: row.updated_at,
+        }
+    }
+}
 
 /// A startup's [`StartupKeys`] and its stored JSON line when that holds on the list's day:
 /// both read in one statement, the line by a scalar subquery

@@ -270,9 +270,6 @@ pub async fn list_startups_page(
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
     let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
     let searcher = state.searcher.clone().filter(|_| ranked);
-    // The page is read as keys, with each startup's stored line when every field is asked
-    // for (`StartupLine`); the rows of its startups are read whole only for the items rendered
-    // from them.
     let (page, mut rows, mut relations) = state
         .short_read(move |conn| {
             let index = match &searcher {
@@ -280,23 +277,37 @@ pub async fn list_startups_page(
                 None => None,
             };
             let index = index.as_deref();
-            let page: Page<StartupLine> = match all_fields {
-                true => startup_list::page(conn, &filter, sort, &request, index)?,
-                false => startup_list::page::<StartupKeys>(conn, &filter, sort, &request, index)?
-                    .map(|keys| StartupLine { keys, line: None }),
+            let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) = match all_fields {
+                // Keys and stored lines (`StartupLine`): the rows of the items without a line
+                // that holds on the day are read whole after the page.
+                true => {
+                    let page: Page<StartupLine> =
+                        startup_list::page(conn, &filter, sort, &request, index)?;
+                    let missing: Vec<String> = (page.rows.iter())
+                        .filter(|row| row.line.is_none())
+                        .map(|row| row.keys.id.clone())
+                        .collect();
+                    let rows = match missing.is_empty() {
+                        true => Vec::new(),
+                        false => Startup::find_many(conn, &missing)?,
+                    };
+                    (page, rows.into_iter().map(|s| (s.id.clone(), s)).collect())
+                }
+                // A `fields` projection renders every item from its row: read whole at once.
+                false => {
+                    let page: Page<Startup> =
+                        startup_list::page(conn, &filter, sort, &request, index)?;
+                    let mut rows = HashMap::new();
+                    let page = page.map(|s| {
+                        let keys = StartupKeys::from(&s);
+                        rows.insert(s.id.clone(), s);
+                        StartupLine { keys, line: None }
+                    });
+                    (page, rows)
+                }
             };
-            let missing: Vec<String> = (page.rows.iter())
-                .filter(|row| row.line.is_none())
-                .map(|row| row.keys.id.clone())
-                .collect();
-            let rows: HashMap<String, Startup> = match missing.is_empty() {
-                true => HashMap::new(),
-                false => Startup::find_many(conn, &missing)?
-                    .into_iter()
-                    .map(|s| (s.id.clone(), s))
-                    .collect(),
-            };
-            Ok((page, rows, Startup::relations(conn, &missing)?))
+            let rendered: Vec<String> = rows.keys().cloned().collect();
+            Ok((page, rows, Startup::relations(conn, &rendered)?))
         })
         .await?;
     // A startup whose row is gone when it is read whole was deleted after the page was read
