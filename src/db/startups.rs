@@ -190,6 +190,22 @@ macro_rules! settled_in_phases {
 }
 pub(crate) use settled_in_phases;
 
+/// [`settled_in_phases`] on a day by which every latest phase has started: the startups whose
+/// latest phase is dated and one of `$phases`. No day is bound, so that PostgreSQL keeps one
+/// plan for the statement rather than planning it again for each day.
+macro_rules! in_latest_phases {
+    ($phases:expr) => {{
+        use $crate::db::schema::startups;
+        startups::latest_phase_start
+            .is_not_null()
+            .and($crate::db::one_of::one_of(
+                startups::latest_phase_id,
+                $phases,
+            ))
+    }};
+}
+pub(crate) use in_latest_phases;
+
 /// Keeps, on `startups`, those of incubator `$incubator` (a `String`): its own, and those that
 /// list it beside their own (co-incubation). The one SQL definition of "a startup of an
 /// incubator".
@@ -332,10 +348,29 @@ impl Startup {
     /// queries of that incubator's startups then read `startup_incubators` too
     /// (`filter_incubator`).
     pub fn co_incubates(conn: &mut DbConnection, incubator: &str) -> QueryResult<bool> {
-        diesel::select(exists(
-            startup_incubators::table.filter(startup_incubators::incubator_id.eq(incubator)),
-        ))
-        .get_result(conn)
+        diesel::select(co_incubation(incubator.to_owned())).get_result(conn)
+    }
+
+    /// The latest start of a phase, of all startups: a startup whose latest phase starts after
+    /// a day was in an earlier phase on that day, which only its phase history tells. One
+    /// probe of `startups_latest_phase_start`, and no value bound: PostgreSQL's plan for it
+    /// cannot depend on one (a kept statement asking `EXISTS (… latest_phase_start > $1)`
+    /// got a generic plan after five runs, a scan of the whole table: 38 ms).
+    pub fn latest_start(conn: &mut DbConnection) -> QueryResult<Option<NaiveDate>> {
+        startups::table
+            .select(diesel::dsl::max(startups::latest_phase_start))
+            .get_result(conn)
+    }
+
+    /// [`Startup::co_incubates`] and [`Startup::latest_start`] in one statement.
+    pub fn co_incubates_and_latest_start(
+        conn: &mut DbConnection,
+        incubator: &str,
+    ) -> QueryResult<(bool, Option<NaiveDate>)> {
+        let latest = startups::table
+            .select(diesel::dsl::max(startups::latest_phase_start))
+            .single_value();
+        diesel::select((co_incubation(incubator.to_owned()), latest)).get_result(conn)
     }
 
     /// Ids of the startups whose representation names incubator `id`: hosted, or
@@ -751,6 +786,12 @@ impl PhaseRow {
             pair_key(&r.startup_id, &r.position)
         }))
     }
+}
+
+/// Some startup is co-incubated by `incubator`.
+#[diesel::dsl::auto_type]
+fn co_incubation(incubator: String) -> _ {
+    exists(startup_incubators::table.filter(startup_incubators::incubator_id.eq(incubator)))
 }
 
 #[cfg(test)]

@@ -158,6 +158,30 @@ pub fn settled_by_phase(
     Ok(counts)
 }
 
+/// How many startups have one of `phases` as their dated latest phase, in all incubators or only
+/// those hosted by `incubator` (co-incubated ones are not counted): what
+/// [`settled_in_phases`] counts on a day by which every latest phase has started. The sum of
+/// all the months' tallies, one index range.
+pub fn in_phases(
+    conn: &mut DbConnection,
+    phases: &[String],
+    incubator: Option<&str>,
+) -> QueryResult<i64> {
+    let tallied: Option<i64> = match incubator {
+        None => latest_phase_tallies::table
+            .filter(one_of(latest_phase_tallies::latest_phase_id, phases))
+            .select(total().nullable())
+            .get_result(conn)?,
+        Some(incubator) => incubator_phase_tallies::table
+            .filter(incubator_phase_tallies::incubator_id.eq(incubator))
+            .filter(one_of(incubator_phase_tallies::latest_phase_id, phases))
+            .select(total().nullable())
+            .get_result(conn)?,
+    };
+    // A sum over no tally is NULL.
+    Ok(tallied.unwrap_or(0))
+}
+
 /// How many startups are settled by `day` in their latest phase, one of `phases` (it started
 /// on or before `day`), in all incubators or only those hosted by `incubator` (co-incubated
 /// ones are not counted): the first count of a list filtered by phase, and by nothing else but

@@ -154,6 +154,20 @@ fn assert_settled_in_phases_match(
                 i64::try_from(expected).expect("a count"),
                 "{context}: settled in {set:?} on {on} in {incubator:?}"
             );
+            let latest = rows
+                .iter()
+                .filter(|(host, _, phase, start)| {
+                    (incubator.is_none() || host == incubator)
+                        && phase.as_ref().is_some_and(|p| set.contains(p))
+                        && start.is_some()
+                })
+                .count();
+            let tallied = tallies::in_phases(conn, set, incubator.as_deref()).expect("in phases");
+            assert_eq!(
+                tallied,
+                i64::try_from(latest).expect("a count"),
+                "{context}: latest phase in {set:?} in {incubator:?}"
+            );
         }
     }
 }

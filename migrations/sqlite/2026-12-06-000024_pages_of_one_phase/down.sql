@@ -1,0 +1,2 @@
+DROP INDEX startups_latest_phase_start;
+DROP INDEX startups_incubator_phase_id;
