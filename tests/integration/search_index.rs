@@ -227,6 +227,88 @@ both_backends! {
 }
 
 /// Waits for the searcher of `state` to hold an index of the data as it is.
+/// Words of ASCII letters and digits in the shapes PostgreSQL's parser tells apart (numbers,
+/// words, numbers and letters mixed, what reads as a float or as hexadecimal), and words of
+/// the index's own terms.
+fn plain_searches(terms: &[String]) -> Vec<String> {
+    let mut searches: Vec<String> = [
+        "a",
+        "e",
+        "x",
+        "2024",
+        "007",
+        "0",
+        "12a",
+        "a12",
+        "1e10",
+        "1e",
+        "e10",
+        "0x1f",
+        "x1f",
+        "1e5 emploi",
+        "abc123def",
+        "v2",
+        "2b",
+        "emploi jeunes",
+        "ab cd ef gh",
+        "emploi 2024",
+        "123456789012345678901234567890",
+        "inf",
+        "nan",
+        "infinity",
+    ]
+    .map(String::from)
+    .to_vec();
+    searches.push("z".repeat(64));
+    searches.push("z".repeat(65));
+    searches.extend(terms.iter().map(|t| t.to_string()));
+    searches.extend(terms.windows(3).map(|w| w.join(" ")));
+    searches.retain(|q| search_words(q).is_ok());
+    searches
+}
+
+/// PostgreSQL alone makes a query of words: SQLite's are written by the application.
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn plain_words_make_the_query_postgresql_makes_of_them() {
+    let db = crate::common::TestDb::postgres();
+    let mut conn = db.pool.get().expect("connection");
+    betadata::generate::generate(
+        &mut conn,
+        &betadata::generate::Options {
+            startups: 300,
+            observations: 0,
+            seed: 7,
+            progress: false,
+        },
+    )
+    .expect("generate");
+    let terms = vocabulary(&mut conn);
+    let mut written = 0;
+    for q in plain_searches(&terms) {
+        let words = search_words(&q).expect("words");
+        let Some(plain) = startup_list::plain_tsquery(&words) else {
+            assert!(
+                words.iter().any(
+                    |w| w.text.len() > 64 || !w.text.bytes().all(|b| b.is_ascii_alphanumeric())
+                ),
+                "q={q}: plain words left to PostgreSQL"
+            );
+            continue;
+        };
+        let asked = startup_list::tsquery_text(&mut conn, &words).expect("tsquery");
+        assert_eq!(plain, asked, "q={q}");
+        written += 1;
+    }
+    assert!(
+        written > 100,
+        "{written} queries written without PostgreSQL"
+    );
+}
+
 fn wait_for_index(state: &betadata::api::AppState, conn: &mut DbConnection) {
     let searcher = state.searcher.clone().expect("a searcher");
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -205,7 +205,10 @@ impl TsVectorIndex {
         conn: &mut DbConnection,
         words: &[Word],
     ) -> QueryResult<Option<Hits>> {
-        let query = startup_list::tsquery_text(conn, words)?;
+        let query = match startup_list::plain_tsquery(words) {
+            Some(query) => query,
+            None => startup_list::tsquery_text(conn, words)?,
+        };
         Ok(parse_tsquery(&query)
             .and_then(|operands| self.ranked(&operands))
             .map(|hits| Hits::Indexed {
