@@ -450,7 +450,10 @@ fn count(
             let incubator = filter.incubator.as_deref();
             tallies::settled_in_phases(conn, &filter.phases, incubator, day)?
         }
-        (true, false) => tallies::in_phases(conn, &filter.phases, filter.incubator.as_deref())?,
+        (true, false) => match shape.tallied {
+            Some(tallied) => tallied,
+            None => tallies::in_phases(conn, &filter.phases, filter.incubator.as_deref())?,
+        },
         (false, superseded) => {
             let settled = startups::table.count().into_boxed();
             let settled = if superseded {
@@ -591,22 +594,33 @@ struct Shape {
     /// future: a page of one incubator's startups in today's phases is then a range of
     /// `startups_incubator_phase_id`, and its total the sum of the tallies.
     superseded: bool,
+    /// How many startups of the filter's incubator have one of its phases as their dated
+    /// latest phase ([`tallies::in_phases`]), read in the same statement when the tallies
+    /// count the filter's startups: the total of the page when no latest phase starts after
+    /// the day.
+    tallied: Option<i64>,
 }
 
 impl Shape {
-    /// Reads the shape of `filter`'s statements: in one statement when both cases are asked.
+    /// Reads the shape of `filter`'s statements: in one statement when both cases are asked,
+    /// with the tallies' sum the total may need.
     fn of(conn: &mut DbConnection, filter: &StartupFilter) -> QueryResult<Self> {
         let phased = !filter.phases.is_empty();
-        let (co_incubated, latest_start) = match (&filter.incubator, phased) {
-            (None, false) => (false, None),
-            (Some(incubator), false) => (Startup::co_incubates(conn, incubator)?, None),
-            (None, true) => (false, Startup::latest_start(conn)?),
-            (Some(incubator), true) => Startup::co_incubates_and_latest_start(conn, incubator)?,
+        let (co_incubated, latest_start, tallied) = match (&filter.incubator, phased) {
+            (None, false) => (false, None, None),
+            (Some(incubator), false) => (Startup::co_incubates(conn, incubator)?, None, None),
+            (None, true) => (false, Startup::latest_start(conn)?, None),
+            (Some(incubator), true) => {
+                let tallied = filter.settled_are_tallied(false);
+                let phases = tallied.then_some(filter.phases.as_slice());
+                Startup::co_incubates_and_latest_start(conn, incubator, phases)?
+            }
         };
         let superseded = latest_start.is_some_and(|start| start > filter.day);
         Ok(Self {
             co_incubated,
             superseded,
+            tallied,
         })
     }
 }

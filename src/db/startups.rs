@@ -17,6 +17,7 @@ use super::schema::{
     incubators, startup_events, startup_incubators, startup_phases, startup_sponsors, startup_tags,
     startups,
 };
+use super::tallies;
 use crate::domain::phases::{PhaseSpan, current_until, first_start, latest_position};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -362,15 +363,29 @@ impl Startup {
             .get_result(conn)
     }
 
-    /// [`Startup::co_incubates`] and [`Startup::latest_start`] in one statement.
+    /// [`Startup::co_incubates`] and [`Startup::latest_start`] in one statement, with
+    /// [`tallies::in_phases`] of `incubator` when `phases` are given (`None` otherwise).
     pub fn co_incubates_and_latest_start(
         conn: &mut DbConnection,
         incubator: &str,
-    ) -> QueryResult<(bool, Option<NaiveDate>)> {
+        phases: Option<&[String]>,
+    ) -> QueryResult<(bool, Option<NaiveDate>, Option<i64>)> {
+        let co_incubated = co_incubation(incubator.to_owned());
         let latest = startups::table
             .select(diesel::dsl::max(startups::latest_phase_start))
             .single_value();
-        diesel::select((co_incubation(incubator.to_owned()), latest)).get_result(conn)
+        match phases {
+            None => diesel::select((co_incubated, latest))
+                .get_result(conn)
+                .map(|(co, latest)| (co, latest, None)),
+            Some(phases) => {
+                let tallied = tallies::in_phases_of(incubator.to_owned(), phases.to_vec());
+                let (co, latest, tallied): (bool, Option<NaiveDate>, Option<i64>) =
+                    diesel::select((co_incubated, latest, tallied)).get_result(conn)?;
+                // A sum over no tally is NULL.
+                Ok((co, latest, Some(tallied.unwrap_or(0))))
+            }
+        }
     }
 
     /// Ids of the startups whose representation names incubator `id`: hosted, or

@@ -20,7 +20,7 @@ use diesel::sql_types::BigInt;
 
 use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
-use super::one_of::one_of;
+use super::one_of::{OneOf, one_of};
 use super::schema::{
     creation_tallies, incubator_phase_tallies, latest_phase_tallies, phases, startups,
     superseded_day_tallies, superseded_tallies,
@@ -180,6 +180,20 @@ pub fn in_phases(
     };
     // A sum over no tally is NULL.
     Ok(tallied.unwrap_or(0))
+}
+
+/// [`in_phases`] of one incubator, as a subquery of another statement (the shape of a list's
+/// statements, `db::startup_list::Shape`): `NULL` when no tally counts them.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn in_phases_of(incubator: String, phases: Vec<String>) -> _ {
+    let phases: OneOf<incubator_phase_tallies::latest_phase_id> =
+        one_of(incubator_phase_tallies::latest_phase_id, phases);
+    let total: FixedSql<BigInt> = total();
+    incubator_phase_tallies::table
+        .filter(incubator_phase_tallies::incubator_id.eq(incubator))
+        .filter(phases)
+        .select(total.nullable())
+        .single_value()
 }
 
 /// How many startups are settled by `day` in their latest phase, one of `phases` (it started
