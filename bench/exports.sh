@@ -43,17 +43,8 @@ EXPORTS=(
     "/api/v1/observations?format=csv"
 )
 
-case "${1:-}" in
--h | --help)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
-"") ;;
-*)
-    echo "unknown argument: $1 (see --help; settings come from the environment)" >&2
-    exit 2
-    ;;
-esac
+# shellcheck source=bench/args.sh
+source bench/args.sh "$@"
 
 if [[ -z ${BINS:-} ]]; then
     cargo build --release --quiet --bin betadata

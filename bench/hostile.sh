@@ -50,17 +50,8 @@ GENERATE_LIMIT=${GENERATE_LIMIT:-3600}
 START_LIMIT=60
 REQUEST_LIMIT=${REQUEST_LIMIT:-300}
 
-case "${1:-}" in
--h | --help)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
-"") ;;
-*)
-    echo "unknown argument: $1 (see --help; settings come from the environment)" >&2
-    exit 2
-    ;;
-esac
+# shellcheck source=bench/args.sh
+source bench/args.sh "$@"
 
 if ! [[ $REPS =~ ^[1-9][0-9]*$ ]]; then
     echo "REPS must be a positive integer, not '$REPS'" >&2

@@ -8,10 +8,12 @@
 #
 # For each backend: generates a database once with the first build (`betadata generate`, 10
 # observations a startup), picks the requests through the API (the incubator hosting the most
-# startups, the first startup of its page of startups in construction), then for each request
-# and each build in turn starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback
-# port, checks the answer (status 200; its bytes, its own address taken out, the same as the
-# first build's, or the line is marked DIFFERENT and the script fails at the end), sends wrk
+# startups, the first startup of its page of startups in construction), gives each build its
+# own copy of the database (a build that migrates it at start leaves the others' data as
+# generated), then for each request and each build in turn starts `betadata serve --cache-mib
+# 0 --spool-mib 0` on its copy, on a free loopback port, checks the answer (status 200; its
+# bytes, its own address taken out, the same as the first build's, or the line is marked
+# DIFFERENT and the script fails at the end), sends wrk
 # for WARMUP seconds (not counted) and then for DURATION seconds at CONNECTIONS connections, and prints
 # requests/s, wrk's p50 and p99, and the requests that failed (not 2xx, or no answer within
 # wrk's 2 s: a figure that counts them is not a rate). Builds run one at a time on the same data: compare their
@@ -53,17 +55,8 @@ export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postg
 export PGCONNECT_TIMEOUT=5
 export RUST_LOG=${RUST_LOG:-warn}
 
-case "${1:-}" in
--h | --help)
-    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
-"") ;;
-*)
-    echo "unknown argument: $1 (see --help; settings come from the environment)" >&2
-    exit 2
-    ;;
-esac
+# shellcheck source=bench/args.sh
+source bench/args.sh "$@"
 
 for tool in wrk curl jq python3; do
     command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install -y $tool)" >&2; exit 2; }
@@ -126,9 +119,11 @@ bench_backend() {
     printf '| request | build | bytes | req/s | p50 ms | p99 ms | failed | same bytes |\n'
     printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n'
     for name in $REQUESTS; do
-        local path=${requests[$name]} reference=
+        local path=${requests[$name]} reference= n=0
         for bin in "${BUILDS[@]}"; do
-            serve "$bin" "$url"
+            copy_database "$url" "$n"
+            n=$((n + 1))
+            serve "$bin" "$COPY_URL"
             local status
             status=$(curl -s -o "$WORK/body" -w '%{http_code}' "$BASE$path")
             [[ $status == 200 ]] || { echo "$path answered $status" >&2; exit 1; }
