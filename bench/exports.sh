@@ -50,13 +50,7 @@ if [[ -z ${BINS:-} ]]; then
     cargo build --release --quiet --bin betadata
     BINS=target/release/betadata
 fi
-read -r -a BUILDS <<<"$BINS"
-for bin in "${BUILDS[@]}"; do
-    if [[ ! -x $bin ]]; then
-        echo "no executable betadata at $bin" >&2
-        exit 2
-    fi
-done
+builds "$BINS"
 
 WORK=$(mktemp -d -t betadata-exports.XXXXXX)
 PG_DB=betadata_exports_$$

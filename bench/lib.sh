@@ -7,6 +7,9 @@
 #   stop_server      stops it
 #   database BACKEND sets URL to a fresh database of BACKEND (sqlite, postgres); returns 1,
 #                    saying so, when PostgreSQL is skipped (SKIP_PG) or does not answer
+#   generated BACKEND BIN
+#                    `database BACKEND`, filled by BIN (`generate`: STARTUPS startups with 10
+#                    observations each, SEED); returns 1 when `database` does
 #   PG_CREATED=1     set once PG_DB is created: the cleanup on exit drops it
 #   copy_database URL N
 #                    sets COPY_URL to a copy of URL's database for build N, so that a build
@@ -74,6 +77,12 @@ database() {
         URL="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
         ;;
     esac
+}
+
+generated() {
+    database "$1" || return 1
+    "$2" --database "$URL" generate --startups "$STARTUPS" \
+        --observations $((STARTUPS * 10)) --seed "$SEED" >"$WORK/generate.log" 2>&1
 }
 
 copy_database() {

@@ -65,10 +65,7 @@ if [[ -z ${BINS:-} ]]; then
     cargo build --release --quiet --bin betadata
     BINS=target/release/betadata
 fi
-read -r -a BUILDS <<<"$BINS"
-for bin in "${BUILDS[@]}"; do
-    [[ -x $bin ]] || { echo "no executable betadata at $bin" >&2; exit 2; }
-done
+builds "$BINS"
 
 WORK=$(mktemp -d -t betadata-rendered.XXXXXX)
 PG_DB=betadata_rendered_$$
@@ -96,10 +93,8 @@ EOF
 
 bench_backend() {
     local backend=$1 url
-    database "$backend" || return 0
+    generated "$backend" "${BUILDS[0]}" || return 0
     url=$URL
-    "${BUILDS[0]}" --database "$url" generate --startups "$STARTUPS" \
-        --observations $((STARTUPS * 10)) --seed "$SEED" >"$WORK/generate.log" 2>&1
     serve "${BUILDS[0]}" "$url"
     local incubator startup
     incubator=$(curl -sf "$BASE/api/v1/stats" |

@@ -38,11 +38,8 @@ source bench/args.sh "$@"
 for tool in curl jq python3; do
     command -v "$tool" >/dev/null || { echo "$tool is missing" >&2; exit 2; }
 done
-read -r -a BUILDS <<<"${BINS:-}"
+builds "${BINS:-}"
 ((${#BUILDS[@]} >= 2)) || { echo "BINS must name two or more builds" >&2; exit 2; }
-for bin in "${BUILDS[@]}"; do
-    [[ -x $bin ]] || { echo "no executable betadata at $bin" >&2; exit 2; }
-done
 
 WORK=$(mktemp -d -t betadata-same.XXXXXX)
 PG_DB=betadata_same_$$
@@ -137,10 +134,8 @@ EOF
 
 bench_backend() {
     local backend=$1 url
-    database "$backend" || return 0
+    generated "$backend" "${BUILDS[0]}" || return 0
     url=$URL
-    "${BUILDS[0]}" --database "$url" generate --startups "$STARTUPS" \
-        --observations $((STARTUPS * 10)) --seed "$SEED" >"$WORK/generate.log" 2>&1
     serve "${BUILDS[0]}" "$url"
     local incubator small startup metric
     incubator=$(curl -sf "$BASE/api/v1/stats" |
