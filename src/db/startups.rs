@@ -358,9 +358,7 @@ impl Startup {
     /// cannot depend on one (a kept statement asking `EXISTS (… latest_phase_start > $1)`
     /// got a generic plan after five runs, a scan of the whole table: 38 ms).
     pub fn latest_start(conn: &mut DbConnection) -> QueryResult<Option<NaiveDate>> {
-        startups::table
-            .select(diesel::dsl::max(startups::latest_phase_start))
-            .get_result(conn)
+        diesel::select(latest_phase_start()).get_result(conn)
     }
 
     /// [`Startup::co_incubates`] and [`Startup::latest_start`] in one statement, with
@@ -371,9 +369,7 @@ impl Startup {
         phases: Option<&[String]>,
     ) -> QueryResult<(bool, Option<NaiveDate>, Option<i64>)> {
         let co_incubated = co_incubation(incubator.to_owned());
-        let latest = startups::table
-            .select(diesel::dsl::max(startups::latest_phase_start))
-            .single_value();
+        let latest = latest_phase_start();
         match phases {
             None => diesel::select((co_incubated, latest))
                 .get_result(conn)
@@ -807,6 +803,14 @@ impl PhaseRow {
 #[diesel::dsl::auto_type]
 fn co_incubation(incubator: String) -> _ {
     exists(startup_incubators::table.filter(startup_incubators::incubator_id.eq(incubator)))
+}
+
+/// The latest start of a phase, of all startups.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn latest_phase_start() -> _ {
+    let latest: diesel::helper_types::max<startups::latest_phase_start> =
+        diesel::dsl::max(startups::latest_phase_start);
+    startups::table.select(latest).single_value()
 }
 
 #[cfg(test)]

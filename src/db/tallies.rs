@@ -172,11 +172,9 @@ pub fn in_phases(
             .filter(one_of(latest_phase_tallies::latest_phase_id, phases))
             .select(total().nullable())
             .get_result(conn)?,
-        Some(incubator) => incubator_phase_tallies::table
-            .filter(incubator_phase_tallies::incubator_id.eq(incubator))
-            .filter(one_of(incubator_phase_tallies::latest_phase_id, phases))
-            .select(total().nullable())
-            .get_result(conn)?,
+        Some(incubator) => {
+            diesel::select(in_phases_of(incubator.to_owned(), phases.to_vec())).get_result(conn)?
+        }
     };
     // A sum over no tally is NULL.
     Ok(tallied.unwrap_or(0))
