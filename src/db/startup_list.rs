@@ -595,23 +595,24 @@ struct Shape {
     /// `startups_incubator_phase_id`, and its total the sum of the tallies.
     superseded: bool,
     /// How many startups of the filter's incubator have one of its phases as their dated
-    /// latest phase ([`tallies::in_phases`]), read in the same statement when the tallies
-    /// count the filter's startups: the total of the page when no latest phase starts after
-    /// the day.
+    /// latest phase ([`tallies::in_phases`]), read in the same statement when the list is
+    /// counted and the tallies count the filter's startups: the total of the page when no
+    /// latest phase starts after the day.
     tallied: Option<i64>,
 }
 
 impl Shape {
     /// Reads the shape of `filter`'s statements: in one statement when both cases are asked,
-    /// with the tallies' sum the total may need.
-    fn of(conn: &mut DbConnection, filter: &StartupFilter) -> QueryResult<Self> {
+    /// with the tallies' sum the total may need when the list is `counted` (a page; not the
+    /// chunks of an export, nor a search's hits, which have no total or count it otherwise).
+    fn of(conn: &mut DbConnection, filter: &StartupFilter, counted: bool) -> QueryResult<Self> {
         let phased = !filter.phases.is_empty();
         let (co_incubated, latest_start, tallied) = match (&filter.incubator, phased) {
             (None, false) => (false, None, None),
             (Some(incubator), false) => (Startup::co_incubates(conn, incubator)?, None, None),
             (None, true) => (false, Startup::latest_start(conn)?, None),
             (Some(incubator), true) => {
-                let tallied = filter.settled_are_tallied(false);
+                let tallied = counted && filter.settled_are_tallied(false);
                 let phases = tallied.then_some(filter.phases.as_slice());
                 Startup::co_incubates_and_latest_start(conn, incubator, phases)?
             }
@@ -641,7 +642,7 @@ pub fn page<R: ListedRow>(
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
         return ranked_page(conn, filter, sort, request, index);
     }
-    let shape = Shape::of(conn, filter)?;
+    let shape = Shape::of(conn, filter, true)?;
     let total = count(conn, filter, dialect, shape)?;
     let rows = rows_in_order(conn, filter, sort, request, shape)?;
     Ok(Page::from_rows(request, rows, total, |s| {
@@ -657,7 +658,7 @@ pub fn sorted_rows(
     sort: Sort,
     request: &PageRequest,
 ) -> QueryResult<Vec<Startup>> {
-    let shape = Shape::of(conn, filter)?;
+    let shape = Shape::of(conn, filter, false)?;
     rows_in_order(conn, filter, sort, request, shape)
 }
 
@@ -884,7 +885,7 @@ fn ranked_page<R: ListedRow>(
     }
     .selects_all();
     if !searched_alone {
-        let shape = Shape::of(conn, filter)?;
+        let shape = Shape::of(conn, filter, false)?;
         let kept = filtered(filter, Dialect::of(conn), shape);
         hits = match hits {
             Hits::Rows(hits) => Hits::Rows(keep_hits(
