@@ -10,6 +10,8 @@
 #   generated BACKEND BIN
 #                    `database BACKEND`, filled by BIN (`generate`: STARTUPS startups with 10
 #                    observations each, SEED); returns 1 when `database` does
+#   pg_url DB        the URL of database DB on the server PGHOST, PGPORT and PGUSER name; a
+#                    PGHOST that is a folder (/var/run/postgresql) is the server's socket in it
 #   PG_CREATED=1     set once PG_DB is created: the cleanup on exit drops it
 #   copy_database URL N
 #                    sets COPY_URL to a copy of URL's database for build N, so that a build
@@ -63,6 +65,12 @@ serve() {
     done
 }
 
+pg_url() {
+    local host=$PGHOST
+    [[ $host == /* ]] && host=${host//\//%2F}
+    echo "postgres://$PGUSER@$host:$PGPORT/$1"
+}
+
 # shellcheck disable=SC2034 # URL is read by the scripts that source this file
 database() {
     case $1 in
@@ -74,7 +82,7 @@ database() {
         fi
         psql -q -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
         PG_CREATED=1
-        URL="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+        URL=$(pg_url "$PG_DB")
         ;;
     esac
 }
@@ -94,7 +102,7 @@ copy_database() {
             psql -q -d postgres -c "CREATE DATABASE $copy TEMPLATE $PG_DB" >/dev/null
             PG_COPIES+=("$copy")
         fi
-        COPY_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$copy"
+        COPY_URL=$(pg_url "$copy")
         ;;
     *)
         COPY_URL="${url%.db}-$n.db"

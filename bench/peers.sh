@@ -57,7 +57,8 @@
 # betadata with its response cache and export spool off, `--cache-mib 0 --spool-mib 0`, so
 # that every answer is rendered: what issue 18 compares), STRICT (1: exit 1
 # when a target fails), BIN (a betadata binary; default: build target/release/betadata),
-# PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), DATASETTE_VENV
+# PGHOST (127.0.0.1; a folder such as /var/run/postgresql is the server's socket in it, as
+# README.md advises for a server on the same machine), PGPORT (5432), PGUSER (postgres), DATASETTE_VENV
 # (~/.cache/betadata-bench-venv), DATASETTE_SPEC (datasette==0.65.5).
 #
 # Tools it installs when missing: wrk and nginx with apt-get (as root, or through sudo; curl,
@@ -631,7 +632,8 @@ run_size() {
         if psql -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
             PG_DB=betadata_peers_$$_$SIZE
             createdb "$PG_DB"
-            PG_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$PG_DB"
+            # A PGHOST that is a folder is the server's socket in it.
+            PG_URL="postgres://$PGUSER@${PGHOST//\//%2F}:$PGPORT/$PG_DB"
             generate postgres "$PG_URL"
         else
             echo "psql -h $PGHOST -U $PGUSER does not answer: PostgreSQL not measured"

@@ -34,7 +34,8 @@
 # (100000), SEED (1), DURATION (5), WARMUP (1, seconds of wrk not counted), CONNECTIONS (32),
 # THREADS (2), REQUESTS (the names above,
 # "page item search stats stats-day"), SKIP_PG (1 skips
-# PostgreSQL), PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), RUST_LOG (warn).
+# PostgreSQL), PGHOST (127.0.0.1; a folder such as /var/run/postgresql is the server's socket
+# in it), PGPORT (5432), PGUSER (postgres), RUST_LOG (warn).
 # libpq's own variables reach psql and the server too: PGSSLMODE=disable measures PostgreSQL
 # without TLS, which libpq otherwise uses over the loopback whenever the server offers it (as
 # Debian's does); see BENCHMARKS.md for what it costs.

@@ -17,6 +17,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::plans::Plans;
 use super::{DatabaseUrl, DbConnection, ping};
 
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
@@ -308,15 +309,21 @@ impl DbPool {
     /// timeout for one to be free; but while the database is unreachable, answers at once: a
     /// free connection that still answers, or [`Unavailable::Unreachable`].
     pub fn get(&self) -> Result<PooledConnection, Unavailable> {
+        self.get_planned(Plans::Chosen)
+    }
+
+    /// [`DbPool::get`], for work whose statements PostgreSQL is to plan as `plans` says.
+    pub fn get_planned(&self, plans: Plans) -> Result<PooledConnection, Unavailable> {
         let deadline = Instant::now() + self.pool.connection_timeout();
         loop {
             if let Some(outage) = self.reachability.outage() {
-                return self.try_get().ok_or(Unavailable::Unreachable(outage));
+                let conn = self.pool.try_get().and_then(|c| self.checked(c, plans));
+                return conn.ok_or(Unavailable::Unreachable(outage));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.pool.get_timeout(left.min(WAIT_SLICE)) {
                 Ok(conn) => {
-                    if let Some(conn) = self.checked(conn) {
+                    if let Some(conn) = self.checked(conn, plans) {
                         return Ok(conn);
                     }
                 }
@@ -329,13 +336,17 @@ impl DbPool {
     /// A free connection that answers, at once, without a wait or a new connection; `None`
     /// when none is idle.
     pub fn try_get(&self) -> Option<PooledConnection> {
-        self.pool.try_get().and_then(|conn| self.checked(conn))
+        self.pool
+            .try_get()
+            .and_then(|conn| self.checked(conn, Plans::Chosen))
     }
 
     /// `conn`, unless it is a PostgreSQL connection that was handed out last more than
     /// [`PoolSettings::trusted_for`] ago and does not answer a ping: that one is closed. A
     /// SQLite connection is an open file that nothing outside breaks, and is never pinged.
-    fn checked(&self, mut conn: PooledConnection) -> Option<PooledConnection> {
+    /// A PostgreSQL connection last set to plan otherwise is set to `plans` first (see
+    /// [`super::plans`]).
+    fn checked(&self, mut conn: PooledConnection, plans: Plans) -> Option<PooledConnection> {
         if !self.is_postgres() {
             return Some(conn);
         }
@@ -347,6 +358,14 @@ impl DbPool {
         if !trusted && ping(&mut conn).is_err() {
             // Broken by the failed ping, it is closed as it goes back.
             return None;
+        }
+        let set = PooledConnection::extensions(&conn).get::<Plans>().copied();
+        if set.unwrap_or_default() != plans {
+            match super::plans::set(&mut conn, plans) {
+                Ok(()) => drop(PooledConnection::extensions_mut(&mut conn).insert(plans)),
+                // Plans change the speed of statements, never their answers.
+                Err(e) => log::warn!("statements will be planned as before, not {plans:?}: {e}"),
+            }
         }
         PooledConnection::extensions_mut(&mut conn).insert(HandedOut(now));
         Some(conn)

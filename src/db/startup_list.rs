@@ -13,6 +13,7 @@ use super::days::{DayTime, MaybeDay};
 use super::fixed_sql::{fixed_around, fixed_sql};
 use super::one_of::one_of;
 use super::page::{Cursor, Page, PageRequest};
+use super::plans::Plans;
 use super::ranked::{self, Ranked};
 use super::schema::{startup_phases, startup_sponsors, startup_tags, startups};
 use super::search_index::{Hits, SearchIndex};
@@ -401,7 +402,7 @@ macro_rules! other_filters {
 fn filtered(filter: &StartupFilter, dialect: Dialect, shape: Shape) -> StartupQuery<'static> {
     let co_incubated = shape.co_incubated;
     let mut query = startups::table.into_boxed();
-    if !filter.phases.is_empty() && !shape.superseded && filter.incubator.is_some() {
+    if shape.index_range(filter) {
         query = query.filter(in_latest_phases!(filter.phases.clone()));
     } else if !filter.phases.is_empty() {
         let day = filter.day;
@@ -602,6 +603,23 @@ struct Shape {
 }
 
 impl Shape {
+    /// The shape `facts` give `filter`, without the tallies' sum.
+    fn given(filter: &StartupFilter, facts: &ListFacts) -> Self {
+        let phased = !filter.phases.is_empty();
+        Self {
+            co_incubated: (filter.incubator.as_deref()).is_some_and(|i| facts.co_incubates(i)),
+            superseded: phased && facts.latest_start.is_some_and(|start| start > filter.day),
+            tallied: None,
+        }
+    }
+
+    /// Whether the phase filter is a range of `startups_incubator_phase_id` (see [`filtered`]):
+    /// the list is one incubator's startups in some phases, and no latest phase starts after
+    /// the day.
+    fn index_range(self, filter: &StartupFilter) -> bool {
+        !filter.phases.is_empty() && !self.superseded && filter.incubator.is_some()
+    }
+
     /// Reads the shape of `filter`'s statements: in one statement when both cases are asked,
     /// with the tallies' sum the total may need when the list is `counted` (a page; not the
     /// chunks of an export, nor a search's hits, which have no total or count it otherwise).
@@ -623,6 +641,48 @@ impl Shape {
             superseded,
             tallied,
         })
+    }
+}
+
+/// What the data holds that decides the shape of the lists' statements ([`Shape`]), for all
+/// lists at once: read once per data revision to choose how PostgreSQL plans a page
+/// ([`plans`]) before the page is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFacts {
+    /// The incubators that co-incubate some startup, in id order.
+    co_incubating: Vec<String>,
+    /// The latest start of a phase, of all startups.
+    latest_start: Option<NaiveDate>,
+}
+
+impl ListFacts {
+    pub fn read(conn: &mut DbConnection) -> QueryResult<Self> {
+        Ok(Self {
+            co_incubating: Startup::co_incubating(conn)?,
+            latest_start: Startup::latest_start(conn)?,
+        })
+    }
+
+    fn co_incubates(&self, incubator: &str) -> bool {
+        (self.co_incubating)
+            .binary_search_by(|id| id.as_str().cmp(incubator))
+            .is_ok()
+    }
+}
+
+/// How PostgreSQL is to plan the statements of a page of `filter` in `sort`, the data being as
+/// `facts` say: once for all values when the page is a range of `startups_incubator_phase_id`
+/// in id order and its total the tallies' sum, which are the best plans for any incubator,
+/// phases and position ([`super::plans`]); as PostgreSQL chooses otherwise. A page read when
+/// the data no longer is as `facts` say answers the same, planned otherwise.
+pub fn plans(filter: &StartupFilter, sort: Sort, facts: &ListFacts) -> Plans {
+    let shape = Shape::given(filter, facts);
+    let ranged = shape.index_range(filter)
+        && filter.settled_are_tallied(shape.co_incubated)
+        && sort.key == SortKey::Id;
+    match ranged {
+        true => Plans::Generic,
+        false => Plans::Chosen,
     }
 }
 
@@ -945,4 +1005,80 @@ fn ranked_page<R: ListedRow>(
         sort.key_of(s, Some(*rank))
     });
     Ok(page.map(|(s, _)| s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("a day")
+    }
+
+    fn facts(co_incubating: &[&str], latest_start: Option<&str>) -> ListFacts {
+        ListFacts {
+            co_incubating: co_incubating.iter().map(|&id| id.to_owned()).collect(),
+            latest_start: latest_start.map(day),
+        }
+    }
+
+    const BY_ID: Sort = Sort {
+        key: SortKey::Id,
+        descending: false,
+    };
+
+    #[test]
+    fn a_page_of_one_incubators_phases_in_id_order_is_planned_once_for_all_values() {
+        let filter = StartupFilter {
+            phases: vec!["construction".into(), "acceleration".into()],
+            incubator: Some("dinum".into()),
+            day: day("2026-12-06"),
+            ..StartupFilter::default()
+        };
+        let settled = facts(&["sgmas"], Some("2026-12-06"));
+        assert_eq!(plans(&filter, BY_ID, &settled), Plans::Generic);
+        let backwards = Sort {
+            descending: true,
+            ..BY_ID
+        };
+        assert_eq!(plans(&filter, backwards, &settled), Plans::Generic);
+
+        // Any other page keeps PostgreSQL's choice.
+        let chosen = |filter: &StartupFilter, sort: Sort, facts: &ListFacts| {
+            assert_eq!(
+                plans(filter, sort, facts),
+                Plans::Chosen,
+                "{filter:?} {sort:?}"
+            );
+        };
+        let by_name = Sort {
+            key: SortKey::Name,
+            ..BY_ID
+        };
+        chosen(&filter, by_name, &settled);
+        // A phase starts after the day: the phase history is read.
+        chosen(&filter, BY_ID, &facts(&[], Some("2026-12-07")));
+        let past = StartupFilter {
+            day: day("2020-01-01"),
+            ..filter.clone()
+        };
+        chosen(&past, BY_ID, &settled);
+        // The incubator lists co-incubated startups too.
+        chosen(&filter, BY_ID, &facts(&["dinum"], None));
+        let created = StartupFilter {
+            created_after: Some(day("2015-01-01")),
+            ..filter.clone()
+        };
+        chosen(&created, BY_ID, &settled);
+        let anywhere = StartupFilter {
+            incubator: None,
+            ..filter.clone()
+        };
+        chosen(&anywhere, BY_ID, &settled);
+        let any_phase = StartupFilter {
+            phases: Vec::new(),
+            ..filter.clone()
+        };
+        chosen(&any_phase, BY_ID, &settled);
+    }
 }

@@ -352,6 +352,15 @@ impl Startup {
         diesel::select(co_incubation(incubator.to_owned())).get_result(conn)
     }
 
+    /// The incubators that co-incubate some startup ([`Startup::co_incubates`]), in id order.
+    pub fn co_incubating(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+        startup_incubators::table
+            .select(startup_incubators::incubator_id)
+            .distinct()
+            .order(startup_incubators::incubator_id)
+            .load(conn)
+    }
+
     /// The latest start of a phase, of all startups: a startup whose latest phase starts after
     /// a day was in an earlier phase on that day, which only its phase history tells. One
     /// probe of `startups_latest_phase_start`, and no value bound: PostgreSQL's plan for it

@@ -19,9 +19,11 @@ use crate::api::http::spool::{self, ExportSpool};
 use crate::api::http::write_limit::WriteLimiter;
 use crate::db::deadline;
 use crate::db::phases::Phase;
+use crate::db::plans::Plans;
 use crate::db::revision::Revision;
 use crate::db::search_index::Searcher;
 use crate::db::shared_reads::SharedReads;
+use crate::db::startup_list::{self, ListFacts, Sort, StartupFilter};
 use crate::db::{DbConnection, DbPool};
 
 #[derive(Clone)]
@@ -48,6 +50,8 @@ pub struct AppState {
     pub searcher: Option<Arc<Searcher>>,
     /// The ids of the phases, which filters are checked against, as last read.
     phase_ids: Arc<AtRevision<Arc<[String]>>>,
+    /// What shapes the statements of lists of startups, as last read; on PostgreSQL only.
+    list_facts: Arc<AtRevision<Arc<ListFacts>>>,
 }
 
 /// How long [`AppState::short_read`] lets a read run on an HTTP worker's thread before it
@@ -79,6 +83,7 @@ impl AppState {
             pool,
             shared_reads,
             phase_ids: Arc::default(),
+            list_facts: Arc::default(),
             write_limit: Arc::new(WriteLimiter::default()),
             clock: Clock::system(),
             cache: Arc::new(
@@ -168,16 +173,56 @@ impl AppState {
     /// at: read once for all the requests at the same revision (a filter on phases checks
     /// its names against them), and at each request when the revision could not be read.
     pub async fn phase_ids(&self, req: &HttpRequest) -> Result<Arc<[String]>, ApiError> {
+        self.kept(req, &self.phase_ids, |conn| {
+            let phases = Phase::all(conn)?;
+            Ok(phases.into_iter().map(|p| p.id).collect())
+        })
+        .await
+    }
+
+    /// How PostgreSQL is to plan a page of startups of `filter` in `sort`
+    /// ([`startup_list::plans`]), from what the data holds at the revision `req` is answered
+    /// at: read once for all the requests at that revision. On SQLite, which has no such
+    /// choice, nothing is read.
+    pub async fn list_plans(
+        &self,
+        req: &HttpRequest,
+        filter: &StartupFilter,
+        sort: Sort,
+    ) -> Result<Plans, ApiError> {
+        if !self.pool.is_postgres() {
+            return Ok(Plans::Chosen);
+        }
+        let facts = self
+            .kept(req, &self.list_facts, |conn| {
+                ListFacts::read(conn).map(Arc::new)
+            })
+            .await?;
+        Ok(startup_list::plans(filter, sort, &facts))
+    }
+
+    /// The value `kept` holds for the data revision `req` is answered at, or else the one
+    /// `read` reads, then kept for that revision; read at each request when the revision could
+    /// not be read.
+    async fn kept<T, F>(
+        &self,
+        req: &HttpRequest,
+        kept: &AtRevision<T>,
+        read: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Clone + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
         let revision = req.extensions().get::<DataVersion>().map(|v| v.revision);
-        if let Some(ids) = revision.and_then(|r| self.phase_ids.get(r)) {
-            return Ok(ids);
+        if let Some(value) = revision.and_then(|r| kept.get(r)) {
+            return Ok(value);
         }
-        let phases = self.db(Phase::all).await?;
-        let ids: Arc<[String]> = phases.into_iter().map(|p| p.id).collect();
+        let value = self.db(read).await?;
         if let Some(revision) = revision {
-            self.phase_ids.put(revision, Arc::clone(&ids));
+            kept.put(revision, value.clone());
         }
-        Ok(ids)
+        Ok(value)
     }
 
     /// Allows each token `per_minute` writes a minute, in bursts of as many.
@@ -211,6 +256,15 @@ impl AppState {
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
+        self.short_read_planned(Plans::Chosen, work).await
+    }
+
+    /// [`AppState::short_read`], its statements planned by PostgreSQL as `plans` says.
+    pub async fn short_read_planned<T, F>(&self, plans: Plans, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
         if !self.pool.is_postgres()
             && let Some(mut conn) = self.pool.try_get()
         {
@@ -224,7 +278,10 @@ impl AppState {
                 Err(e) => return Err(ApiError::from(e)),
             }
         }
-        self.db(work).await
+        self.run(plans, move |conn| {
+            crate::db::read(conn, work).map_err(ApiError::from)
+        })
+        .await
     }
 
     /// Like [`AppState::db`], for work whose failures are already API errors (writes, which
@@ -240,12 +297,21 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
+        self.run(Plans::Chosen, work).await
+    }
+
+    /// [`AppState::write`], its statements planned by PostgreSQL as `plans` says.
+    async fn run<T, F>(&self, plans: Plans, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
         let pool = self.pool.clone();
         let limit = self.query_timeout;
         let started = Instant::now();
         let work = web::block(move || {
             deadline::within(started + limit, || {
-                let mut conn = pool.get().map_err(ApiError::Unavailable)?;
+                let mut conn = pool.get_planned(plans).map_err(ApiError::Unavailable)?;
                 work(&mut conn)
             })
         });

@@ -270,8 +270,9 @@ pub async fn list_startups_page(
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
     let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
     let searcher = state.searcher.clone().filter(|_| ranked);
+    let plans = state.list_plans(req, &filter, sort).await?;
     let (page, mut rows, mut relations) = state
-        .short_read(move |conn| {
+        .short_read_planned(plans, move |conn| {
             let index = match &searcher {
                 Some(searcher) => searcher.current(conn)?,
                 None => None,

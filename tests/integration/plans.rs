@@ -1,0 +1,87 @@
+//! How PostgreSQL plans the statements of a page (`db::plans`): once for all values for a page
+//! of one incubator's startups in a phase, as PostgreSQL chooses for any other.
+
+use std::time::Duration;
+
+use betadata::api::{AppState, app};
+use betadata::db::{self, DbPool, PoolSettings};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use crate::common::{self, TestDb};
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Planned {
+    #[diesel(sql_type = BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = BigInt)]
+    custom_plans: i64,
+}
+
+/// How often the kept statements of the pool's one connection whose text holds `part` were
+/// planned generically and for their values, summed.
+fn planned(pool: &DbPool, part: &str) -> Planned {
+    let mut conn = pool.get().expect("the pool's connection");
+    diesel::sql_query(
+        "SELECT CAST(COALESCE(SUM(generic_plans), 0) AS BIGINT) AS generic_plans, \
+         CAST(COALESCE(SUM(custom_plans), 0) AS BIGINT) AS custom_plans \
+         FROM pg_prepared_statements WHERE strpos(statement, $1) > 0",
+    )
+    .bind::<Text, _>(part)
+    .get_result(&mut conn)
+    .expect("pg_prepared_statements")
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn a_page_of_one_incubators_phase_is_planned_once_and_others_as_postgresql_chooses() {
+    let db = TestDb::postgres().seeded();
+    let settings = PoolSettings {
+        trusted_for: Duration::from_secs(60),
+        ..PoolSettings::new(1)
+    };
+    let pool = db::open_pool(&db.url, settings).expect("a pool of one connection");
+    let app =
+        actix_web::test::init_service(app(AppState::new(pool.clone()).with_cache_mib(0))).await;
+    let ranged = "/api/v1/startups?incubator=sgmas&phase=transfere";
+    let first = common::get(&app, ranged).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let ids: Vec<&str> = (first.body["data"].as_array().expect("data").iter())
+        .map(|s| s["id"].as_str().expect("an id"))
+        .collect();
+    assert!(ids.contains(&"medle"), "{ids:?}");
+    for _ in 0..3 {
+        let again = common::get(&app, ranged).await;
+        assert_eq!(again.body, first.body);
+    }
+    // The rows' statement: PostgreSQL's own choice would plan its first five runs for their
+    // values.
+    let rows = "ORDER BY \"startups\".\"id\" ASC LIMIT";
+    assert_eq!(
+        planned(&pool, rows),
+        Planned {
+            generic_plans: 4,
+            custom_plans: 0
+        }
+    );
+
+    let created = "/api/v1/startups?incubator=sgmas&phase=transfere&created_after=2015-01-01";
+    for _ in 0..3 {
+        let page = common::get(&app, created).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+    }
+    // Its rows' and its count's statements.
+    let created_on = planned(&pool, "\"startups\".\"created_on\" >=");
+    assert_eq!(created_on.generic_plans, 0, "{created_on:?}");
+    assert!(created_on.custom_plans >= 3, "{created_on:?}");
+    // Back to one plan for all values.
+    assert_eq!(common::get(&app, ranged).await.body, first.body);
+    assert_eq!(
+        planned(&pool, rows).custom_plans,
+        3,
+        "the created_after page's"
+    );
+}
