@@ -71,7 +71,7 @@ fn queries_and_serialisation(c: &mut Criterion) {
     let filter = filter();
     c.bench_function("filtered page query (20 rows, in-memory SQLite)", |b| {
         b.iter(|| {
-            startup_list::page::<StartupLine>(&mut conn, &filter, BY_ID, &page_of(20), None)
+            startup_list::page::<StartupLine>(&mut conn, &filter, BY_ID, &page_of(20), None, None)
                 .expect("page")
         })
     });
@@ -96,6 +96,7 @@ fn queries_and_serialisation(c: &mut Criterion) {
                         by_relevance,
                         &page_of(20),
                         index,
+                        None,
                     )
                     .expect("page")
                 })

@@ -226,6 +226,9 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(phases, superseded_tallies, superseded_day_tallies);
 
+// A page's total read with its rows (`db::startup_list::page`).
+diesel::allow_tables_to_appear_in_same_query!(startups, incubator_phase_tallies);
+
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));
 diesel::joinable!(startup_phases -> startups (startup_id));

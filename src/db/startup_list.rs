@@ -127,6 +127,14 @@ pub trait ListedRow: Sized {
         conn: &mut DbConnection,
         day: NaiveDate,
     ) -> QueryResult<Vec<Self>>;
+    /// [`ListedRow::load`], each row read with `tallied` (the same for every row): `None`
+    /// when no row is kept.
+    fn load_tallied(
+        query: StartupQuery<'static>,
+        conn: &mut DbConnection,
+        day: NaiveDate,
+        tallied: tallies::in_phases_of,
+    ) -> QueryResult<(Vec<Self>, Option<i64>)>;
     fn id(&self) -> &str;
     fn name(&self) -> &str;
     fn created_on(&self) -> Option<NaiveDate>;
@@ -155,6 +163,16 @@ impl ListedRow for Startup {
         _: NaiveDate,
     ) -> QueryResult<Vec<Self>> {
         query.select(Startup::as_select()).load(conn)
+    }
+    fn load_tallied(
+        query: StartupQuery<'static>,
+        conn: &mut DbConnection,
+        _: NaiveDate,
+        tallied: tallies::in_phases_of,
+    ) -> QueryResult<(Vec<Self>, Option<i64>)> {
+        let rows: Vec<(Startup, Option<i64>)> =
+            query.select((Startup::as_select(), tallied)).load(conn)?;
+        Ok(with_tally(rows))
     }
     fn id(&self) -> &str {
         &self.id
@@ -207,6 +225,24 @@ impl ListedRow for StartupLine {
             .map(|(keys, line)| Self { keys, line })
             .collect())
     }
+    fn load_tallied(
+        query: StartupQuery<'static>,
+        conn: &mut DbConnection,
+        day: NaiveDate,
+        tallied: tallies::in_phases_of,
+    ) -> QueryResult<(Vec<Self>, Option<i64>)> {
+        let rows: Vec<(StartupKeys, Option<String>, Option<i64>)> = query
+            .select((
+                StartupKeys::as_select(),
+                startup_lines::line_of_startup(day),
+                tallied,
+            ))
+            .load(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(|(keys, line, tally)| (Self { keys, line }, tally));
+        Ok(with_tally(rows.collect()))
+    }
     fn id(&self) -> &str {
         &self.keys.id
     }
@@ -219,6 +255,13 @@ impl ListedRow for StartupLine {
     fn updated_at(&self) -> NaiveDateTime {
         self.keys.updated_at
     }
+}
+
+/// The rows of a statement that read a tally with each of them, and that tally: `None` when
+/// there is no row; 0 when no tally counts them (a sum over no row is NULL).
+fn with_tally<R>(rows: Vec<(R, Option<i64>)>) -> (Vec<R>, Option<i64>) {
+    let tally = rows.first().map(|(_, tally)| tally.unwrap_or(0));
+    (rows.into_iter().map(|(row, _)| row).collect(), tally)
 }
 
 impl Sort {
@@ -620,6 +663,12 @@ impl Shape {
         !filter.phases.is_empty() && !self.superseded && filter.incubator.is_some()
     }
 
+    /// Whether `filter`'s list is a range of `startups_incubator_phase_id` ([`Shape::index_range`])
+    /// and nothing else, its total the sum of the tallies of its incubator's phases.
+    fn tallies_total(self, filter: &StartupFilter) -> bool {
+        self.index_range(filter) && filter.settled_are_tallied(self.co_incubated)
+    }
+
     /// Reads the shape of `filter`'s statements: in one statement when both cases are asked,
     /// with the tallies' sum the total may need when the list is `counted` (a page; not the
     /// chunks of an export, nor a search's hits, which have no total or count it otherwise).
@@ -676,10 +725,7 @@ impl ListFacts {
 /// phases and position ([`super::plans`]); as PostgreSQL chooses otherwise. A page read when
 /// the data no longer is as `facts` say answers the same, planned otherwise.
 pub fn plans(filter: &StartupFilter, sort: Sort, facts: &ListFacts) -> Plans {
-    let shape = Shape::given(filter, facts);
-    let ranged = shape.index_range(filter)
-        && filter.settled_are_tallied(shape.co_incubated)
-        && sort.key == SortKey::Id;
+    let ranged = Shape::given(filter, facts).tallies_total(filter) && sort.key == SortKey::Id;
     match ranged {
         true => Plans::Generic,
         false => Plans::Chosen,
@@ -691,20 +737,45 @@ pub fn plans(filter: &StartupFilter, sort: Sort, facts: &ListFacts) -> Plans {
 /// A search is ranked from `index` when it is given (the search index of the data `conn`
 /// sees: [`Searcher::current`](super::search_index::Searcher::current)) and can rank it, by FTS5 or PostgreSQL otherwise: the same
 /// page either way.
+///
+/// `facts`, when given (read once per data revision, on PostgreSQL: [`ListFacts`]), stand for
+/// the statement of the list's [`Shape`], and a total that is the tallies' sum is read with
+/// the rows: a page of one incubator's startups in some phases is then one statement. Without
+/// them, the shape is read in the page's own snapshot.
 pub fn page<R: ListedRow>(
     conn: &mut DbConnection,
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
     index: Option<&SearchIndex>,
+    facts: Option<&ListFacts>,
 ) -> QueryResult<Page<R>> {
     let dialect = Dialect::of(conn);
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
         return ranked_page(conn, filter, sort, request, index);
     }
-    let shape = Shape::of(conn, filter, true)?;
-    let total = count(conn, filter, dialect, shape)?;
-    let rows = rows_in_order(conn, filter, sort, request, shape)?;
+    let shape = match facts {
+        Some(facts) => Shape::given(filter, facts),
+        None => Shape::of(conn, filter, true)?,
+    };
+    let query = in_order(filter, sort, request, shape, dialect);
+    // With the facts given, a total that is the tallies' sum is read with the rows.
+    let tallied = match &filter.incubator {
+        Some(incubator) if facts.is_some() && shape.tallies_total(filter) => Some(
+            tallies::in_phases_of(incubator.clone(), filter.phases.clone()),
+        ),
+        _ => None,
+    };
+    let (rows, total) = match tallied {
+        Some(tallied) => match R::load_tallied(query, conn, filter.day, tallied)? {
+            (rows, Some(total)) => (rows, total),
+            (rows, None) => (rows, count(conn, filter, dialect, shape)?),
+        },
+        None => {
+            let total = count(conn, filter, dialect, shape)?;
+            (R::load(query, conn, filter.day)?, total)
+        }
+    };
     Ok(Page::from_rows(request, rows, total, |s| {
         sort.key_of(s, None)
     }))
@@ -719,18 +790,18 @@ pub fn sorted_rows(
     request: &PageRequest,
 ) -> QueryResult<Vec<Startup>> {
     let shape = Shape::of(conn, filter, false)?;
-    rows_in_order(conn, filter, sort, request, shape)
+    let query = in_order(filter, sort, request, shape, Dialect::of(conn));
+    Startup::load(query, conn, filter.day)
 }
 
-/// [`sorted_rows`], knowing the [`Shape`] of its statement.
-fn rows_in_order<R: ListedRow>(
-    conn: &mut DbConnection,
+/// The statement of one page's rows in reading order, knowing the [`Shape`] of its filter.
+fn in_order(
     filter: &StartupFilter,
     sort: Sort,
     request: &PageRequest,
     shape: Shape,
-) -> QueryResult<Vec<R>> {
-    let dialect = Dialect::of(conn);
+    dialect: Dialect,
+) -> StartupQuery<'static> {
     let backwards = request.backwards();
     let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
     let query = filtered(filter, dialect, shape);
@@ -780,7 +851,7 @@ fn rows_in_order<R: ListedRow>(
             }
         }
     };
-    R::load(query.limit(request.limit()), conn, filter.day)
+    query.limit(request.limit())
 }
 
 /// A search hit of SQLite: the `rowid` its full-text index knows it by.

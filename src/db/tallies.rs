@@ -181,8 +181,8 @@ pub fn in_phases(
 }
 
 /// [`in_phases`] of one incubator, as a subquery of another statement (the shape of a list's
-/// statements, `db::startup_list::Shape`): `NULL` when no tally counts them.
-#[diesel::dsl::auto_type(no_type_alias)]
+/// statements, `db::startup_list::Shape`, or a page's rows): `NULL` when no tally counts them.
+#[diesel::dsl::auto_type]
 pub fn in_phases_of(incubator: String, phases: Vec<String>) -> _ {
     let phases: OneOf<incubator_phase_tallies::latest_phase_id> =
         one_of(incubator_phase_tallies::latest_phase_id, phases);

@@ -57,13 +57,22 @@ async fn a_page_of_one_incubators_phase_is_planned_once_and_others_as_postgresql
         let again = common::get(&app, ranged).await;
         assert_eq!(again.body, first.body);
     }
-    // The rows' statement: PostgreSQL's own choice would plan its first five runs for their
-    // values.
+    assert_eq!(first.body["meta"]["total"], ids.len(), "{}", first.body);
+    // The total is read with the rows: no statement reads the list's shape.
+    let shape = planned(&pool, "SELECT EXISTS");
+    assert_eq!(shape.generic_plans + shape.custom_plans, 0, "{shape:?}");
+    // A page without rows has its total counted apart.
+    let none = common::get(&app, "/api/v1/startups?incubator=sgmas&phase=construction").await;
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(none.body["meta"]["total"], 0, "{}", none.body);
+    assert_eq!(none.body["data"], serde_json::json!([]));
+    // The rows' statement, run for five pages: PostgreSQL's own choice would plan each of them
+    // for its values.
     let rows = "ORDER BY \"startups\".\"id\" ASC LIMIT";
     assert_eq!(
         planned(&pool, rows),
         Planned {
-            generic_plans: 4,
+            generic_plans: 5,
             custom_plans: 0
         }
     );

@@ -23,7 +23,7 @@ use crate::db::plans::Plans;
 use crate::db::revision::Revision;
 use crate::db::search_index::Searcher;
 use crate::db::shared_reads::SharedReads;
-use crate::db::startup_list::{self, ListFacts, Sort, StartupFilter};
+use crate::db::startup_list::ListFacts;
 use crate::db::{DbConnection, DbPool};
 
 #[derive(Clone)]
@@ -180,25 +180,17 @@ impl AppState {
         .await
     }
 
-    /// How PostgreSQL is to plan a page of startups of `filter` in `sort`
-    /// ([`startup_list::plans`]), from what the data holds at the revision `req` is answered
-    /// at: read once for all the requests at that revision. On SQLite, which has no such
-    /// choice, nothing is read.
-    pub async fn list_plans(
-        &self,
-        req: &HttpRequest,
-        filter: &StartupFilter,
-        sort: Sort,
-    ) -> Result<Plans, ApiError> {
+    /// What shapes the statements of lists of startups ([`ListFacts`]), at the data revision
+    /// `req` is answered at: read once for all the requests at that revision, on PostgreSQL,
+    /// where it spares each page a round trip and chooses how the page is planned
+    /// ([`startup_list::plans`]). `None` on SQLite, where a page reads them in its own snapshot
+    /// for a few microseconds.
+    pub async fn list_facts(&self, req: &HttpRequest) -> Result<Option<Arc<ListFacts>>, ApiError> {
         if !self.pool.is_postgres() {
-            return Ok(Plans::Chosen);
+            return Ok(None);
         }
-        let facts = self
-            .kept(req, &self.list_facts, |conn| {
-                ListFacts::read(conn).map(Arc::new)
-            })
-            .await?;
-        Ok(startup_list::plans(filter, sort, &facts))
+        let read = |conn: &mut DbConnection| ListFacts::read(conn).map(Arc::new);
+        self.kept(req, &self.list_facts, read).await.map(Some)
     }
 
     /// The value `kept` holds for the data revision `req` is answered at, or else the one

@@ -21,6 +21,7 @@ use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
+use crate::db::plans::Plans;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys, StartupLine};
 use crate::db::startups::Startup;
 use crate::domain::search::search_words;
@@ -270,7 +271,8 @@ pub async fn list_startups_page(
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
     let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
     let searcher = state.searcher.clone().filter(|_| ranked);
-    let plans = state.list_plans(req, &filter, sort).await?;
+    let facts = state.list_facts(req).await?;
+    let plans = (facts.as_deref()).map_or(Plans::Chosen, |f| startup_list::plans(&filter, sort, f));
     let (page, mut rows, mut relations) = state
         .short_read_planned(plans, move |conn| {
             let index = match &searcher {
@@ -283,7 +285,7 @@ pub async fn list_startups_page(
                 // that holds on the day are read whole after the page.
                 true => {
                     let page: Page<StartupLine> =
-                        startup_list::page(conn, &filter, sort, &request, index)?;
+                        startup_list::page(conn, &filter, sort, &request, index, facts.as_deref())?;
                     let missing: Vec<String> = (page.rows.iter())
                         .filter(|row| row.line.is_none())
                         .map(|row| row.keys.id.clone())
@@ -297,7 +299,7 @@ pub async fn list_startups_page(
                 // A `fields` projection renders every item from its row: read whole at once.
                 false => {
                     let page: Page<Startup> =
-                        startup_list::page(conn, &filter, sort, &request, index)?;
+                        startup_list::page(conn, &filter, sort, &request, index, facts.as_deref())?;
                     let mut rows = HashMap::new();
                     let page = page.map(|s| {
                         let keys = StartupKeys::from(&s);

@@ -231,7 +231,10 @@ pub fn fetch(
     request: &PageRequest,
 ) -> QueryResult<Page<StartupExport>> {
     let (page, sort) = match request.chunk {
-        false => (startup_list::page(conn, filter, sort, request, None)?, sort),
+        false => (
+            startup_list::page(conn, filter, sort, request, None, None)?,
+            sort,
+        ),
         true => {
             let sort = match sort.key {
                 SortKey::Relevance => Sort {
