@@ -7,9 +7,18 @@
 use std::sync::{Mutex, PoisonError};
 
 /// One value and the data revision it was read at.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AtRevision<T> {
     kept: Mutex<Option<(i64, T)>>,
+}
+
+/// Empty, whatever `T` is.
+impl<T> Default for AtRevision<T> {
+    fn default() -> Self {
+        Self {
+            kept: Mutex::new(None),
+        }
+    }
 }
 
 impl<T: Clone> AtRevision<T> {

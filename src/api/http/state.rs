@@ -21,7 +21,7 @@ use crate::db::deadline;
 use crate::db::phases::Phase;
 use crate::db::plans::Plans;
 use crate::db::revision::Revision;
-use crate::db::search_index::Searcher;
+use crate::db::search_index::{SearchIndex, Searcher};
 use crate::db::shared_reads::SharedReads;
 use crate::db::startup_list::ListFacts;
 use crate::db::{DbConnection, DbPool};
@@ -52,6 +52,8 @@ pub struct AppState {
     phase_ids: Arc<AtRevision<Arc<[String]>>>,
     /// What shapes the statements of lists of startups, as last read; on PostgreSQL only.
     list_facts: Arc<AtRevision<Arc<ListFacts>>>,
+    /// The search index, as last found to hold the data of a revision.
+    searched: Arc<AtRevision<Arc<SearchIndex>>>,
 }
 
 /// How long [`AppState::short_read`] lets a read run on an HTTP worker's thread before it
@@ -84,6 +86,7 @@ impl AppState {
             shared_reads,
             phase_ids: Arc::default(),
             list_facts: Arc::default(),
+            searched: Arc::default(),
             write_limit: Arc::new(WriteLimiter::default()),
             clock: Clock::system(),
             cache: Arc::new(
@@ -193,6 +196,22 @@ impl AppState {
         self.kept(req, &self.list_facts, read).await.map(Some)
     }
 
+    /// The search index, when a search at the data revision `req` is answered at found it to
+    /// hold that revision's data ([`AppState::found_current`]): the searches at that revision
+    /// use it without asking the database for the search generation (a round trip on
+    /// PostgreSQL). Every write that changes the searched text changes the revision too.
+    pub fn search_index_at(&self, req: &HttpRequest) -> Option<Arc<SearchIndex>> {
+        revision_of(req).and_then(|r| self.searched.get(r))
+    }
+
+    /// Notes that `index` was found to hold the data (by [`Searcher::current`]) by a request
+    /// answered at the data revision `req` is.
+    pub fn found_current(&self, req: &HttpRequest, index: &Arc<SearchIndex>) {
+        if let Some(revision) = revision_of(req) {
+            self.searched.put(revision, Arc::clone(index));
+        }
+    }
+
     /// The value `kept` holds for the data revision `req` is answered at, or else the one
     /// `read` reads, then kept for that revision; read at each request when the revision could
     /// not be read.
@@ -206,7 +225,7 @@ impl AppState {
         T: Clone + Send + 'static,
         F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
-        let revision = req.extensions().get::<DataVersion>().map(|v| v.revision);
+        let revision = revision_of(req);
         if let Some(value) = revision.and_then(|r| kept.get(r)) {
             return Ok(value);
         }
@@ -321,6 +340,11 @@ impl AppState {
             Ok(Ok(outcome)) => outcome,
         }
     }
+}
+
+/// The data revision `req` is answered at, when it could be read.
+fn revision_of(req: &HttpRequest) -> Option<i64> {
+    req.extensions().get::<DataVersion>().map(|v| v.revision)
 }
 
 /// Today by the system's clock, for work outside a request (the command line); requests ask

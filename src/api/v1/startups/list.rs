@@ -271,21 +271,29 @@ pub async fn list_startups_page(
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
     let ranked = sort.key == SortKey::Relevance && !filter.search.is_empty();
     let searcher = state.searcher.clone().filter(|_| ranked);
+    let found = searcher.as_ref().and_then(|_| state.search_index_at(req));
+    let known = found.is_some();
     let facts = state.list_facts(req).await?;
     let plans = (facts.as_deref()).map_or(Plans::Chosen, |f| startup_list::plans(&filter, sort, f));
-    let (page, mut rows, mut relations) = state
+    let (page, mut rows, mut relations, index) = state
         .short_read_planned(plans, move |conn| {
-            let index = match &searcher {
-                Some(searcher) => searcher.current(conn)?,
-                None => None,
+            let index = match (&found, &searcher) {
+                (Some(index), _) => Some(Arc::clone(index)),
+                (None, Some(searcher)) => searcher.current(conn)?,
+                (None, None) => None,
             };
-            let index = index.as_deref();
             let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) = match all_fields {
                 // Keys and stored lines (`StartupLine`): the rows of the items without a line
                 // that holds on the day are read whole after the page.
                 true => {
-                    let page: Page<StartupLine> =
-                        startup_list::page(conn, &filter, sort, &request, index, facts.as_deref())?;
+                    let page: Page<StartupLine> = startup_list::page(
+                        conn,
+                        &filter,
+                        sort,
+                        &request,
+                        index.as_deref(),
+                        facts.as_deref(),
+                    )?;
                     let missing: Vec<String> = (page.rows.iter())
                         .filter(|row| row.line.is_none())
                         .map(|row| row.keys.id.clone())
@@ -298,8 +306,14 @@ pub async fn list_startups_page(
                 }
                 // A `fields` projection renders every item from its row: read whole at once.
                 false => {
-                    let page: Page<Startup> =
-                        startup_list::page(conn, &filter, sort, &request, index, facts.as_deref())?;
+                    let page: Page<Startup> = startup_list::page(
+                        conn,
+                        &filter,
+                        sort,
+                        &request,
+                        index.as_deref(),
+                        facts.as_deref(),
+                    )?;
                     let mut rows = HashMap::new();
                     let page = page.map(|s| {
                         let keys = StartupKeys::from(&s);
@@ -310,9 +324,12 @@ pub async fn list_startups_page(
                 }
             };
             let rendered: Vec<String> = rows.keys().cloned().collect();
-            Ok((page, rows, Startup::relations(conn, &rendered)?))
+            Ok((page, rows, Startup::relations(conn, &rendered)?, index))
         })
         .await?;
+    if let Some(index) = index.filter(|_| !known) {
+        state.found_current(req, &index);
+    }
     // A startup whose row is gone when it is read whole was deleted after the page was read
     // (PostgreSQL reads each statement on its own snapshot): it is left out of the page.
     let mut summary = |keys: &StartupKeys| {
