@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::one_of::one_of;
+use super::plans::Plans;
 use super::schema::{
     incubators, observations, organisations, startup_incubators, startup_phases, startups,
 };
@@ -24,6 +25,17 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// How PostgreSQL is to plan the statements of `/stats` over this scope: once for all
+    /// values over the whole portfolio, whatever the day, as they were no slower for any day
+    /// measured (today, 2015, 2020) and today's figures were a third faster (BENCHMARKS.md);
+    /// as PostgreSQL chooses for one incubator, which a generic plan made slower.
+    pub fn plans(&self) -> Plans {
+        match self.incubator {
+            None => Plans::Generic,
+            Some(_) => Plans::Chosen,
+        }
+    }
+
     /// Whether the scope's incubator co-incubates some startup ([`Startup::co_incubates`]).
     fn co_incubated(&self, conn: &mut DbConnection) -> QueryResult<bool> {
         match &self.incubator {

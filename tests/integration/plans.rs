@@ -94,3 +94,32 @@ async fn a_page_of_one_incubators_phase_is_planned_once_and_others_as_postgresql
         "the created_after page's"
     );
 }
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn the_portfolios_stats_are_planned_once_and_one_incubators_as_postgresql_chooses() {
+    let db = TestDb::postgres().seeded();
+    let pool = db::open_pool(&db.url, PoolSettings::new(1)).expect("a pool of one connection");
+    let app =
+        actix_web::test::init_service(app(AppState::new(pool.clone()).with_cache_mib(0))).await;
+    for uri in [
+        "/api/v1/stats",
+        "/api/v1/stats?as_of=2020-06-30",
+        "/api/v1/stats",
+    ] {
+        let stats = common::get(&app, uri).await;
+        assert_eq!(stats.status, 200, "{}", stats.body);
+    }
+    let every = planned(&pool, "");
+    assert!(every.generic_plans > 0, "{every:?}");
+    assert_eq!(every.custom_plans, 0, "{every:?}");
+    let one = common::get(&app, "/api/v1/stats?incubator=sgmas").await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert!(
+        planned(&pool, "").custom_plans > 0,
+        "planned for its values"
+    );
+}

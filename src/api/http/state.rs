@@ -251,8 +251,19 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
-        self.write(move |conn| crate::db::read(conn, work).map_err(ApiError::from))
-            .await
+        self.db_planned(Plans::Chosen, work).await
+    }
+
+    /// [`AppState::db`], its statements planned by PostgreSQL as `plans` says.
+    pub async fn db_planned<T, F>(&self, plans: Plans, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
+        self.run(plans, move |conn| {
+            crate::db::read(conn, work).map_err(ApiError::from)
+        })
+        .await
     }
 
     /// Like [`AppState::db`], for a read that is short as a rule, such as a page: on SQLite,
@@ -289,10 +300,7 @@ impl AppState {
                 Err(e) => return Err(ApiError::from(e)),
             }
         }
-        self.run(plans, move |conn| {
-            crate::db::read(conn, work).map_err(ApiError::from)
-        })
-        .await
+        self.db_planned(plans, work).await
     }
 
     /// Like [`AppState::db`], for work whose failures are already API errors (writes, which

@@ -75,7 +75,7 @@ pub async fn get_stats(
     };
     let incubator = query.incubator;
     let stats = state
-        .db(move |conn| {
+        .db_planned(scope.plans(), move |conn| {
             let created_by_year: BTreeMap<String, i64> =
                 (stats::startups_by_creation_year(conn, &scope)?.into_iter())
                     .map(|(year, n)| (year.to_string(), n))
