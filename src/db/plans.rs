@@ -26,7 +26,8 @@ use super::DbConnection;
 /// when it is prepared, whatever is asked here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Plans {
-    /// PostgreSQL's own choice (`auto`): the statements whose best plan depends on their values.
+    /// PostgreSQL's own choice (its `auto`, unless the server or the role is set otherwise):
+    /// the statements whose best plan depends on their values.
     #[default]
     Chosen,
     /// One generic plan per statement (`force_generic_plan`): for requests whose every statement
@@ -37,7 +38,7 @@ pub enum Plans {
 impl Plans {
     fn setting(self) -> &'static str {
         match self {
-            Self::Chosen => "SET plan_cache_mode = auto",
+            Self::Chosen => "RESET plan_cache_mode",
             Self::Generic => "SET plan_cache_mode = force_generic_plan",
         }
     }
