@@ -693,7 +693,7 @@ impl Shape {
     }
 }
 
-/// What the data holds that decides the shape of the lists' statements ([`Shape`]), for all
+/// What the data holds that decides the shape of the lists' statements (`Shape`), for all
 /// lists at once: read once per data revision to choose how PostgreSQL plans a page
 /// ([`plans`]) before the page is read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -739,7 +739,7 @@ pub fn plans(filter: &StartupFilter, sort: Sort, facts: &ListFacts) -> Plans {
 /// page either way.
 ///
 /// `facts`, when given (read once per data revision, on PostgreSQL: [`ListFacts`]), stand for
-/// the statement of the list's [`Shape`], and a total that is the tallies' sum is read with
+/// the statement of the list's `Shape`, and a total that is the tallies' sum is read with
 /// the rows: a page of one incubator's startups in some phases is then one statement. Without
 /// them, the shape is read in the page's own snapshot.
 pub fn page<R: ListedRow>(

@@ -186,7 +186,7 @@ impl AppState {
     /// What shapes the statements of lists of startups ([`ListFacts`]), at the data revision
     /// `req` is answered at: read once for all the requests at that revision, on PostgreSQL,
     /// where it spares each page a round trip and chooses how the page is planned
-    /// ([`startup_list::plans`]). `None` on SQLite, where a page reads them in its own snapshot
+    /// ([`crate::db::startup_list::plans`]). `None` on SQLite, where a page reads them in its own snapshot
     /// for a few microseconds.
     pub async fn list_facts(&self, req: &HttpRequest) -> Result<Option<Arc<ListFacts>>, ApiError> {
         if !self.pool.is_postgres() {
