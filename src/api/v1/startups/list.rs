@@ -282,18 +282,13 @@ pub async fn list_startups_page(
                 (None, Some(searcher)) => searcher.current(conn)?,
                 (None, None) => None,
             };
+            let (ranked_by, facts_given) = (index.as_deref(), facts.as_deref());
             let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) = match all_fields {
                 // Keys and stored lines (`StartupLine`): the rows of the items without a line
                 // that holds on the day are read whole after the page.
                 true => {
-                    let page: Page<StartupLine> = startup_list::page(
-                        conn,
-                        &filter,
-                        sort,
-                        &request,
-                        index.as_deref(),
-                        facts.as_deref(),
-                    )?;
+                    let page: Page<StartupLine> =
+                        startup_list::page(conn, &filter, sort, &request, ranked_by, facts_given)?;
                     let missing: Vec<String> = (page.rows.iter())
                         .filter(|row| row.line.is_none())
                         .map(|row| row.keys.id.clone())
@@ -306,14 +301,8 @@ pub async fn list_startups_page(
                 }
                 // A `fields` projection renders every item from its row: read whole at once.
                 false => {
-                    let page: Page<Startup> = startup_list::page(
-                        conn,
-                        &filter,
-                        sort,
-                        &request,
-                        index.as_deref(),
-                        facts.as_deref(),
-                    )?;
+                    let page: Page<Startup> =
+                        startup_list::page(conn, &filter, sort, &request, ranked_by, facts_given)?;
                     let mut rows = HashMap::new();
                     let page = page.map(|s| {
                         let keys = StartupKeys::from(&s);
