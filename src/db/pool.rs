@@ -317,8 +317,7 @@ impl DbPool {
         let deadline = Instant::now() + self.pool.connection_timeout();
         loop {
             if let Some(outage) = self.reachability.outage() {
-                let conn = self.pool.try_get().and_then(|c| self.checked(c, plans));
-                return conn.ok_or(Unavailable::Unreachable(outage));
+                return (self.try_get_planned(plans)).ok_or(Unavailable::Unreachable(outage));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.pool.get_timeout(left.min(WAIT_SLICE)) {
@@ -336,9 +335,14 @@ impl DbPool {
     /// A free connection that answers, at once, without a wait or a new connection; `None`
     /// when none is idle.
     pub fn try_get(&self) -> Option<PooledConnection> {
+        self.try_get_planned(Plans::Chosen)
+    }
+
+    /// [`DbPool::try_get`], for work whose statements PostgreSQL is to plan as `plans` says.
+    fn try_get_planned(&self, plans: Plans) -> Option<PooledConnection> {
         self.pool
             .try_get()
-            .and_then(|conn| self.checked(conn, Plans::Chosen))
+            .and_then(|conn| self.checked(conn, plans))
     }
 
     /// `conn`, unless it is a PostgreSQL connection that was handed out last more than

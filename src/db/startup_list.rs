@@ -648,11 +648,23 @@ struct Shape {
 impl Shape {
     /// The shape `facts` give `filter`, without the tallies' sum.
     fn given(filter: &StartupFilter, facts: &ListFacts) -> Self {
+        let co_incubated = (filter.incubator.as_deref()).is_some_and(|i| facts.co_incubates(i));
+        Self::new(filter, co_incubated, facts.latest_start, None)
+    }
+
+    /// The shape of `filter`'s statements when its incubator co-incubates (`co_incubated`) and
+    /// the latest start of a phase, of all startups, is `latest_start`.
+    fn new(
+        filter: &StartupFilter,
+        co_incubated: bool,
+        latest_start: Option<NaiveDate>,
+        tallied: Option<i64>,
+    ) -> Self {
         let phased = !filter.phases.is_empty();
         Self {
-            co_incubated: (filter.incubator.as_deref()).is_some_and(|i| facts.co_incubates(i)),
-            superseded: phased && facts.latest_start.is_some_and(|start| start > filter.day),
-            tallied: None,
+            co_incubated,
+            superseded: phased && latest_start.is_some_and(|start| start > filter.day),
+            tallied,
         }
     }
 
@@ -684,12 +696,7 @@ impl Shape {
                 Startup::co_incubates_and_latest_start(conn, incubator, phases)?
             }
         };
-        let superseded = latest_start.is_some_and(|start| start > filter.day);
-        Ok(Self {
-            co_incubated,
-            superseded,
-            tallied,
-        })
+        Ok(Self::new(filter, co_incubated, latest_start, tallied))
     }
 }
 

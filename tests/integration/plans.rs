@@ -32,6 +32,16 @@ fn planned(pool: &DbPool, part: &str) -> Planned {
     .expect("pg_prepared_statements")
 }
 
+/// A pool of one connection, whose prepared statements are those of every request; handed out
+/// unpinged, whatever the machine's speed.
+fn pool_of_one(db: &TestDb) -> DbPool {
+    let settings = PoolSettings {
+        trusted_for: Duration::from_secs(60),
+        ..PoolSettings::new(1)
+    };
+    db::open_pool(&db.url, settings).expect("a pool of one connection")
+}
+
 #[actix_rt::test]
 #[cfg_attr(
     not(betadata_pg_tests),
@@ -39,11 +49,7 @@ fn planned(pool: &DbPool, part: &str) -> Planned {
 )]
 async fn a_page_of_one_incubators_phase_is_planned_once_and_others_as_postgresql_chooses() {
     let db = TestDb::postgres().seeded();
-    let settings = PoolSettings {
-        trusted_for: Duration::from_secs(60),
-        ..PoolSettings::new(1)
-    };
-    let pool = db::open_pool(&db.url, settings).expect("a pool of one connection");
+    let pool = pool_of_one(&db);
     let app =
         actix_web::test::init_service(app(AppState::new(pool.clone()).with_cache_mib(0))).await;
     let ranged = "/api/v1/startups?incubator=sgmas&phase=transfere";
@@ -102,7 +108,7 @@ async fn a_page_of_one_incubators_phase_is_planned_once_and_others_as_postgresql
 )]
 async fn the_portfolios_stats_are_planned_once_and_one_incubators_as_postgresql_chooses() {
     let db = TestDb::postgres().seeded();
-    let pool = db::open_pool(&db.url, PoolSettings::new(1)).expect("a pool of one connection");
+    let pool = pool_of_one(&db);
     let app =
         actix_web::test::init_service(app(AppState::new(pool.clone()).with_cache_mib(0))).await;
     for uri in [
