@@ -1,7 +1,8 @@
 //! How PostgreSQL plans the statements of a page (`db::plans`): once for all values for a page
-//! of one incubator's startups in a phase, as PostgreSQL chooses for any other.
+//! of one incubator's startups in a phase, and for a search ranked from the search index; as
+//! PostgreSQL chooses for any other.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use betadata::api::{AppState, app};
 use betadata::db::{self, DbPool, PoolSettings};
@@ -127,5 +128,65 @@ async fn the_portfolios_stats_are_planned_once_and_one_incubators_as_postgresql_
     assert!(
         planned(&pool, "").custom_plans > 0,
         "planned for its values"
+    );
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn a_search_ranked_from_the_index_reads_its_rows_planned_once() {
+    let db = TestDb::postgres().seeded();
+    let pool = pool_of_one(&db);
+    let state = AppState::new(pool.clone()).with_cache_mib(0);
+    let searcher = state.searcher.clone().expect("a searcher");
+    let app = actix_web::test::init_service(app(state)).await;
+    // Its rows, read by id: the day, the line's limit, then the ids.
+    let by_id = "\"startups\".\"id\" IN ($3";
+    let search = "/api/v1/startups?q=sant%C3%A9";
+    let first = common::get(&app, search).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body["meta"]["total"].as_i64() > Some(1),
+        "{}",
+        first.body
+    );
+    // The first search starts the index's build, on the pool's one connection.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut conn = pool.get().expect("the pool's connection");
+        if searcher.current(&mut conn).expect("generation").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the index was not read");
+        drop(conn);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The first search to find the index current reads the search generation; those after it
+    // at the same revision take the index as found.
+    assert_eq!(common::get(&app, search).await.body, first.body);
+    let before = planned(&pool, by_id);
+    for _ in 0..3 {
+        assert_eq!(common::get(&app, search).await.body, first.body);
+    }
+    let after = planned(&pool, by_id);
+    assert_eq!(
+        (
+            after.generic_plans - before.generic_plans,
+            after.custom_plans - before.custom_plans
+        ),
+        (3, 0),
+        "{before:?} {after:?}"
+    );
+    // A search in an incubator reads its hits' ids, planned for its values.
+    let filtered = planned(&pool, "\"startups\".\"incubator_id\" =");
+    let one = common::get(&app, "/api/v1/startups?q=sant%C3%A9&incubator=sgmas").await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    let filtered_after = planned(&pool, "\"startups\".\"incubator_id\" =");
+    assert_eq!(filtered_after.generic_plans, filtered.generic_plans);
+    assert!(
+        filtered_after.custom_plans > filtered.custom_plans,
+        "{filtered_after:?}"
     );
 }

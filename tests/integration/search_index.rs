@@ -371,6 +371,33 @@ both_backends! {
         assert_eq!(same("/api/v1/startups?q=xylophone".into()).await, searched.2);
     }
 
+    fn a_search_ranked_from_the_current_index_takes_no_turn_among_searches(db) {
+        let db = db.seeded();
+        let patience = Duration::from_millis(300);
+        let state = db.state().with_cache_mib(0).with_query_timeout(patience);
+        let mut conn = db.pool.get().expect("connection");
+        wait_for_index(&state, &mut conn);
+        drop(conn);
+        let app = test::init_service(app(state.clone())).await;
+        let search = "/api/v1/startups?q=sant%C3%A9";
+        let first = get_text(&app, search).await;
+        assert_eq!(first.0, 200, "{}", first.2);
+        // Every turn among searches taken.
+        let mut turns = Vec::new();
+        while let Ok(turn) = state.bulkheads.search(Duration::from_millis(10)).await {
+            turns.push(turn);
+        }
+        assert!(!turns.is_empty());
+        // Found current at this revision: ranked in memory, its rows read by id.
+        assert_eq!(get_text(&app, search).await, first);
+        // Read in another order, its hits are read by the database: it waits for a turn.
+        let by_name = get_text(&app, "/api/v1/startups?q=sant%C3%A9&sort=name").await;
+        assert_eq!(by_name.0, 503, "{}", by_name.2);
+        drop(turns);
+        let by_name = get_text(&app, "/api/v1/startups?q=sant%C3%A9&sort=name").await;
+        assert_eq!(by_name.0, 200, "{}", by_name.2);
+    }
+
     fn the_generation_follows_the_searched_text_only(db) {
         let db = db.seeded();
         let mut conn = db.pool.get().expect("connection");

@@ -3,6 +3,9 @@
 //! time, and wait for their turn without holding anything; `/health` and ordinary reads keep
 //! the rest of the pool.
 //!
+//! A search ranked in memory from the search index found current takes no turn: it is a short
+//! read, as a page is (`api::v1::startups::list`).
+//!
 //! With the default pool of 8: 2 exports read the database at once, 4 searches, and 2
 //! connections are always left to the others. A request that waits longer than the time
 //! limit of a request's database work for its turn is answered 503.

@@ -261,11 +261,6 @@ pub async fn list_startups_page(
         return respond_collection(req, state, format, request, whole, fetch).await;
     }
     let size = request.size;
-    // A search reads the search index whole: in its turn among searches.
-    let _turn = match filter.search.is_empty() {
-        true => None,
-        false => Some(state.bulkheads.search(state.query_timeout).await?),
-    };
     // With every field, each item is its stored line in the list when that holds on the day, as
     // in the whole export; any other is rendered from its rows.
     // Only a page by relevance is ranked: another sort reads the hits in its own order.
@@ -273,8 +268,17 @@ pub async fn list_startups_page(
     let searcher = state.searcher.clone().filter(|_| ranked);
     let found = searcher.as_ref().and_then(|_| state.search_index_at(req));
     let known = found.is_some();
+    // A search that the database may rank, or that may read the search index whole, takes its
+    // turn among searches. One ranked from the index found current at this revision is ranked
+    // in memory, and its page read by id: a short read, as a page is.
+    let _turn = match filter.search.is_empty() || known {
+        true => None,
+        false => Some(state.bulkheads.search(state.query_timeout).await?),
+    };
     let facts = state.list_facts(req).await?;
-    let plans = (facts.as_deref()).map_or(Plans::Chosen, |f| startup_list::plans(&filter, sort, f));
+    let plans = (facts.as_deref()).map_or(Plans::Chosen, |f| {
+        startup_list::plans(&filter, sort, f, known)
+    });
     let (page, mut rows, mut relations, index) = state
         .short_read_planned(plans, move |conn| {
             let index = match (&found, &searcher) {
