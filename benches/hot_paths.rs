@@ -2,8 +2,9 @@
 //! query on an in-memory SQLite database, a search's page ranked by FTS5 and by the search
 //! index held in memory, serialising a page to JSON and to CSV, reading the
 //! data revision, and a whole request through the application answered from memory (against
-//! the same request rendered, with the cache off), and a whole CSV export answered from the
-//! spool's file (against the same export rendered).
+//! the same request rendered, with the cache off), a whole CSV export answered from the
+//! spool's file (against the same export rendered), and PostgreSQL's `ts_rank` of a common
+//! word's hits, as the search index ranks them in memory.
 //!
 //! `cargo bench --bench hot_paths`; each bench runs about two seconds.
 
@@ -24,6 +25,7 @@ use betadata::db::search_index::SearchIndex;
 use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupLine};
 use betadata::db::{self, DatabaseUrl, DbConnection};
 use betadata::domain::search::search_words;
+use betadata::domain::ts_rank::ts_rank;
 use betadata::generate::{Options, generate};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -169,12 +171,49 @@ where
     test::read_body(response).await
 }
 
+/// `ts_rank` of 12,500 hits of a one-word search, as many as `q=emploi` has at 100,000
+/// startups: each hit holds the word (and some a second word it begins) at one to four
+/// positions, of any weight, drawn from a fixed sequence.
+fn ranking(c: &mut Criterion) {
+    let mut state: u32 = 1;
+    let mut next = move |below: u32| {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (state >> 16) % below
+    };
+    let hits: Vec<Vec<Vec<u16>>> = (0..12_500)
+        .map(|_| {
+            let lexemes = 1 + next(4) / 3;
+            (0..lexemes)
+                .map(|_| {
+                    let mut place = 0;
+                    (0..1 + next(4))
+                        .map(|_| {
+                            place += 1 + next(20) as u16;
+                            (next(4) as u16) << 14 | place
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    c.bench_function("ts_rank of 12,500 hits of one word", |b| {
+        b.iter(|| {
+            let mut total = 0.0f32;
+            for hit in &hits {
+                let positions: Vec<&[u16]> = hit.iter().map(Vec::as_slice).collect();
+                total += ts_rank(&[positions], false);
+            }
+            total
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30);
-    targets = queries_and_serialisation, requests
+    targets = queries_and_serialisation, requests, ranking
 }
 criterion_main!(benches);
