@@ -89,7 +89,7 @@ fn rank_and(items: &[Vec<Positions<'_>>]) -> f32 {
     res
 }
 
-/// `ts_rank` of a document: `items` as for [`rank_or`], one per distinct operand, sorted by
+/// `ts_rank` of a document: `items` as for `rank_or`, one per distinct operand, sorted by
 /// their lexemes' bytes; `all_of` when the query's root is an AND of operands.
 pub fn ts_rank(items: &[Vec<Positions<'_>>], all_of: bool) -> f32 {
     let res = match all_of && items.len() >= 2 {
