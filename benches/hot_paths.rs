@@ -196,15 +196,12 @@ fn ranking(c: &mut Criterion) {
                 .collect()
         })
         .collect();
+    // Each hit as the search index hands it to `ts_rank`: one item, its lexemes' positions.
+    let items: Vec<[Vec<&[u16]>; 1]> = (hits.iter())
+        .map(|hit| [hit.iter().map(Vec::as_slice).collect()])
+        .collect();
     c.bench_function("ts_rank of 12,500 hits of one word", |b| {
-        b.iter(|| {
-            let mut total = 0.0f32;
-            for hit in &hits {
-                let positions: Vec<&[u16]> = hit.iter().map(Vec::as_slice).collect();
-                total += ts_rank(&[positions], false);
-            }
-            total
-        })
+        b.iter(|| items.iter().map(|item| ts_rank(item, false)).sum::<f32>())
     });
 }
 

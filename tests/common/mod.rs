@@ -5,6 +5,7 @@
 pub mod process;
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -595,4 +596,20 @@ pub fn import_startups(
     };
     let (counts, report) = betadata::seed::load::import(conn, &[file]).expect("import");
     assert_eq!(counts.startups, expected, "{report:?}");
+}
+
+/// Waits until the search index of `state` holds the data as the database has it now (the first
+/// search, or a write, starts its build). Each look takes a connection of `pool` and gives it
+/// back before the next, so that the build can take it, even from a pool of one connection.
+pub fn wait_for_index(state: &AppState, pool: &DbPool) {
+    let searcher = state.searcher.clone().expect("a searcher");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let current = || {
+        let mut conn = pool.get().expect("connection");
+        searcher.current(&mut conn).expect("generation").is_some()
+    };
+    while !current() {
+        assert!(Instant::now() < deadline, "the index was not rebuilt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -2,7 +2,7 @@
 //! of one incubator's startups in a phase, and for a search ranked from the search index; as
 //! PostgreSQL chooses for any other.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use betadata::api::{AppState, app};
 use betadata::db::{self, DbPool, PoolSettings};
@@ -140,8 +140,7 @@ async fn a_search_ranked_from_the_index_reads_its_rows_planned_once() {
     let db = TestDb::postgres().seeded();
     let pool = pool_of_one(&db);
     let state = AppState::new(pool.clone()).with_cache_mib(0);
-    let searcher = state.searcher.clone().expect("a searcher");
-    let app = actix_web::test::init_service(app(state)).await;
+    let app = actix_web::test::init_service(app(state.clone())).await;
     // Its rows, read by id: the day, the line's limit, then the ids.
     let by_id = "\"startups\".\"id\" IN ($3";
     let search = "/api/v1/startups?q=sant%C3%A9";
@@ -153,16 +152,7 @@ async fn a_search_ranked_from_the_index_reads_its_rows_planned_once() {
         first.body
     );
     // The first search starts the index's build, on the pool's one connection.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let mut conn = pool.get().expect("the pool's connection");
-        if searcher.current(&mut conn).expect("generation").is_some() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the index was not read");
-        drop(conn);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_for_index(&state, &pool);
     // The first search to find the index current reads the search generation; those after it
     // at the same revision take the index as found.
     assert_eq!(common::get(&app, search).await.body, first.body);

@@ -2,7 +2,7 @@
 //! the bit, so an answer is the same bytes whichever ranked it, and a write is searched at once.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::test;
@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 use serde_json::json;
 
-use crate::common::{self, both_backends, get_text, issue_token, send};
+use crate::common::{self, both_backends, get_text, issue_token, send, wait_for_index};
 
 /// A hit as the database ranks it, asked in SQL of the test's own.
 #[derive(Debug, PartialEq, QueryableByName)]
@@ -309,15 +309,6 @@ async fn plain_words_make_the_query_postgresql_makes_of_them() {
     );
 }
 
-fn wait_for_index(state: &betadata::api::AppState, conn: &mut DbConnection) {
-    let searcher = state.searcher.clone().expect("a searcher");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while searcher.current(conn).expect("generation").is_none() {
-        assert!(Instant::now() < deadline, "the index was not rebuilt");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The database's search generation.
 fn generation(conn: &mut DbConnection) -> i64 {
     betadata::db::search_index::generation(conn).expect("generation")
@@ -328,7 +319,7 @@ both_backends! {
         let db = db.seeded();
         let state = db.state();
         let mut conn = db.pool.get().expect("connection");
-        wait_for_index(&state, &mut conn);
+        wait_for_index(&state, &db.pool);
         let indexed = test::init_service(app(state.clone())).await;
         let by_database = test::init_service(app(db.state().without_search_index())).await;
         let same = |uri: String| {
@@ -367,7 +358,7 @@ both_backends! {
         assert!(generation(&mut conn) > before);
         let searched = get_text(&indexed, "/api/v1/startups?q=xylophone").await;
         assert!(searched.2.contains("\"id\":\"medle\""), "{}", searched.2);
-        wait_for_index(&state, &mut conn);
+        wait_for_index(&state, &db.pool);
         assert_eq!(same("/api/v1/startups?q=xylophone".into()).await, searched.2);
     }
 
@@ -375,9 +366,7 @@ both_backends! {
         let db = db.seeded();
         let patience = Duration::from_millis(300);
         let state = db.state().with_cache_mib(0).with_query_timeout(patience);
-        let mut conn = db.pool.get().expect("connection");
-        wait_for_index(&state, &mut conn);
-        drop(conn);
+        wait_for_index(&state, &db.pool);
         let app = test::init_service(app(state.clone())).await;
         let search = "/api/v1/startups?q=sant%C3%A9";
         let first = get_text(&app, search).await;
