@@ -23,7 +23,9 @@
 #   4. `betadata serve` on PostgreSQL.
 #
 # Back to back, so that each ratio compares figures taken seconds apart on a machine whose load
-# may change. Each request is first fetched once (status 200 and size checked), then sent by
+# may change. With ROUNDS above 1, the servers take their turns again, ROUNDS times over, for
+# each request: the report compares medians over the rounds, and PostgreSQL ÷ SQLite is the
+# median of each round's ratio (on a shared machine one round can move a ratio by 40 %). Each request is first fetched once (status 200 and size checked), then sent by
 # wrk for WARMUP seconds (not counted; then the server is let finish what it was answering),
 # then for DURATION seconds at CONNECTIONS connections (again for 5 × DURATION when fewer than
 # MIN_ANSWERS answers came back, except for whole exports):
@@ -49,13 +51,14 @@
 # item = startups/<id>.json, search = startups.json?_search=emploi*&_searchmode=raw&_size=20
 # (the same FTS5 table, prefix match as betadata's), csv = startups.csv?_stream=on&_size=max.
 #
-# Environment (or the matching --flag): SIZES ("small large"), STARTUPS (1000), LARGE_STARTUPS
+# Environment (or the matching --flag): SIZES ("small large"), ROUNDS (1), STARTUPS (1000), LARGE_STARTUPS
 # (100000), OBSERVATIONS_PER_STARTUP (10), SEED (1), BACKENDS ("sqlite postgres"), PEERS
 # ("nginx datasette"; they need the sqlite backend), DURATION (3 s; 10 gives steadier
 # figures), WARMUP (1 s), MIN_ANSWERS (20), CONNECTIONS (32), THREADS (wrk threads, 2),
 # WORKERS (the server's HTTP workers; default its own, the number of cores), RENDERED (1: serve
 # betadata with its response cache and export spool off, `--cache-mib 0 --spool-mib 0`, so
-# that every answer is rendered: what issue 18 compares), STRICT (1: exit 1
+# that every answer is rendered: what issue 18 compares; the report then checks issue 18's
+# goals rather than issue 7's targets), STRICT (1: exit 1
 # when a target fails), BIN (a betadata binary; default: build target/release/betadata),
 # PGHOST (127.0.0.1; a folder such as /var/run/postgresql is the server's socket in it, as
 # README.md advises for a server on the same machine), PGPORT (5432), PGUSER (postgres), DATASETTE_VENV
@@ -70,6 +73,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 HERE=$PWD/bench
 
 SIZES=${SIZES:-small large}
+ROUNDS=${ROUNDS:-1}
 STARTUPS=${STARTUPS:-1000}
 LARGE_STARTUPS=${LARGE_STARTUPS:-100000}
 OBSERVATIONS_PER_STARTUP=${OBSERVATIONS_PER_STARTUP:-10}
@@ -114,6 +118,7 @@ while [[ $# -gt 0 ]]; do
     fi
     case "$1" in
     --sizes) SIZES=$2 ;;
+    --rounds) ROUNDS=$2 ;;
     --startups) STARTUPS=$2 ;;
     --large-startups) LARGE_STARTUPS=$2 ;;
     --observations-per-startup) OBSERVATIONS_PER_STARTUP=$2 ;;
@@ -141,10 +146,10 @@ fail() {
 }
 
 # Every bad value is named before anything is generated.
-for name in STARTUPS LARGE_STARTUPS OBSERVATIONS_PER_STARTUP SEED DURATION CONNECTIONS THREADS MIN_ANSWERS; do
+for name in ROUNDS STARTUPS LARGE_STARTUPS OBSERVATIONS_PER_STARTUP SEED DURATION CONNECTIONS THREADS MIN_ANSWERS; do
     [[ ${!name} =~ ^[0-9]+$ ]] || fail "$name must be a whole number, not '${!name}'"
 done
-for name in STARTUPS LARGE_STARTUPS DURATION CONNECTIONS THREADS; do
+for name in ROUNDS STARTUPS LARGE_STARTUPS DURATION CONNECTIONS THREADS; do
     ((${!name} > 0)) || fail "$name must be at least 1"
 done
 [[ $WARMUP =~ ^[0-9]+$ ]] || fail "WARMUP must be a whole number of seconds, not '$WARMUP'"
@@ -308,9 +313,9 @@ measure() {
         -w '%{http_code} %{size_download}\n' "$url")
     if [[ $status != 200 ]]; then
         echo "$server/$backend $endpoint: $url answered $status; not measured" >&2
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\tHTTP %s\t%s\t-\t-\n' \
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\tHTTP %s\t%s\t-\t-\t%s\n' \
             "$SIZE" "$COUNT" "$endpoint" "$server" "$backend" "$url" "$bytes" \
-            "$status" "$(load1)" >>"$RESULTS"
+            "$status" "$(load1)" "$ROUND" >>"$RESULTS"
         return
     fi
     local threads=$THREADS
@@ -343,12 +348,13 @@ measure() {
     local rss
     rss=$(peak_kb "${pids[@]}")
     python3 - "$summary" "$SIZE" "$COUNT" "$endpoint" "$server" "$backend" "$url" "$bytes" \
-        "$connections" "$rss" "$(load1)" "$((cpu_after - cpu_before))" "$CLOCK_TICKS" \
+        "$connections" "$rss" "$(load1)" "$((cpu_after - cpu_before))" "$CLOCK_TICKS" "$ROUND" \
         >>"$RESULTS" <<'EOF'
 import json, sys
 s = json.loads(sys.argv[1])
 size, count, endpoint, server, backend, url, size_bytes, connections, rss, load = sys.argv[2:12]
 cpu_seconds = int(sys.argv[12]) / int(sys.argv[13])
+round_number = sys.argv[14]
 seconds = s["duration_us"] / 1e6
 kinds = {"connect_errors": "connect", "read_errors": "read", "write_errors": "write",
          "status_errors": "HTTP status >= 400", "timeouts": "timeout"}
@@ -365,7 +371,8 @@ row = [size, count, endpoint, server, backend, url, size_bytes, connections,
        "%.1f" % (int(rss) * 1024 / 1e6),
        str(errors), "; ".join(notes), load,
        "%.0f" % (cpu_seconds / seconds * 100),
-       "%.3f" % (cpu_seconds * 1000 / s["requests"]) if done else "-"]
+       "%.3f" % (cpu_seconds * 1000 / s["requests"]) if done else "-",
+       round_number]
 print("\t".join(row))
 EOF
     tail -n 1 "$RESULTS" | awk -F'\t' '{printf "%-7s %-10s %-9s %8s req/s  p50 %8s ms  p99 %8s ms  %7s MB/s  peak RSS %6s MB  CPU %4s %% (%s ms/req)  errors %s  load %s %s\n", $3, $4, $5, $9, $10, $11, $12, $13, $17, $18, $14, $16, $15}'
@@ -568,11 +575,22 @@ EOF
 }
 
 # measure_endpoint ENDPOINT: every server in turn, each started afresh so that its peak RSS is
-# this request's, and back to back so that the ratios compare figures taken seconds apart.
+# this request's, and back to back so that the ratios compare figures taken seconds apart;
+# ROUNDS times over.
 measure_endpoint() {
     local endpoint=$1 connections=$CONNECTIONS
     if [[ $endpoint == csv-1 ]]; then connections=1; fi
-    section "$SIZE ($COUNT startups): $endpoint, load $(load1)"
+    for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+        local round=''
+        if ((ROUNDS > 1)); then round=", round $ROUND of $ROUNDS"; fi
+        section "$SIZE ($COUNT startups): $endpoint$round, load $(load1)"
+        measure_round "$endpoint" "$connections"
+    done
+}
+
+# measure_round ENDPOINT CONNECTIONS: one turn of every server.
+measure_round() {
+    local endpoint=$1 connections=$2
     if [[ -n $SQLITE_URL ]]; then
         start_betadata "$SQLITE_URL" "$WORK/serve-sqlite-$SIZE-$endpoint.log"
         measure "$endpoint" betadata sqlite "$BASE${PATHS[$endpoint]}" "$connections"
@@ -688,9 +706,10 @@ echo "betadata: $BIN ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), bra
 echo "wrk: $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
 if [[ $PEERS == *nginx* ]]; then echo "nginx: $("$NGINX" -v 2>&1)"; fi
 if [[ $PEERS == *datasette* ]]; then echo "datasette: $("$DATASETTE_VENV/bin/datasette" --version)"; fi
-echo "wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP}s warm-up then ${DURATION}s per request"
+echo "wrk: $THREADS threads, $CONNECTIONS connections, ${WARMUP}s warm-up then ${DURATION}s per request; $ROUNDS round(s)"
 
 PEAK_SINCE_START=
+ROUND=1
 for size in $SIZES; do
     run_size "$size"
 done
@@ -700,6 +719,7 @@ fi
 
 section "results"
 report=(python3 "$HERE/peers_report.py" "$RESULTS")
+if [[ -n $RENDERED ]]; then report+=(--rendered); fi
 if [[ $STRICT == 1 ]]; then report+=(--strict); fi
 "${report[@]}"
 echo
