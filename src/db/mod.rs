@@ -17,6 +17,7 @@ pub mod one_of;
 pub mod organisations;
 pub mod page;
 pub mod phases;
+pub mod pipelined;
 pub mod plans;
 pub mod pool;
 pub mod ranked;

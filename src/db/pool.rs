@@ -395,6 +395,17 @@ impl DbPool {
     pub fn is_postgres(&self) -> bool {
         matches!(self.manager.url, DatabaseUrl::Postgres(_))
     }
+
+    /// The HTTP workers' own connections to the same PostgreSQL server, set as the pool's are
+    /// ([`super::pipelined`]); `None` on SQLite, and for a server reached over TLS.
+    pub fn pipelined(&self) -> Option<super::pipelined::Pipelined> {
+        match &self.manager.url {
+            DatabaseUrl::Postgres(url) => {
+                super::pipelined::Pipelined::for_url(url, self.manager.statement_timeout)
+            }
+            DatabaseUrl::Sqlite(_) => None,
+        }
+    }
 }
 
 /// Opens a pool of `size` connections, failing fast when the database cannot be reached.

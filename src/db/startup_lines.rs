@@ -87,7 +87,27 @@ pub fn store(
 /// Startup `id` as `/startups/{id}` shows it on `day`, when its stored item holds then: it
 /// has one, its startup is not stale, and `day` is on or after the item's `current_from`.
 pub fn item(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Option<String>> {
-    let stale = startup_lines_stale::table.filter(startup_lines_stale::startup_id.eq(id));
+    item_query(id, day).first(conn).optional()
+}
+
+/// [`item`], read on a worker's pipelined connection ([`super::pipelined`]).
+pub async fn item_pipelined(
+    mut conn: &diesel_async::AsyncPgConnection,
+    id: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<String>> {
+    diesel_async::RunQueryDsl::first(item_query(id, day), &mut conn)
+        .await
+        .optional()
+}
+
+/// The statement of [`item`].
+#[diesel::dsl::auto_type(no_type_alias)]
+fn item_query<'a>(id: &'a str, day: NaiveDate) -> _ {
+    let stale: diesel::dsl::Filter<
+        startup_lines_stale::table,
+        diesel::dsl::Eq<startup_lines_stale::startup_id, &'a str>,
+    > = startup_lines_stale::table.filter(startup_lines_stale::startup_id.eq(id));
     startup_items::table
         .filter(startup_items::startup_id.eq(id))
         .filter(
@@ -97,8 +117,6 @@ pub fn item(conn: &mut DbConnection, id: &str, day: NaiveDate) -> QueryResult<Op
         )
         .filter(diesel::dsl::not(diesel::dsl::exists(stale)))
         .select(startup_items::json)
-        .first(conn)
-        .optional()
 }
 
 /// Whether a startup's lines in the list hold on `day`: they hold from `current_from` on.

@@ -35,6 +35,7 @@ mod msrv;
 mod openapi;
 mod organisations;
 mod phases;
+mod pipelined;
 mod plans;
 mod public_url;
 mod response_cache;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpMessage, HttpRequest, web};
+use chrono::NaiveDate;
 use diesel::result::QueryResult;
 
 use crate::api::http::at_revision::AtRevision;
@@ -19,10 +20,12 @@ use crate::api::http::spool::{self, ExportSpool};
 use crate::api::http::write_limit::WriteLimiter;
 use crate::db::deadline;
 use crate::db::phases::Phase;
+use crate::db::pipelined::Pipelined;
 use crate::db::plans::Plans;
 use crate::db::revision::Revision;
 use crate::db::search_index::{SearchIndex, Searcher};
 use crate::db::shared_reads::SharedReads;
+use crate::db::startup_lines;
 use crate::db::startup_list::ListFacts;
 use crate::db::{DbConnection, DbPool};
 
@@ -44,6 +47,9 @@ pub struct AppState {
     pub public_url: PublicUrl,
     /// On PostgreSQL, the revision reads that requests share; `None` on SQLite.
     shared_reads: Option<Arc<SharedReads>>,
+    /// On PostgreSQL on the same machine, the workers' own connections, on which the shortest
+    /// reads are pipelined; `None` otherwise.
+    pipelined: Option<Arc<Pipelined>>,
     /// The shares of the pool that exports and searches may take.
     pub bulkheads: Arc<Bulkheads>,
     /// The search index held in memory; `None` when searches are all ranked by the database.
@@ -82,6 +88,7 @@ impl AppState {
         Self {
             bulkheads: Arc::new(Bulkheads::for_pool(pool.size())),
             searcher: Some(Searcher::new(pool.clone())),
+            pipelined: pool.pipelined().map(Arc::new),
             pool,
             shared_reads,
             phase_ids: Arc::default(),
@@ -301,6 +308,34 @@ impl AppState {
             }
         }
         self.db_planned(plans, work).await
+    }
+
+    /// The workers' pipelined connections, when reads use them (PostgreSQL on this machine).
+    pub fn pipelined(&self) -> Option<&Pipelined> {
+        self.pipelined.as_deref()
+    }
+
+    /// The item stored for startup `id` while it holds on `day` ([`startup_lines::item`]): on
+    /// PostgreSQL read on the worker's pipelined connection when it has one, else as
+    /// [`AppState::short_read`] reads.
+    pub async fn stored_item(&self, id: &str, day: NaiveDate) -> Result<Option<String>, ApiError> {
+        if let Some(pipelined) = &self.pipelined {
+            let started = Instant::now();
+            let read =
+                pipelined.read(async |conn| startup_lines::item_pipelined(conn, id, day).await);
+            match actix_web::rt::time::timeout(self.query_timeout, read).await {
+                Ok(Some(found)) => return Ok(found),
+                Ok(None) if started.elapsed() < self.query_timeout => {}
+                _ => {
+                    return Err(ApiError::TimedOut {
+                        seconds: self.query_timeout.as_secs().max(1),
+                    });
+                }
+            }
+        }
+        let key = id.to_owned();
+        self.short_read(move |conn| startup_lines::item(conn, &key, day))
+            .await
     }
 
     /// Like [`AppState::db`], for work whose failures are already API errors (writes, which

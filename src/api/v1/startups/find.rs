@@ -14,7 +14,6 @@ use crate::api::http::state::AppState;
 use crate::api::shape::envelope::{ListResponse, respond_whole_page};
 use crate::api::v1::metrics::MetricSummary;
 use crate::api::v1::startups::{PhaseSpanResponse, StartupRecord, StartupResponse, phase_spans};
-use crate::db::startup_lines;
 use crate::db::startups::{Relations, Startup};
 
 async fn load_startup(state: &AppState, id: String) -> Result<StartupRecord, ApiError> {
@@ -57,17 +56,13 @@ pub async fn get_startup(
     let id = id.into_inner();
     // Today's answer is the item stored when the startup was last written, while it holds
     // (`db::startup_lines::item`); any other is rendered from the rows, with the same bytes.
-    if query.as_of.is_none() {
-        let (key, today) = (id.clone(), state.today());
-        let stored = state
-            .short_read(move |conn| startup_lines::item(conn, &key, today))
-            .await?;
-        if let Some(json) = stored {
-            let json = HttpResponse::Ok()
-                .content_type(ContentType::json())
-                .body(json);
-            return Ok(Either::Left(json));
-        }
+    if query.as_of.is_none()
+        && let Some(json) = state.stored_item(&id, state.today()).await?
+    {
+        let json = HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(json);
+        return Ok(Either::Left(json));
     }
     let record = load_startup(&state, id.clone()).await?;
     if let Some(day) = query.as_of

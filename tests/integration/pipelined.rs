@@ -1,0 +1,131 @@
+//! On PostgreSQL on this machine, one startup is read on the HTTP worker's own connection, the
+//! reads of concurrent requests pipelined on it (`db::pipelined`); a connection cut off loses
+//! no read, and is opened again.
+
+use actix_web::test;
+use betadata::api::{AppState, app};
+use betadata::db::pipelined::Pipelined;
+use diesel::QueryableByName;
+use diesel::sql_types::{Integer, Text};
+use futures_util::future::join_all;
+
+use crate::common::{TestDb, execute_around, get_text, refresh_startups};
+
+#[derive(QueryableByName)]
+struct Pid {
+    #[diesel(sql_type = Integer)]
+    pid: i32,
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    statement_timeout: String,
+}
+
+/// The server process behind this worker's pipelined connection, asked on it.
+async fn backend_pid(pipelined: &Pipelined) -> i32 {
+    pipelined
+        .read(async |mut conn| {
+            diesel_async::RunQueryDsl::get_result::<Pid>(
+                diesel::sql_query("SELECT pg_backend_pid() AS pid"),
+                &mut conn,
+            )
+            .await
+        })
+        .await
+        .expect("a pipelined connection")
+        .pid
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn one_startup_is_read_on_the_workers_connection_pipelined_with_the_others() {
+    let db = TestDb::postgres().seeded();
+    refresh_startups(&db);
+    let state = AppState::new(db.pool.clone()).with_cache_mib(0);
+    let app = test::init_service(app(state.clone())).await;
+    let pipelined = state
+        .pipelined()
+        .expect("the test server is on this machine");
+    let stored = get_text(&app, "/api/v1/startups/medle").await;
+    assert_eq!(stored.0, 200);
+    assert_eq!((pipelined.opened(), pipelined.reads()), (1, 1));
+    // Concurrent requests of one worker share its connection: their reads are pipelined.
+    let ids = ["medle", "dora", "tremplin", "medle", "no-such-startup"];
+    let uris = ids.map(|id| format!("/api/v1/startups/{id}"));
+    let answers = join_all(uris.iter().map(|uri| get_text(&app, uri))).await;
+    assert_eq!(answers[0], stored);
+    assert_eq!(answers[3], stored);
+    assert_eq!(
+        answers.iter().map(|a| a.0).collect::<Vec<_>>(),
+        [200, 200, 200, 200, 404]
+    );
+    assert_eq!((pipelined.opened(), pipelined.reads()), (1, 6));
+    // The same bytes as the rows render, read from the pool.
+    execute_around(
+        &db,
+        "INSERT INTO startup_lines_stale (startup_id) VALUES ('medle')",
+    );
+    assert_eq!(get_text(&app, "/api/v1/startups/medle").await, stored);
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn a_pipelined_connection_cut_off_loses_no_read_and_is_opened_again() {
+    let db = TestDb::postgres().seeded();
+    refresh_startups(&db);
+    let state = AppState::new(db.pool.clone()).with_cache_mib(0);
+    let app = test::init_service(app(state.clone())).await;
+    let pipelined = state
+        .pipelined()
+        .expect("the test server is on this machine");
+    let stored = get_text(&app, "/api/v1/startups/medle").await;
+    let pid = backend_pid(pipelined).await;
+    let terminated = execute_around(
+        &db,
+        &format!("SELECT pg_terminate_backend({pid}) FROM pg_stat_activity WHERE pid = {pid}"),
+    );
+    assert_eq!(terminated, 1);
+    // The read that finds it cut off is read again from the pool; the next opens another.
+    assert_eq!(get_text(&app, "/api/v1/startups/medle").await, stored);
+    assert_eq!(get_text(&app, "/api/v1/startups/medle").await, stored);
+    assert_eq!(pipelined.opened(), 2);
+    assert_ne!(backend_pid(pipelined).await, pid);
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn a_pipelined_statement_is_cancelled_at_the_pools_limit() {
+    let db = TestDb::postgres();
+    let settings = betadata::db::PoolSettings {
+        statement_timeout: Some(std::time::Duration::from_millis(1500)),
+        ..betadata::db::PoolSettings::new(1)
+    };
+    let pool = betadata::db::open_pool(&db.url, settings).expect("a pool");
+    let pipelined = pool
+        .pipelined()
+        .expect("the test server is on this machine");
+    let setting = pipelined
+        .read(async |mut conn| {
+            diesel_async::RunQueryDsl::get_result::<Setting>(
+                diesel::sql_query(
+                    "SELECT current_setting('statement_timeout') AS statement_timeout",
+                ),
+                &mut conn,
+            )
+            .await
+        })
+        .await
+        .expect("a pipelined connection");
+    assert_eq!(setting.statement_timeout, "1500ms");
+}
