@@ -23,18 +23,32 @@ struct Setting {
     statement_timeout: String,
 }
 
-/// The server process behind this worker's pipelined connection, asked on it.
-async fn backend_pid(pipelined: &Pipelined) -> i32 {
+/// The one row `sql` selects, asked on this worker's pipelined connection.
+async fn ask<T>(pipelined: &Pipelined, sql: &str) -> T
+where
+    T: QueryableByName<diesel::pg::Pg> + Send + 'static,
+{
     pipelined
         .read(async |mut conn| {
-            diesel_async::RunQueryDsl::get_result::<Pid>(
-                diesel::sql_query("SELECT pg_backend_pid() AS pid"),
-                &mut conn,
-            )
-            .await
+            diesel_async::RunQueryDsl::get_result::<T>(diesel::sql_query(sql), &mut conn).await
         })
         .await
         .expect("a pipelined connection")
+}
+
+/// A seeded PostgreSQL database whose startups' items are stored, and a state serving it
+/// without its response cache.
+fn seeded_with_items() -> (TestDb, AppState) {
+    let db = TestDb::postgres().seeded();
+    refresh_startups(&db);
+    let state = AppState::new(db.pool.clone()).with_cache_mib(0);
+    (db, state)
+}
+
+/// The server process behind this worker's pipelined connection, asked on it.
+async fn backend_pid(pipelined: &Pipelined) -> i32 {
+    ask::<Pid>(pipelined, "SELECT pg_backend_pid() AS pid")
+        .await
         .pid
 }
 
@@ -44,9 +58,7 @@ async fn backend_pid(pipelined: &Pipelined) -> i32 {
     ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
 )]
 async fn one_startup_is_read_on_the_workers_connection_pipelined_with_the_others() {
-    let db = TestDb::postgres().seeded();
-    refresh_startups(&db);
-    let state = AppState::new(db.pool.clone()).with_cache_mib(0);
+    let (db, state) = seeded_with_items();
     let app = test::init_service(app(state.clone())).await;
     let pipelined = state
         .pipelined()
@@ -79,9 +91,7 @@ async fn one_startup_is_read_on_the_workers_connection_pipelined_with_the_others
     ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
 )]
 async fn a_pipelined_connection_cut_off_loses_no_read_and_is_opened_again() {
-    let db = TestDb::postgres().seeded();
-    refresh_startups(&db);
-    let state = AppState::new(db.pool.clone()).with_cache_mib(0);
+    let (db, state) = seeded_with_items();
     let app = test::init_service(app(state.clone())).await;
     let pipelined = state
         .pipelined()
@@ -115,17 +125,7 @@ async fn a_pipelined_statement_is_cancelled_at_the_pools_limit() {
     let pipelined = pool
         .pipelined()
         .expect("the test server is on this machine");
-    let setting = pipelined
-        .read(async |mut conn| {
-            diesel_async::RunQueryDsl::get_result::<Setting>(
-                diesel::sql_query(
-                    "SELECT current_setting('statement_timeout') AS statement_timeout",
-                ),
-                &mut conn,
-            )
-            .await
-        })
-        .await
-        .expect("a pipelined connection");
+    let sql = "SELECT current_setting('statement_timeout') AS statement_timeout";
+    let setting = ask::<Setting>(&pipelined, sql).await;
     assert_eq!(setting.statement_timeout, "1500ms");
 }
