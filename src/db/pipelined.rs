@@ -105,7 +105,13 @@ impl Pipelined {
             }
             Err(e) => {
                 log::warn!("a pipelined read failed, read again from the pool: {e}");
-                SLOTS.with_borrow_mut(|slots| slots.remove(&self.key));
+                // Unless another read of this worker has already opened a new one.
+                SLOTS.with_borrow_mut(|slots| {
+                    if matches!(slots.get(&self.key), Some(Slot::Open(open)) if Rc::ptr_eq(open, &conn))
+                    {
+                        slots.remove(&self.key);
+                    }
+                });
                 None
             }
         }
