@@ -8,7 +8,8 @@
 #
 # Generates a fresh PostgreSQL database (`betadata generate`, STARTUPS startups, 10
 # observations a startup) with the first build, dropped on exit. Then, ROUNDS times, for each
-# build in turn: starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback port,
+# build in turn: starts `betadata serve --cache-mib 0 --spool-mib 0` on a free loopback port
+# (bench/lib.sh),
 # sends wrk for WARMUP seconds (not counted), then for DURATION seconds at CONNECTIONS
 # connections while `perf stat -e context-switches,task-clock` watches the server's process,
 # and prints requests/s, the server's context switches an answer and its CPU time an answer.
@@ -18,7 +19,7 @@
 # incubator's startups in construction, the incubator of the first startup listed, 20 rows).
 #
 # Environment: BINS (default: `cargo build --release` then target/release/betadata), STARTUPS
-# (1000), ROUNDS (2), DURATION (5), WARMUP (3), CONNECTIONS (32), THREADS (2), REQUEST
+# (1000), SEED (1), ROUNDS (2), DURATION (5), WARMUP (3), CONNECTIONS (32), THREADS (2), REQUEST
 # (item), PGHOST (/var/run/postgresql: the server's socket), PGPORT (5432), PGUSER (postgres).
 # Needs perf (apt-get install -y linux-perf), wrk, curl, python3 and psql.
 set -euo pipefail
@@ -26,6 +27,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 STARTUPS=${STARTUPS:-1000}
+SEED=${SEED:-1}
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-3}
@@ -34,6 +36,9 @@ THREADS=${THREADS:-2}
 REQUEST=${REQUEST:-item}
 export PGHOST=${PGHOST:-/var/run/postgresql} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 export RUST_LOG=${RUST_LOG:-warn}
+
+# shellcheck source=bench/args.sh
+source bench/args.sh "$@"
 
 fail() {
     echo "bench/switches.sh: $*" >&2
@@ -48,32 +53,17 @@ for tool in perf wrk curl python3 psql; do
     command -v "$tool" >/dev/null || fail "$tool is missing"
 done
 if [[ -z ${BINS:-} ]]; then
-    cargo build --release --quiet
+    cargo build --release --quiet --bin betadata
     BINS=target/release/betadata
 fi
-read -r -a builds <<<"$BINS"
-for bin in "${builds[@]}"; do
-    [[ -x $bin ]] || fail "$bin is not an executable"
-done
+builds "$BINS"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/betadata-switches.XXXXXX")
-DB=betadata_switches_$$
-SERVER=
-cleanup() {
-    if [[ -n $SERVER ]]; then kill "$SERVER" 2>/dev/null || true; fi
-    psql -d postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+WORK=$(mktemp -d -t betadata-switches.XXXXXX)
+PG_DB=betadata_switches_$$
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-psql -d postgres -qc "CREATE DATABASE $DB"
-URL="postgres://$PGUSER@${PGHOST//\//%2F}:$PGPORT/$DB"
-"${builds[0]}" --database "$URL" generate --startups "$STARTUPS" \
-    --observations $((STARTUPS * 10)) --seed 1 >/dev/null
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+generated postgres "${BUILDS[0]}" || fail "PostgreSQL does not answer"
 
 json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 
@@ -82,31 +72,20 @@ echo
 echo "| round | build | req/s | context switches an answer | server CPU an answer |"
 echo "| ---: | --- | ---: | ---: | ---: |"
 for ((round = 1; round <= ROUNDS; round++)); do
-    for bin in "${builds[@]}"; do
-        port=$(free_port)
-        "$bin" --database "$URL" serve --bind "127.0.0.1:$port" --cache-mib 0 --spool-mib 0 \
-            >"$WORK/serve.log" 2>&1 &
-        SERVER=$!
-        tries=0
-        until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do
-            ((tries++ < 600)) || fail "the server did not start: $(cat "$WORK/serve.log")"
-            sleep 0.1
-        done
-        first=$(curl -sf "http://127.0.0.1:$port/api/v1/startups?page_size=1")
+    for bin in "${BUILDS[@]}"; do
+        serve "$bin" "$URL"
+        first=$(curl -sf "$BASE/api/v1/startups?page_size=1")
         case $REQUEST in
         item) path=/api/v1/startups/$(json 'd["data"][0]["id"]' <<<"$first") ;;
         page) path="/api/v1/startups?phase=construction&incubator=$(json 'd["data"][0]["incubator"]' <<<"$first")&page_size=20" ;;
         esac
-        target="http://127.0.0.1:$port$path"
-        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$target" >/dev/null
-        perf stat -x, -e context-switches,task-clock -p "$SERVER" -o "$WORK/perf.csv" \
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$BASE$path" >/dev/null
+        perf stat -x, -e context-switches,task-clock -p "$SERVER_PID" -o "$WORK/perf.csv" \
             -- sleep "$DURATION" &
         perf=$!
-        out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" "$target")
+        out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" "$BASE$path")
         wait "$perf"
-        kill "$SERVER"
-        wait "$SERVER" 2>/dev/null || true
-        SERVER=
+        stop_server
         answers=$(awk '/requests in/ {print $1}' <<<"$out")
         python3 - "$round" "$bin" "$answers" "$DURATION" "$WORK/perf.csv" <<'EOF'
 import sys

@@ -2,9 +2,9 @@
 //! connection of its own on which the reads of its requests are pipelined.
 //!
 //! A read from the pool is handed to a blocking thread, which sends the statement and sleeps
-//! until PostgreSQL answers, then hands the answer back: for one startup, six thread switches
-//! a request, against one on SQLite, where the same read runs on the worker's thread
-//! (BENCHMARKS.md). Here the worker sends the statement on a socket it polls with its other
+//! until PostgreSQL answers, then hands the answer back: for one startup, four to six thread
+//! switches a request (on two machines), against about one on SQLite, where the same read runs
+//! on the worker's thread (BENCHMARKS.md). Here the worker sends the statement on a socket it polls with its other
 //! connections, and goes on serving them meanwhile; the reads its requests send while
 //! PostgreSQL answers an earlier one queue on the same connection, which PostgreSQL then reads
 //! in one go (pipelining, `diesel_async::AsyncPgConnection`).
@@ -168,8 +168,7 @@ impl Pipelined {
             .await
             .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
         if let Some(limit) = self.statement_timeout {
-            // Milliseconds, PostgreSQL's unit when none is given.
-            conn.batch_execute(&format!("SET statement_timeout = {}", limit.as_millis()))
+            conn.batch_execute(&super::pool::set_statement_timeout(limit))
                 .await?;
         }
         Ok(conn)

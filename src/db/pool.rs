@@ -83,14 +83,20 @@ impl ConnectionManager {
                 let mut conn =
                     PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
                 if let Some(limit) = self.statement_timeout {
-                    // Milliseconds, PostgreSQL's unit when none is given.
-                    conn.batch_execute(&format!("SET statement_timeout = {}", limit.as_millis()))
+                    conn.batch_execute(&set_statement_timeout(limit))
                         .map_err(r2d2::Error::QueryError)?;
                 }
                 Ok(DbConnection::Postgres(conn))
             }
         }
     }
+}
+
+/// The statement that has PostgreSQL cancel, on its connection, any statement running longer
+/// than `limit`: the pool's and the workers' pipelined connections ([`super::pipelined`]).
+pub(super) fn set_statement_timeout(limit: Duration) -> String {
+    // Milliseconds, PostgreSQL's unit when none is given.
+    format!("SET statement_timeout = {}", limit.as_millis())
 }
 
 impl ManageConnection for ConnectionManager {
