@@ -6,7 +6,8 @@
 //! text in the shape the database writes by hand and leave any other shape to diesel, so
 //! that what they accept is what diesel accepts. A struct's field keeps its chrono type and
 //! names its reader: `#[diesel(deserialize_as = Day)]`. PostgreSQL's binary values go to
-//! diesel unchanged.
+//! diesel unchanged, whether read through [`MultiBackend`] or on a connection of PostgreSQL's
+//! own ([`super::pipelined`]).
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
@@ -86,14 +87,27 @@ impl From<MaybeDay> for Option<NaiveDate> {
 
 impl FromSql<Nullable<Date>, MultiBackend> for MaybeDay {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        Day::from_sql(value).map(|day| MaybeDay(Some(day.0)))
+        <Day as FromSql<Date, MultiBackend>>::from_sql(value).map(|day| MaybeDay(Some(day.0)))
     }
 
     fn from_nullable_sql(value: Option<MultiRawValue<'_>>) -> deserialize::Result<Self> {
         match value {
-            Some(value) => Self::from_sql(value),
+            Some(value) => <Self as FromSql<Nullable<Date>, MultiBackend>>::from_sql(value),
             None => Ok(MaybeDay(None)),
         }
+    }
+}
+
+impl FromSql<Nullable<Date>, Pg> for MaybeDay {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDate as FromSql<Date, Pg>>::from_sql(value).map(|day| MaybeDay(Some(day)))
+    }
+
+    fn from_nullable_sql(value: Option<diesel::pg::PgValue<'_>>) -> deserialize::Result<Self> {
+        value.map_or(
+            Ok(MaybeDay(None)),
+            <Self as FromSql<Nullable<Date>, Pg>>::from_sql,
+        )
     }
 }
 
@@ -110,6 +124,12 @@ impl From<DayTime> for NaiveDateTime {
 impl FromSql<Timestamp, MultiBackend> for DayTime {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
         read::<NaiveDateTime, Timestamp>(value, parse_day_time).map(DayTime)
+    }
+}
+
+impl FromSql<Timestamp, Pg> for DayTime {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(DayTime)
     }
 }
 

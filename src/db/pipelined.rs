@@ -18,6 +18,12 @@
 //! does a read that failed here: it is run again from the pool, which knows how to report a
 //! database out of reach.
 //!
+//! PostgreSQL plans each statement sent there once, for all values (`Plans::Generic`,
+//! [`super::plans`]): only statements whose best plan is the same for all values are sent on
+//! it. They are one startup read by its id, and a page of one incubator's startups in some
+//! phases in id order, a range of an index
+//! ([`startup_list::ranged_page_pipelined`](super::startup_list::ranged_page_pipelined)).
+//!
 //! The connection speaks without TLS (`NoTls`): it is opened only to a server on the same
 //! machine (a socket, or a loopback address) or with `sslmode=disable` in the URL; any other
 //! server is read through the pool, over libpq's TLS.
@@ -30,6 +36,8 @@ use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+
+use super::plans::Plans;
 
 /// How long a worker waits, after it failed to open its connection, before it tries again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -167,10 +175,11 @@ impl Pipelined {
         let mut conn = AsyncPgConnection::establish(&self.url)
             .await
             .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))?;
+        let mut settings = Plans::Generic.setting().to_owned();
         if let Some(limit) = self.statement_timeout {
-            conn.batch_execute(&super::pool::set_statement_timeout(limit))
-                .await?;
+            settings = format!("{settings}; {}", super::pool::set_statement_timeout(limit));
         }
+        conn.batch_execute(&settings).await?;
         Ok(conn)
     }
 }

@@ -36,7 +36,8 @@ pub enum Plans {
 }
 
 impl Plans {
-    fn setting(self) -> &'static str {
+    /// The statement that sets it on a connection.
+    pub(crate) fn setting(self) -> &'static str {
         match self {
             Self::Chosen => "RESET plan_cache_mode",
             Self::Generic => "SET plan_cache_mode = force_generic_plan",

@@ -6,6 +6,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::exists;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 
@@ -155,7 +156,7 @@ pub trait ListedRow: Sized {
 /// without reading the table for each one it passes over.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = startups)]
-#[diesel(check_for_backend(super::MultiBackend))]
+#[diesel(check_for_backend(super::MultiBackend, diesel::pg::Pg))]
 pub struct StartupKeys {
     pub id: String,
     pub name: String,
@@ -240,17 +241,14 @@ impl ListedRow for StartupLine {
         day: NaiveDate,
         tallied: tallies::in_phases_of,
     ) -> QueryResult<(Vec<Self>, Option<i64>)> {
-        let rows: Vec<(StartupKeys, Option<String>, Option<i64>)> = query
+        let rows = query
             .select((
                 StartupKeys::as_select(),
                 startup_lines::line_of_startup(day),
                 tallied,
             ))
             .load(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(|(keys, line, tally)| (Self { keys, line }, tally));
-        Ok(with_tally(rows.collect()))
+        Ok(Self::with_tally(rows))
     }
     fn id(&self) -> &str {
         &self.keys.id
@@ -263,6 +261,19 @@ impl ListedRow for StartupLine {
     }
     fn updated_at(&self) -> NaiveDateTime {
         self.keys.updated_at
+    }
+}
+
+impl StartupLine {
+    /// The rows of a statement that read each startup's keys, line and a tally, and that
+    /// tally ([`with_tally`]).
+    fn with_tally(
+        rows: Vec<(StartupKeys, Option<String>, Option<i64>)>,
+    ) -> (Vec<Self>, Option<i64>) {
+        let rows = rows
+            .into_iter()
+            .map(|(keys, line, tally)| (Self { keys, line }, tally));
+        with_tally(rows.collect())
     }
 }
 
@@ -451,25 +462,33 @@ macro_rules! other_filters {
 /// `startups_latest_phase` and sort it, where walking the sort's order stops after the page
 /// (the first page of the 16,107 startups abandoned in investigation took 20.6 ms on SQLite
 /// rather than 0.31 ms).
-fn filtered(filter: &StartupFilter, dialect: Dialect, shape: Shape) -> StartupQuery<'static> {
-    let co_incubated = shape.co_incubated;
-    let mut query = startups::table.into_boxed();
-    if shape.index_range(filter) {
-        query = query.filter(in_latest_phases!(filter.phases.clone()));
-    } else if !filter.phases.is_empty() {
-        let day = filter.day;
-        query = query.filter(
-            settled_in_phases!(day, filter.phases.clone()).or(startups::latest_phase_start
-                .gt(day)
-                .and(exists(
-                    startup_phases::table
-                        .filter(startup_phases::startup_id.eq(startups::id))
-                        .filter(superseded_phase_rows!(day))
-                        .filter(one_of(startup_phases::phase_id, filter.phases.clone())),
-                ))),
-        );
-    }
-    other_filters!(query, filter, dialect, co_incubated)
+///
+/// A macro, so that the one definition builds the statement for both backends at once
+/// ([`MultiBackend`], for the pool's connections) and for PostgreSQL alone (`$backend`: `Pg`,
+/// for a worker's pipelined connection, [`super::pipelined`]).
+macro_rules! filtered {
+    ($backend:ty, $filter:expr, $dialect:expr, $shape:expr) => {{
+        let (filter, dialect, shape): (&StartupFilter, Dialect, Shape) =
+            ($filter, $dialect, $shape);
+        let co_incubated = shape.co_incubated;
+        let mut query = startups::table.into_boxed::<$backend>();
+        if shape.index_range(filter) {
+            query = query.filter(in_latest_phases!(filter.phases.clone()));
+        } else if !filter.phases.is_empty() {
+            let day = filter.day;
+            query = query.filter(
+                settled_in_phases!(day, filter.phases.clone()).or(startups::latest_phase_start
+                    .gt(day)
+                    .and(exists(
+                        startup_phases::table
+                            .filter(startup_phases::startup_id.eq(startups::id))
+                            .filter(superseded_phase_rows!(day))
+                            .filter(one_of(startup_phases::phase_id, filter.phases.clone())),
+                    ))),
+            );
+        }
+        other_filters!(query, filter, dialect, co_incubated)
+    }};
 }
 
 /// How many startups pass the filter. With a phase filter, the sum of two disjoint counts
@@ -565,73 +584,74 @@ macro_rules! order_by_pair {
 }
 
 /// Orders by creation date, startups without one last (in both directions), then by id.
-fn order_by_created(
-    query: StartupQuery<'static>,
-    descending: bool,
-    backwards: bool,
-    position: Option<(Option<NaiveDate>, String)>,
-) -> StartupQuery<'static> {
-    let dated = startups::created_on.is_not_null();
-    // Undated rows form a block after the dated ones, ordered by id; reading backwards, the
-    // undated block comes first and ids descend.
-    let query = match position {
-        None => query,
-        Some((None, i)) if !backwards => {
-            query.filter(startups::created_on.is_null().and(startups::id.gt(i)))
-        }
-        Some((None, i)) => query.filter(
-            startups::created_on
-                .is_not_null()
-                .or(startups::created_on.is_null().and(startups::id.lt(i))),
-        ),
-        Some((Some(k), i)) => {
-            let undated = startups::created_on.is_null();
-            let same_key = startups::created_on.eq(k);
-            match (backwards, descending == backwards) {
-                (false, true) => query.filter(
-                    undated
-                        .or(startups::created_on.gt(k))
-                        .or(same_key.and(startups::id.gt(i))),
-                ),
-                (false, false) => query.filter(
-                    undated
-                        .or(startups::created_on.lt(k))
-                        .or(same_key.and(startups::id.gt(i))),
-                ),
-                (true, true) => query.filter(
-                    dated.and(
-                        startups::created_on
-                            .gt(k)
-                            .or(same_key.and(startups::id.lt(i))),
-                    ),
-                ),
-                (true, false) => query.filter(
-                    dated.and(
-                        startups::created_on
-                            .lt(k)
-                            .or(same_key.and(startups::id.lt(i))),
-                    ),
-                ),
+macro_rules! order_by_created {
+    ($query:expr, $descending:expr, $backwards:expr, $position:expr) => {{
+        let (query, descending, backwards) = ($query, $descending, $backwards);
+        let position: Option<(Option<NaiveDate>, String)> = $position;
+        let dated = startups::created_on.is_not_null();
+        // Undated rows form a block after the dated ones, ordered by id; reading backwards, the
+        // undated block comes first and ids descend.
+        let query = match position {
+            None => query,
+            Some((None, i)) if !backwards => {
+                query.filter(startups::created_on.is_null().and(startups::id.gt(i)))
             }
+            Some((None, i)) => query.filter(
+                startups::created_on
+                    .is_not_null()
+                    .or(startups::created_on.is_null().and(startups::id.lt(i))),
+            ),
+            Some((Some(k), i)) => {
+                let undated = startups::created_on.is_null();
+                let same_key = startups::created_on.eq(k);
+                match (backwards, descending == backwards) {
+                    (false, true) => query.filter(
+                        undated
+                            .or(startups::created_on.gt(k))
+                            .or(same_key.and(startups::id.gt(i))),
+                    ),
+                    (false, false) => query.filter(
+                        undated
+                            .or(startups::created_on.lt(k))
+                            .or(same_key.and(startups::id.gt(i))),
+                    ),
+                    (true, true) => query.filter(
+                        dated.and(
+                            startups::created_on
+                                .gt(k)
+                                .or(same_key.and(startups::id.lt(i))),
+                        ),
+                    ),
+                    (true, false) => query.filter(
+                        dated.and(
+                            startups::created_on
+                                .lt(k)
+                                .or(same_key.and(startups::id.lt(i))),
+                        ),
+                    ),
+                }
+            }
+        };
+        let key_ascending = descending == backwards;
+        match (backwards, key_ascending) {
+            (false, true) => {
+                query.order((dated.desc(), startups::created_on.asc(), startups::id.asc()))
+            }
+            (false, false) => query.order((
+                dated.desc(),
+                startups::created_on.desc(),
+                startups::id.asc(),
+            )),
+            (true, true) => {
+                query.order((dated.asc(), startups::created_on.asc(), startups::id.desc()))
+            }
+            (true, false) => query.order((
+                dated.asc(),
+                startups::created_on.desc(),
+                startups::id.desc(),
+            )),
         }
-    };
-    let key_ascending = descending == backwards;
-    match (backwards, key_ascending) {
-        (false, true) => {
-            query.order((dated.desc(), startups::created_on.asc(), startups::id.asc()))
-        }
-        (false, false) => query.order((
-            dated.desc(),
-            startups::created_on.desc(),
-            startups::id.asc(),
-        )),
-        (true, true) => query.order((dated.asc(), startups::created_on.asc(), startups::id.desc())),
-        (true, false) => query.order((
-            dated.asc(),
-            startups::created_on.desc(),
-            startups::id.desc(),
-        )),
-    }
+    }};
 }
 
 /// What the data holds that shapes the statements of a list: each case makes them simpler
@@ -748,12 +768,18 @@ impl ListFacts {
 ///
 /// A page read when the data no longer is as `facts` say answers the same, planned otherwise.
 pub fn plans(filter: &StartupFilter, sort: Sort, facts: &ListFacts, indexed: bool) -> Plans {
-    let ranged = Shape::given(filter, facts).tallies_total(filter) && sort.key == SortKey::Id;
     let by_id = indexed && sort.key == SortKey::Relevance && filter.searches_alone();
-    match ranged || by_id {
+    match ranged(filter, sort, facts) || by_id {
         true => Plans::Generic,
         false => Plans::Chosen,
     }
+}
+
+/// Whether a page of `filter` in `sort` is a range of `startups_incubator_phase_id` in id order
+/// whose total is the tallies' sum, the data being as `facts` say: one statement, read with
+/// its total, whose best plan is the same for all values ([`plans`]).
+pub fn ranged(filter: &StartupFilter, sort: Sort, facts: &ListFacts) -> bool {
+    Shape::given(filter, facts).tallies_total(filter) && sort.key == SortKey::Id
 }
 
 /// A page of startups, with each row's relevance when the list is a search.
@@ -819,6 +845,70 @@ pub fn sorted_rows(
 }
 
 /// The statement of one page's rows in reading order, knowing the [`Shape`] of its filter.
+/// The statement of a page of `filter` in `sort`: [`filtered`] startups, ordered, after (or
+/// before) the request's cursor, one row more than the page holds. A macro, as [`filtered`] is.
+macro_rules! in_order {
+    ($backend:ty, $filter:expr, $sort:expr, $request:expr, $shape:expr, $dialect:expr) => {{
+        let (filter, sort, request, shape, dialect): (
+            &StartupFilter,
+            Sort,
+            &PageRequest,
+            Shape,
+            Dialect,
+        ) = ($filter, $sort, $request, $shape, $dialect);
+        let backwards = request.backwards();
+        let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
+        let query = filtered!($backend, filter, dialect, shape);
+        let desc = sort.descending;
+        let query = match (sort.key, position) {
+            (SortKey::Name, Some(Position::Name(k, i))) => {
+                order_by_pair!(query, startups::name, desc, backwards, Some((k, i)))
+            }
+            (SortKey::Name, _) => {
+                order_by_pair!(
+                    query,
+                    startups::name,
+                    desc,
+                    backwards,
+                    None::<(String, String)>
+                )
+            }
+            (SortKey::Updated, Some(Position::Updated(k, i))) => {
+                order_by_pair!(query, startups::updated_at, desc, backwards, Some((k, i)))
+            }
+            (SortKey::Updated, _) => order_by_pair!(
+                query,
+                startups::updated_at,
+                desc,
+                backwards,
+                None::<(NaiveDateTime, String)>
+            ),
+            (SortKey::Created, Some(Position::Created(k, i))) => {
+                order_by_created!(query, desc, backwards, Some((k, i)))
+            }
+            (SortKey::Created, _) => order_by_created!(query, desc, backwards, None),
+            (_, position) => {
+                let id = match position {
+                    Some(Position::Id(i)) => Some(i),
+                    _ => None,
+                };
+                let query = match (id, backwards) {
+                    (Some(i), false) => query.filter(startups::id.gt(i)),
+                    (Some(i), true) => query.filter(startups::id.lt(i)),
+                    (None, _) => query,
+                };
+                let ascending = desc == backwards;
+                if ascending {
+                    query.order(startups::id.asc())
+                } else {
+                    query.order(startups::id.desc())
+                }
+            }
+        };
+        query.limit(request.limit())
+    }};
+}
+
 fn in_order(
     filter: &StartupFilter,
     sort: Sort,
@@ -826,56 +916,41 @@ fn in_order(
     shape: Shape,
     dialect: Dialect,
 ) -> StartupQuery<'static> {
-    let backwards = request.backwards();
-    let position = request.cursor.as_ref().and_then(|c| sort.position(&c.key));
-    let query = filtered(filter, dialect, shape);
-    let desc = sort.descending;
-    let query = match (sort.key, position) {
-        (SortKey::Name, Some(Position::Name(k, i))) => {
-            order_by_pair!(query, startups::name, desc, backwards, Some((k, i)))
-        }
-        (SortKey::Name, _) => {
-            order_by_pair!(
-                query,
-                startups::name,
-                desc,
-                backwards,
-                None::<(String, String)>
-            )
-        }
-        (SortKey::Updated, Some(Position::Updated(k, i))) => {
-            order_by_pair!(query, startups::updated_at, desc, backwards, Some((k, i)))
-        }
-        (SortKey::Updated, _) => order_by_pair!(
-            query,
-            startups::updated_at,
-            desc,
-            backwards,
-            None::<(NaiveDateTime, String)>
-        ),
-        (SortKey::Created, Some(Position::Created(k, i))) => {
-            order_by_created(query, desc, backwards, Some((k, i)))
-        }
-        (SortKey::Created, _) => order_by_created(query, desc, backwards, None),
-        (_, position) => {
-            let id = match position {
-                Some(Position::Id(i)) => Some(i),
-                _ => None,
-            };
-            let query = match (id, backwards) {
-                (Some(i), false) => query.filter(startups::id.gt(i)),
-                (Some(i), true) => query.filter(startups::id.lt(i)),
-                (None, _) => query,
-            };
-            let ascending = desc == backwards;
-            if ascending {
-                query.order(startups::id.asc())
-            } else {
-                query.order(startups::id.desc())
-            }
-        }
+    in_order!(MultiBackend, filter, sort, request, shape, dialect)
+}
+
+/// [`page`] of stored lines ([`StartupLine`]) on a worker's pipelined connection
+/// ([`super::pipelined`]), when the page is [`ranged`]: its one statement, built by the same
+/// definition as the pool's (`in_order!`) for PostgreSQL alone, reads its rows with its total.
+/// `None` for any other page, and for a page without rows, whose total another statement
+/// counts: the caller reads those from the pool.
+pub async fn ranged_page_pipelined(
+    mut conn: &diesel_async::AsyncPgConnection,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+    facts: &ListFacts,
+) -> QueryResult<Option<Page<StartupLine>>> {
+    let Some(incubator) = filter
+        .incubator
+        .clone()
+        .filter(|_| ranged(filter, sort, facts))
+    else {
+        return Ok(None);
     };
-    query.limit(request.limit())
+    let shape = Shape::given(filter, facts);
+    let query = in_order!(Pg, filter, sort, request, shape, Dialect::Postgres).select((
+        StartupKeys::as_select(),
+        startup_lines::line_of_startup(filter.day),
+        tallies::in_phases_of(incubator, filter.phases.clone()),
+    ));
+    let rows = diesel_async::RunQueryDsl::load(query, &mut conn).await?;
+    Ok(match StartupLine::with_tally(rows) {
+        (rows, Some(total)) => Some(Page::from_rows(request, rows, total, |s| {
+            sort.key_of(s, None)
+        })),
+        (_, None) => None,
+    })
 }
 
 /// A search hit of SQLite: the `rowid` its full-text index knows it by.
@@ -1036,7 +1111,7 @@ fn ranked_page<R: ListedRow>(
     };
     if !filter.searches_alone() {
         let shape = Shape::of(conn, filter, false)?;
-        let kept = filtered(filter, Dialect::of(conn), shape);
+        let kept = filtered!(MultiBackend, filter, Dialect::of(conn), shape);
         hits = match hits {
             Hits::Rows(hits) => Hits::Rows(keep_hits(
                 hits,

@@ -1,6 +1,6 @@
-//! On PostgreSQL on this machine, one startup is read on the HTTP worker's own connection, the
-//! reads of concurrent requests pipelined on it (`db::pipelined`); a connection cut off loses
-//! no read, and is opened again.
+//! On PostgreSQL on this machine, one startup, and a page of one incubator's startups in a
+//! phase, are read on the HTTP worker's own connection, the reads of concurrent requests
+//! pipelined on it (`db::pipelined`); a connection cut off loses no read, and is opened again.
 
 use actix_web::test;
 use betadata::api::{AppState, app};
@@ -21,6 +21,8 @@ struct Pid {
 struct Setting {
     #[diesel(sql_type = Text)]
     statement_timeout: String,
+    #[diesel(sql_type = Text)]
+    plan_cache_mode: String,
 }
 
 /// The one row `sql` selects, asked on this worker's pipelined connection.
@@ -125,7 +127,58 @@ async fn a_pipelined_statement_is_cancelled_at_the_pools_limit() {
     let pipelined = pool
         .pipelined()
         .expect("the test server is on this machine");
-    let sql = "SELECT current_setting('statement_timeout') AS statement_timeout";
+    let sql = "SELECT current_setting('statement_timeout') AS statement_timeout, \
+               current_setting('plan_cache_mode') AS plan_cache_mode";
     let setting = ask::<Setting>(&pipelined, sql).await;
     assert_eq!(setting.statement_timeout, "1500ms");
+    // Planned once for all values, as the pool's connections plan a page in a range.
+    assert_eq!(setting.plan_cache_mode, "force_generic_plan");
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn a_page_of_an_incubators_startups_in_a_phase_is_read_on_the_workers_connection() {
+    let (db, state) = seeded_with_items();
+    let app = test::init_service(app(state.clone())).await;
+    let pipelined = state
+        .pipelined()
+        .expect("the test server is on this machine");
+    let uri = "/api/v1/startups?incubator=sgmas&phase=transfere&page_size=2";
+    let first = get_text(&app, uri).await;
+    assert_eq!(first.0, 200, "{}", first.2);
+    assert_eq!(pipelined.reads(), 1);
+    let page: serde_json::Value = serde_json::from_str(&first.2).expect("JSON");
+    assert_eq!(page["meta"]["total"], 5);
+    // Its next page and the one before it too, with the same bytes as the first.
+    let next = page["links"]["next"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second = get_text(&app, &next).await;
+    let page: serde_json::Value = serde_json::from_str(&second.2).expect("JSON");
+    let prev = page["links"]["prev"].as_str().expect("a page before");
+    let before: serde_json::Value =
+        serde_json::from_str(&get_text(&app, prev).await.2).expect("JSON");
+    let first_page: serde_json::Value = serde_json::from_str(&first.2).expect("JSON");
+    assert_eq!(before["data"], first_page["data"]);
+    assert_eq!(pipelined.reads(), 3);
+    // Another sort is planned for its values, from the pool.
+    let by_name = get_text(&app, &format!("{uri}&sort=name")).await;
+    assert_eq!(by_name.0, 200);
+    assert_eq!(pipelined.reads(), 3);
+    // A page with an item whose line is gone is read again from the pool, which renders that
+    // item from its rows: the same bytes as the stored lines.
+    let ids: Vec<String> = first_page["data"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["id"].as_str().expect("an id").to_owned())
+        .collect();
+    let gone = format!("DELETE FROM startup_lines WHERE startup_id = '{}'", ids[1]);
+    assert_eq!(execute_around(&db, &gone), 1);
+    assert_eq!(get_text(&app, uri).await, first);
+    assert_eq!(get_text(&app, &next).await, second);
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpMessage, HttpRequest, web};
 use chrono::NaiveDate;
 use diesel::result::QueryResult;
+use diesel_async::AsyncPgConnection;
 
 use crate::api::http::at_revision::AtRevision;
 use crate::api::http::bulkheads::Bulkheads;
@@ -319,23 +320,33 @@ impl AppState {
     /// PostgreSQL read on the worker's pipelined connection when it has one, else as
     /// [`AppState::short_read`] reads.
     pub async fn stored_item(&self, id: &str, day: NaiveDate) -> Result<Option<String>, ApiError> {
-        if let Some(pipelined) = &self.pipelined {
-            let started = Instant::now();
-            let read =
-                pipelined.read(async |conn| startup_lines::item_pipelined(conn, id, day).await);
-            match actix_web::rt::time::timeout(self.query_timeout, read).await {
-                Ok(Some(found)) => return Ok(found),
-                Ok(None) if started.elapsed() < self.query_timeout => {}
-                _ => {
-                    return Err(ApiError::TimedOut {
-                        seconds: self.query_timeout.as_secs().max(1),
-                    });
-                }
-            }
+        let read = async |conn: &_| startup_lines::item_pipelined(conn, id, day).await;
+        if let Some(found) = self.read_pipelined(read).await? {
+            return Ok(found);
         }
         let key = id.to_owned();
         self.short_read(move |conn| startup_lines::item(conn, &key, day))
             .await
+    }
+
+    /// Runs `work` on the worker's pipelined connection ([`Pipelined::read`]), bounded by
+    /// [`AppState::query_timeout`]: `None` when there is none (SQLite, or a server elsewhere),
+    /// or when it failed there, for the caller to read from the pool instead.
+    pub async fn read_pipelined<T>(
+        &self,
+        work: impl AsyncFnOnce(&AsyncPgConnection) -> QueryResult<T>,
+    ) -> Result<Option<T>, ApiError> {
+        let Some(pipelined) = &self.pipelined else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        match actix_web::rt::time::timeout(self.query_timeout, pipelined.read(work)).await {
+            Ok(Some(found)) => Ok(Some(found)),
+            Ok(None) if started.elapsed() < self.query_timeout => Ok(None),
+            _ => Err(ApiError::TimedOut {
+                seconds: self.query_timeout.as_secs().max(1),
+            }),
+        }
     }
 
     /// Like [`AppState::db`], for work whose failures are already API errors (writes, which

@@ -279,47 +279,78 @@ pub async fn list_startups_page(
     let plans = (facts.as_deref()).map_or(Plans::Chosen, |f| {
         startup_list::plans(&filter, sort, f, known)
     });
-    let (page, mut rows, mut relations, index) = state
-        .short_read_planned(plans, move |conn| {
-            let index = match (&found, &searcher) {
-                (Some(index), _) => Some(Arc::clone(index)),
-                (None, Some(searcher)) => searcher.current(conn)?,
-                (None, None) => None,
+    // A page of one incubator's startups in some phases, in id order, is one statement, which
+    // the worker sends itself on PostgreSQL ([`startup_list::ranged_page_pipelined`]) when each
+    // of its items is a stored line. Any other is read from the pool.
+    let pipelined = match facts.as_deref() {
+        Some(facts) if all_fields && startup_list::ranged(&filter, sort, facts) => {
+            let read = async |conn: &_| {
+                startup_list::ranged_page_pipelined(conn, &filter, sort, &request, facts).await
             };
-            let (ranked_by, facts_given) = (index.as_deref(), facts.as_deref());
-            let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) = match all_fields {
-                // Keys and stored lines (`StartupLine`): the rows of the items without a line
-                // that holds on the day are read whole after the page.
-                true => {
-                    let page: Page<StartupLine> =
-                        startup_list::page(conn, &filter, sort, &request, ranked_by, facts_given)?;
-                    let missing: Vec<String> = (page.rows.iter())
-                        .filter(|row| row.line.is_none())
-                        .map(|row| row.keys.id.clone())
-                        .collect();
-                    let rows = match missing.is_empty() {
-                        true => Vec::new(),
-                        false => Startup::find_many(conn, &missing)?,
+            state.read_pipelined(read).await?.flatten()
+        }
+        _ => None,
+    };
+    let pipelined = pipelined.filter(|page| page.rows.iter().all(|row| row.line.is_some()));
+    let (page, mut rows, mut relations, index) = match pipelined {
+        Some(page) => (page, HashMap::new(), HashMap::new(), None),
+        None => {
+            state
+                .short_read_planned(plans, move |conn| {
+                    let index = match (&found, &searcher) {
+                        (Some(index), _) => Some(Arc::clone(index)),
+                        (None, Some(searcher)) => searcher.current(conn)?,
+                        (None, None) => None,
                     };
-                    (page, rows.into_iter().map(|s| (s.id.clone(), s)).collect())
-                }
-                // A `fields` projection renders every item from its row: read whole at once.
-                false => {
-                    let page: Page<Startup> =
-                        startup_list::page(conn, &filter, sort, &request, ranked_by, facts_given)?;
-                    let mut rows = HashMap::new();
-                    let page = page.map(|s| {
-                        let keys = StartupKeys::from(&s);
-                        rows.insert(s.id.clone(), s);
-                        StartupLine { keys, line: None }
-                    });
-                    (page, rows)
-                }
-            };
-            let rendered: Vec<String> = rows.keys().cloned().collect();
-            Ok((page, rows, Startup::relations(conn, &rendered)?, index))
-        })
-        .await?;
+                    let (ranked_by, facts_given) = (index.as_deref(), facts.as_deref());
+                    let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) =
+                        match all_fields {
+                            // Keys and stored lines (`StartupLine`): the rows of the items without a line
+                            // that holds on the day are read whole after the page.
+                            true => {
+                                let page: Page<StartupLine> = startup_list::page(
+                                    conn,
+                                    &filter,
+                                    sort,
+                                    &request,
+                                    ranked_by,
+                                    facts_given,
+                                )?;
+                                let missing: Vec<String> = (page.rows.iter())
+                                    .filter(|row| row.line.is_none())
+                                    .map(|row| row.keys.id.clone())
+                                    .collect();
+                                let rows = match missing.is_empty() {
+                                    true => Vec::new(),
+                                    false => Startup::find_many(conn, &missing)?,
+                                };
+                                (page, rows.into_iter().map(|s| (s.id.clone(), s)).collect())
+                            }
+                            // A `fields` projection renders every item from its row: read whole at once.
+                            false => {
+                                let page: Page<Startup> = startup_list::page(
+                                    conn,
+                                    &filter,
+                                    sort,
+                                    &request,
+                                    ranked_by,
+                                    facts_given,
+                                )?;
+                                let mut rows = HashMap::new();
+                                let page = page.map(|s| {
+                                    let keys = StartupKeys::from(&s);
+                                    rows.insert(s.id.clone(), s);
+                                    StartupLine { keys, line: None }
+                                });
+                                (page, rows)
+                            }
+                        };
+                    let rendered: Vec<String> = rows.keys().cloned().collect();
+                    Ok((page, rows, Startup::relations(conn, &rendered)?, index))
+                })
+                .await?
+        }
+    };
     if let Some(index) = index.filter(|_| !known) {
         state.found_current(req, &index);
     }
