@@ -292,64 +292,48 @@ pub async fn list_startups_page(
         _ => None,
     };
     let pipelined = pipelined.filter(|page| page.rows.iter().all(|row| row.line.is_some()));
+    let from_pool = move |conn: &mut DbConnection| {
+        let index = match (&found, &searcher) {
+            (Some(index), _) => Some(Arc::clone(index)),
+            (None, Some(searcher)) => searcher.current(conn)?,
+            (None, None) => None,
+        };
+        let (ranked_by, facts_given) = (index.as_deref(), facts.as_deref());
+        let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) = match all_fields {
+            // Keys and stored lines (`StartupLine`): the rows of the items without a line
+            // that holds on the day are read whole after the page.
+            true => {
+                let page: Page<StartupLine> =
+                    startup_list::page(conn, &filter, sort, &request, ranked_by, facts_given)?;
+                let missing: Vec<String> = (page.rows.iter())
+                    .filter(|row| row.line.is_none())
+                    .map(|row| row.keys.id.clone())
+                    .collect();
+                let rows = match missing.is_empty() {
+                    true => Vec::new(),
+                    false => Startup::find_many(conn, &missing)?,
+                };
+                (page, rows.into_iter().map(|s| (s.id.clone(), s)).collect())
+            }
+            // A `fields` projection renders every item from its row: read whole at once.
+            false => {
+                let page: Page<Startup> =
+                    startup_list::page(conn, &filter, sort, &request, ranked_by, facts_given)?;
+                let mut rows = HashMap::new();
+                let page = page.map(|s| {
+                    let keys = StartupKeys::from(&s);
+                    rows.insert(s.id.clone(), s);
+                    StartupLine { keys, line: None }
+                });
+                (page, rows)
+            }
+        };
+        let rendered: Vec<String> = rows.keys().cloned().collect();
+        Ok((page, rows, Startup::relations(conn, &rendered)?, index))
+    };
     let (page, mut rows, mut relations, index) = match pipelined {
         Some(page) => (page, HashMap::new(), HashMap::new(), None),
-        None => {
-            state
-                .short_read_planned(plans, move |conn| {
-                    let index = match (&found, &searcher) {
-                        (Some(index), _) => Some(Arc::clone(index)),
-                        (None, Some(searcher)) => searcher.current(conn)?,
-                        (None, None) => None,
-                    };
-                    let (ranked_by, facts_given) = (index.as_deref(), facts.as_deref());
-                    let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) =
-                        match all_fields {
-                            // Keys and stored lines (`StartupLine`): the rows of the items without a line
-                            // that holds on the day are read whole after the page.
-                            true => {
-                                let page: Page<StartupLine> = startup_list::page(
-                                    conn,
-                                    &filter,
-                                    sort,
-                                    &request,
-                                    ranked_by,
-                                    facts_given,
-                                )?;
-                                let missing: Vec<String> = (page.rows.iter())
-                                    .filter(|row| row.line.is_none())
-                                    .map(|row| row.keys.id.clone())
-                                    .collect();
-                                let rows = match missing.is_empty() {
-                                    true => Vec::new(),
-                                    false => Startup::find_many(conn, &missing)?,
-                                };
-                                (page, rows.into_iter().map(|s| (s.id.clone(), s)).collect())
-                            }
-                            // A `fields` projection renders every item from its row: read whole at once.
-                            false => {
-                                let page: Page<Startup> = startup_list::page(
-                                    conn,
-                                    &filter,
-                                    sort,
-                                    &request,
-                                    ranked_by,
-                                    facts_given,
-                                )?;
-                                let mut rows = HashMap::new();
-                                let page = page.map(|s| {
-                                    let keys = StartupKeys::from(&s);
-                                    rows.insert(s.id.clone(), s);
-                                    StartupLine { keys, line: None }
-                                });
-                                (page, rows)
-                            }
-                        };
-                    let rendered: Vec<String> = rows.keys().cloned().collect();
-                    Ok((page, rows, Startup::relations(conn, &rendered)?, index))
-                })
-                .await?
-        }
+        None => state.short_read_planned(plans, from_pool).await?,
     };
     if let Some(index) = index.filter(|_| !known) {
         state.found_current(req, &index);
