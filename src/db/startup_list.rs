@@ -844,7 +844,6 @@ pub fn sorted_rows(
     Startup::load(query, conn, filter.day)
 }
 
-/// The statement of one page's rows in reading order, knowing the [`Shape`] of its filter.
 /// The statement of a page of `filter` in `sort`: [`filtered`] startups, ordered, after (or
 /// before) the request's cursor, one row more than the page holds. A macro, as [`filtered`] is.
 macro_rules! in_order {
@@ -909,6 +908,8 @@ macro_rules! in_order {
     }};
 }
 
+/// The statement of one page's rows in reading order, knowing the [`Shape`] of its filter, for
+/// the pool's connections ([`in_order!`]).
 fn in_order(
     filter: &StartupFilter,
     sort: Sort,
