@@ -52,10 +52,12 @@ impl Phase {
     /// current that day that are not the latest; see `current_phase_rows`). For the whole
     /// portfolio both come from the tallies kept as startups and phases are written
     /// ([`tallies::settled_by_phase`], [`tallies::superseded_by_phase`]); for one incubator,
-    /// from grouped queries on the indexes of `startups` and `startup_phases`.
+    /// from grouped queries on the indexes of `startups` and `startup_phases`. `today` only
+    /// tells the tallies which side of `day` to read, the shorter one.
     pub fn current_counts(
         conn: &mut DbConnection,
         day: NaiveDate,
+        today: NaiveDate,
         incubator: Option<&str>,
     ) -> QueryResult<BTreeMap<String, i64>> {
         let co_incubated = match incubator {
@@ -63,7 +65,7 @@ impl Phase {
             None => false,
         };
         let mut counts: BTreeMap<String, i64> = match incubator {
-            None => tallies::settled_by_phase(conn, day)?,
+            None => tallies::settled_by_phase(conn, day, today)?,
             Some(incubator) => {
                 let settled = startups::table
                     .filter(startups::latest_phase_start.le(day))

@@ -190,6 +190,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    creation_totals (incubator_id, created_year) {
+        incubator_id -> Text,
+        created_year -> Text,
+        startups -> BigInt,
+    }
+}
+
+diesel::table! {
     incubator_phase_tallies (incubator_id, latest_phase_id, latest_month) {
         incubator_id -> Text,
         latest_phase_id -> Text,
@@ -202,6 +210,14 @@ diesel::table! {
     latest_phase_tallies (latest_phase_id, latest_month) {
         latest_phase_id -> Text,
         latest_month -> Text,
+        startups -> BigInt,
+    }
+}
+
+diesel::table! {
+    latest_phase_totals (incubator_id, latest_phase_id) {
+        incubator_id -> Text,
+        latest_phase_id -> Text,
         startups -> BigInt,
     }
 }
@@ -224,10 +240,15 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(phases, superseded_tallies, superseded_day_tallies);
+diesel::allow_tables_to_appear_in_same_query!(
+    phases,
+    latest_phase_tallies,
+    superseded_tallies,
+    superseded_day_tallies
+);
 
 // A page's total read with its rows (`db::startup_list::page`).
-diesel::allow_tables_to_appear_in_same_query!(startups, incubator_phase_tallies);
+diesel::allow_tables_to_appear_in_same_query!(startups, latest_phase_totals);
 
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));

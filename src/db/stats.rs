@@ -14,7 +14,7 @@ use super::schema::{
     incubators, observations, organisations, startup_incubators, startup_phases, startups,
 };
 use super::startups::{PhaseRow, Startup, current_phase_rows, phases_in_incubator};
-use super::tallies;
+use super::tallies::{self, Created};
 
 /// Which startups a statistic covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,22 +60,36 @@ macro_rules! scoped {
     }};
 }
 
-/// Startups per incubator id, and (under `None`) those without one: one pass gives both the
-/// breakdown and the total.
-pub fn startups_by_incubator(
-    conn: &mut DbConnection,
-    scope: &Scope,
-) -> QueryResult<BTreeMap<Option<String>, i64>> {
+/// Startups per incubator id (and, under `None`, those without one: the breakdown gives the
+/// total too) and per year of creation (the start of their first phase; undated ones are left
+/// out), in `scope`.
+pub fn startups_created(conn: &mut DbConnection, scope: &Scope) -> QueryResult<Created> {
     if scope.incubator.is_none() {
-        return tallies::by_incubator(conn, scope.started_by);
+        return tallies::created(conn, scope.started_by);
     }
-    let grouped = startups::table
+    let co_incubated = scope.co_incubated(conn)?;
+    let by_incubator = startups::table
         .group_by(startups::incubator_id)
         .select((startups::incubator_id, count_star()))
         .into_boxed();
-    let co_incubated = scope.co_incubated(conn)?;
-    let rows: Vec<(Option<String>, i64)> = scoped!(grouped, scope, co_incubated).load(conn)?;
-    Ok(rows.into_iter().collect())
+    let by_incubator: Vec<(Option<String>, i64)> =
+        scoped!(by_incubator, scope, co_incubated).load(conn)?;
+    let by_day = startups::table
+        .filter(startups::created_on.is_not_null())
+        .group_by(startups::created_on)
+        .select((startups::created_on, count_star()))
+        .into_boxed();
+    let by_day: Vec<(Option<NaiveDate>, i64)> = scoped!(by_day, scope, co_incubated).load(conn)?;
+    let mut by_year = BTreeMap::new();
+    for (day, n) in by_day {
+        if let Some(day) = day {
+            *by_year.entry(day.year()).or_default() += n;
+        }
+    }
+    Ok(Created {
+        by_incubator: by_incubator.into_iter().collect(),
+        by_year,
+    })
 }
 
 /// Startups per incubator they are co-incubated by (listed under beside their own incubator,
@@ -128,30 +142,6 @@ pub fn co_incubated_by_incubator(
         }
     }
     Ok(counts)
-}
-
-/// Startups per year of creation (the start of their first phase); undated ones are left out.
-pub fn startups_by_creation_year(
-    conn: &mut DbConnection,
-    scope: &Scope,
-) -> QueryResult<BTreeMap<i32, i64>> {
-    if scope.incubator.is_none() {
-        return tallies::by_creation_year(conn, scope.started_by);
-    }
-    let grouped = startups::table
-        .filter(startups::created_on.is_not_null())
-        .group_by(startups::created_on)
-        .select((startups::created_on, count_star()))
-        .into_boxed();
-    let co_incubated = scope.co_incubated(conn)?;
-    let rows: Vec<(Option<NaiveDate>, i64)> = scoped!(grouped, scope, co_incubated).load(conn)?;
-    let mut by_year = BTreeMap::new();
-    for (day, n) in rows {
-        if let Some(day) = day {
-            *by_year.entry(day.year()).or_default() += n;
-        }
-    }
-    Ok(by_year)
 }
 
 /// The first and the last day the portfolio's dated facts speak of: the starts and ends of the

@@ -1,15 +1,19 @@
 //! Startups counted as they are written (migration 000016): per incubator and month of
 //! creation (`creation_tallies`), and per latest phase and the month it started
 //! (`latest_phase_tallies`; per incubator too in `incubator_phase_tallies`, migration 000019,
-//! for the lists filtered by phase within one incubator). Triggers on `startups` keep them,
+//! for the lists filtered by phase within one incubator). The same counts without the month
+//! (`creation_totals` per incubator and year, `latest_phase_totals` per incubator and latest
+//! phase, migration 000025) give today's figures. Triggers on `startups` keep them all,
 //! whoever writes. The phase rows that are not their startup's latest are counted too
 //! (migration 000018), by the month and the day each opened and closed (`superseded_tallies`,
 //! `superseded_day_tallies`), kept by triggers on `startup_phases`.
 //!
-//! A count of the whole portfolio on a day is then the tallies of the months before that day's
-//! month, a few thousand rows whatever the number of startups, plus the startups of its month
-//! up to that day, read from `startups`' indexes: the same figures as grouping every startup,
-//! without reading one index entry per startup.
+//! A count of the whole portfolio on a day is then read from a few hundred or thousand rows
+//! whatever the number of startups, plus the startups of that day's month on one side of the
+//! day, read from `startups`' indexes: the same figures as grouping every startup, without
+//! reading one index entry per startup. Either the tallies of the months before that day's
+//! month, plus the startups of its month up to that day; or the totals, less the tallies of
+//! the months after it and the startups of its month after the day.
 
 use std::collections::BTreeMap;
 
@@ -22,8 +26,8 @@ use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
 use super::one_of::{OneOf, one_of};
 use super::schema::{
-    creation_tallies, incubator_phase_tallies, latest_phase_tallies, phases, startups,
-    superseded_day_tallies, superseded_tallies,
+    creation_tallies, creation_totals, incubator_phase_tallies, latest_phase_tallies,
+    latest_phase_totals, phases, startups, superseded_day_tallies, superseded_tallies,
 };
 
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
@@ -65,111 +69,177 @@ fn add<K: Ord>(counts: &mut BTreeMap<K, i64>, rows: impl IntoIterator<Item = (K,
     }
 }
 
-/// Startups per incubator id (`None`: those without one): every startup, or only those
-/// started by `started_by`.
-pub fn by_incubator(
+/// Startups per incubator and per year of creation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Created {
+    /// Per incubator id; `None`: those without one.
+    pub by_incubator: BTreeMap<Option<String>, i64>,
+    /// Per year of creation; undated startups are left out.
+    pub by_year: BTreeMap<i32, i64>,
+}
+
+/// Every startup, or only those started by `started_by`, per incubator and per year of
+/// creation. Every startup is one read of the totals without the month, a few hundred rows;
+/// a day sums the monthly tallies before its month and counts the startups of its month.
+pub fn created(conn: &mut DbConnection, started_by: Option<NaiveDate>) -> QueryResult<Created> {
+    let Some(day) = started_by else {
+        let totals: Vec<(String, String, i64)> = creation_totals::table
+            .select((
+                creation_totals::incubator_id,
+                creation_totals::created_year,
+                creation_totals::startups,
+            ))
+            .load(conn)?;
+        let mut created = Created::default();
+        for (incubator, year, n) in totals {
+            add(
+                &mut created.by_incubator,
+                [((incubator != NONE).then_some(incubator), n)],
+            );
+            if year != NONE {
+                let year = year
+                    .parse()
+                    .map_err(|_| bad_key("creation_totals.created_year", &year, "YYYY"))?;
+                add(&mut created.by_year, [(year, n)]);
+            }
+        }
+        return Ok(created);
+    };
+    Ok(Created {
+        by_incubator: by_incubator(conn, day)?,
+        by_year: by_creation_year(conn, day)?,
+    })
+}
+
+/// Startups per incubator id (`None`: those without one) started by `day`.
+fn by_incubator(
     conn: &mut DbConnection,
-    started_by: Option<NaiveDate>,
+    day: NaiveDate,
 ) -> QueryResult<BTreeMap<Option<String>, i64>> {
-    let mut whole_months = creation_tallies::table
-        .group_by(creation_tallies::incubator_id)
-        .select((creation_tallies::incubator_id, total()))
-        .into_boxed();
-    if let Some(day) = started_by {
-        whole_months = whole_months.filter(
+    let tallied: Vec<(String, i64)> = creation_tallies::table
+        .filter(
             creation_tallies::created_month
                 .ne(NONE)
                 .and(creation_tallies::created_month.lt(month_key(day))),
-        );
-    }
+        )
+        .group_by(creation_tallies::incubator_id)
+        .select((creation_tallies::incubator_id, total()))
+        .load(conn)?;
     let mut counts = BTreeMap::new();
-    let tallied = whole_months.load::<(String, i64)>(conn)?;
     add(
         &mut counts,
         (tallied.into_iter()).map(|(id, n)| ((id != NONE).then_some(id), n)),
     );
-    if let Some(day) = started_by {
-        let this_month: Vec<(Option<String>, i64)> = startups::table
-            .filter(startups::created_on.between(first_of_month(day), day))
-            .group_by(startups::incubator_id)
-            .select((startups::incubator_id, count_star()))
-            .load(conn)?;
-        add(&mut counts, this_month);
-    }
+    let this_month: Vec<(Option<String>, i64)> = startups::table
+        .filter(startups::created_on.between(first_of_month(day), day))
+        .group_by(startups::incubator_id)
+        .select((startups::incubator_id, count_star()))
+        .load(conn)?;
+    add(&mut counts, this_month);
     counts.retain(|_, n| *n != 0);
     Ok(counts)
 }
 
-/// Startups per year of creation (undated ones left out): every startup, or only those started
-/// by `started_by`.
-pub fn by_creation_year(
-    conn: &mut DbConnection,
-    started_by: Option<NaiveDate>,
-) -> QueryResult<BTreeMap<i32, i64>> {
-    let mut whole_months = creation_tallies::table
+/// Startups per year of creation started by `day`.
+fn by_creation_year(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<BTreeMap<i32, i64>> {
+    let tallied: Vec<(String, i64)> = creation_tallies::table
         .filter(creation_tallies::created_month.ne(NONE))
+        .filter(creation_tallies::created_month.lt(month_key(day)))
         .group_by(creation_tallies::created_month)
         .select((creation_tallies::created_month, total()))
-        .into_boxed();
-    if let Some(day) = started_by {
-        whole_months = whole_months.filter(creation_tallies::created_month.lt(month_key(day)));
-    }
+        .load(conn)?;
     let mut counts = BTreeMap::new();
-    for (month, n) in whole_months.load::<(String, i64)>(conn)? {
+    for (month, n) in tallied {
         let year = (month.get(..4))
             .and_then(|year| year.parse().ok())
-            .ok_or_else(|| bad_key("creation_tallies.created_month", &month))?;
+            .ok_or_else(|| bad_key("creation_tallies.created_month", &month, "YYYY-MM"))?;
         add(&mut counts, [(year, n)]);
     }
-    if let Some(day) = started_by {
-        let this_month: i64 = startups::table
-            .filter(startups::created_on.between(first_of_month(day), day))
-            .count()
-            .get_result(conn)?;
-        add(&mut counts, [(day.year(), this_month)]);
-    }
+    let this_month: i64 = startups::table
+        .filter(startups::created_on.between(first_of_month(day), day))
+        .count()
+        .get_result(conn)?;
+    add(&mut counts, [(day.year(), this_month)]);
     Ok(counts)
 }
 
 /// Startups settled in their latest phase by `day` (it started on or before), per phase: the
 /// first part of [`crate::db::phases::Phase::current_counts`] for the whole portfolio.
+///
+/// The same figures are read from either side of `day`, whichever holds fewer rows. Today and
+/// later (`day`'s month is `today`'s or after), every startup with a dated latest phase less
+/// those whose phase starts after `day`: the monthly tallies of the months after `day`'s and
+/// the startups of its days after `day`, which are few (phases dated in the future). A day in
+/// the past: the tallies of the months before `day`'s, plus the startups of its days up to
+/// `day`.
 pub fn settled_by_phase(
     conn: &mut DbConnection,
     day: NaiveDate,
+    today: NaiveDate,
 ) -> QueryResult<BTreeMap<String, i64>> {
-    let tallied: Vec<(String, i64)> = latest_phase_tallies::table
-        .filter(latest_phase_tallies::latest_month.lt(month_key(day)))
-        .group_by(latest_phase_tallies::latest_phase_id)
-        .select((latest_phase_tallies::latest_phase_id, total()))
-        .load(conn)?;
     let mut counts = BTreeMap::new();
-    add(&mut counts, tallied);
+    if first_of_month(day) >= first_of_month(today) {
+        let totals: Vec<(String, i64)> = latest_phase_totals::table
+            .group_by(latest_phase_totals::latest_phase_id)
+            .select((latest_phase_totals::latest_phase_id, total()))
+            .load(conn)?;
+        add(&mut counts, totals);
+        // Every phase named, so that each tally is read in one range of its key per phase.
+        let later_months: Vec<(String, i64)> = latest_phase_tallies::table
+            .filter(latest_phase_tallies::latest_phase_id.eq_any(phases::table.select(phases::id)))
+            .filter(latest_phase_tallies::latest_month.gt(month_key(day)))
+            .group_by(latest_phase_tallies::latest_phase_id)
+            .select((latest_phase_tallies::latest_phase_id, total()))
+            .load(conn)?;
+        let later_days = match day.succ_opt() {
+            Some(next) => latest_started(conn, next, last_of_month(day))?,
+            None => Vec::new(),
+        };
+        let later = later_months.into_iter().chain(later_days);
+        add(&mut counts, later.map(|(phase, n)| (phase, -n)));
+    } else {
+        let earlier_months: Vec<(String, i64)> = latest_phase_tallies::table
+            .filter(latest_phase_tallies::latest_month.lt(month_key(day)))
+            .group_by(latest_phase_tallies::latest_phase_id)
+            .select((latest_phase_tallies::latest_phase_id, total()))
+            .load(conn)?;
+        add(&mut counts, earlier_months);
+        add(&mut counts, latest_started(conn, first_of_month(day), day)?);
+    }
+    counts.retain(|_, n| *n != 0);
+    Ok(counts)
+}
+
+/// Startups whose dated latest phase started from `first` to `last`, per phase.
+fn latest_started(
+    conn: &mut DbConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> QueryResult<Vec<(String, i64)>> {
     // Every phase named, so that PostgreSQL reads one range of `startups_latest_phase` each.
-    let this_month: Vec<(Option<String>, i64)> = startups::table
+    let rows: Vec<(Option<String>, i64)> = startups::table
         .filter(startups::latest_phase_id.eq_any(phases::table.select(phases::id.nullable())))
-        .filter(startups::latest_phase_start.between(first_of_month(day), day))
+        .filter(startups::latest_phase_start.between(first, last))
         .group_by(startups::latest_phase_id)
         .select((startups::latest_phase_id, count_star()))
         .load(conn)?;
-    add(
-        &mut counts,
-        (this_month.into_iter()).filter_map(|(phase, n)| Some((phase?, n))),
-    );
-    Ok(counts)
+    Ok((rows.into_iter())
+        .filter_map(|(phase, n)| Some((phase?, n)))
+        .collect())
 }
 
 /// How many startups have one of `phases` as their dated latest phase, in all incubators or only
 /// those hosted by `incubator` (co-incubated ones are not counted): what
 /// [`settled_in_phases`] counts on a day by which every latest phase has started. The sum of
-/// all the months' tallies, one index range.
+/// the totals without the month, a few rows.
 pub fn in_phases(
     conn: &mut DbConnection,
     phases: &[String],
     incubator: Option<&str>,
 ) -> QueryResult<i64> {
     let tallied: Option<i64> = match incubator {
-        None => latest_phase_tallies::table
-            .filter(one_of(latest_phase_tallies::latest_phase_id, phases))
+        None => latest_phase_totals::table
+            .filter(one_of(latest_phase_totals::latest_phase_id, phases))
             .select(total().nullable())
             .get_result(conn)?,
         Some(incubator) => {
@@ -184,11 +254,11 @@ pub fn in_phases(
 /// statements, `db::startup_list::Shape`, or a page's rows): `NULL` when no tally counts them.
 #[diesel::dsl::auto_type]
 pub fn in_phases_of(incubator: String, phases: Vec<String>) -> _ {
-    let phases: OneOf<incubator_phase_tallies::latest_phase_id> =
-        one_of(incubator_phase_tallies::latest_phase_id, phases);
+    let phases: OneOf<latest_phase_totals::latest_phase_id> =
+        one_of(latest_phase_totals::latest_phase_id, phases);
     let total: FixedSql<BigInt> = total();
-    incubator_phase_tallies::table
-        .filter(incubator_phase_tallies::incubator_id.eq(incubator))
+    latest_phase_totals::table
+        .filter(latest_phase_totals::incubator_id.eq(incubator))
         .filter(phases)
         .select(total.nullable())
         .single_value()
@@ -270,10 +340,10 @@ pub fn superseded_by_phase(
     Ok(counts)
 }
 
-/// A tally key the triggers cannot have written.
-fn bad_key(column: &str, key: &str) -> diesel::result::Error {
+/// A tally key the triggers cannot have written: `form` is what they write.
+fn bad_key(column: &str, key: &str, form: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(
-        format!("{column} holds `{key}`, not a `YYYY-MM` month").into(),
+        format!("{column} holds `{key}`, not `{form}`").into(),
     )
 }
 

@@ -62,7 +62,7 @@ impl IncubatorResponse {
 
     /// The stored `incubator` as its item route shows it, with its portfolio on `day`.
     pub fn of(conn: &mut DbConnection, incubator: Incubator, day: NaiveDate) -> QueryResult<Self> {
-        let startups_by_phase = Phase::current_counts(conn, day, Some(&incubator.id))?;
+        let startups_by_phase = Phase::current_counts(conn, day, day, Some(&incubator.id))?;
         Ok(Self {
             incubator: incubator.into(),
             startups_by_phase,

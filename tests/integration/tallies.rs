@@ -70,14 +70,13 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
                 }
             }
         }
+        let created = tallies::created(conn, started_by).expect("created");
         assert_eq!(
-            tallies::by_incubator(conn, started_by).expect("by incubator"),
-            by_incubator,
+            created.by_incubator, by_incubator,
             "{context}: startups by incubator, started by {started_by:?}"
         );
         assert_eq!(
-            tallies::by_creation_year(conn, started_by).expect("by year"),
-            by_year,
+            created.by_year, by_year,
             "{context}: startups by year of creation, started by {started_by:?}"
         );
     }
@@ -109,11 +108,14 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
                 *settled.entry(phase.clone()).or_default() += 1;
             }
         }
-        assert_eq!(
-            tallies::settled_by_phase(conn, on).expect("settled"),
-            settled,
-            "{context}: settled in their latest phase on {on}"
-        );
+        // Read from after `on` (today is `on`) and from before it (today is later).
+        for today in [on, day("2101-01-01")] {
+            assert_eq!(
+                tallies::settled_by_phase(conn, on, today).expect("settled"),
+                settled,
+                "{context}: settled in their latest phase on {on}, today being {today}"
+            );
+        }
         assert_settled_in_phases_match(conn, &rows, on, context);
     }
 }

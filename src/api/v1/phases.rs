@@ -134,7 +134,12 @@ pub async fn list_phases(
 ) -> Result<HttpResponse, ApiError> {
     let day = state.today();
     let (phases, counts) = state
-        .db(move |conn| Ok((Phase::all(conn)?, Phase::current_counts(conn, day, None)?)))
+        .db(move |conn| {
+            Ok((
+                Phase::all(conn)?,
+                Phase::current_counts(conn, day, day, None)?,
+            ))
+        })
         .await?;
     let data: Vec<PhaseResponse> = phases
         .into_iter()
@@ -169,7 +174,7 @@ pub async fn get_phase(
             let Some(phase) = Phase::find(conn, &key)? else {
                 return Ok(None);
             };
-            let counts = Phase::current_counts(conn, day, None)?;
+            let counts = Phase::current_counts(conn, day, day, None)?;
             Ok(Some((phase, counts)))
         })
         .await?;

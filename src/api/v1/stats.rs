@@ -68,7 +68,8 @@ pub async fn get_stats(
     state: web::Data<AppState>,
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<web::Json<StatsResponse>, ApiError> {
-    let day = query.as_of.unwrap_or_else(|| state.today());
+    let today = state.today();
+    let day = query.as_of.unwrap_or(today);
     let scope = Scope {
         incubator: query.incubator.clone(),
         started_by: query.as_of,
@@ -76,11 +77,11 @@ pub async fn get_stats(
     let incubator = query.incubator;
     let stats = state
         .db_planned(scope.plans(), move |conn| {
-            let created_by_year: BTreeMap<String, i64> =
-                (stats::startups_by_creation_year(conn, &scope)?.into_iter())
-                    .map(|(year, n)| (year.to_string(), n))
-                    .collect();
-            let mut by_incubator = stats::startups_by_incubator(conn, &scope)?;
+            let created = stats::startups_created(conn, &scope)?;
+            let created_by_year: BTreeMap<String, i64> = (created.by_year.into_iter())
+                .map(|(year, n)| (year.to_string(), n))
+                .collect();
+            let mut by_incubator = created.by_incubator;
             let startups_total = by_incubator.values().sum();
             for (incubator, n) in stats::co_incubated_by_incubator(conn, &scope)? {
                 *by_incubator.entry(Some(incubator)).or_default() += n;
@@ -88,7 +89,12 @@ pub async fn get_stats(
             Ok(StatsResponse {
                 as_of: day,
                 startups_total,
-                startups_by_phase: Phase::current_counts(conn, day, scope.incubator.as_deref())?,
+                startups_by_phase: Phase::current_counts(
+                    conn,
+                    day,
+                    today,
+                    scope.incubator.as_deref(),
+                )?,
                 startups_by_incubator: by_incubator
                     .into_iter()
                     .filter_map(|(id, n)| id.map(|id| (id, n)))
@@ -265,7 +271,8 @@ pub async fn get_outcomes(
     state: web::Data<AppState>,
     ApiQuery(query): ApiQuery<OutcomesQuery>,
 ) -> Result<web::Json<OutcomesResponse>, ApiError> {
-    let day = query.as_of.unwrap_or_else(|| state.today());
+    let today = state.today();
+    let day = query.as_of.unwrap_or(today);
     let grouping = match query.by {
         OutcomeGrouping::Incubator => GroupBy::Incubator,
         OutcomeGrouping::Cohort => GroupBy::CreationDay,

@@ -103,7 +103,7 @@ pub async fn landing(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             Ok(Data {
                 phases: Phase::all(conn)?,
                 phase_years: stats::phase_rows_by_year(conn)?,
-                on_today: Phase::current_counts(conn, day, None)?,
+                on_today: Phase::current_counts(conn, day, day, None)?,
                 startups: Startup::count(conn)?,
                 incubators: stats::incubators_total(conn)?,
                 organisations: stats::organisations_total(conn)?,
