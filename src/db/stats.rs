@@ -1,14 +1,19 @@
 //! Counts across the portfolio for `/stats`: from the tallies kept as startups are written
 //! ([`super::tallies`]) for the whole portfolio, grouped in SQL for one incubator.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 
+use diesel_async::AsyncPgConnection;
+use futures_util::future::{try_join, try_join3};
+
 use super::DbConnection;
-use super::one_of::one_of;
+use super::one_of::{OneOf, one_of};
+use super::phases::Phase;
+use super::pipelined;
 use super::plans::Plans;
 use super::schema::{
     incubators, observations, organisations, startup_incubators, startup_phases, startups,
@@ -60,6 +65,76 @@ macro_rules! scoped {
     }};
 }
 
+/// The figures of `/stats`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Portfolio {
+    /// Startups per own incubator and per year of creation.
+    pub created: Created,
+    /// Startups per incubator that co-incubates them.
+    pub co_incubated: BTreeMap<String, i64>,
+    /// Startups per phase on the day.
+    pub by_phase: BTreeMap<String, i64>,
+    pub incubators_total: i64,
+    pub organisations_total: i64,
+}
+
+/// The figures of `/stats` for the startups of `scope` on `day`.
+pub fn portfolio(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    day: NaiveDate,
+    today: NaiveDate,
+) -> QueryResult<Portfolio> {
+    Ok(Portfolio {
+        created: startups_created(conn, scope)?,
+        co_incubated: co_incubated_by_incubator(conn, scope)?,
+        by_phase: Phase::current_counts(conn, day, today, scope.incubator.as_deref())?,
+        incubators_total: incubators_total(conn)?,
+        organisations_total: organisations_total(conn)?,
+    })
+}
+
+/// [`portfolio`] of every startup today, its statements sent at once on the worker's
+/// pipelined connection ([`super::pipelined`]). All of them are read from the tallies and from
+/// small tables: their plans do not depend on the values (`Scope::plans`).
+pub async fn today_pipelined(conn: &AsyncPgConnection, today: NaiveDate) -> QueryResult<Portfolio> {
+    let co_incubated = async {
+        let links = pipelined::load(conn, co_incubations()).await?;
+        if links.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let startups = pipelined::load(conn, co_incubated_startups(startup_ids(&links))).await?;
+        Ok(co_incubated_counts(links, startups, &Scope::default()))
+    };
+    let by_phase = async {
+        let (mut settled, superseded) = try_join(
+            tallies::settled_today_pipelined(conn, today),
+            tallies::superseded_by_phase_pipelined(conn, today),
+        )
+        .await?;
+        for (phase, n) in superseded {
+            *settled.entry(phase).or_default() += n;
+        }
+        Ok(settled)
+    };
+    let ((created, co_incubated), (by_phase, incubators, organisations)) = try_join(
+        try_join(tallies::created_pipelined(conn), co_incubated),
+        try_join3(
+            by_phase,
+            pipelined::load::<_, i64>(conn, incubators::table.count()),
+            pipelined::load::<_, i64>(conn, organisations::table.count()),
+        ),
+    )
+    .await?;
+    Ok(Portfolio {
+        created,
+        co_incubated,
+        by_phase,
+        incubators_total: incubators.into_iter().sum(),
+        organisations_total: organisations.into_iter().sum(),
+    })
+}
+
 /// Startups per incubator id (and, under `None`, those without one: the breakdown gives the
 /// total too) and per year of creation (the start of their first phase; undated ones are left
 /// out), in `scope`.
@@ -100,21 +175,45 @@ pub fn co_incubated_by_incubator(
     scope: &Scope,
 ) -> QueryResult<BTreeMap<String, i64>> {
     // Read from the co-incubations first: a join could walk every startup to find none.
-    let links: Vec<(String, String)> = startup_incubators::table
-        .select((
-            startup_incubators::incubator_id,
-            startup_incubators::startup_id,
-        ))
-        .load(conn)?;
+    let links = co_incubations().load(conn)?;
     if links.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let ids: Vec<String> = links.iter().map(|(_, startup)| startup.clone()).collect();
-    let startups: HashMap<String, (Option<String>, Option<NaiveDate>)> = startups::table
-        .filter(one_of(startups::id, ids))
+    let startups = co_incubated_startups(startup_ids(&links)).load(conn)?;
+    Ok(co_incubated_counts(links, startups, scope))
+}
+
+/// Every co-incubation: the co-incubating incubator and the startup.
+#[diesel::dsl::auto_type]
+fn co_incubations() -> _ {
+    startup_incubators::table.select((
+        startup_incubators::incubator_id,
+        startup_incubators::startup_id,
+    ))
+}
+
+/// The startups of `links`, each once.
+fn startup_ids(links: &[(String, String)]) -> Vec<String> {
+    let ids: BTreeSet<&String> = links.iter().map(|(_, startup)| startup).collect();
+    ids.into_iter().cloned().collect()
+}
+
+/// The co-incubated startups `ids`, with their own incubator and their day of creation.
+#[diesel::dsl::auto_type]
+fn co_incubated_startups(ids: Vec<String>) -> _ {
+    let ids: OneOf<startups::id> = one_of(startups::id, ids);
+    startups::table
+        .filter(ids)
         .select((startups::id, startups::incubator_id, startups::created_on))
-        .load::<(String, Option<String>, Option<NaiveDate>)>(conn)?
-        .into_iter()
+}
+
+/// [`co_incubated_by_incubator`] from the co-incubations and their startups.
+fn co_incubated_counts(
+    links: Vec<(String, String)>,
+    startups: Vec<(String, Option<String>, Option<NaiveDate>)>,
+    scope: &Scope,
+) -> BTreeMap<String, i64> {
+    let startups: HashMap<String, (Option<String>, Option<NaiveDate>)> = (startups.into_iter())
         .map(|(id, own, created)| (id, (own, created)))
         .collect();
     let rows: Vec<(String, String, Option<String>, Option<NaiveDate>)> = links
@@ -141,7 +240,7 @@ pub fn co_incubated_by_incubator(
             *counts.entry(co.clone()).or_default() += 1;
         }
     }
-    Ok(counts)
+    counts
 }
 
 /// The first and the last day the portfolio's dated facts speak of: the starts and ends of the

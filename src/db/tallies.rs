@@ -22,9 +22,13 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use diesel_async::AsyncPgConnection;
+use futures_util::future::{try_join, try_join3};
+
 use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
 use super::one_of::{OneOf, one_of};
+use super::pipelined;
 use super::schema::{
     creation_tallies, creation_totals, incubator_phase_tallies, latest_phase_tallies,
     latest_phase_totals, phases, startups, superseded_day_tallies, superseded_tallies,
@@ -78,20 +82,12 @@ pub struct Created {
     pub by_year: BTreeMap<i32, i64>,
 }
 
-/// Every startup, or only those started by `started_by`, per incubator and per year of
-/// creation. Every startup is one read of the totals without the month, a few hundred rows;
-/// a day sums the monthly tallies before its month and counts the startups of its month.
-pub fn created(conn: &mut DbConnection, started_by: Option<NaiveDate>) -> QueryResult<Created> {
-    let Some(day) = started_by else {
-        let totals: Vec<(String, String, i64)> = creation_totals::table
-            .select((
-                creation_totals::incubator_id,
-                creation_totals::created_year,
-                creation_totals::startups,
-            ))
-            .load(conn)?;
-        let mut created = Created::default();
-        for (incubator, year, n) in totals {
+impl Created {
+    /// The rows of the totals per incubator and year of creation ([`creation_totals_rows()`]),
+    /// added up.
+    fn of_totals(rows: Vec<(String, String, i64)>) -> QueryResult<Self> {
+        let mut created = Self::default();
+        for (incubator, year, n) in rows {
             add(
                 &mut created.by_incubator,
                 [((incubator != NONE).then_some(incubator), n)],
@@ -103,12 +99,31 @@ pub fn created(conn: &mut DbConnection, started_by: Option<NaiveDate>) -> QueryR
                 add(&mut created.by_year, [(year, n)]);
             }
         }
-        return Ok(created);
+        Ok(created)
+    }
+}
+
+/// Every startup, or only those started by `started_by`, per incubator and per year of
+/// creation. Every startup is one read of the totals without the month, a few hundred rows;
+/// a day sums the monthly tallies before its month and counts the startups of its month.
+pub fn created(conn: &mut DbConnection, started_by: Option<NaiveDate>) -> QueryResult<Created> {
+    let Some(day) = started_by else {
+        return Created::of_totals(creation_totals_rows().load(conn)?);
     };
     Ok(Created {
         by_incubator: by_incubator(conn, day)?,
         by_year: by_creation_year(conn, day)?,
     })
+}
+
+/// Every row of the totals per incubator and year of creation.
+#[diesel::dsl::auto_type]
+fn creation_totals_rows() -> _ {
+    creation_totals::table.select((
+        creation_totals::incubator_id,
+        creation_totals::created_year,
+        creation_totals::startups,
+    ))
 }
 
 /// Startups per incubator id (`None`: those without one) started by `day`.
@@ -177,55 +192,83 @@ pub fn settled_by_phase(
     day: NaiveDate,
     today: NaiveDate,
 ) -> QueryResult<BTreeMap<String, i64>> {
-    let mut counts = BTreeMap::new();
     if first_of_month(day) >= first_of_month(today) {
-        let totals: Vec<(String, i64)> = latest_phase_totals::table
-            .group_by(latest_phase_totals::latest_phase_id)
-            .select((latest_phase_totals::latest_phase_id, total()))
-            .load(conn)?;
-        add(&mut counts, totals);
-        // Every phase named, so that each tally is read in one range of its key per phase.
-        let later_months: Vec<(String, i64)> = latest_phase_tallies::table
-            .filter(latest_phase_tallies::latest_phase_id.eq_any(phases::table.select(phases::id)))
-            .filter(latest_phase_tallies::latest_month.gt(month_key(day)))
-            .group_by(latest_phase_tallies::latest_phase_id)
-            .select((latest_phase_tallies::latest_phase_id, total()))
-            .load(conn)?;
+        let totals = latest_totals().load(conn)?;
+        let later_months = latest_months_after(month_key(day)).load(conn)?;
         let later_days = match day.succ_opt() {
-            Some(next) => latest_started(conn, next, last_of_month(day))?,
+            Some(next) => latest_started(next, last_of_month(day)).load(conn)?,
             None => Vec::new(),
         };
-        let later = later_months.into_iter().chain(later_days);
-        add(&mut counts, later.map(|(phase, n)| (phase, -n)));
-    } else {
-        let earlier_months: Vec<(String, i64)> = latest_phase_tallies::table
-            .filter(latest_phase_tallies::latest_month.lt(month_key(day)))
-            .group_by(latest_phase_tallies::latest_phase_id)
-            .select((latest_phase_tallies::latest_phase_id, total()))
-            .load(conn)?;
-        add(&mut counts, earlier_months);
-        add(&mut counts, latest_started(conn, first_of_month(day), day)?);
+        return Ok(settled_from_totals(totals, later_months, later_days));
     }
+    let mut counts = BTreeMap::new();
+    let earlier_months: Vec<(String, i64)> = latest_phase_tallies::table
+        .filter(latest_phase_tallies::latest_month.lt(month_key(day)))
+        .group_by(latest_phase_tallies::latest_phase_id)
+        .select((latest_phase_tallies::latest_phase_id, total()))
+        .load(conn)?;
+    add(&mut counts, earlier_months);
+    let this_month = latest_started(first_of_month(day), day).load(conn)?;
+    add(&mut counts, with_phase(this_month));
     counts.retain(|_, n| *n != 0);
     Ok(counts)
 }
 
+/// [`settled_by_phase`] from the totals per phase, less the tallies of the months after the
+/// day's and the startups of its days after it.
+fn settled_from_totals(
+    totals: Vec<(String, i64)>,
+    later_months: Vec<(String, i64)>,
+    later_days: Vec<(Option<String>, i64)>,
+) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    add(&mut counts, totals);
+    let later = later_months.into_iter().chain(with_phase(later_days));
+    add(&mut counts, later.map(|(phase, n)| (phase, -n)));
+    counts.retain(|_, n| *n != 0);
+    counts
+}
+
+/// Startups with a dated latest phase, per phase.
+#[diesel::dsl::auto_type]
+fn latest_totals() -> _ {
+    let total: FixedSql<BigInt> = total();
+    latest_phase_totals::table
+        .group_by(latest_phase_totals::latest_phase_id)
+        .select((latest_phase_totals::latest_phase_id, total))
+}
+
+/// Startups whose dated latest phase started in a month after `month`, per phase.
+#[diesel::dsl::auto_type]
+fn latest_months_after(month: String) -> _ {
+    let total: FixedSql<BigInt> = total();
+    // Every phase named, so that each tally is read in one range of its key per phase.
+    let phase_ids: diesel::dsl::Select<phases::table, phases::id> =
+        phases::table.select(phases::id);
+    latest_phase_tallies::table
+        .filter(latest_phase_tallies::latest_phase_id.eq_any(phase_ids))
+        .filter(latest_phase_tallies::latest_month.gt(month))
+        .group_by(latest_phase_tallies::latest_phase_id)
+        .select((latest_phase_tallies::latest_phase_id, total))
+}
+
 /// Startups whose dated latest phase started from `first` to `last`, per phase.
-fn latest_started(
-    conn: &mut DbConnection,
-    first: NaiveDate,
-    last: NaiveDate,
-) -> QueryResult<Vec<(String, i64)>> {
+#[diesel::dsl::auto_type]
+fn latest_started(first: NaiveDate, last: NaiveDate) -> _ {
     // Every phase named, so that PostgreSQL reads one range of `startups_latest_phase` each.
-    let rows: Vec<(Option<String>, i64)> = startups::table
-        .filter(startups::latest_phase_id.eq_any(phases::table.select(phases::id.nullable())))
+    let phase_ids: diesel::dsl::Select<phases::table, diesel::dsl::Nullable<phases::id>> =
+        phases::table.select(phases::id.nullable());
+    let startups: diesel::dsl::CountStar = count_star();
+    startups::table
+        .filter(startups::latest_phase_id.eq_any(phase_ids))
         .filter(startups::latest_phase_start.between(first, last))
         .group_by(startups::latest_phase_id)
-        .select((startups::latest_phase_id, count_star()))
-        .load(conn)?;
-    Ok((rows.into_iter())
-        .filter_map(|(phase, n)| Some((phase?, n)))
-        .collect())
+        .select((startups::latest_phase_id, startups))
+}
+
+/// The counts of rows that have a phase.
+fn with_phase(rows: Vec<(Option<String>, i64)>) -> impl Iterator<Item = (String, i64)> {
+    (rows.into_iter()).filter_map(|(phase, n)| Some((phase?, n)))
 }
 
 /// How many startups have one of `phases` as their dated latest phase, in all incubators or only
@@ -318,26 +361,88 @@ pub fn superseded_by_phase(
     conn: &mut DbConnection,
     day: NaiveDate,
 ) -> QueryResult<BTreeMap<String, i64>> {
-    let still_open = || fixed_sql::<BigInt>("CAST(SUM(closed - opened) AS BIGINT)");
-    // Every phase named, so that each tally is read in one range of its key per phase.
-    let months: Vec<(String, i64)> = superseded_tallies::table
-        .filter(superseded_tallies::phase_id.eq_any(phases::table.select(phases::id)))
-        .filter(superseded_tallies::month.gt(month_key(day)))
-        .group_by(superseded_tallies::phase_id)
-        .select((superseded_tallies::phase_id, still_open()))
-        .load(conn)?;
-    let days: Vec<(String, i64)> = superseded_day_tallies::table
-        .filter(superseded_day_tallies::phase_id.eq_any(phases::table.select(phases::id)))
-        .filter(superseded_day_tallies::day.gt(day))
-        .filter(superseded_day_tallies::day.le(last_of_month(day)))
-        .group_by(superseded_day_tallies::phase_id)
-        .select((superseded_day_tallies::phase_id, still_open()))
-        .load(conn)?;
+    let months = superseded_months_after(month_key(day)).load(conn)?;
+    let days = superseded_days_after(day, last_of_month(day)).load(conn)?;
+    Ok(still_open(months, days))
+}
+
+/// [`superseded_by_phase`] from the counts of the months after the day's and of its days after
+/// it.
+fn still_open(months: Vec<(String, i64)>, days: Vec<(String, i64)>) -> BTreeMap<String, i64> {
     let mut counts = BTreeMap::new();
     add(&mut counts, months.into_iter().chain(days));
     // The days after `day` may close fewer rows than they open.
     counts.retain(|_, n| *n != 0);
-    Ok(counts)
+    counts
+}
+
+/// The phase rows closed less those opened in the months after `month`, per phase.
+#[diesel::dsl::auto_type]
+fn superseded_months_after(month: String) -> _ {
+    let still_open: FixedSql<BigInt> = fixed_sql("CAST(SUM(closed - opened) AS BIGINT)");
+    // Every phase named, so that each tally is read in one range of its key per phase.
+    let phase_ids: diesel::dsl::Select<phases::table, phases::id> =
+        phases::table.select(phases::id);
+    superseded_tallies::table
+        .filter(superseded_tallies::phase_id.eq_any(phase_ids))
+        .filter(superseded_tallies::month.gt(month))
+        .group_by(superseded_tallies::phase_id)
+        .select((superseded_tallies::phase_id, still_open))
+}
+
+/// The phase rows closed less those opened on the days after `day` up to `last`, per phase.
+#[diesel::dsl::auto_type]
+fn superseded_days_after(day: NaiveDate, last: NaiveDate) -> _ {
+    let still_open: FixedSql<BigInt> = fixed_sql("CAST(SUM(closed - opened) AS BIGINT)");
+    let phase_ids: diesel::dsl::Select<phases::table, phases::id> =
+        phases::table.select(phases::id);
+    superseded_day_tallies::table
+        .filter(superseded_day_tallies::phase_id.eq_any(phase_ids))
+        .filter(superseded_day_tallies::day.gt(day))
+        .filter(superseded_day_tallies::day.le(last))
+        .group_by(superseded_day_tallies::phase_id)
+        .select((superseded_day_tallies::phase_id, still_open))
+}
+
+/// [`created`] of every startup, its statement sent on the worker's pipelined connection
+/// ([`super::pipelined`]).
+pub async fn created_pipelined(conn: &AsyncPgConnection) -> QueryResult<Created> {
+    Created::of_totals(pipelined::load(conn, creation_totals_rows()).await?)
+}
+
+/// [`settled_by_phase`] on `today`, its statements sent at once on the worker's pipelined
+/// connection ([`super::pipelined`]).
+pub async fn settled_today_pipelined(
+    conn: &AsyncPgConnection,
+    today: NaiveDate,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let later_days = async {
+        match today.succ_opt() {
+            Some(next) => pipelined::load(conn, latest_started(next, last_of_month(today))).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (totals, later_months, later_days) = try_join3(
+        pipelined::load(conn, latest_totals()),
+        pipelined::load(conn, latest_months_after(month_key(today))),
+        later_days,
+    )
+    .await?;
+    Ok(settled_from_totals(totals, later_months, later_days))
+}
+
+/// [`superseded_by_phase`], its statements sent at once on the worker's pipelined connection
+/// ([`super::pipelined`]).
+pub async fn superseded_by_phase_pipelined(
+    conn: &AsyncPgConnection,
+    day: NaiveDate,
+) -> QueryResult<BTreeMap<String, i64>> {
+    let (months, days) = try_join(
+        pipelined::load(conn, superseded_months_after(month_key(day))),
+        pipelined::load(conn, superseded_days_after(day, last_of_month(day))),
+    )
+    .await?;
+    Ok(still_open(months, days))
 }
 
 /// A tally key the triggers cannot have written: `form` is what they write.

@@ -1,10 +1,12 @@
-//! On PostgreSQL on this machine, one startup, and a page of one incubator's startups in a
-//! phase, are read on the HTTP worker's own connection, the reads of concurrent requests
-//! pipelined on it (`db::pipelined`); a connection cut off loses no read, and is opened again.
+//! On PostgreSQL on this machine, one startup, a page of one incubator's startups in a phase,
+//! and today's figures of the whole portfolio, are read on the HTTP worker's own connection,
+//! the reads of concurrent requests pipelined on it (`db::pipelined`); a connection cut off
+//! loses no read, and is opened again.
 
 use actix_web::test;
 use betadata::api::{AppState, app};
 use betadata::db::pipelined::Pipelined;
+use betadata::db::stats::{self, Scope};
 use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Text};
 use futures_util::future::join_all;
@@ -181,4 +183,58 @@ async fn a_page_of_an_incubators_startups_in_a_phase_is_read_on_the_workers_conn
     assert_eq!(execute_around(&db, &gone), 1);
     assert_eq!(get_text(&app, uri).await, first);
     assert_eq!(get_text(&app, &next).await, second);
+}
+
+#[actix_rt::test]
+#[cfg_attr(
+    not(betadata_pg_tests),
+    ignore = "PostgreSQL half skipped: set BETADATA_TEST_DATABASE_URL to run it"
+)]
+async fn todays_figures_of_the_whole_portfolio_are_read_on_the_workers_connection() {
+    let (db, state) = seeded_with_items();
+    let app = test::init_service(app(state.clone())).await;
+    let pipelined = state
+        .pipelined()
+        .expect("the test server is on this machine");
+    let today = state.today();
+    let from_pool = || {
+        let mut conn = db.pool.get().expect("a connection");
+        stats::portfolio(&mut conn, &Scope::default(), today, today).expect("figures")
+    };
+    let read = async || {
+        (pipelined.read(async |conn| stats::today_pipelined(conn, today).await))
+            .await
+            .expect("a pipelined connection")
+    };
+    let co_incubated = "INSERT INTO startup_incubators (startup_id, position, incubator_id) \
+                        VALUES ('medle', 0, 'pole-emploi'), ('dora', 0, 'pole-emploi')";
+    assert_eq!(execute_around(&db, co_incubated), 2);
+    let before = from_pool();
+    assert_eq!(before.co_incubated["pole-emploi"], 2, "{before:?}");
+    assert_eq!(read().await, before);
+    assert_eq!(pipelined.reads(), 1);
+    // Over HTTP, without a day or an incubator.
+    let figures = |(status, _, body): (u16, String, String)| {
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).expect("JSON")
+    };
+    let answer = figures(get_text(&app, "/api/v1/stats").await);
+    assert_eq!(pipelined.reads(), 2);
+    let by_phase = serde_json::to_value(&before.by_phase).expect("JSON");
+    assert_eq!(answer["startups_by_phase"], by_phase);
+    // A day, or one incubator, is read from the pool.
+    figures(get_text(&app, &format!("/api/v1/stats?as_of={today}")).await);
+    figures(get_text(&app, "/api/v1/stats?incubator=sgmas").await);
+    assert_eq!(pipelined.reads(), 2);
+    // A write made around the API is in the next answer.
+    let moved = "UPDATE startups SET incubator_id = NULL, latest_phase_id = 'abandon' \
+                 WHERE id = 'medle'";
+    assert_eq!(execute_around(&db, moved), 1);
+    let after = from_pool();
+    assert_ne!(after, before);
+    assert_eq!(read().await, after);
+    let answer = figures(get_text(&app, "/api/v1/stats").await);
+    let by_phase = serde_json::to_value(&after.by_phase).expect("JSON");
+    assert_eq!(answer["startups_by_phase"], by_phase);
+    assert_eq!(pipelined.reads(), 4);
 }

@@ -11,7 +11,7 @@ use crate::api::http::error::{ApiError, Problem};
 use crate::api::http::query::{ApiQuery, de};
 use crate::api::http::state::AppState;
 use crate::db::phases::Phase;
-use crate::db::stats::{self, GroupBy, Scope};
+use crate::db::stats::{self, GroupBy, Portfolio, Scope};
 use crate::domain::phases::PhaseSpan;
 use crate::domain::stats::{Outcomes, PhaseDurations, classify, phase_durations};
 
@@ -74,39 +74,60 @@ pub async fn get_stats(
         incubator: query.incubator.clone(),
         started_by: query.as_of,
     };
-    let incubator = query.incubator;
-    let stats = state
-        .db_planned(scope.plans(), move |conn| {
-            let created = stats::startups_created(conn, &scope)?;
-            let created_by_year: BTreeMap<String, i64> = (created.by_year.into_iter())
+    // Every startup today: all from the tallies, on the worker's pipelined connection.
+    let pipelined = match scope == Scope::default() {
+        true => {
+            let read = async |conn: &_| stats::today_pipelined(conn, today).await;
+            state.read_pipelined(read).await?
+        }
+        false => None,
+    };
+    let portfolio = match pipelined {
+        Some(portfolio) => portfolio,
+        None => {
+            (state.db_planned(scope.plans(), move |conn| {
+                stats::portfolio(conn, &scope, day, today)
+            }))
+            .await?
+        }
+    };
+    Ok(web::Json(StatsResponse::new(
+        portfolio,
+        day,
+        query.incubator,
+    )))
+}
+
+impl StatsResponse {
+    /// The figures of `portfolio`, on `as_of`, of `incubator`'s startups or all of them.
+    fn new(portfolio: Portfolio, as_of: NaiveDate, incubator: Option<String>) -> Self {
+        let Portfolio {
+            created,
+            co_incubated,
+            by_phase,
+            incubators_total,
+            organisations_total,
+        } = portfolio;
+        let mut by_incubator = created.by_incubator;
+        let startups_total = by_incubator.values().sum();
+        for (incubator, n) in co_incubated {
+            *by_incubator.entry(Some(incubator)).or_default() += n;
+        }
+        Self {
+            as_of,
+            startups_total,
+            startups_by_phase: by_phase,
+            startups_by_incubator: (by_incubator.into_iter())
+                .filter_map(|(id, n)| id.map(|id| (id, n)))
+                .collect(),
+            created_by_year: (created.by_year.into_iter())
                 .map(|(year, n)| (year.to_string(), n))
-                .collect();
-            let mut by_incubator = created.by_incubator;
-            let startups_total = by_incubator.values().sum();
-            for (incubator, n) in stats::co_incubated_by_incubator(conn, &scope)? {
-                *by_incubator.entry(Some(incubator)).or_default() += n;
-            }
-            Ok(StatsResponse {
-                as_of: day,
-                startups_total,
-                startups_by_phase: Phase::current_counts(
-                    conn,
-                    day,
-                    today,
-                    scope.incubator.as_deref(),
-                )?,
-                startups_by_incubator: by_incubator
-                    .into_iter()
-                    .filter_map(|(id, n)| id.map(|id| (id, n)))
-                    .collect(),
-                created_by_year,
-                incubators_total: stats::incubators_total(conn)?,
-                organisations_total: stats::organisations_total(conn)?,
-                incubator,
-            })
-        })
-        .await?;
-    Ok(web::Json(stats))
+                .collect(),
+            incubators_total,
+            organisations_total,
+            incubator,
+        }
+    }
 }
 
 /// How long startups stay in each phase.
