@@ -190,9 +190,23 @@ diesel::table! {
 }
 
 diesel::table! {
-    creation_totals (incubator_id, created_year) {
-        incubator_id -> Text,
+    creation_year_totals (created_year) {
         created_year -> Text,
+        startups -> BigInt,
+    }
+}
+
+diesel::table! {
+    incubator_totals (incubator_id) {
+        incubator_id -> Text,
+        startups -> BigInt,
+    }
+}
+
+diesel::table! {
+    incubator_phase_totals (incubator_id, latest_phase_id) {
+        incubator_id -> Text,
+        latest_phase_id -> Text,
         startups -> BigInt,
     }
 }
@@ -215,8 +229,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    latest_phase_totals (incubator_id, latest_phase_id) {
-        incubator_id -> Text,
+    latest_phase_totals (latest_phase_id) {
         latest_phase_id -> Text,
         startups -> BigInt,
     }
@@ -248,7 +261,7 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 // A page's total read with its rows (`db::startup_list::page`).
-diesel::allow_tables_to_appear_in_same_query!(startups, latest_phase_totals);
+diesel::allow_tables_to_appear_in_same_query!(startups, incubator_phase_totals);
 
 diesel::joinable!(incubators -> organisations (owner_id));
 diesel::joinable!(startups -> incubators (incubator_id));

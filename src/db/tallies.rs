@@ -2,8 +2,8 @@
 //! creation (`creation_tallies`), and per latest phase and the month it started
 //! (`latest_phase_tallies`; per incubator too in `incubator_phase_tallies`, migration 000019,
 //! for the lists filtered by phase within one incubator). The same counts without the month
-//! (`creation_totals` per incubator and year, `latest_phase_totals` per incubator and latest
-//! phase, migration 000025) give today's figures. Triggers on `startups` keep them all,
+//! (`incubator_totals`, `creation_year_totals`, `latest_phase_totals` and
+//! `incubator_phase_totals`, migration 000025) give today's figures. Triggers on `startups` keep them all,
 //! whoever writes. The phase rows that are not their startup's latest are counted too
 //! (migration 000018), by the month and the day each opened and closed (`superseded_tallies`,
 //! `superseded_day_tallies`), kept by triggers on `startup_phases`.
@@ -22,16 +22,13 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use diesel_async::AsyncPgConnection;
-use futures_util::future::{try_join, try_join3};
-
 use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
 use super::one_of::{OneOf, one_of};
-use super::pipelined;
 use super::schema::{
-    creation_tallies, creation_totals, incubator_phase_tallies, latest_phase_tallies,
-    latest_phase_totals, phases, startups, superseded_day_tallies, superseded_tallies,
+    creation_tallies, creation_year_totals, incubator_phase_tallies, incubator_phase_totals,
+    incubator_totals, latest_phase_tallies, latest_phase_totals, phases, startups,
+    superseded_day_tallies, superseded_tallies,
 };
 
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
@@ -40,8 +37,15 @@ const NONE: &str = "";
 
 /// The key of the month holding `day`, as the tallies store it: `YYYY-MM` (years have four
 /// digits, [`crate::domain::dates::YEARS`], so keys sort as months do).
-fn month_key(day: NaiveDate) -> String {
+pub(super) fn month_key(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
+}
+
+/// The key of the last month a day can fall in ([`crate::domain::dates::YEARS`]): with it a
+/// range of months after a day is bounded, which PostgreSQL reads from an index whatever the
+/// day, where it would plan to read the whole table for an unbounded one.
+pub(super) fn last_month_key() -> String {
+    format!("{:04}-12", crate::domain::dates::YEARS.end())
 }
 
 /// The first day of the month holding `day`.
@@ -50,7 +54,7 @@ fn first_of_month(day: NaiveDate) -> NaiveDate {
 }
 
 /// The last day of the month holding `day`.
-fn last_of_month(day: NaiveDate) -> NaiveDate {
+pub(super) fn last_of_month(day: NaiveDate) -> NaiveDate {
     (first_of_month(day).checked_add_months(Months::new(1)))
         .and_then(|next| next.pred_opt())
         // December of the calendar's last year.
@@ -83,19 +87,21 @@ pub struct Created {
 }
 
 impl Created {
-    /// The rows of the totals per incubator and year of creation ([`creation_totals_rows()`]),
-    /// added up.
-    fn of_totals(rows: Vec<(String, String, i64)>) -> QueryResult<Self> {
+    /// The sums of the totals without the month per incubator (`''`: none) and per year of
+    /// creation (`''`: undated).
+    pub(super) fn of_sums(
+        by_incubator: Vec<(String, i64)>,
+        by_year: Vec<(String, i64)>,
+    ) -> QueryResult<Self> {
         let mut created = Self::default();
-        for (incubator, year, n) in rows {
-            add(
-                &mut created.by_incubator,
-                [((incubator != NONE).then_some(incubator), n)],
-            );
+        let by_incubator = (by_incubator.into_iter())
+            .map(|(incubator, n)| ((incubator != NONE).then_some(incubator), n));
+        add(&mut created.by_incubator, by_incubator);
+        for (year, n) in by_year {
             if year != NONE {
                 let year = year
                     .parse()
-                    .map_err(|_| bad_key("creation_totals.created_year", &year, "YYYY"))?;
+                    .map_err(|_| bad_key("creation_year_totals.created_year", &year, "YYYY"))?;
                 add(&mut created.by_year, [(year, n)]);
             }
         }
@@ -104,26 +110,19 @@ impl Created {
 }
 
 /// Every startup, or only those started by `started_by`, per incubator and per year of
-/// creation. Every startup is one read of the totals without the month, a few hundred rows;
-/// a day sums the monthly tallies before its month and counts the startups of its month.
+/// creation. Every startup is read from the totals without the month, a few dozen rows; a day
+/// sums the monthly tallies before its month and counts the startups of its month.
 pub fn created(conn: &mut DbConnection, started_by: Option<NaiveDate>) -> QueryResult<Created> {
     let Some(day) = started_by else {
-        return Created::of_totals(creation_totals_rows().load(conn)?);
+        return Created::of_sums(
+            incubator_totals::table.load(conn)?,
+            creation_year_totals::table.load(conn)?,
+        );
     };
     Ok(Created {
         by_incubator: by_incubator(conn, day)?,
         by_year: by_creation_year(conn, day)?,
     })
-}
-
-/// Every row of the totals per incubator and year of creation.
-#[diesel::dsl::auto_type]
-fn creation_totals_rows() -> _ {
-    creation_totals::table.select((
-        creation_totals::incubator_id,
-        creation_totals::created_year,
-        creation_totals::startups,
-    ))
 }
 
 /// Startups per incubator id (`None`: those without one) started by `day`.
@@ -193,13 +192,14 @@ pub fn settled_by_phase(
     today: NaiveDate,
 ) -> QueryResult<BTreeMap<String, i64>> {
     if first_of_month(day) >= first_of_month(today) {
-        let totals = latest_totals().load(conn)?;
+        let totals = latest_phase_totals::table.load(conn)?;
         let later_months = latest_months_after(month_key(day)).load(conn)?;
         let later_days = match day.succ_opt() {
             Some(next) => latest_started(next, last_of_month(day)).load(conn)?,
             None => Vec::new(),
         };
-        return Ok(settled_from_totals(totals, later_months, later_days));
+        let later = later_months.into_iter().chain(with_phase(later_days));
+        return Ok(settled_from_totals(totals, later));
     }
     let mut counts = BTreeMap::new();
     let earlier_months: Vec<(String, i64)> = latest_phase_tallies::table
@@ -214,28 +214,21 @@ pub fn settled_by_phase(
     Ok(counts)
 }
 
-/// [`settled_by_phase`] from the totals per phase, less the tallies of the months after the
-/// day's and the startups of its days after it.
-fn settled_from_totals(
-    totals: Vec<(String, i64)>,
-    later_months: Vec<(String, i64)>,
-    later_days: Vec<(Option<String>, i64)>,
+/// [`settled_by_phase`] from the totals per phase, less the startups whose phase starts after
+/// the day (`later`: the tallies of the months after the day's, the startups of its days after
+/// it).
+pub(super) fn settled_from_totals(
+    totals: impl IntoIterator<Item = (String, i64)>,
+    later: impl IntoIterator<Item = (String, i64)>,
 ) -> BTreeMap<String, i64> {
     let mut counts = BTreeMap::new();
     add(&mut counts, totals);
-    let later = later_months.into_iter().chain(with_phase(later_days));
-    add(&mut counts, later.map(|(phase, n)| (phase, -n)));
+    add(
+        &mut counts,
+        (later.into_iter()).map(|(phase, n)| (phase, -n)),
+    );
     counts.retain(|_, n| *n != 0);
     counts
-}
-
-/// Startups with a dated latest phase, per phase.
-#[diesel::dsl::auto_type]
-fn latest_totals() -> _ {
-    let total: FixedSql<BigInt> = total();
-    latest_phase_totals::table
-        .group_by(latest_phase_totals::latest_phase_id)
-        .select((latest_phase_totals::latest_phase_id, total))
 }
 
 /// Startups whose dated latest phase started in a month after `month`, per phase.
@@ -297,11 +290,11 @@ pub fn in_phases(
 /// statements, `db::startup_list::Shape`, or a page's rows): `NULL` when no tally counts them.
 #[diesel::dsl::auto_type]
 pub fn in_phases_of(incubator: String, phases: Vec<String>) -> _ {
-    let phases: OneOf<latest_phase_totals::latest_phase_id> =
-        one_of(latest_phase_totals::latest_phase_id, phases);
+    let phases: OneOf<incubator_phase_totals::latest_phase_id> =
+        one_of(incubator_phase_totals::latest_phase_id, phases);
     let total: FixedSql<BigInt> = total();
-    latest_phase_totals::table
-        .filter(latest_phase_totals::incubator_id.eq(incubator))
+    incubator_phase_totals::table
+        .filter(incubator_phase_totals::incubator_id.eq(incubator))
         .filter(phases)
         .select(total.nullable())
         .single_value()
@@ -363,14 +356,14 @@ pub fn superseded_by_phase(
 ) -> QueryResult<BTreeMap<String, i64>> {
     let months = superseded_months_after(month_key(day)).load(conn)?;
     let days = superseded_days_after(day, last_of_month(day)).load(conn)?;
-    Ok(still_open(months, days))
+    Ok(still_open(months.into_iter().chain(days)))
 }
 
-/// [`superseded_by_phase`] from the counts of the months after the day's and of its days after
-/// it.
-fn still_open(months: Vec<(String, i64)>, days: Vec<(String, i64)>) -> BTreeMap<String, i64> {
+/// [`superseded_by_phase`] from the phase rows closed less those opened in the months after
+/// the day's and on its days after it.
+pub(super) fn still_open(rows: impl IntoIterator<Item = (String, i64)>) -> BTreeMap<String, i64> {
     let mut counts = BTreeMap::new();
-    add(&mut counts, months.into_iter().chain(days));
+    add(&mut counts, rows);
     // The days after `day` may close fewer rows than they open.
     counts.retain(|_, n| *n != 0);
     counts
@@ -402,47 +395,6 @@ fn superseded_days_after(day: NaiveDate, last: NaiveDate) -> _ {
         .filter(superseded_day_tallies::day.le(last))
         .group_by(superseded_day_tallies::phase_id)
         .select((superseded_day_tallies::phase_id, still_open))
-}
-
-/// [`created`] of every startup, its statement sent on the worker's pipelined connection
-/// ([`super::pipelined`]).
-pub async fn created_pipelined(conn: &AsyncPgConnection) -> QueryResult<Created> {
-    Created::of_totals(pipelined::load(conn, creation_totals_rows()).await?)
-}
-
-/// [`settled_by_phase`] on `today`, its statements sent at once on the worker's pipelined
-/// connection ([`super::pipelined`]).
-pub async fn settled_today_pipelined(
-    conn: &AsyncPgConnection,
-    today: NaiveDate,
-) -> QueryResult<BTreeMap<String, i64>> {
-    let later_days = async {
-        match today.succ_opt() {
-            Some(next) => pipelined::load(conn, latest_started(next, last_of_month(today))).await,
-            None => Ok(Vec::new()),
-        }
-    };
-    let (totals, later_months, later_days) = try_join3(
-        pipelined::load(conn, latest_totals()),
-        pipelined::load(conn, latest_months_after(month_key(today))),
-        later_days,
-    )
-    .await?;
-    Ok(settled_from_totals(totals, later_months, later_days))
-}
-
-/// [`superseded_by_phase`], its statements sent at once on the worker's pipelined connection
-/// ([`super::pipelined`]).
-pub async fn superseded_by_phase_pipelined(
-    conn: &AsyncPgConnection,
-    day: NaiveDate,
-) -> QueryResult<BTreeMap<String, i64>> {
-    let (months, days) = try_join(
-        pipelined::load(conn, superseded_months_after(month_key(day))),
-        pipelined::load(conn, superseded_days_after(day, last_of_month(day))),
-    )
-    .await?;
-    Ok(still_open(months, days))
 }
 
 /// A tally key the triggers cannot have written: `form` is what they write.

@@ -197,9 +197,11 @@ async fn todays_figures_of_the_whole_portfolio_are_read_on_the_workers_connectio
         .pipelined()
         .expect("the test server is on this machine");
     let today = state.today();
+    // Read from the pool part by part, as for a day in the past.
     let from_pool = || {
         let mut conn = db.pool.get().expect("a connection");
-        stats::portfolio(&mut conn, &Scope::default(), today, today).expect("figures")
+        let tomorrow = today.succ_opt().expect("a day after today");
+        stats::portfolio(&mut conn, &Scope::default(), today, tomorrow).expect("figures")
     };
     let read = async || {
         (pipelined.read(async |conn| stats::today_pipelined(conn, today).await))

@@ -1,6 +1,7 @@
 //! The startups and phase rows counted as they are written (`db::tallies`, kept by triggers on
 //! `startups` and `startup_phases`) give, for every day asked, what counting every startup's
-//! own columns and every phase row gives: after the seeds, an import, the generator, the
+//! own columns and every phase row gives, and so do the figures of `/stats` read from them in
+//! one statement: after the seeds, an import, the generator, the
 //! migrations' backfill, and writes made around the API in SQL (one row or many, every
 //! counted column, deletes), on both backends.
 
@@ -8,8 +9,10 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
+use betadata::db::DbConnection;
 use betadata::db::schema::{incubators, startup_phases, startups};
-use betadata::db::{DbConnection, tallies};
+use betadata::db::stats::{self, Scope};
+use betadata::db::tallies::{self, Created};
 use betadata::generate::{Options, generate};
 use chrono::{Datelike, NaiveDate};
 use common::both_backends;
@@ -59,6 +62,7 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
         .load(conn)
         .expect("startups");
     assert!(!rows.is_empty(), "{context}: some startups");
+    let mut every_startup = Created::default();
     for started_by in [None].into_iter().chain(days().into_iter().map(Some)) {
         let mut by_incubator: BTreeMap<Option<String>, i64> = BTreeMap::new();
         let mut by_year: BTreeMap<i32, i64> = BTreeMap::new();
@@ -69,6 +73,12 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
                     *by_year.entry(created.year()).or_default() += 1;
                 }
             }
+        }
+        if started_by.is_none() {
+            every_startup = Created {
+                by_incubator: by_incubator.clone(),
+                by_year: by_year.clone(),
+            };
         }
         let created = tallies::created(conn, started_by).expect("created");
         assert_eq!(
@@ -116,6 +126,30 @@ fn assert_tallies_match(conn: &mut DbConnection, context: &str) {
                 "{context}: settled in their latest phase on {on}, today being {today}"
             );
         }
+        // `/stats` of the whole portfolio, `on` being today: one statement.
+        let figures = stats::portfolio(conn, &Scope::default(), on, on).expect("figures");
+        let mut by_phase = settled;
+        for (phase, n) in superseded {
+            *by_phase.entry(phase).or_default() += n;
+        }
+        assert_eq!(
+            figures.by_phase, by_phase,
+            "{context}: /stats by phase on {on}"
+        );
+        assert_eq!(
+            figures.created, every_startup,
+            "{context}: /stats created on {on}"
+        );
+        let co_incubated = stats::co_incubated_by_incubator(conn, &Scope::default());
+        assert_eq!(figures.co_incubated, co_incubated.expect("co-incubated"));
+        assert_eq!(
+            (figures.incubators_total, figures.organisations_total),
+            (
+                stats::incubators_total(conn).expect("incubators"),
+                stats::organisations_total(conn).expect("organisations"),
+            ),
+            "{context}: /stats totals on {on}"
+        );
         assert_settled_in_phases_match(conn, &rows, on, context);
     }
 }

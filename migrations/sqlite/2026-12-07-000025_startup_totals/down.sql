@@ -1,6 +1,11 @@
+DROP INDEX superseded_day_tallies_day;
+DROP INDEX superseded_tallies_month;
+DROP INDEX latest_phase_tallies_month;
 DROP TRIGGER startups_total_latest_phase;
 DROP TRIGGER startups_total_creation;
 DROP TRIGGER startups_total_out;
 DROP TRIGGER startups_total_in;
+DROP TABLE incubator_phase_totals;
 DROP TABLE latest_phase_totals;
-DROP TABLE creation_totals;
+DROP TABLE creation_year_totals;
+DROP TABLE incubator_totals;
