@@ -23,8 +23,8 @@
 //! it. They are one startup read by its id, a page of one incubator's startups in some
 //! phases in id order, a range of an index
 //! ([`startup_list::ranged_page_pipelined`](super::startup_list::ranged_page_pipelined)), and
-//! today's figures of the whole portfolio, read from the tallies and small tables and sent at
-//! once ([`stats::today_pipelined`](super::stats::today_pipelined)).
+//! today's figures of the whole portfolio, one statement over the tallies and small tables
+//! ([`stats::today_pipelined`](super::stats::today_pipelined)).
 //!
 //! The connection speaks without TLS (`NoTls`): it is opened only to a server on the same
 //! machine (a socket, or a loopback address) or with `sslmode=disable` in the URL; any other
@@ -80,18 +80,6 @@ impl Drop for Opening {
             }
         });
     }
-}
-
-/// The rows of `query`, read on `conn`: a read sends several such statements at once by
-/// joining their futures.
-pub async fn load<'a, 'q, Q, U>(mut conn: &'a AsyncPgConnection, query: Q) -> QueryResult<Vec<U>>
-where
-    Q: diesel_async::RunQueryDsl<&'a AsyncPgConnection>
-        + diesel_async::methods::LoadQuery<'q, &'a AsyncPgConnection, U>
-        + 'q,
-    U: Send,
-{
-    diesel_async::RunQueryDsl::load(query, &mut conn).await
 }
 
 thread_local! {

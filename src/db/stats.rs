@@ -14,7 +14,6 @@ use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
 use super::one_of::{OneOf, one_of};
 use super::phases::Phase;
-use super::pipelined;
 use super::plans::Plans;
 use super::schema::{
     creation_year_totals, incubator_totals, incubators, latest_phase_tallies, latest_phase_totals,
@@ -108,8 +107,11 @@ pub fn portfolio(
 /// [`portfolio`] of every startup today, its statement sent on the worker's pipelined
 /// connection ([`super::pipelined`]): read from the tallies and small tables, its plan does not
 /// depend on the values (`Scope::plans`).
-pub async fn today_pipelined(conn: &AsyncPgConnection, today: NaiveDate) -> QueryResult<Portfolio> {
-    Portfolio::of_rows(pipelined::load(conn, today_rows(today)).await?)
+pub async fn today_pipelined(
+    mut conn: &AsyncPgConnection,
+    today: NaiveDate,
+) -> QueryResult<Portfolio> {
+    Portfolio::of_rows(diesel_async::RunQueryDsl::load(today_rows(today), &mut conn).await?)
 }
 
 /// A row of [`today_rows()`]: what it counts ([`BY_INCUBATOR`], …), its key, and the count.
