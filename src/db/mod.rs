@@ -174,8 +174,10 @@ pub fn read<T>(
 
 /// Refreshes the query planner's statistics after a large load, so that queries are planned
 /// for the data as it now is (PostgreSQL's autovacuum would do it later; SQLite never would).
-/// On PostgreSQL the vacuum also marks the new pages all-visible, which index-only scans need.
-/// Must run outside a transaction.
+/// On PostgreSQL the vacuum also marks the new pages all-visible, which index-only scans need,
+/// and the tables of counts kept by triggers are rewritten whole ([`tallies::TABLES`]: a few
+/// thousand rows, which a load leaves among as many dead versions as it wrote). Must run
+/// outside a transaction.
 ///
 /// On SQLite, [`SAMPLED_INDEXES`] alone keep their samples of values (`sqlite_stat4`).
 pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
@@ -184,7 +186,10 @@ pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
             c.batch_execute("ANALYZE")?;
             forget_samples(c)
         }
-        DbConnection::Postgres(c) => c.batch_execute("VACUUM ANALYZE"),
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!("VACUUM FULL {}", tallies::TABLES.join(", ")))?;
+            c.batch_execute("VACUUM ANALYZE")
+        }
     }
 }
 

@@ -31,6 +31,23 @@ use super::schema::{
     superseded_day_tallies, superseded_tallies,
 };
 
+/// The tables of counts kept by the triggers. A load writes their rows once a startup or phase
+/// row, in one transaction, which leaves PostgreSQL as many dead versions of a row as writes to
+/// it: after 100,000 generated startups the 8 rows of `latest_phase_totals` filled 511 pages,
+/// which each read of today's figures scanned, and a plain vacuum leaves a file its size.
+/// [`super::analyze`] rewrites them after a load.
+pub const TABLES: &[&str] = &[
+    "creation_tallies",
+    "latest_phase_tallies",
+    "incubator_phase_tallies",
+    "superseded_tallies",
+    "superseded_day_tallies",
+    "incubator_totals",
+    "creation_year_totals",
+    "latest_phase_totals",
+    "incubator_phase_totals",
+];
+
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
 /// NULL.
 const NONE: &str = "";

@@ -208,6 +208,12 @@ fn assert_settled_in_phases_match(
     }
 }
 
+#[derive(QueryableByName)]
+struct Pages {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pages: i64,
+}
+
 const LATER: &str = r#"
 - id: plus-tard
   name: Plus tard
@@ -316,5 +322,16 @@ both_backends! {
         let options = Options { startups: 400, observations: 100, seed: 5, progress: false };
         generate(&mut conn, &options).expect("generate");
         assert_tallies_match(&mut conn, "generated");
+        // The load's dead versions of the totals' rows are gone: their rows fit in a page.
+        if let DbConnection::Postgres(pg) = &mut *conn {
+            for table in ["incubator_totals", "creation_year_totals", "latest_phase_totals"] {
+                let pages: Pages = diesel::sql_query(format!(
+                    "SELECT CAST(pg_relation_size('{table}') / 8192 AS BIGINT) AS pages"
+                ))
+                .get_result(pg)
+                .expect("the table's size");
+                assert_eq!(pages.pages, 1, "{table}");
+            }
+        }
     }
 }
