@@ -12,11 +12,13 @@
 # (bench/lib.sh),
 # sends wrk for WARMUP seconds (not counted), then for DURATION seconds at CONNECTIONS
 # connections while `perf stat -e context-switches,task-clock` watches the server's process,
-# and prints requests/s, the server's context switches an answer and its CPU time an answer.
-# PostgreSQL's own processes are not counted.
+# and prints requests/s, the server's context switches an answer and its CPU time an answer,
+# and the CPU time PostgreSQL's processes spent an answer meanwhile (all of the user postgres's
+# processes on the machine, read from /proc before and after: a coarse figure, in clock ticks).
 #
-# REQUEST: item (one startup, the first of the page below; the default) or page (an
-# incubator's startups in construction, the incubator of the first startup listed, 20 rows).
+# REQUEST: item (one startup, the first of the page below; the default), page (an incubator's
+# startups in construction, the incubator of the first startup listed, 20 rows) or stats
+# (`/api/v1/stats`, the whole portfolio today).
 #
 # Environment: BINS (default: `cargo build --release` then target/release/betadata), STARTUPS
 # (1000), SEED (1), ROUNDS (2), DURATION (5), WARMUP (3), CONNECTIONS (32), THREADS (2), REQUEST
@@ -48,7 +50,7 @@ fail() {
 for name in STARTUPS ROUNDS DURATION WARMUP CONNECTIONS THREADS; do
     [[ ${!name} =~ ^[0-9]+$ ]] || fail "$name must be a whole number, not '${!name}'"
 done
-[[ $REQUEST == item || $REQUEST == page ]] || fail "REQUEST must be item or page, not '$REQUEST'"
+[[ $REQUEST =~ ^(item|page|stats)$ ]] || fail "REQUEST must be item, page or stats, not '$REQUEST'"
 for tool in perf wrk curl python3 psql; do
     command -v "$tool" >/dev/null || fail "$tool is missing"
 done
@@ -67,10 +69,21 @@ generated postgres "${BUILDS[0]}" || fail "PostgreSQL does not answer"
 
 json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 
+# The CPU time, in clock ticks, that the user postgres's processes have spent so far.
+postgres_ticks() {
+    local pid ticks=0 fields
+    for pid in $(pgrep -u postgres); do
+        read -r -a fields <"/proc/$pid/stat" 2>/dev/null || continue
+        # utime and stime, the 14th and 15th fields (the name, field 2, has no space here).
+        ticks=$((ticks + fields[13] + fields[14]))
+    done
+    echo "$ticks"
+}
+
 echo "machine: $(nproc) cores; $STARTUPS startups on PostgreSQL; wrk $CONNECTIONS connections, ${DURATION}s; request: $REQUEST"
 echo
-echo "| round | build | req/s | context switches an answer | server CPU an answer |"
-echo "| ---: | --- | ---: | ---: | ---: |"
+echo "| round | build | req/s | context switches an answer | server CPU an answer | PostgreSQL CPU an answer |"
+echo "| ---: | --- | ---: | ---: | ---: | ---: |"
 for ((round = 1; round <= ROUNDS; round++)); do
     for bin in "${BUILDS[@]}"; do
         serve "$bin" "$URL"
@@ -78,18 +91,21 @@ for ((round = 1; round <= ROUNDS; round++)); do
         case $REQUEST in
         item) path=/api/v1/startups/$(json 'd["data"][0]["id"]' <<<"$first") ;;
         page) path="/api/v1/startups?phase=construction&incubator=$(json 'd["data"][0]["incubator"]' <<<"$first")&page_size=20" ;;
+        stats) path=/api/v1/stats ;;
         esac
         wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$BASE$path" >/dev/null
         perf stat -x, -e context-switches,task-clock -p "$SERVER_PID" -o "$WORK/perf.csv" \
             -- sleep "$DURATION" &
         perf=$!
+        pg_before=$(postgres_ticks)
         out=$(wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" "$BASE$path")
+        pg_ticks=$(($(postgres_ticks) - pg_before))
         wait "$perf"
         stop_server
         answers=$(awk '/requests in/ {print $1}' <<<"$out")
-        python3 - "$round" "$bin" "$answers" "$DURATION" "$WORK/perf.csv" <<'EOF'
+        python3 - "$round" "$bin" "$answers" "$DURATION" "$WORK/perf.csv" "$pg_ticks" "$(getconf CLK_TCK)" <<'EOF'
 import sys
-round_number, build, answers, seconds, perf = sys.argv[1:]
+round_number, build, answers, seconds, perf, pg_ticks, tick_hz = sys.argv[1:]
 answers, seconds = int(answers), float(seconds)
 counts = {}
 for line in open(perf, encoding="utf-8"):
@@ -98,7 +114,8 @@ for line in open(perf, encoding="utf-8"):
         counts[cells[2]] = float(cells[0])
 switches = counts["context-switches"] / answers
 cpu_us = counts["task-clock"] * 1000 / answers  # task-clock is in ms
-print(f"| {round_number} | `{build}` | {answers / seconds:,.1f} | {switches:.2f} | {cpu_us:.1f} µs |")
+pg_us = int(pg_ticks) / int(tick_hz) * 1e6 / answers
+print(f"| {round_number} | `{build}` | {answers / seconds:,.1f} | {switches:.2f} | {cpu_us:.1f} µs | {pg_us:.0f} µs |")
 EOF
     done
 done
