@@ -1,7 +1,7 @@
 //! Counts across the portfolio for `/stats`: from the tallies kept as startups are written
 //! ([`super::tallies`]) for the whole portfolio, grouped in SQL for one incubator.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use diesel::dsl::{count_star, max, min};
@@ -12,7 +12,7 @@ use diesel_async::AsyncPgConnection;
 
 use super::DbConnection;
 use super::fixed_sql::{FixedSql, fixed_sql};
-use super::one_of::{OneOf, one_of};
+use super::one_of::one_of;
 use super::phases::Phase;
 use super::plans::Plans;
 use super::schema::{
@@ -310,45 +310,21 @@ pub fn co_incubated_by_incubator(
     scope: &Scope,
 ) -> QueryResult<BTreeMap<String, i64>> {
     // Read from the co-incubations first: a join could walk every startup to find none.
-    let links = co_incubations().load(conn)?;
+    let links: Vec<(String, String)> = startup_incubators::table
+        .select((
+            startup_incubators::incubator_id,
+            startup_incubators::startup_id,
+        ))
+        .load(conn)?;
     if links.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let startups = co_incubated_startups(startup_ids(&links)).load(conn)?;
-    Ok(co_incubated_counts(links, startups, scope))
-}
-
-/// Every co-incubation: the co-incubating incubator and the startup.
-#[diesel::dsl::auto_type]
-fn co_incubations() -> _ {
-    startup_incubators::table.select((
-        startup_incubators::incubator_id,
-        startup_incubators::startup_id,
-    ))
-}
-
-/// The startups of `links`, each once.
-fn startup_ids(links: &[(String, String)]) -> Vec<String> {
-    let ids: BTreeSet<&String> = links.iter().map(|(_, startup)| startup).collect();
-    ids.into_iter().cloned().collect()
-}
-
-/// The co-incubated startups `ids`, with their own incubator and their day of creation.
-#[diesel::dsl::auto_type]
-fn co_incubated_startups(ids: Vec<String>) -> _ {
-    let ids: OneOf<startups::id> = one_of(startups::id, ids);
-    startups::table
-        .filter(ids)
+    let ids: Vec<String> = links.iter().map(|(_, startup)| startup.clone()).collect();
+    let startups: HashMap<String, (Option<String>, Option<NaiveDate>)> = startups::table
+        .filter(one_of(startups::id, ids))
         .select((startups::id, startups::incubator_id, startups::created_on))
-}
-
-/// [`co_incubated_by_incubator`] from the co-incubations and their startups.
-fn co_incubated_counts(
-    links: Vec<(String, String)>,
-    startups: Vec<(String, Option<String>, Option<NaiveDate>)>,
-    scope: &Scope,
-) -> BTreeMap<String, i64> {
-    let startups: HashMap<String, (Option<String>, Option<NaiveDate>)> = (startups.into_iter())
+        .load::<(String, Option<String>, Option<NaiveDate>)>(conn)?
+        .into_iter()
         .map(|(id, own, created)| (id, (own, created)))
         .collect();
     let rows: Vec<(String, String, Option<String>, Option<NaiveDate>)> = links
@@ -375,7 +351,7 @@ fn co_incubated_counts(
             *counts.entry(co.clone()).or_default() += 1;
         }
     }
-    counts
+    Ok(counts)
 }
 
 /// The first and the last day the portfolio's dated facts speak of: the starts and ends of the
