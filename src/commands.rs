@@ -442,11 +442,11 @@ fn serve(url: &DatabaseUrl, pool_size: u32, args: ServeArgs) -> Result<(), Comma
                         .h1(actix_service::map_config(app(), |()| {
                             actix_web::dev::AppConfig::default()
                         }));
-                    // Errors actix-http answers itself get their problem document too.
+                    // Errors actix-http answers itself get their problem document too, and
+                    // streamed answers are sent without Nagle's delay.
                     use actix_service::ServiceFactoryExt as _;
                     actix_service::fn_service(|io: actix_web::rt::net::TcpStream| async move {
-                        let peer = io.peer_addr().ok();
-                        Ok((api::http::framing_errors::Dressed::new(io), peer))
+                        Ok(api::http::accepted::accepted(io))
                     })
                     .and_then(http)
                 })

@@ -38,6 +38,11 @@ impl<T> Dressed<T> {
             sent: 0,
         }
     }
+
+    /// The connection it wraps.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
 }
 
 impl<T: AsyncWrite + Unpin> Dressed<T> {

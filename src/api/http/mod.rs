@@ -1,8 +1,10 @@
 //! The HTTP machinery every route shares, whatever resource it serves: the error type and its
 //! problem documents, bounds on requests and bodies, authentication and the rate limit of
 //! writes, conditional requests and the response cache, the spool and the spill of exports,
-//! the shares of the pool, the public URL, the clock, and the application state.
+//! the shares of the pool, the public URL, the clock, the application state, and what each
+//! accepted connection gets.
 
+pub mod accepted;
 pub mod at_revision;
 pub mod auth;
 pub mod bare_errors;
