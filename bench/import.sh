@@ -1,27 +1,49 @@
 #!/usr/bin/env bash
-# Time `betadata import` of a generated beta.gouv.fr content tree on a fresh SQLite database.
+# Time `betadata import` of a generated beta.gouv.fr content tree into a fresh database, for one
+# or more builds side by side, on SQLite and PostgreSQL.
 #
-#   bench/import.sh                  # 100,000 startup files
+#   bench/import.sh                  # 100,000 startup files, the current build, both backends
 #   STARTUPS=2000 bench/import.sh    # a quick run
-#   BIN=target/debug/betadata STARTUPS=300 bench/import.sh   # try the script without a release build
+#   BINS="/tmp/before target/release/betadata" ROUNDS=2 bench/import.sh   # two builds in turns
+#   BIN=target/debug/betadata STARTUPS=300 SKIP_PG=1 bench/import.sh      # without a release build
 #
-# Builds the release binary, writes a tree of STARTUPS startup files (plus 20 incubators and
-# 40 organisations) under a temporary folder, imports it into a fresh SQLite file under
-# /usr/bin/time -v (elapsed time and peak RSS), then imports it again (nothing changes: the
-# sync path). Everything it writes is deleted on exit.
+# Writes a tree of STARTUPS startup files (plus 20 incubators and 40 organisations) under a
+# temporary folder, once. Then, ROUNDS times, for each backend and each build in turn: imports
+# it into a fresh database (a SQLite file, or a PostgreSQL database created for the run and
+# dropped after it) under /usr/bin/time -v, then imports it again (nothing changes: the sync
+# path), and prints the elapsed time, the CPU time and the peak RSS of each import (the
+# importing process's; PostgreSQL's own processes are not counted). Builds run one at a time on
+# the same tree: compare their figures within one run. Everything it writes is deleted on exit.
+#
+# Environment (or --help): BINS (builds, apart by spaces; BIN is the same for one; default:
+# `cargo build --release` then target/release/betadata), STARTUPS (100000), ROUNDS (1),
+# BACKENDS ("sqlite postgres"), SKIP_PG (1 skips PostgreSQL), PGHOST (127.0.0.1; a folder such
+# as /var/run/postgresql is the server's socket in it), PGPORT (5432), PGUSER (postgres).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 STARTUPS=${STARTUPS:-100000}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/betadata-import-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+ROUNDS=${ROUNDS:-1}
+BACKENDS=${BACKENDS:-sqlite postgres}
+SKIP_PG=${SKIP_PG:-}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+export PGCONNECT_TIMEOUT=5
 
-# BIN names another build to time (e.g. target/debug/betadata to try the script quickly).
-if [ -z "${BIN:-}" ]; then
-    cargo build --release --quiet
-    BIN=target/release/betadata
+# shellcheck source=bench/args.sh
+source bench/args.sh "$@"
+
+BINS=${BINS:-${BIN:-}}
+if [[ -z $BINS ]]; then
+    cargo build --release --quiet --bin betadata
+    BINS=target/release/betadata
 fi
+builds "$BINS"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/betadata-import-bench.XXXXXX")
+PG_DB=betadata_import_$$
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 TREE=$WORK/content
 mkdir -p "$TREE/_startups" "$TREE/_incubators" "$TREE/_organisations" "$TREE/_phases"
@@ -62,14 +84,52 @@ awk -v n="$STARTUPS" -v root="$TREE" 'BEGIN {
     }
 }'
 
-DB=$WORK/import.db
-for run in first second; do
-    echo "== $run import ($STARTUPS startups, SQLite)" >&2
-    RUST_LOG=warn /usr/bin/time -v "$BIN" --database "$DB" import "$TREE" 2>"$WORK/$run.log" || {
-        cat "$WORK/$run.log" >&2
-        exit 1
-    }
-    grep '^import:' "$WORK/$run.log" >&2
-    grep -E 'Elapsed \(wall clock\)|Maximum resident' "$WORK/$run.log" >&2
+# A fresh database of BACKEND in URL: the SQLite file or the PostgreSQL database of the last
+# import is removed first.
+fresh() {
+    rm -f "$WORK/sqlite.db"
+    if [[ $1 == postgres && -n $PG_CREATED ]]; then
+        psql -q -d postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null
+        PG_CREATED=
+    fi
+    database "$1"
+}
+
+# The figure /usr/bin/time -v printed after LABEL in LOG.
+timed() {
+    sed -n "s/^[[:space:]]*$1: //p" "$2"
+}
+
+# Seconds from /usr/bin/time's h:mm:ss or m:ss.ss.
+seconds() {
+    awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.1f", s }' <<<"$1"
+}
+
+ROWS=()
+for round in $(seq "$ROUNDS"); do
+    for backend in $BACKENDS; do
+        for bin in "${BUILDS[@]}"; do
+            fresh "$backend" || continue
+            for run in first second; do
+                echo "== round $round, $backend, $bin: $run import ($STARTUPS startups)" >&2
+                log=$WORK/$run.log
+                RUST_LOG=warn /usr/bin/time -v "$bin" --database "$URL" import "$TREE" 2>"$log" || {
+                    cat "$log" >&2
+                    exit 1
+                }
+                grep '^import:' "$log" >&2
+                elapsed=$(seconds "$(timed 'Elapsed (wall clock) time (h:mm:ss or m:ss)' "$log")")
+                cpu=$(awk '/User time|System time/ { s += $NF } END { printf "%.1f", s }' "$log")
+                rss=$(( $(timed 'Maximum resident set size (kbytes)' "$log") / 1024 ))
+                echo "elapsed ${elapsed} s, CPU ${cpu} s, peak RSS ${rss} MiB" >&2
+                ROWS+=("| $round | $backend | \`$bin\` | $run | $elapsed s | $cpu s | $rss MiB |")
+            done
+            if [[ $backend == sqlite ]]; then ls -l "$URL" >&2; fi
+        done
+    done
 done
-ls -l "$DB" >&2
+
+echo
+echo "| round | backend | build | import | elapsed | CPU (user + system) | peak RSS |"
+echo "| ---: | --- | --- | --- | ---: | ---: | ---: |"
+printf '%s\n' "${ROWS[@]}"

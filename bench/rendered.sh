@@ -24,6 +24,7 @@
 #   search     /api/v1/startups?q=emploi&page_size=20
 #   stats      /api/v1/stats
 #   stats-day  /api/v1/stats?as_of=2020-06-30
+#   stats-day=YYYY-MM-DD   /api/v1/stats?as_of=YYYY-MM-DD (any day)
 #
 # A search is ranked by the database until the server has read its search index, which the
 # first search starts (under a second at 100,000 startups, longer under load): with the default
@@ -115,7 +116,9 @@ bench_backend() {
     printf '| request | build | bytes | req/s | p50 ms | p99 ms | failed | same bytes |\n'
     printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n'
     for name in $REQUESTS; do
-        local path=${requests[$name]} reference= n=0
+        local path=${requests[$name]:-} reference= n=0
+        if [[ $name == stats-day=* ]]; then path="/api/v1/stats?as_of=${name#stats-day=}"; fi
+        [[ -n $path ]] || { echo "unknown request: $name (see --help)" >&2; exit 2; }
         for bin in "${BUILDS[@]}"; do
             copy_database "$url" "$n"
             n=$((n + 1))
