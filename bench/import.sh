@@ -84,10 +84,10 @@ awk -v n="$STARTUPS" -v root="$TREE" 'BEGIN {
     }
 }'
 
-# A fresh database of BACKEND in URL: the SQLite file or the PostgreSQL database of the last
-# import is removed first.
+# A fresh database of BACKEND in URL: the SQLite file (with its WAL files) or the PostgreSQL
+# database of the last import is removed first.
 fresh() {
-    rm -f "$WORK/sqlite.db"
+    rm -f "$WORK"/sqlite.db*
     if [[ $1 == postgres && -n $PG_CREATED ]]; then
         psql -q -d postgres -c "DROP DATABASE IF EXISTS $PG_DB" >/dev/null
         PG_CREATED=
