@@ -32,7 +32,7 @@ use crate::db::incubators::Incubator;
 use crate::db::metrics::{Metric, Observation};
 use crate::db::organisations::Organisation;
 use crate::db::phases::Phase;
-use crate::db::startups::{PhaseRow, SponsorRow, Startup, TagRow, derive_phase_links};
+use crate::db::startups::{NewStartup, PhaseRow, SponsorRow, Startup, TagRow, derive_phase_links};
 use crate::db::startups::{THEMATIQUE, USERTYPE};
 use crate::db::{DbConnection, bulk, schema};
 
@@ -303,7 +303,10 @@ impl Batch {
     }
 
     fn insert(&self, conn: &mut DbConnection, summary: &mut Summary) -> Result<(), GenerateError> {
-        summary.startups += bulk::insert_startups(conn, &self.startups)?;
+        let startups: Vec<NewStartup> = (self.startups.iter())
+            .map(|row| NewStartup { row, source: None })
+            .collect();
+        summary.startups += bulk::insert_startups(conn, &startups)?;
         summary.phase_rows += bulk::insert_startup_phases(conn, &self.phases)?;
         summary.sponsors += bulk::insert_startup_sponsors(conn, &self.sponsors)?;
         summary.tags += bulk::insert_startup_tags(conn, &self.tags)?;

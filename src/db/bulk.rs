@@ -20,7 +20,7 @@ use super::schema::{
     startup_phases, startup_sponsors, startup_tags, startups,
 };
 use super::startup_lines::StartupLines;
-use super::startups::{CoIncubatorRow, EventRow, PhaseRow, SponsorRow, Startup, TagRow};
+use super::startups::{CoIncubatorRow, EventRow, NewStartup, PhaseRow, SponsorRow, TagRow};
 
 /// Most bind parameters one SQLite statement may carry (`SQLITE_MAX_VARIABLE_NUMBER`).
 pub const SQLITE_MAX_BINDS: usize = 32_766;
@@ -104,26 +104,27 @@ bulk_insert!(
     )
 );
 bulk_insert!(
-    /// Writes `startups` rows as given: `created_on` and the latest phase are not derived here
-    /// (see [`super::startups::derive_phase_links`]).
+    /// Writes `startups` rows as given, each with its source document: `created_on` and the
+    /// latest phase are not derived here (see [`super::startups::derive_phase_links`]).
     insert_startups,
     startups,
-    Startup,
+    NewStartup<'_>,
     |r| (
-        id.eq(&r.id),
-        name.eq(&r.name),
-        pitch.eq(&r.pitch),
-        incubator_id.eq(&r.incubator_id),
-        link.eq(&r.link),
-        repository.eq(&r.repository),
-        contact.eq(&r.contact),
-        description.eq(&r.description),
-        created_on.eq(r.created_on),
-        updated_at.eq(r.updated_at),
-        latest_phase_id.eq(&r.latest_phase_id),
-        latest_phase_start.eq(r.latest_phase_start),
-        stats_url.eq(&r.stats_url),
-        accessibility_status.eq(&r.accessibility_status),
+        id.eq(&r.row.id),
+        name.eq(&r.row.name),
+        pitch.eq(&r.row.pitch),
+        incubator_id.eq(&r.row.incubator_id),
+        link.eq(&r.row.link),
+        repository.eq(&r.row.repository),
+        contact.eq(&r.row.contact),
+        description.eq(&r.row.description),
+        created_on.eq(r.row.created_on),
+        updated_at.eq(r.row.updated_at),
+        latest_phase_id.eq(&r.row.latest_phase_id),
+        latest_phase_start.eq(r.row.latest_phase_start),
+        stats_url.eq(&r.row.stats_url),
+        accessibility_status.eq(&r.row.accessibility_status),
+        source.eq(&r.source),
     )
 );
 bulk_insert!(

@@ -48,6 +48,14 @@ pub struct Startup {
     pub accessibility_status: Option<String>,
 }
 
+/// A startup's row as a multi-row `INSERT` writes it ([`bulk::insert_startups`]), with the
+/// source document kept beside it (`db::sources_kept`), if it has one: an import writes the
+/// document with the row rather than updating each new row after.
+pub struct NewStartup<'a> {
+    pub row: &'a Startup,
+    pub source: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = startup_phases)]
 pub struct PhaseRow {
@@ -646,7 +654,7 @@ impl Keyed for StartupGraph {
 
     /// Writes the startup and its relations, with the columns derived from its phase history.
     fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
-        Self::insert_many(conn, &[self])
+        Self::insert_many(conn, &[self], |_| None)
     }
 }
 
@@ -672,8 +680,13 @@ impl Rewritable for StartupGraph {
 
 impl StartupGraph {
     /// Writes many new startups and their relations in a few multi-row statements per table
-    /// (an import's path); the caller holds the transaction.
-    pub fn insert_many(conn: &mut DbConnection, graphs: &[&Self]) -> QueryResult<()> {
+    /// (an import's path), each startup with the source document `source` gives for its id;
+    /// the caller holds the transaction.
+    pub fn insert_many(
+        conn: &mut DbConnection,
+        graphs: &[&Self],
+        source: impl Fn(&str) -> Option<String>,
+    ) -> QueryResult<()> {
         let mut startups = Vec::with_capacity(graphs.len());
         let mut rows = RelationRows::default();
         for graph in graphs {
@@ -681,7 +694,13 @@ impl StartupGraph {
             rows.add(graph, phases);
             startups.push(startup);
         }
-        bulk::insert_startups(conn, &startups)?;
+        let new: Vec<NewStartup> = (startups.iter())
+            .map(|row| NewStartup {
+                row,
+                source: source(&row.id),
+            })
+            .collect();
+        bulk::insert_startups(conn, &new)?;
         rows.insert(conn)
     }
 

@@ -151,11 +151,17 @@ pub fn import(
             progress.inc(1);
         }
         // A startup the database did not hold before is new: nothing to compare it with, so
-        // runs of new ones are written many at a time. Changes stay numbered in tree order.
+        // runs of new ones are written many at a time, each with its source document. Changes
+        // stay numbered in tree order.
+        let sources: HashMap<&str, &SourceDoc> = (set.sources.iter())
+            .filter(|(kind, _, _)| *kind == ContentKind::Startup)
+            .map(|(_, id, doc)| (id.as_str(), doc))
+            .collect();
         let mut new: Vec<&StartupGraph> = Vec::with_capacity(STARTUPS_PER_BATCH);
         for graph in &set.startups {
             if stored.startups.contains(&graph.startup.id) {
-                outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+                outcome.startups.created +=
+                    create_startups(conn, &mut new, &sources, progress, today)?;
                 let action = sync_startup(conn, graph, today)?;
                 if action.is_some() {
                     shown.remove(&graph.startup.id);
@@ -165,11 +171,12 @@ pub fn import(
             } else {
                 new.push(graph);
                 if new.len() == STARTUPS_PER_BATCH {
-                    outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+                    outcome.startups.created +=
+                        create_startups(conn, &mut new, &sources, progress, today)?;
                 }
             }
         }
-        outcome.startups.created += create_startups(conn, &mut new, progress, today)?;
+        outcome.startups.created += create_startups(conn, &mut new, &sources, progress, today)?;
         for id in &shown {
             record_startup(conn, id, Action::Update, today)?;
         }
@@ -289,18 +296,20 @@ fn write_row<T: PartialEq + Rewritable>(
 /// How many new startups an import writes, reads back and records at a time.
 const STARTUPS_PER_BATCH: usize = 500;
 
-/// Writes the new startups gathered in `graphs` and records their creation, each with its
-/// state as GET shows it; empties `graphs` and says how many it wrote.
+/// Writes the new startups gathered in `graphs`, with their documents among `sources`, and
+/// records their creation, each with its state as GET shows it; empties `graphs` and says how
+/// many it wrote.
 fn create_startups(
     conn: &mut DbConnection,
     graphs: &mut Vec<&StartupGraph>,
+    sources: &HashMap<&str, &SourceDoc>,
     progress: &ProgressBar,
     today: NaiveDate,
 ) -> Result<usize, SyncError> {
     if graphs.is_empty() {
         return Ok(0);
     }
-    StartupGraph::insert_many(conn, graphs)?;
+    StartupGraph::insert_many(conn, graphs, |id| sources.get(id).map(|doc| doc.to_json()))?;
     let ids: Vec<String> = graphs.iter().map(|g| g.startup.id.clone()).collect();
     let mut records: HashMap<String, StartupRecord> = StartupRecord::read_many(conn, &ids)?
         .into_iter()

@@ -1,0 +1,206 @@
+-- The tallies and totals of migrations 000016, 000018, 000019 and 000025 count the rows an
+-- INSERT or a DELETE writes once per statement, from its transition table, where they counted
+-- once per row; the stored lines of migration 000013 are forgotten the same way. An import writes its startups and their phases a few hundred to a statement in
+-- one transaction: per row, each of the few rows of counts was updated thousands of times in
+-- that transaction, and PostgreSQL walks every version it cannot prune yet on each update, so
+-- a first import grew with the square of the tree. Per statement, a batch updates each of them
+-- once. An UPDATE is still counted per row: a trigger with transition tables cannot name its
+-- columns, and one that fired on every update of `startups` (the import writes each one's
+-- `source` apart) would cost more than it saves. SQLite updates rows in place and keeps its
+-- row triggers.
+--
+-- A trigger per statement fires at the end of the statement, as an AFTER trigger per row does:
+-- what a statement changed is counted, and its lines forgotten, before the next statement runs.
+--
+-- One function for both events: `changed` is the statement's new rows for an INSERT and its
+-- old rows for a DELETE, counted in or out by `step`.
+
+DROP TRIGGER startups_tally ON startups;
+DROP TRIGGER incubator_phase_tally ON startups;
+DROP TRIGGER startups_total ON startups;
+DROP TRIGGER superseded_tally ON startup_phases;
+
+CREATE TRIGGER startups_tally
+    AFTER UPDATE OF incubator_id, created_on, latest_phase_id, latest_phase_start ON startups
+    FOR EACH ROW EXECUTE FUNCTION startups_tally();
+CREATE TRIGGER incubator_phase_tally
+    AFTER UPDATE OF incubator_id, latest_phase_id, latest_phase_start ON startups
+    FOR EACH ROW EXECUTE FUNCTION incubator_phase_tally();
+CREATE TRIGGER startups_total
+    AFTER UPDATE OF incubator_id, created_on, latest_phase_id, latest_phase_start ON startups
+    FOR EACH ROW EXECUTE FUNCTION startups_total();
+CREATE TRIGGER superseded_tally
+    AFTER UPDATE OF phase_id, start_date, next_start ON startup_phases
+    FOR EACH ROW EXECUTE FUNCTION superseded_tally();
+
+CREATE FUNCTION startups_counted() RETURNS trigger AS $$
+DECLARE
+    step BIGINT := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
+BEGIN
+    INSERT INTO creation_tallies AS t (incubator_id, created_month, startups)
+        SELECT coalesce(incubator_id, ''), coalesce(to_char(created_on, 'YYYY-MM'), ''),
+               step * count(*)
+        FROM changed GROUP BY 1, 2
+        ON CONFLICT (incubator_id, created_month)
+        DO UPDATE SET startups = t.startups + excluded.startups;
+    INSERT INTO latest_phase_tallies AS t (latest_phase_id, latest_month, startups)
+        SELECT latest_phase_id, to_char(latest_phase_start, 'YYYY-MM'), step * count(*)
+        FROM changed
+        WHERE latest_phase_id IS NOT NULL AND latest_phase_start IS NOT NULL
+        GROUP BY 1, 2
+        ON CONFLICT (latest_phase_id, latest_month)
+        DO UPDATE SET startups = t.startups + excluded.startups;
+    INSERT INTO incubator_phase_tallies AS t
+        (incubator_id, latest_phase_id, latest_month, startups)
+        SELECT incubator_id, latest_phase_id, to_char(latest_phase_start, 'YYYY-MM'),
+               step * count(*)
+        FROM changed
+        WHERE incubator_id IS NOT NULL
+          AND latest_phase_id IS NOT NULL AND latest_phase_start IS NOT NULL
+        GROUP BY 1, 2, 3
+        ON CONFLICT (incubator_id, latest_phase_id, latest_month)
+        DO UPDATE SET startups = t.startups + excluded.startups;
+    INSERT INTO incubator_totals AS t (incubator_id, startups)
+        SELECT coalesce(incubator_id, ''), step * count(*) FROM changed GROUP BY 1
+        ON CONFLICT (incubator_id) DO UPDATE SET startups = t.startups + excluded.startups;
+    INSERT INTO creation_year_totals AS t (created_year, startups)
+        SELECT coalesce(to_char(created_on, 'YYYY'), ''), step * count(*) FROM changed GROUP BY 1
+        ON CONFLICT (created_year) DO UPDATE SET startups = t.startups + excluded.startups;
+    INSERT INTO latest_phase_totals AS t (latest_phase_id, startups)
+        SELECT latest_phase_id, step * count(*)
+        FROM changed
+        WHERE latest_phase_id IS NOT NULL AND latest_phase_start IS NOT NULL
+        GROUP BY 1
+        ON CONFLICT (latest_phase_id) DO UPDATE SET startups = t.startups + excluded.startups;
+    INSERT INTO incubator_phase_totals AS t (incubator_id, latest_phase_id, startups)
+        SELECT coalesce(incubator_id, ''), latest_phase_id, step * count(*)
+        FROM changed
+        WHERE latest_phase_id IS NOT NULL AND latest_phase_start IS NOT NULL
+        GROUP BY 1, 2
+        ON CONFLICT (incubator_id, latest_phase_id)
+        DO UPDATE SET startups = t.startups + excluded.startups;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER startups_counted_in
+    AFTER INSERT ON startups REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startups_counted();
+CREATE TRIGGER startups_counted_out
+    AFTER DELETE ON startups REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startups_counted();
+
+CREATE FUNCTION superseded_counted() RETURNS trigger AS $$
+DECLARE
+    step BIGINT := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
+BEGIN
+    INSERT INTO superseded_tallies AS t (phase_id, month, opened, closed)
+        SELECT phase_id, month, step * sum(opened), step * sum(closed) FROM (
+            SELECT phase_id, to_char(start_date, 'YYYY-MM') AS month, 1 AS opened, 0 AS closed
+            FROM changed WHERE next_start > start_date
+            UNION ALL
+            SELECT phase_id, to_char(next_start, 'YYYY-MM'), 0, 1
+            FROM changed WHERE next_start > start_date
+        ) AS moves GROUP BY phase_id, month
+        ON CONFLICT (phase_id, month)
+        DO UPDATE SET opened = t.opened + excluded.opened, closed = t.closed + excluded.closed;
+    INSERT INTO superseded_day_tallies AS t (phase_id, day, opened, closed)
+        SELECT phase_id, day, step * sum(opened), step * sum(closed) FROM (
+            SELECT phase_id, start_date AS day, 1 AS opened, 0 AS closed
+            FROM changed WHERE next_start > start_date
+            UNION ALL
+            SELECT phase_id, next_start, 0, 1
+            FROM changed WHERE next_start > start_date
+        ) AS moves GROUP BY phase_id, day
+        ON CONFLICT (phase_id, day)
+        DO UPDATE SET opened = t.opened + excluded.opened, closed = t.closed + excluded.closed;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER superseded_counted_in
+    AFTER INSERT ON startup_phases REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION superseded_counted();
+CREATE TRIGGER superseded_counted_out
+    AFTER DELETE ON startup_phases REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION superseded_counted();
+
+-- Forgets the lines of the startups an INSERT or a DELETE names and marks them stale, as
+-- `startup_lines_forget` does for one row: `id` on `startups`, `startup_id` elsewhere.
+CREATE FUNCTION startup_lines_forget_startups() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM startup_lines WHERE startup_id IN (SELECT id FROM changed);
+    INSERT INTO startup_lines_stale (startup_id)
+        SELECT DISTINCT id FROM changed ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE FUNCTION startup_lines_forget_rows() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM startup_lines WHERE startup_id IN (SELECT startup_id FROM changed);
+    INSERT INTO startup_lines_stale (startup_id)
+        SELECT DISTINCT startup_id FROM changed ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+DROP TRIGGER startup_lines_forget ON startups;
+CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startups
+    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startups
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_startups();
+CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startups
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_startups();
+
+DROP TRIGGER startup_lines_forget ON startup_phases;
+CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_phases
+    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_phases
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_phases
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+
+DROP TRIGGER startup_lines_forget ON startup_incubators;
+CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_incubators
+    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_incubators
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_incubators
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+
+DROP TRIGGER startup_lines_forget ON startup_sponsors;
+CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_sponsors
+    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_sponsors
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_sponsors
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+
+DROP TRIGGER startup_lines_forget ON startup_tags;
+CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_tags
+    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_tags
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_tags
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+
+DROP TRIGGER startup_lines_forget ON startup_events;
+CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_events
+    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_events
+    REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_events
+    REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
