@@ -679,6 +679,20 @@ impl Rewritable for StartupGraph {
 }
 
 impl StartupGraph {
+    /// The startups among `ids` that exist, with their relations, by id: a query per table.
+    pub fn find_many(
+        conn: &mut DbConnection,
+        ids: &[String],
+    ) -> QueryResult<HashMap<String, Self>> {
+        let mut relations = Startup::relations(conn, ids)?;
+        Ok((Startup::find_many(conn, ids)?.into_iter())
+            .map(|startup| {
+                let relations = relations.remove(&startup.id).unwrap_or_default();
+                (startup.id.clone(), Self { startup, relations })
+            })
+            .collect())
+    }
+
     /// Writes many new startups and their relations in a few multi-row statements per table
     /// (an import's path), each startup with the source document `source` gives for its id;
     /// the caller holds the transaction.

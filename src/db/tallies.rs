@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
+use diesel::connection::SimpleConnection;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -31,11 +32,12 @@ use super::schema::{
     superseded_day_tallies, superseded_tallies,
 };
 
-/// The tables of counts kept by the triggers. A load writes their rows once a startup or phase
-/// row, in one transaction, which leaves PostgreSQL as many dead versions of a row as writes to
-/// it: after 100,000 generated startups the 8 rows of `latest_phase_totals` filled 511 pages,
-/// which each read of today's figures scanned, and a plain vacuum leaves a file its size.
-/// [`super::analyze`] rewrites them after a load.
+/// The tables of counts kept by the triggers. A load writes their rows many times (once a
+/// statement on PostgreSQL, or once for all with [`counted_after`]), which leaves PostgreSQL as
+/// many dead versions of a row as writes to it: after 100,000 startups generated one per row,
+/// the 8 rows of `latest_phase_totals` filled 511 pages, which each read of today's figures
+/// scanned, and a plain vacuum leaves a file its size. [`super::analyze`] rewrites them after a
+/// load.
 pub const TABLES: &[&str] = &[
     "creation_tallies",
     "latest_phase_tallies",
@@ -47,6 +49,38 @@ pub const TABLES: &[&str] = &[
     "latest_phase_totals",
     "incubator_phase_totals",
 ];
+
+/// Runs `work`, a load of many startups or phase rows inside the caller's transaction, with
+/// PostgreSQL's counts counted once after it rather than as each statement writes: an import
+/// updates each of the few rows of counts once a batch, and PostgreSQL keeps every version of
+/// those rows until the transaction ends and walks them on each update, so counting as it goes
+/// grew with the square of the load (BENCHMARKS.md). The triggers that count skip the
+/// transaction while `betadata.counting` is `deferred` (migration 000026); then every table of
+/// counts is counted again from the rows, and the rest of the transaction is counted as it
+/// writes. SQLite updates a row in place and counts as it goes.
+pub fn counted_after<T, E: From<diesel::result::Error>>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    if let DbConnection::Sqlite(_) = conn {
+        return work(conn);
+    }
+    set_counting(conn, "deferred")?;
+    let done = work(conn)?;
+    set_counting(conn, "immediate")?;
+    if let DbConnection::Postgres(c) = conn {
+        c.batch_execute(include_str!("tallies_recount.postgres.sql"))?;
+    }
+    Ok(done)
+}
+
+/// Sets `betadata.counting` for the rest of the transaction.
+fn set_counting(conn: &mut DbConnection, mode: &'static str) -> QueryResult<()> {
+    diesel::sql_query("SELECT set_config('betadata.counting', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(mode)
+        .execute(conn)
+        .map(drop)
+}
 
 /// How the tallies spell "no incubator" and "no creation day": their key columns are never
 /// NULL.

@@ -1,9 +1,9 @@
 //! The startups and phase rows counted as they are written (`db::tallies`, kept by triggers on
 //! `startups` and `startup_phases`) give, for every day asked, what counting every startup's
 //! own columns and every phase row gives, and so do the figures of `/stats` read from them in
-//! one statement: after the seeds, an import, the generator, the
-//! migrations' backfill, and writes made around the API in SQL (one row or many, every
-//! counted column, deletes), on both backends.
+//! one statement: after the seeds, an import of seed files and of a content tree (counted once
+//! after its rows on PostgreSQL), the generator, the migrations' backfill, and writes made
+//! around the API in SQL (one row or many, every counted column, deletes), on both backends.
 
 use crate::common;
 
@@ -14,9 +14,11 @@ use betadata::db::schema::{incubators, startup_phases, startups};
 use betadata::db::stats::{self, Scope};
 use betadata::db::tallies::{self, Created};
 use betadata::generate::{Options, generate};
+use betadata::seed::content::{read_tree, sync};
 use chrono::{Datelike, NaiveDate};
 use common::both_backends;
 use diesel::prelude::*;
+use indicatif::ProgressBar;
 
 /// A startup's `incubator_id`, `created_on`, `latest_phase_id` and `latest_phase_start`.
 type Counted = (
@@ -315,6 +317,28 @@ both_backends! {
             .expect("delete without the triggers");
         betadata::db::migrate(&mut conn).expect("migrate again");
         assert_tallies_match(&mut conn, "backfilled");
+    }
+
+    fn content_tree_imports_are_tallied(db) {
+        // An import counts once, after its rows (`tallies::counted_after`): a first import, a
+        // second one that updates and prunes, then a write after them, counted as it writes.
+        let mut conn = db.pool.get().expect("connection");
+        let prune = sync::Options { prune: true, strict: false };
+        for (version, options) in [("v1", sync::Options::default()), ("v2", prune)] {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/content")
+                .join(version);
+            let files = read_tree(&root).expect("fixture tree");
+            let outcome = sync::import(&mut conn, &files, options, &ProgressBar::hidden(), day("2026-11-24"))
+                .expect("import");
+            assert!(outcome.startups.created + outcome.startups.updated > 0, "{}", outcome.summary());
+            assert_tallies_match(&mut conn, version);
+        }
+        let ids = some_startups(&mut conn, 1);
+        diesel::delete(startups::table.filter(startups::id.eq(&ids[0])))
+            .execute(&mut *conn)
+            .expect("a delete after the imports");
+        assert_tallies_match(&mut conn, "deleted after the imports");
     }
 
     fn generated_portfolios_are_tallied(db) {

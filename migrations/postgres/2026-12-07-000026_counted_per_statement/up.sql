@@ -12,6 +12,11 @@
 -- A trigger per statement fires at the end of the statement, as an AFTER trigger per row does:
 -- what a statement changed is counted, and its lines forgotten, before the next statement runs.
 --
+-- A load of many rows inside one transaction (an import) sets `betadata.counting` to
+-- `deferred` for that transaction (`db::tallies::counted_after`): the triggers that count are
+-- then skipped, and the load counts every table again from the rows before it commits, the
+-- same statements as the migrations' backfill. Every other writer is counted as it writes.
+--
 -- One function for both events: `changed` is the statement's new rows for an INSERT and its
 -- old rows for a DELETE, counted in or out by `step`.
 
@@ -22,16 +27,24 @@ DROP TRIGGER superseded_tally ON startup_phases;
 
 CREATE TRIGGER startups_tally
     AFTER UPDATE OF incubator_id, created_on, latest_phase_id, latest_phase_start ON startups
-    FOR EACH ROW EXECUTE FUNCTION startups_tally();
+    FOR EACH ROW
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION startups_tally();
 CREATE TRIGGER incubator_phase_tally
     AFTER UPDATE OF incubator_id, latest_phase_id, latest_phase_start ON startups
-    FOR EACH ROW EXECUTE FUNCTION incubator_phase_tally();
+    FOR EACH ROW
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION incubator_phase_tally();
 CREATE TRIGGER startups_total
     AFTER UPDATE OF incubator_id, created_on, latest_phase_id, latest_phase_start ON startups
-    FOR EACH ROW EXECUTE FUNCTION startups_total();
+    FOR EACH ROW
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION startups_total();
 CREATE TRIGGER superseded_tally
     AFTER UPDATE OF phase_id, start_date, next_start ON startup_phases
-    FOR EACH ROW EXECUTE FUNCTION superseded_tally();
+    FOR EACH ROW
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION superseded_tally();
 
 CREATE FUNCTION startups_counted() RETURNS trigger AS $$
 DECLARE
@@ -85,10 +98,14 @@ $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER startups_counted_in
     AFTER INSERT ON startups REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startups_counted();
+    FOR EACH STATEMENT
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION startups_counted();
 CREATE TRIGGER startups_counted_out
     AFTER DELETE ON startups REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startups_counted();
+    FOR EACH STATEMENT
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION startups_counted();
 
 CREATE FUNCTION superseded_counted() RETURNS trigger AS $$
 DECLARE
@@ -120,10 +137,14 @@ $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER superseded_counted_in
     AFTER INSERT ON startup_phases REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION superseded_counted();
+    FOR EACH STATEMENT
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION superseded_counted();
 CREATE TRIGGER superseded_counted_out
     AFTER DELETE ON startup_phases REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION superseded_counted();
+    FOR EACH STATEMENT
+    WHEN (current_setting('betadata.counting', true) IS DISTINCT FROM 'deferred')
+    EXECUTE FUNCTION superseded_counted();
 
 -- Forgets the lines of the startups an INSERT or a DELETE names and marks them stale, as
 -- `startup_lines_forget` does for one row: `id` on `startups`, `startup_id` elsewhere.

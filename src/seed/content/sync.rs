@@ -19,10 +19,10 @@ use crate::db::changes::{Action, Author, Change, write_transaction};
 use crate::db::incubators::Incubator;
 use crate::db::metrics::Metric;
 use crate::db::organisations::Organisation;
-use crate::db::sources_kept;
 use crate::db::startups::{Startup, StartupGraph, derive_phase_links};
 use crate::db::{self, DbConnection};
 use crate::db::{Keyed, Rewritable};
+use crate::db::{sources_kept, tallies};
 use crate::domain::source::SourceDoc;
 use crate::representation::incubator::IncubatorResponse;
 use crate::representation::organisation::OrganisationResponse;
@@ -115,80 +115,88 @@ pub fn import(
     today: NaiveDate,
 ) -> Result<Outcome, SyncError> {
     write_transaction(conn, |conn| {
-        let phases_added = add_reference_phases(conn)?;
-        let stored = db::stored_ids(conn)?;
-        let kept = if options.prune {
-            Stored::Pruned
-        } else {
-            Stored::Kept
-        };
-        let set = check_beside(files, stored.clone(), kept);
-        let mut outcome = Outcome {
-            phases_added,
-            ..Outcome::default()
-        };
-        progress.set_length(set.startups.len() as u64 + set.incubators.len() as u64);
-        // Startups that show a renamed incubator or sponsor: each gets a change in the feed,
-        // unless the import records one for it anyway.
-        let mut shown: BTreeSet<String> = BTreeSet::new();
-        for row in &set.organisations {
-            let named = Organisation::find(conn, &row.id)?.map(|o| (o.name, o.acronym));
-            let action = sync_organisation(conn, row)?;
-            if action == Some(Action::Update)
-                && named != Some((row.name.clone(), row.acronym.clone()))
-            {
-                shown.extend(Startup::sponsored_by(conn, &row.id)?);
-            }
-            outcome.organisations.count(action);
-        }
-        for row in &set.incubators {
-            let titled = Incubator::find(conn, &row.id)?.map(|i| i.title);
-            let action = sync_incubator(conn, row, today)?;
-            if action == Some(Action::Update) && titled.as_ref() != Some(&row.title) {
-                shown.extend(Startup::naming_incubator(conn, &row.id)?);
-            }
-            outcome.incubators.count(action);
-            progress.inc(1);
-        }
-        // A startup the database did not hold before is new: nothing to compare it with, so
-        // runs of new ones are written many at a time, each with its source document. Changes
-        // stay numbered in tree order.
-        let sources: HashMap<&str, &SourceDoc> = (set.sources.iter())
-            .filter(|(kind, _, _)| *kind == ContentKind::Startup)
-            .map(|(_, id, doc)| (id.as_str(), doc))
-            .collect();
-        let mut new: Vec<&StartupGraph> = Vec::with_capacity(STARTUPS_PER_BATCH);
-        for graph in &set.startups {
-            if stored.startups.contains(&graph.startup.id) {
-                outcome.startups.created +=
-                    create_startups(conn, &mut new, &sources, progress, today)?;
-                let action = sync_startup(conn, graph, today)?;
-                if action.is_some() {
-                    shown.remove(&graph.startup.id);
-                }
-                outcome.startups.count(action);
-                progress.inc(1);
+        tallies::counted_after(conn, |conn| {
+            let phases_added = add_reference_phases(conn)?;
+            let stored = db::stored_ids(conn)?;
+            let kept = if options.prune {
+                Stored::Pruned
             } else {
-                new.push(graph);
-                if new.len() == STARTUPS_PER_BATCH {
+                Stored::Kept
+            };
+            let set = check_beside(files, stored.clone(), kept);
+            let mut outcome = Outcome {
+                phases_added,
+                ..Outcome::default()
+            };
+            progress.set_length(set.startups.len() as u64 + set.incubators.len() as u64);
+            // Startups that show a renamed incubator or sponsor: each gets a change in the feed,
+            // unless the import records one for it anyway.
+            let mut shown: BTreeSet<String> = BTreeSet::new();
+            for row in &set.organisations {
+                let named = Organisation::find(conn, &row.id)?.map(|o| (o.name, o.acronym));
+                let action = sync_organisation(conn, row)?;
+                if action == Some(Action::Update)
+                    && named != Some((row.name.clone(), row.acronym.clone()))
+                {
+                    shown.extend(Startup::sponsored_by(conn, &row.id)?);
+                }
+                outcome.organisations.count(action);
+            }
+            for row in &set.incubators {
+                let titled = Incubator::find(conn, &row.id)?.map(|i| i.title);
+                let action = sync_incubator(conn, row, today)?;
+                if action == Some(Action::Update) && titled.as_ref() != Some(&row.title) {
+                    shown.extend(Startup::naming_incubator(conn, &row.id)?);
+                }
+                outcome.incubators.count(action);
+                progress.inc(1);
+            }
+            // A startup the database did not hold before is new: nothing to compare it with, so
+            // runs of new ones are written many at a time, each with its source document. Changes
+            // stay numbered in tree order.
+            let sources: HashMap<&str, &SourceDoc> = (set.sources.iter())
+                .filter(|(kind, _, _)| *kind == ContentKind::Startup)
+                .map(|(_, id, doc)| (id.as_str(), doc))
+                .collect();
+            let mut new: Vec<&StartupGraph> = Vec::with_capacity(STARTUPS_PER_BATCH);
+            let mut ahead = StoredAhead::new(
+                (set.startups.iter())
+                    .map(|graph| &graph.startup.id)
+                    .filter(|id| stored.startups.contains(*id)),
+            );
+            for graph in &set.startups {
+                if stored.startups.contains(&graph.startup.id) {
                     outcome.startups.created +=
                         create_startups(conn, &mut new, &sources, progress, today)?;
+                    let before = ahead.take(conn, &graph.startup.id)?;
+                    let action = sync_startup(conn, graph, before, today)?;
+                    if action.is_some() {
+                        shown.remove(&graph.startup.id);
+                    }
+                    outcome.startups.count(action);
+                    progress.inc(1);
+                } else {
+                    new.push(graph);
+                    if new.len() == STARTUPS_PER_BATCH {
+                        outcome.startups.created +=
+                            create_startups(conn, &mut new, &sources, progress, today)?;
+                    }
                 }
             }
-        }
-        outcome.startups.created += create_startups(conn, &mut new, &sources, progress, today)?;
-        for id in &shown {
-            record_startup(conn, id, Action::Update, today)?;
-        }
-        keep_sources(conn, &set)?;
-        outcome.set = set;
-        if options.prune {
-            prune(conn, &stored, &mut outcome)?;
-        }
-        if options.strict && outcome.set.files.rejected > 0 {
-            return Err(SyncError::Rejected(Box::new(outcome)));
-        }
-        Ok(outcome)
+            outcome.startups.created += create_startups(conn, &mut new, &sources, progress, today)?;
+            for id in &shown {
+                record_startup(conn, id, Action::Update, today)?;
+            }
+            keep_sources(conn, &set)?;
+            outcome.set = set;
+            if options.prune {
+                prune(conn, &stored, &mut outcome)?;
+            }
+            if options.strict && outcome.set.files.rejected > 0 {
+                return Err(SyncError::Rejected(Box::new(outcome)));
+            }
+            Ok(outcome)
+        })
     })
 }
 
@@ -336,20 +344,59 @@ fn create_startups(
     Ok(written)
 }
 
+/// The stored startups an import compares the tree's with, read `STARTUPS_PER_BATCH` at a
+/// time, in the order the import meets them: a query per table for a batch, where reading each
+/// startup on its own took one per table and startup.
+struct StoredAhead<'a> {
+    /// The ids of the tree's startups that the database held before the import, in tree order.
+    ids: Vec<&'a String>,
+    /// How many of `ids` were read.
+    read: usize,
+    graphs: HashMap<String, StartupGraph>,
+}
+
+impl<'a> StoredAhead<'a> {
+    fn new(ids: impl Iterator<Item = &'a String>) -> Self {
+        Self {
+            ids: ids.collect(),
+            read: 0,
+            graphs: HashMap::new(),
+        }
+    }
+
+    /// Startup `id` as the database holds it, read with the next batch when it was not read
+    /// yet. The import takes each id once, in the order `new` was given them, before it writes
+    /// that startup; an id taken out of that order is read on its own.
+    fn take(&mut self, conn: &mut DbConnection, id: &str) -> QueryResult<Option<StartupGraph>> {
+        if !self.graphs.contains_key(id) && self.ids.get(self.read).is_some_and(|next| *next == id)
+        {
+            let end = (self.read + STARTUPS_PER_BATCH).min(self.ids.len());
+            let batch: Vec<String> = (self.ids[self.read..end].iter())
+                .map(|id| (*id).clone())
+                .collect();
+            self.read = end;
+            self.graphs.extend(StartupGraph::find_many(conn, &batch)?);
+        }
+        match self.graphs.remove(id) {
+            Some(graph) => Ok(Some(graph)),
+            None => Ok(StartupGraph::find_many(conn, &[id.to_owned()])?.remove(id)),
+        }
+    }
+}
+
+/// Writes `graph` over `stored`, the startup of the same id as the database held it, if any.
 fn sync_startup(
     conn: &mut DbConnection,
     graph: &StartupGraph,
+    stored: Option<StartupGraph>,
     today: NaiveDate,
 ) -> Result<Option<Action>, SyncError> {
     let id = &graph.startup.id;
-    let Some(startup) = Startup::find(conn, id)? else {
+    let Some(stored) = stored else {
         graph.insert(conn)?;
         return record_startup(conn, id, Action::Create, today);
     };
-    let relations = Startup::relations(conn, std::slice::from_ref(id))?
-        .remove(id)
-        .unwrap_or_default();
-    if same_startup(&StartupGraph { startup, relations }, graph) {
+    if same_startup(&stored, graph) {
         return Ok(None);
     }
     graph.rewrite(conn)?;
