@@ -1,33 +1,17 @@
-DROP TRIGGER startup_lines_forget_out ON startups;
-DROP TRIGGER startup_lines_forget_in ON startups;
-DROP TRIGGER startup_lines_forget ON startups;
-CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON startups
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-DROP TRIGGER startup_lines_forget_out ON startup_phases;
-DROP TRIGGER startup_lines_forget_in ON startup_phases;
-DROP TRIGGER startup_lines_forget ON startup_phases;
-CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON startup_phases
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-DROP TRIGGER startup_lines_forget_out ON startup_incubators;
-DROP TRIGGER startup_lines_forget_in ON startup_incubators;
-DROP TRIGGER startup_lines_forget ON startup_incubators;
-CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON startup_incubators
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-DROP TRIGGER startup_lines_forget_out ON startup_sponsors;
-DROP TRIGGER startup_lines_forget_in ON startup_sponsors;
-DROP TRIGGER startup_lines_forget ON startup_sponsors;
-CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON startup_sponsors
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-DROP TRIGGER startup_lines_forget_out ON startup_tags;
-DROP TRIGGER startup_lines_forget_in ON startup_tags;
-DROP TRIGGER startup_lines_forget ON startup_tags;
-CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON startup_tags
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-DROP TRIGGER startup_lines_forget_out ON startup_events;
-DROP TRIGGER startup_lines_forget_in ON startup_events;
-DROP TRIGGER startup_lines_forget ON startup_events;
-CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON startup_events
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
+DO $$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['startups', 'startup_phases', 'startup_incubators',
+                             'startup_sponsors', 'startup_tags', 'startup_events'] LOOP
+        EXECUTE format('DROP TRIGGER startup_lines_forget_out ON %I', t);
+        EXECUTE format('DROP TRIGGER startup_lines_forget_in ON %I', t);
+        EXECUTE format('DROP TRIGGER startup_lines_forget ON %I', t);
+        EXECUTE format('CREATE TRIGGER startup_lines_forget AFTER INSERT OR UPDATE OR DELETE ON %I
+                            FOR EACH ROW EXECUTE FUNCTION startup_lines_forget()', t);
+    END LOOP;
+END
+$$;
 DROP FUNCTION startup_lines_forget_rows();
 DROP FUNCTION startup_lines_forget_startups();
 

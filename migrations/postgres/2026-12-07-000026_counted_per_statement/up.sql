@@ -1,21 +1,21 @@
 -- The tallies and totals of migrations 000016, 000018, 000019 and 000025 count the rows an
 -- INSERT or a DELETE writes once per statement, from its transition table, where they counted
--- once per row; the stored lines of migration 000013 are forgotten the same way. An import writes its startups and their phases a few hundred to a statement in
--- one transaction: per row, each of the few rows of counts was updated thousands of times in
--- that transaction, and PostgreSQL walks every version it cannot prune yet on each update, so
--- a first import grew with the square of the tree. Per statement, a batch updates each of them
--- once. An UPDATE is still counted per row: a trigger with transition tables cannot name its
--- columns, and one that fired on every update of `startups` (the import writes each one's
--- `source` apart) would cost more than it saves. SQLite updates rows in place and keeps its
--- row triggers.
+-- once per row; the stored lines of migration 000013 are forgotten the same way. A load writes
+-- its startups and their phases a few hundred to a statement: per row, each of the few rows of
+-- counts was updated once per startup, and inside one transaction PostgreSQL walks every
+-- version of a row that it cannot prune yet on each update, so a first import grew with the
+-- square of the tree. An UPDATE is still counted per row: a trigger with transition tables
+-- cannot name its columns, and one that fired on every update of `startups` would cost more
+-- than it saves. SQLite updates rows in place and keeps its row triggers.
 --
 -- A trigger per statement fires at the end of the statement, as an AFTER trigger per row does:
 -- what a statement changed is counted, and its lines forgotten, before the next statement runs.
 --
--- A load of many rows inside one transaction (an import) sets `betadata.counting` to
--- `deferred` for that transaction (`db::tallies::counted_after`): the triggers that count are
--- then skipped, and the load counts every table again from the rows before it commits, the
--- same statements as the migrations' backfill. Every other writer is counted as it writes.
+-- Per statement, a load inside one transaction still updates each row of counts once a batch.
+-- So an import sets `betadata.counting` to `deferred` for its transaction
+-- (`db::tallies::counted_after`): the triggers that count skip it, and it counts every table
+-- again from the rows before it commits, with the migrations' backfill statements. Every other
+-- writer is counted as it writes.
 --
 -- One function for both events: `changed` is the statement's new rows for an INSERT and its
 -- old rows for a DELETE, counted in or out by `step`.
@@ -166,62 +166,25 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
-DROP TRIGGER startup_lines_forget ON startups;
-CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startups
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startups
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_startups();
-CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startups
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_startups();
-
-DROP TRIGGER startup_lines_forget ON startup_phases;
-CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_phases
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_phases
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_phases
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-
-DROP TRIGGER startup_lines_forget ON startup_incubators;
-CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_incubators
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_incubators
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_incubators
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-
-DROP TRIGGER startup_lines_forget ON startup_sponsors;
-CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_sponsors
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_sponsors
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_sponsors
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-
-DROP TRIGGER startup_lines_forget ON startup_tags;
-CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_tags
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_tags
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_tags
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-
-DROP TRIGGER startup_lines_forget ON startup_events;
-CREATE TRIGGER startup_lines_forget AFTER UPDATE ON startup_events
-    FOR EACH ROW EXECUTE FUNCTION startup_lines_forget();
-CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON startup_events
-    REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
-CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON startup_events
-    REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startup_lines_forget_rows();
+-- `startups` names its startup in `id`, the tables of its relations in `startup_id`.
+DO $$
+DECLARE
+    t TEXT;
+    forget TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['startups', 'startup_phases', 'startup_incubators',
+                             'startup_sponsors', 'startup_tags', 'startup_events'] LOOP
+        forget := CASE t WHEN 'startups' THEN 'startup_lines_forget_startups'
+                         ELSE 'startup_lines_forget_rows' END;
+        EXECUTE format('DROP TRIGGER startup_lines_forget ON %I', t);
+        EXECUTE format('CREATE TRIGGER startup_lines_forget AFTER UPDATE ON %I
+                            FOR EACH ROW EXECUTE FUNCTION startup_lines_forget()', t);
+        EXECUTE format('CREATE TRIGGER startup_lines_forget_in AFTER INSERT ON %I
+                            REFERENCING NEW TABLE AS changed
+                            FOR EACH STATEMENT EXECUTE FUNCTION %I()', t, forget);
+        EXECUTE format('CREATE TRIGGER startup_lines_forget_out AFTER DELETE ON %I
+                            REFERENCING OLD TABLE AS changed
+                            FOR EACH STATEMENT EXECUTE FUNCTION %I()', t, forget);
+    END LOOP;
+END
+$$;

@@ -116,88 +116,97 @@ pub fn import(
 ) -> Result<Outcome, SyncError> {
     write_transaction(conn, |conn| {
         tallies::counted_after(conn, |conn| {
-            let phases_added = add_reference_phases(conn)?;
-            let stored = db::stored_ids(conn)?;
-            let kept = if options.prune {
-                Stored::Pruned
-            } else {
-                Stored::Kept
-            };
-            let set = check_beside(files, stored.clone(), kept);
-            let mut outcome = Outcome {
-                phases_added,
-                ..Outcome::default()
-            };
-            progress.set_length(set.startups.len() as u64 + set.incubators.len() as u64);
-            // Startups that show a renamed incubator or sponsor: each gets a change in the feed,
-            // unless the import records one for it anyway.
-            let mut shown: BTreeSet<String> = BTreeSet::new();
-            for row in &set.organisations {
-                let named = Organisation::find(conn, &row.id)?.map(|o| (o.name, o.acronym));
-                let action = sync_organisation(conn, row)?;
-                if action == Some(Action::Update)
-                    && named != Some((row.name.clone(), row.acronym.clone()))
-                {
-                    shown.extend(Startup::sponsored_by(conn, &row.id)?);
-                }
-                outcome.organisations.count(action);
-            }
-            for row in &set.incubators {
-                let titled = Incubator::find(conn, &row.id)?.map(|i| i.title);
-                let action = sync_incubator(conn, row, today)?;
-                if action == Some(Action::Update) && titled.as_ref() != Some(&row.title) {
-                    shown.extend(Startup::naming_incubator(conn, &row.id)?);
-                }
-                outcome.incubators.count(action);
-                progress.inc(1);
-            }
-            // A startup the database did not hold before is new: nothing to compare it with, so
-            // runs of new ones are written many at a time, each with its source document. Changes
-            // stay numbered in tree order.
-            let sources: HashMap<&str, &SourceDoc> = (set.sources.iter())
-                .filter(|(kind, _, _)| *kind == ContentKind::Startup)
-                .map(|(_, id, doc)| (id.as_str(), doc))
-                .collect();
-            let mut new: Vec<&StartupGraph> = Vec::with_capacity(STARTUPS_PER_BATCH);
-            let mut ahead = StoredAhead::new(
-                (set.startups.iter())
-                    .map(|graph| &graph.startup.id)
-                    .filter(|id| stored.startups.contains(*id)),
-            );
-            for graph in &set.startups {
-                if stored.startups.contains(&graph.startup.id) {
-                    outcome.startups.created +=
-                        create_startups(conn, &mut new, &sources, progress, today)?;
-                    let before = ahead.take(conn, &graph.startup.id)?;
-                    let action = sync_startup(conn, graph, before, today)?;
-                    if action.is_some() {
-                        shown.remove(&graph.startup.id);
-                    }
-                    outcome.startups.count(action);
-                    progress.inc(1);
-                } else {
-                    new.push(graph);
-                    if new.len() == STARTUPS_PER_BATCH {
-                        outcome.startups.created +=
-                            create_startups(conn, &mut new, &sources, progress, today)?;
-                    }
-                }
-            }
-            outcome.startups.created += create_startups(conn, &mut new, &sources, progress, today)?;
-            for id in &shown {
-                record_startup(conn, id, Action::Update, today)?;
-            }
-            keep_sources(conn, &set)?;
-            outcome.set = set;
-            if options.prune {
-                prune(conn, &stored, &mut outcome)?;
-            }
-            if options.strict && outcome.set.files.rejected > 0 {
-                return Err(SyncError::Rejected(Box::new(outcome)));
-            }
-            Ok(outcome)
+            write_tree(conn, files, options, progress, today)
         })
     })
+}
+
+/// What [`import`] does inside its transaction.
+fn write_tree(
+    conn: &mut DbConnection,
+    files: &[ContentFile],
+    options: Options,
+    progress: &ProgressBar,
+    today: NaiveDate,
+) -> Result<Outcome, SyncError> {
+    let phases_added = add_reference_phases(conn)?;
+    let stored = db::stored_ids(conn)?;
+    let kept = if options.prune {
+        Stored::Pruned
+    } else {
+        Stored::Kept
+    };
+    let set = check_beside(files, stored.clone(), kept);
+    let mut outcome = Outcome {
+        phases_added,
+        ..Outcome::default()
+    };
+    progress.set_length(set.startups.len() as u64 + set.incubators.len() as u64);
+    // Startups that show a renamed incubator or sponsor: each gets a change in the feed,
+    // unless the import records one for it anyway.
+    let mut shown: BTreeSet<String> = BTreeSet::new();
+    for row in &set.organisations {
+        let named = Organisation::find(conn, &row.id)?.map(|o| (o.name, o.acronym));
+        let action = sync_organisation(conn, row)?;
+        if action == Some(Action::Update) && named != Some((row.name.clone(), row.acronym.clone()))
+        {
+            shown.extend(Startup::sponsored_by(conn, &row.id)?);
+        }
+        outcome.organisations.count(action);
+    }
+    for row in &set.incubators {
+        let titled = Incubator::find(conn, &row.id)?.map(|i| i.title);
+        let action = sync_incubator(conn, row, today)?;
+        if action == Some(Action::Update) && titled.as_ref() != Some(&row.title) {
+            shown.extend(Startup::naming_incubator(conn, &row.id)?);
+        }
+        outcome.incubators.count(action);
+        progress.inc(1);
+    }
+    // A startup the database did not hold before is new: nothing to compare it with, so
+    // runs of new ones are written many at a time, each with its source document. Changes
+    // stay numbered in tree order.
+    let sources: HashMap<&str, &SourceDoc> = (set.sources.iter())
+        .filter(|(kind, _, _)| *kind == ContentKind::Startup)
+        .map(|(_, id, doc)| (id.as_str(), doc))
+        .collect();
+    let mut new: Vec<&StartupGraph> = Vec::with_capacity(STARTUPS_PER_BATCH);
+    let mut ahead = StoredAhead::new(
+        (set.startups.iter())
+            .map(|graph| &graph.startup.id)
+            .filter(|id| stored.startups.contains(*id)),
+    );
+    for graph in &set.startups {
+        if stored.startups.contains(&graph.startup.id) {
+            outcome.startups.created += create_startups(conn, &mut new, &sources, progress, today)?;
+            let before = ahead.take(conn, &graph.startup.id)?;
+            let action = sync_startup(conn, graph, before, today)?;
+            if action.is_some() {
+                shown.remove(&graph.startup.id);
+            }
+            outcome.startups.count(action);
+            progress.inc(1);
+        } else {
+            new.push(graph);
+            if new.len() == STARTUPS_PER_BATCH {
+                outcome.startups.created +=
+                    create_startups(conn, &mut new, &sources, progress, today)?;
+            }
+        }
+    }
+    outcome.startups.created += create_startups(conn, &mut new, &sources, progress, today)?;
+    for id in &shown {
+        record_startup(conn, id, Action::Update, today)?;
+    }
+    keep_sources(conn, &set)?;
+    outcome.set = set;
+    if options.prune {
+        prune(conn, &stored, &mut outcome)?;
+    }
+    if options.strict && outcome.set.files.rejected > 0 {
+        return Err(SyncError::Rejected(Box::new(outcome)));
+    }
+    Ok(outcome)
 }
 
 /// Keeps what each loaded file held beside its record, and hides the hidden incubators.
