@@ -3,7 +3,7 @@
 //! disappeared are deleted. Every write is recorded in the change feed, as the command
 //! `import`, with the item as its GET route shows it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -198,7 +198,7 @@ fn write_tree(
     for id in &shown {
         record_startup(conn, id, Action::Update, today)?;
     }
-    keep_sources(conn, &set)?;
+    keep_sources(conn, &set, &stored.startups)?;
     outcome.set = set;
     if options.prune {
         prune(conn, &stored, &mut outcome)?;
@@ -209,11 +209,20 @@ fn write_tree(
     Ok(outcome)
 }
 
-/// Keeps what each loaded file held beside its record, and hides the hidden incubators.
-fn keep_sources(conn: &mut DbConnection, set: &ContentSet) -> QueryResult<()> {
+/// Keeps what each loaded file held beside its record, and hides the hidden incubators. The
+/// startups the database did not hold before the import (not among `stored_startups`) were
+/// written with their document ([`create_startups`]) and are not read again.
+fn keep_sources(
+    conn: &mut DbConnection,
+    set: &ContentSet,
+    stored_startups: &HashSet<String>,
+) -> QueryResult<()> {
     for kind in ContentKind::ALL {
-        let docs: Vec<&(ContentKind, String, SourceDoc)> =
-            set.sources.iter().filter(|(k, _, _)| *k == kind).collect();
+        let docs: Vec<&(ContentKind, String, SourceDoc)> = (set.sources.iter())
+            .filter(|(k, id, _)| {
+                *k == kind && (kind != ContentKind::Startup || stored_startups.contains(id))
+            })
+            .collect();
         for chunk in docs.chunks(1000) {
             let ids: Vec<String> = chunk.iter().map(|(_, id, _)| id.clone()).collect();
             let stored = sources_kept::read_many(conn, kind, &ids)?;
