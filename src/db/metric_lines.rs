@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::bulk;
-use super::line_chunks::{LineChunk, merged_in_key_order};
+use super::line_chunks::merged_in_key_order;
 use super::one_of::one_of;
 use super::schema::{metric_lines, metric_lines_stale, observation_lines};
 
@@ -69,37 +69,37 @@ pub fn store(
     Ok(())
 }
 
-/// Up to `limit` metrics after `after` (from the first when `None`), in id order, each with
-/// its `lines`, or `None` when it must be rendered from its rows. One statement, so the lines
-/// and the stale ids are of one snapshot: see [`super::line_chunks`].
+/// Hands `each` up to `limit` metrics after the id `after` (from the first when empty: every
+/// id sorts after it), in id order, each with its `lines`, or `None` when it must be rendered
+/// from its rows, as the rows arrive. To be run on one snapshot ([`super::read_snapshot`]), so
+/// that the lines and the stale ids agree: see [`super::line_chunks`].
 pub fn chunk(
     conn: &mut DbConnection,
     lines: Lines,
-    after: Option<&str>,
+    after: &str,
     limit: i64,
-) -> QueryResult<LineChunk> {
-    // Every id is longer than the empty string, which sorts first in every collation.
-    let after = after.unwrap_or_default();
+    each: &mut dyn FnMut(String, Option<String>),
+) -> QueryResult<()> {
     let (stale, stale_key) = (metric_lines_stale::table, metric_lines_stale::metric_id);
-    let (key, observed_key) = (metric_lines::metric_id, observation_lines::metric_id);
+    let (key, observed) = (metric_lines::metric_id, observation_lines::metric_id);
     match lines {
         Lines::MetricCsv => {
             let stored = metric_lines::table.select((key, metric_lines::csv.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit, each)
         }
         Lines::MetricNdjson => {
             let stored = metric_lines::table.select((key, metric_lines::ndjson.nullable()));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit, each)
         }
         Lines::ObservationsCsv => {
             let line = observation_lines::csv.nullable();
-            let stored = observation_lines::table.select((observed_key, line));
-            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, after, limit)
+            let stored = observation_lines::table.select((observed, line));
+            merged_in_key_order!(conn, stored, observed, stale, stale_key, after, limit, each)
         }
         Lines::ObservationsNdjson => {
             let line = observation_lines::ndjson.nullable();
-            let stored = observation_lines::table.select((observed_key, line));
-            merged_in_key_order!(conn, stored, observed_key, stale, stale_key, after, limit)
+            let stored = observation_lines::table.select((observed, line));
+            merged_in_key_order!(conn, stored, observed, stale, stale_key, after, limit, each)
         }
     }
 }

@@ -172,6 +172,22 @@ pub fn read<T>(
     }
 }
 
+/// Runs `work`, which only reads, on one snapshot of the data on both backends: on PostgreSQL,
+/// a read-only repeatable-read transaction. For reads of many rows, where two more round trips
+/// are nothing: a chunk of a whole export ([`line_chunks`]).
+pub fn read_snapshot<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConnection::Sqlite(_) => conn.transaction(work),
+        DbConnection::Postgres(_) => conn.transaction(|conn| {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            work(conn)
+        }),
+    }
+}
+
 /// Refreshes the query planner's statistics after a large load, so that queries are planned
 /// for the data as it now is (PostgreSQL's autovacuum would do it later; SQLite never would).
 /// On PostgreSQL the vacuum also marks the new pages all-visible, which index-only scans need,

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::bulk;
-use super::line_chunks::{LineChunk, merged_in_key_order};
+use super::line_chunks::merged_in_key_order;
 use super::one_of::one_of;
 use super::schema::{startup_items, startup_lines, startup_lines_stale, startup_phase_lines};
 
@@ -144,42 +144,60 @@ pub fn line_of_startup(day: NaiveDate) -> _ {
         .single_value()
 }
 
-/// Up to `limit` startups after `after` (from the first when `None`), in id order, each with
-/// its `lines` when it has lines that hold on `day` (any day for the phase history); `None`
-/// when it must be rendered from its rows. One statement, so the lines and the stale ids are
-/// of one snapshot: see [`super::line_chunks`].
+/// Hands `each` up to `limit` startups after the id `after` (from the first when empty: every
+/// id sorts after it), in id order, each with its `lines` when it has lines that hold on `day`
+/// (any day for the phase history), `None` when it must be rendered from its rows, as the
+/// rows arrive. To be run on one snapshot ([`super::read_snapshot`]), so that the lines and the
+/// stale ids agree: see [`super::line_chunks`].
 pub fn chunk(
     conn: &mut DbConnection,
     lines: Lines,
     day: NaiveDate,
-    after: Option<&str>,
+    after: &str,
     limit: i64,
-) -> QueryResult<LineChunk> {
-    // Every id is longer than the empty string, which sorts first in every collation.
-    let after = after.unwrap_or_default();
+    each: &mut dyn FnMut(String, Option<String>),
+) -> QueryResult<()> {
     let (stale, stale_key) = (startup_lines_stale::table, startup_lines_stale::startup_id);
     let (key, history_key) = (startup_lines::startup_id, startup_phase_lines::startup_id);
     match lines {
         Lines::StartupCsv => {
             let line = case_when(lines_hold_on(day), startup_lines::csv);
             let stored = startup_lines::table.select((key, line));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit, each)
         }
         Lines::StartupNdjson => {
             let line = case_when(lines_hold_on(day), startup_lines::ndjson);
             let stored = startup_lines::table.select((key, line));
-            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit)
+            merged_in_key_order!(conn, stored, key, stale, stale_key, after, limit, each)
         }
         // The phase history holds on any day.
         Lines::PhasesCsv => {
             let line = startup_phase_lines::csv.nullable();
             let stored = startup_phase_lines::table.select((history_key, line));
-            merged_in_key_order!(conn, stored, history_key, stale, stale_key, after, limit)
+            merged_in_key_order!(
+                conn,
+                stored,
+                history_key,
+                stale,
+                stale_key,
+                after,
+                limit,
+                each
+            )
         }
         Lines::PhasesNdjson => {
             let line = startup_phase_lines::ndjson.nullable();
             let stored = startup_phase_lines::table.select((history_key, line));
-            merged_in_key_order!(conn, stored, history_key, stale, stale_key, after, limit)
+            merged_in_key_order!(
+                conn,
+                stored,
+                history_key,
+                stale,
+                stale_key,
+                after,
+                limit,
+                each
+            )
         }
     }
 }

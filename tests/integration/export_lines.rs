@@ -10,6 +10,7 @@ use actix_web::http::Method;
 use actix_web::test;
 use betadata::api::app;
 use betadata::api::v1::startups::lines;
+use betadata::db::startup_lines::{self, Lines};
 use common::{
     TestDb, body_of, both_backends, execute_around, issue_token, refresh_startups, send,
     stale_startups,
@@ -72,7 +73,84 @@ fn refresh_metrics(db: &TestDb) -> usize {
         .expect("refresh")
 }
 
+/// The rows of `lines` that an export reads, `limit` a statement and each statement on one
+/// snapshot, as the export reads them: each startup's id with its stored line, or `None`.
+fn read_in_chunks(db: &TestDb, lines: Lines, limit: i64) -> Vec<(String, Option<String>)> {
+    let mut conn = db.pool.get().expect("connection");
+    let day = chrono::Utc::now().date_naive();
+    let (mut rows, mut after) = (Vec::<(String, Option<String>)>::new(), String::new());
+    loop {
+        let mut chunk = Vec::new();
+        betadata::db::read_snapshot(&mut conn, |conn| {
+            let mut each = |id, line| chunk.push((id, line));
+            startup_lines::chunk(conn, lines, day, &after, limit, &mut each)
+        })
+        .expect("a chunk");
+        assert!(
+            chunk.len() <= usize::try_from(limit).unwrap(),
+            "{limit} rows at most"
+        );
+        assert!(chunk.iter().all(|(id, _)| *id > after), "after {after}");
+        assert!(chunk.windows(2).all(|w| w[0].0 <= w[1].0), "in key order");
+        let full = chunk.len() == usize::try_from(limit).unwrap();
+        rows.extend(chunk);
+        match rows.last() {
+            Some((last, _)) if full => after = last.clone(),
+            _ => return rows,
+        }
+    }
+}
+
+/// `rows` with the two rows of a key both stale and stored merged into one, its line kept.
+fn merged(rows: Vec<(String, Option<String>)>) -> Vec<(String, Option<String>)> {
+    let mut merged: Vec<(String, Option<String>)> = Vec::new();
+    for (id, line) in rows {
+        match merged.last_mut() {
+            Some((last, kept)) if *last == id => {
+                *kept = kept.take().or(line);
+            }
+            _ => merged.push((id, line)),
+        }
+    }
+    merged
+}
+
 both_backends! {
+    fn chunks_read_after_a_key_hold_every_startup_once(db) {
+        use betadata::generate::{Options, generate};
+        let mut conn = db.pool.get().unwrap();
+        generate(&mut conn, &Options { startups: 150, observations: 0, seed: 3, progress: false }).expect("generate");
+        drop(conn);
+        for lines in [Lines::StartupCsv, Lines::PhasesNdjson] {
+            let stored = read_in_chunks(&db, lines, 10_000);
+            assert_eq!(stored.len(), 150, "{lines:?}");
+            assert!(stored.windows(2).all(|w| w[0].0 < w[1].0), "{lines:?}: each startup once");
+            assert!(stored.iter().all(|(_, line)| line.as_ref().is_some_and(|l| !l.is_empty())), "{lines:?}");
+            // Four startups stale without lines, among them the first and the last, and one
+            // stale with its lines.
+            let id = |i: usize| stored[i].0.clone();
+            let forgotten = [id(0), id(10), id(11), id(149)];
+            let list = forgotten.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
+            execute_around(&db, &format!("DELETE FROM startup_lines WHERE startup_id IN ({list})"));
+            execute_around(&db, &format!("INSERT INTO startup_lines_stale (startup_id) SELECT id FROM startups WHERE id IN ({list}, '{}')", id(40)));
+            assert_eq!(stale_startups(&db), 5);
+            for limit in [1, 2, 7, 149, 150, 151, 10_000] {
+                let read = merged(read_in_chunks(&db, lines, limit));
+                let ids: Vec<&String> = read.iter().map(|(id, _)| id).collect();
+                assert_eq!(ids, stored.iter().map(|(id, _)| id).collect::<Vec<_>>(), "{lines:?}, {limit} a chunk");
+                for ((id, line), (_, kept)) in read.iter().zip(&stored) {
+                    if forgotten.contains(id) {
+                        assert_eq!(line, &None, "{id} has no lines");
+                    } else if *id != stored[40].0 || line.is_some() {
+                        // The stale startup with lines may come without them, when its two rows
+                        // fall in two chunks: it is then rendered from its rows.
+                        assert_eq!(line, kept, "{lines:?}, {limit} a chunk: {id}");
+                    }
+                }
+            }
+            assert_eq!(refresh_startups(&db), 5);
+        }
+    }
     fn stored_lines_write_the_bytes_the_rows_render(db) {
         use betadata::generate::{Options, generate};
         let mut conn = db.pool.get().unwrap();

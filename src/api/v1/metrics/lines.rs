@@ -12,13 +12,12 @@ use diesel::QueryResult;
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
-use crate::api::shape::formats::{CHUNK_ROWS, Format, encode};
+use crate::api::shape::formats::{Format, encode};
 use crate::api::shape::stored_lines;
 use crate::api::v1::metrics::{MetricObservation, MetricSummary};
-use crate::db::line_chunks::LineChunk;
+use crate::db::DbConnection;
 use crate::db::metric_lines::{self, Lines, MetricLines};
 use crate::db::metrics::{Metric, Observation};
-use crate::db::{self, DbConnection};
 
 /// Metrics rendered per statement by [`refresh`].
 const RENDER_BATCH: i64 = 1000;
@@ -142,30 +141,37 @@ pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
     stored_lines::refresh_in_batches(conn, refresh_batch)
 }
 
-/// One chunk of a whole export: up to [`CHUNK_ROWS`] metrics after `after`, written, and the
-/// chunk it read.
-fn chunk(
-    conn: &mut DbConnection,
+/// A whole export of the metrics' lines.
+struct Export {
     document: Document,
     format: Format,
-    after: Option<&str>,
-) -> Result<(Vec<u8>, LineChunk), ApiError> {
-    let (chunk, rendered) = db::read(conn, |conn| {
-        let chunk = metric_lines::chunk(conn, document.lines(format), after, CHUNK_ROWS)?;
-        let rendered = render(conn, &chunk.missing())?;
-        Ok((chunk, rendered))
-    })?;
-    let mut rendered: HashMap<String, Rendered> = rendered
-        .into_iter()
-        .map(|r| (r.summary.id.clone(), r))
-        .collect();
-    let written = stored_lines::written(&chunk, |id| {
-        rendered
-            .remove(id)
-            .map(|r| r.lines(document, format))
+}
+
+impl stored_lines::StoredLines for Export {
+    type Rendered = HashMap<String, Rendered>;
+
+    fn read(
+        &self,
+        conn: &mut DbConnection,
+        after: &str,
+        limit: i64,
+        each: &mut dyn FnMut(String, Option<String>),
+    ) -> QueryResult<()> {
+        metric_lines::chunk(conn, self.document.lines(self.format), after, limit, each)
+    }
+
+    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered> {
+        Ok(render(conn, ids)?
+            .into_iter()
+            .map(|r| (r.summary.id.clone(), r))
+            .collect())
+    }
+
+    fn line(&self, rendered: &mut Self::Rendered, id: &str) -> Result<Option<String>, ApiError> {
+        (rendered.remove(id))
+            .map(|r| r.lines(self.document, self.format))
             .transpose()
-    })?;
-    Ok((written, chunk))
+    }
 }
 
 /// Answers the whole `document` in `format` (CSV or NDJSON), streamed.
@@ -175,8 +181,5 @@ pub async fn respond_whole(
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
     let head = document.head(format)?;
-    stored_lines::respond(state, format, head, move |conn, after| {
-        chunk(conn, document, format, after)
-    })
-    .await
+    stored_lines::respond(state, format, head, Export { document, format }).await
 }

@@ -17,14 +17,13 @@ use diesel::QueryResult;
 
 use crate::api::http::error::ApiError;
 use crate::api::http::state::AppState;
-use crate::api::shape::formats::{CHUNK_ROWS, Format, encode};
+use crate::api::shape::formats::{Format, encode};
 use crate::api::shape::stored_lines;
 use crate::api::v1::startups::PhaseHistoryEntry;
 use crate::api::v1::startups::rows::StartupExport;
-use crate::db::line_chunks::LineChunk;
+use crate::db::DbConnection;
 use crate::db::startup_lines::{self, Lines, StartupLines};
 use crate::db::startups::{Relations, RelationsOf, Startup, StartupGraph};
-use crate::db::{self, DbConnection};
 use crate::representation::startup::StartupRecord;
 
 /// Startups rendered per statement by [`refresh`].
@@ -163,31 +162,39 @@ pub fn refresh_in_batches(conn: &mut DbConnection) -> QueryResult<usize> {
     stored_lines::refresh_in_batches(conn, refresh_batch)
 }
 
-/// One chunk of a whole export: up to [`CHUNK_ROWS`] startups after `after`, written, and
-/// the chunk it read.
-fn chunk(
-    conn: &mut DbConnection,
+/// A whole export of the startups' lines, on `day`.
+struct Export {
     document: Document,
     format: Format,
     day: NaiveDate,
-    after: Option<&str>,
-) -> Result<(Vec<u8>, LineChunk), ApiError> {
-    let (chunk, rendered) = db::read(conn, |conn| {
-        let chunk = startup_lines::chunk(conn, document.lines(format), day, after, CHUNK_ROWS)?;
-        let rendered = render(conn, &chunk.missing(), Some(day))?;
-        Ok((chunk, rendered))
-    })?;
-    let mut rendered: HashMap<String, Rendered> = rendered
-        .into_iter()
-        .map(|r| (r.export.id().to_owned(), r))
-        .collect();
-    let written = stored_lines::written(&chunk, |id| {
-        rendered
-            .remove(id)
-            .map(|r| r.lines(document, format))
+}
+
+impl stored_lines::StoredLines for Export {
+    type Rendered = HashMap<String, Rendered>;
+
+    fn read(
+        &self,
+        conn: &mut DbConnection,
+        after: &str,
+        limit: i64,
+        each: &mut dyn FnMut(String, Option<String>),
+    ) -> QueryResult<()> {
+        let lines = self.document.lines(self.format);
+        startup_lines::chunk(conn, lines, self.day, after, limit, each)
+    }
+
+    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered> {
+        Ok(render(conn, ids, Some(self.day))?
+            .into_iter()
+            .map(|r| (r.export.id().to_owned(), r))
+            .collect())
+    }
+
+    fn line(&self, rendered: &mut Self::Rendered, id: &str) -> Result<Option<String>, ApiError> {
+        (rendered.remove(id))
+            .map(|r| r.lines(self.document, self.format))
             .transpose()
-    })?;
-    Ok((written, chunk))
+    }
 }
 
 /// Answers the whole `document` in `format` (CSV or NDJSON) on `day`, streamed.
@@ -198,8 +205,10 @@ pub async fn respond_whole(
     day: NaiveDate,
 ) -> Result<HttpResponse, ApiError> {
     let head = document.head(format)?;
-    stored_lines::respond(state, format, head, move |conn, after| {
-        chunk(conn, document, format, day, after)
-    })
-    .await
+    let export = Export {
+        document,
+        format,
+        day,
+    };
+    stored_lines::respond(state, format, head, export).await
 }
