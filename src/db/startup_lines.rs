@@ -158,7 +158,7 @@ pub fn chunk(
     each: &mut dyn FnMut(String, Option<String>),
 ) -> QueryResult<()> {
     let (stale, stale_key) = (startup_lines_stale::table, startup_lines_stale::startup_id);
-    let (key, history_key) = (startup_lines::startup_id, startup_phase_lines::startup_id);
+    let (key, history) = (startup_lines::startup_id, startup_phase_lines::startup_id);
     match lines {
         Lines::StartupCsv => {
             let line = case_when(lines_hold_on(day), startup_lines::csv);
@@ -173,31 +173,13 @@ pub fn chunk(
         // The phase history holds on any day.
         Lines::PhasesCsv => {
             let line = startup_phase_lines::csv.nullable();
-            let stored = startup_phase_lines::table.select((history_key, line));
-            merged_in_key_order!(
-                conn,
-                stored,
-                history_key,
-                stale,
-                stale_key,
-                after,
-                limit,
-                each
-            )
+            let stored = startup_phase_lines::table.select((history, line));
+            merged_in_key_order!(conn, stored, history, stale, stale_key, after, limit, each)
         }
         Lines::PhasesNdjson => {
             let line = startup_phase_lines::ndjson.nullable();
-            let stored = startup_phase_lines::table.select((history_key, line));
-            merged_in_key_order!(
-                conn,
-                stored,
-                history_key,
-                stale,
-                stale_key,
-                after,
-                limit,
-                each
-            )
+            let stored = startup_phase_lines::table.select((history, line));
+            merged_in_key_order!(conn, stored, history, stale, stale_key, after, limit, each)
         }
     }
 }
