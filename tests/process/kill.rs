@@ -87,6 +87,10 @@ impl Target {
             integrity_check: String,
         }
         let mut conn = SqliteConnection::establish(&self.url).expect("open");
+        // The last connection of the snapshot just taken may still be checkpointing the WAL
+        // as it closes: wait for it, as the server's connections do, rather than fail at once.
+        conn.batch_execute("PRAGMA busy_timeout = 10000")
+            .expect("busy_timeout");
         diesel::sql_query("PRAGMA integrity_check")
             .load::<Row>(&mut conn)
             .expect("integrity_check")
