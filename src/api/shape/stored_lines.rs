@@ -109,20 +109,30 @@ fn write_items<S: StoredLines>(
     loop {
         let mut chunk = LineChunk::default();
         let mut gone = false;
-        let (ended, mut rendered) = crate::db::read_snapshot(conn, |conn| {
+        let read = crate::db::read_snapshot(conn, |conn| {
             source.read(conn, &after, chunk_items, &mut |id, line| {
+                // Once the reader has gone, the statement's last rows are only drained.
+                if gone {
+                    return;
+                }
                 chunk.push(id, line);
-                if !gone && chunk.ready_len() >= SEND_BYTES {
+                if chunk.ready_len() >= SEND_BYTES {
                     gone = !send(chunk.take_ready().into());
                 }
             })?;
+            if gone {
+                return Ok(None);
+            }
             let ended = std::mem::take(&mut chunk).end(chunk_items);
             let rendered = source.render(conn, &ended.missing())?;
-            Ok((ended, rendered))
+            Ok(Some((ended, rendered)))
         })?;
+        let Some((ended, mut rendered)) = read else {
+            return Ok(());
+        };
         let next_after = ended.next_after.clone();
         let lines = written(ended, |id| source.line(&mut rendered, id))?;
-        if gone || !send(lines.into()) {
+        if !send(lines.into()) {
             return Ok(());
         }
         match next_after {
@@ -188,6 +198,8 @@ mod tests {
         rows: HashMap<String, String>,
         /// Statements read.
         reads: std::cell::Cell<usize>,
+        /// Chunks rendered.
+        renders: std::cell::Cell<usize>,
     }
 
     impl StoredLines for Items {
@@ -216,6 +228,7 @@ mod tests {
         }
 
         fn render(&self, _: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered> {
+            self.renders.set(self.renders.get() + 1);
             Ok(ids
                 .iter()
                 .filter_map(|id| self.rows.get(id).map(|row| (id.clone(), row.clone())))
@@ -296,5 +309,13 @@ mod tests {
             1,
             "no chunk is read once the reader has gone"
         );
+        // The reader goes at the chunk's first line: its other rows are drained, neither kept
+        // (a chunk's rows were, and 32 downloads cut short held 140 MB) nor rendered.
+        items.reads.set(0);
+        items.renders.set(0);
+        assert_eq!(self::sent(&items, 10, 1).len(), 1);
+        assert_eq!((items.reads.get(), items.renders.get()), (1, 0));
+        assert_eq!(self::sent(&items, 10, usize::MAX).len(), 3);
+        assert_eq!(items.renders.get(), 1);
     }
 }
