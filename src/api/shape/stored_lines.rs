@@ -3,6 +3,8 @@
 //! they are and the others rendered from their rows, and stream the chunks
 //! ([`crate::db::line_chunks`]).
 
+use std::collections::HashMap;
+
 use actix_web::HttpResponse;
 use actix_web::web::Bytes;
 use diesel::{Connection, QueryResult};
@@ -39,11 +41,12 @@ const SEND_BYTES: usize = 256 * 1024;
 
 /// A whole export written from the lines stored with each item.
 pub trait StoredLines: Send + 'static {
-    /// The items rendered from their rows, for a chunk.
+    /// An item rendered from its rows.
     type Rendered;
 
     /// Hands `each` up to `limit` items after the key `after` (from the first when empty), in
-    /// key order, each with its stored line or `None`, as the rows arrive: one statement.
+    /// key order, each with its stored line or `None`, as the rows arrive, on the caller's
+    /// snapshot.
     fn read(
         &self,
         conn: &mut DbConnection,
@@ -53,15 +56,18 @@ pub trait StoredLines: Send + 'static {
     ) -> QueryResult<()>;
 
     /// The items `ids`, rendered from their rows: those of them that still exist.
-    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered>;
+    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self::Rendered>>;
 
-    /// The lines of item `id`, taken from `rendered`; `None` when it was not found there.
-    fn line(&self, rendered: &mut Self::Rendered, id: &str) -> Result<Option<String>, ApiError>;
+    /// The key of an item rendered.
+    fn key(rendered: &Self::Rendered) -> &str;
+
+    /// The lines of an item rendered, in this export.
+    fn line(&self, rendered: &Self::Rendered) -> Result<String, ApiError>;
 }
 
 /// The end of a chunk written: its lines ready, then each kept item's, a stored line as it is
-/// and any other as `lines` writes it; nothing for an item `lines` no longer finds (deleted
-/// between a chunk's statements, on a backend without a read snapshot).
+/// and any other as `lines` writes it; nothing for an item `lines` does not find (a stale id
+/// whose item is gone).
 fn written(
     chunk: EndedChunk,
     mut lines: impl FnMut(&str) -> Result<Option<String>, ApiError>,
@@ -124,14 +130,21 @@ fn write_items<S: StoredLines>(
                 return Ok(None);
             }
             let ended = std::mem::take(&mut chunk).end(chunk_items);
-            let rendered = source.render(conn, &ended.missing())?;
+            let rendered: HashMap<String, S::Rendered> = (source.render(conn, &ended.missing())?)
+                .into_iter()
+                .map(|item| (S::key(&item).to_owned(), item))
+                .collect();
             Ok(Some((ended, rendered)))
         })?;
         let Some((ended, mut rendered)) = read else {
             return Ok(());
         };
         let next_after = ended.next_after.clone();
-        let lines = written(ended, |id| source.line(&mut rendered, id))?;
+        let lines = written(ended, |id| {
+            (rendered.remove(id))
+                .map(|item| source.line(&item))
+                .transpose()
+        })?;
         if !send(lines.into()) {
             return Ok(());
         }
@@ -181,7 +194,7 @@ pub fn refresh_in_batches(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    use std::collections::{BTreeMap, BTreeSet};
 
     use diesel::{Connection, SqliteConnection};
 
@@ -203,7 +216,8 @@ mod tests {
     }
 
     impl StoredLines for Items {
-        type Rendered = HashMap<String, String>;
+        /// Its key and its line.
+        type Rendered = (String, String);
 
         fn read(
             &self,
@@ -227,7 +241,7 @@ mod tests {
             Ok(())
         }
 
-        fn render(&self, _: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered> {
+        fn render(&self, _: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Self::Rendered>> {
             self.renders.set(self.renders.get() + 1);
             Ok(ids
                 .iter()
@@ -235,12 +249,12 @@ mod tests {
                 .collect())
         }
 
-        fn line(
-            &self,
-            rendered: &mut Self::Rendered,
-            id: &str,
-        ) -> Result<Option<String>, ApiError> {
-            Ok(rendered.remove(id))
+        fn key(rendered: &Self::Rendered) -> &str {
+            &rendered.0
+        }
+
+        fn line(&self, rendered: &Self::Rendered) -> Result<String, ApiError> {
+            Ok(rendered.1.clone())
         }
     }
 

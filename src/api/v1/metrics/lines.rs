@@ -148,7 +148,7 @@ struct Export {
 }
 
 impl stored_lines::StoredLines for Export {
-    type Rendered = HashMap<String, Rendered>;
+    type Rendered = Rendered;
 
     fn read(
         &self,
@@ -160,17 +160,16 @@ impl stored_lines::StoredLines for Export {
         metric_lines::chunk(conn, self.document.lines(self.format), after, limit, each)
     }
 
-    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered> {
-        Ok(render(conn, ids)?
-            .into_iter()
-            .map(|r| (r.summary.id.clone(), r))
-            .collect())
+    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Rendered>> {
+        render(conn, ids)
     }
 
-    fn line(&self, rendered: &mut Self::Rendered, id: &str) -> Result<Option<String>, ApiError> {
-        (rendered.remove(id))
-            .map(|r| r.lines(self.document, self.format))
-            .transpose()
+    fn key(rendered: &Rendered) -> &str {
+        &rendered.summary.id
+    }
+
+    fn line(&self, rendered: &Rendered) -> Result<String, ApiError> {
+        rendered.lines(self.document, self.format)
     }
 }
 

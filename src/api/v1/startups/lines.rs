@@ -9,8 +9,6 @@
 //! a startup without lines that hold on the day asked. Both are written by [`encode`], as the
 //! pages of the same collections are: the same bytes either way.
 
-use std::collections::HashMap;
-
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
 use diesel::QueryResult;
@@ -170,7 +168,7 @@ struct Export {
 }
 
 impl stored_lines::StoredLines for Export {
-    type Rendered = HashMap<String, Rendered>;
+    type Rendered = Rendered;
 
     fn read(
         &self,
@@ -183,17 +181,16 @@ impl stored_lines::StoredLines for Export {
         startup_lines::chunk(conn, lines, self.day, after, limit, each)
     }
 
-    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Self::Rendered> {
-        Ok(render(conn, ids, Some(self.day))?
-            .into_iter()
-            .map(|r| (r.export.id().to_owned(), r))
-            .collect())
+    fn render(&self, conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Rendered>> {
+        render(conn, ids, Some(self.day))
     }
 
-    fn line(&self, rendered: &mut Self::Rendered, id: &str) -> Result<Option<String>, ApiError> {
-        (rendered.remove(id))
-            .map(|r| r.lines(self.document, self.format))
-            .transpose()
+    fn key(rendered: &Rendered) -> &str {
+        rendered.export.id()
+    }
+
+    fn line(&self, rendered: &Rendered) -> Result<String, ApiError> {
+        rendered.lines(self.document, self.format)
     }
 }
 
