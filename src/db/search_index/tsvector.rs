@@ -234,6 +234,17 @@ impl TsVectorIndex {
             .map(|(term, prefix)| term_range(&self.terms, term, *prefix))
             .collect();
         let postings = |term: usize| self.starts[term] as usize..self.starts[term + 1] as usize;
+        // One operand matching one lexeme (a word, or a prefix that only one word begins): each
+        // posting is a hit, ranked from its own positions.
+        if let [range] = &ranges[..]
+            && range.len() == 1
+        {
+            let ranked = postings(range.start).map(|i| Ranked {
+                key: self.posting_rows[i],
+                rank: -f64::from(ts_rank::rank_of_lexeme(self.positions_of(i))),
+            });
+            return Some(ranked.collect());
+        }
         // The rows of each item, then those of all: the hits.
         let rows_of = |range: &std::ops::Range<usize>| -> Vec<u32> {
             let mut rows: Vec<u32> = range
