@@ -187,3 +187,51 @@ both_backends! {
         }
     }
 }
+
+/// On SQLite a page is read on one snapshot, and the facts that shape its statements, kept for
+/// the data revision a request is answered at, stand for a statement only when they were read
+/// at that snapshot's revision: a write between the two (here, two startups co-incubated by an
+/// incubator that co-incubated none) is seen by the page.
+#[actix_rt::test]
+async fn list_facts_of_an_earlier_revision_do_not_shape_a_later_snapshot_on_sqlite() {
+    use betadata::db::page::PageRequest;
+    use betadata::db::startup_list::{self, ListFacts, Sort, SortKey, StartupFilter, StartupLine};
+
+    let db = common::TestDb::sqlite().seeded();
+    let mut conn = db.pool.get().expect("connection");
+    let facts = betadata::db::read(&mut conn, ListFacts::read).expect("facts");
+    let filter = StartupFilter {
+        incubator: Some("pole-emploi".into()),
+        phases: vec!["transfere".into()],
+        day: chrono::Utc::now().date_naive(),
+        ..StartupFilter::default()
+    };
+    let by_id = Sort {
+        key: SortKey::Id,
+        descending: false,
+    };
+    let request = PageRequest {
+        size: 100,
+        cursor: None,
+        chunk: false,
+    };
+    let mut page = |facts: Option<&ListFacts>| {
+        let page = betadata::db::read(&mut conn, |conn| {
+            startup_list::page::<StartupLine>(conn, &filter, by_id, &request, None, facts)
+        })
+        .expect("a page");
+        let ids: Vec<String> = page.rows.iter().map(|row| row.keys.id.clone()).collect();
+        (ids, page.total)
+    };
+    let before = page(Some(&facts));
+    assert_eq!(before, page(None), "the facts hold at their own revision");
+    assert!(!before.0.contains(&"dora".to_owned()), "{before:?}");
+
+    let co_incubated = "INSERT INTO startup_incubators (startup_id, position, incubator_id) \
+                        VALUES ('medle', 0, 'pole-emploi'), ('dora', 0, 'pole-emploi')";
+    assert_eq!(common::execute_around(&db, co_incubated), 2);
+    let after = page(None);
+    assert_eq!(after.1, before.1 + 2, "{after:?}");
+    assert!(after.0.contains(&"dora".to_owned()) && after.0.contains(&"medle".to_owned()));
+    assert_eq!(page(Some(&facts)), after);
+}

@@ -57,7 +57,7 @@ pub struct AppState {
     pub searcher: Option<Arc<Searcher>>,
     /// The ids of the phases, which filters are checked against, as last read.
     phase_ids: Arc<AtRevision<Arc<[String]>>>,
-    /// What shapes the statements of lists of startups, as last read; on PostgreSQL only.
+    /// What shapes the statements of lists of startups, as last read.
     list_facts: Arc<AtRevision<Arc<ListFacts>>>,
     /// The search index, as last found to hold the data of a revision.
     searched: Arc<AtRevision<Arc<SearchIndex>>>,
@@ -192,16 +192,12 @@ impl AppState {
     }
 
     /// What shapes the statements of lists of startups ([`ListFacts`]), at the data revision
-    /// `req` is answered at: read once for all the requests at that revision, on PostgreSQL,
-    /// where it spares each page a round trip and chooses how the page is planned
-    /// ([`crate::db::startup_list::plans`]). `None` on SQLite, where a page reads them in its own snapshot
-    /// for a few microseconds.
-    pub async fn list_facts(&self, req: &HttpRequest) -> Result<Option<Arc<ListFacts>>, ApiError> {
-        if !self.pool.is_postgres() {
-            return Ok(None);
-        }
+    /// `req` is answered at: read once for all the requests at that revision. It spares each
+    /// page a statement (on PostgreSQL, a round trip) and chooses how PostgreSQL plans the page
+    /// ([`crate::db::startup_list::plans`]).
+    pub async fn list_facts(&self, req: &HttpRequest) -> Result<Arc<ListFacts>, ApiError> {
         let read = |conn: &mut DbConnection| ListFacts::read(conn).map(Arc::new);
-        self.kept(req, &self.list_facts, read).await.map(Some)
+        self.kept(req, &self.list_facts, read).await
     }
 
     /// The search index, when a search at the data revision `req` is answered at found it to

@@ -21,7 +21,6 @@ use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
-use crate::db::plans::Plans;
 use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys, StartupLine};
 use crate::db::startups::Startup;
 use crate::domain::search::search_words;
@@ -276,20 +275,18 @@ pub async fn list_startups_page(
         false => Some(state.bulkheads.search(state.query_timeout).await?),
     };
     let facts = state.list_facts(req).await?;
-    let plans = (facts.as_deref()).map_or(Plans::Chosen, |f| {
-        startup_list::plans(&filter, sort, f, known)
-    });
+    let plans = startup_list::plans(&filter, sort, &facts, known);
     // A page of one incubator's startups in some phases, in id order, is one statement, which
     // the worker sends itself on PostgreSQL ([`startup_list::ranged_page_pipelined`]) when each
     // of its items is a stored line. Any other is read from the pool.
-    let pipelined = match facts.as_deref() {
-        Some(facts) if all_fields && startup_list::ranged(&filter, sort, facts) => {
+    let pipelined = match all_fields && startup_list::ranged(&filter, sort, &facts) {
+        true => {
             let read = async |conn: &_| {
-                startup_list::ranged_page_pipelined(conn, &filter, sort, &request, facts).await
+                startup_list::ranged_page_pipelined(conn, &filter, sort, &request, &facts).await
             };
             state.read_pipelined(read).await?.flatten()
         }
-        _ => None,
+        false => None,
     };
     let pipelined = pipelined.filter(|page| page.rows.iter().all(|row| row.line.is_some()));
     let from_pool = move |conn: &mut DbConnection| {
@@ -298,7 +295,7 @@ pub async fn list_startups_page(
             (None, Some(searcher)) => searcher.current(conn)?,
             (None, None) => None,
         };
-        let (ranked_by, facts_given) = (index.as_deref(), facts.as_deref());
+        let (ranked_by, facts_given) = (index.as_deref(), Some(&*facts));
         let (page, rows): (Page<StartupLine>, HashMap<String, Startup>) = match all_fields {
             // Keys and stored lines (`StartupLine`): the rows of the items without a line
             // that holds on the day are read whole after the page.
