@@ -4,7 +4,8 @@
 //! data revision, and a whole request through the application answered from memory (against
 //! the same request rendered, with the cache off), a whole CSV export answered from the
 //! spool's file (against the same export rendered), and PostgreSQL's `ts_rank` of a common
-//! word's hits, as the search index ranks them in memory.
+//! word's hits, as the search index ranks them in memory (by the general path, and for hits of
+//! one lexeme by `rank_of_lexeme`).
 //!
 //! `cargo bench --bench hot_paths`; each bench runs about two seconds.
 
@@ -25,7 +26,7 @@ use betadata::db::search_index::SearchIndex;
 use betadata::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupLine};
 use betadata::db::{self, DatabaseUrl, DbConnection};
 use betadata::domain::search::search_words;
-use betadata::domain::ts_rank::ts_rank;
+use betadata::domain::ts_rank::{rank_of_lexeme, ts_rank};
 use betadata::generate::{Options, generate};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -202,6 +203,19 @@ fn ranking(c: &mut Criterion) {
         .collect();
     c.bench_function("ts_rank of 12,500 hits of one word", |b| {
         b.iter(|| items.iter().map(|item| ts_rank(item, false)).sum::<f32>())
+    });
+    // The same hits' first lexeme alone, ranked as the index ranks a search whose one operand
+    // matches one lexeme: by the general path, then by `rank_of_lexeme`.
+    let lone: Vec<[Vec<&[u16]>; 1]> = (hits.iter()).map(|hit| [vec![hit[0].as_slice()]]).collect();
+    c.bench_function("ts_rank of 12,500 hits of one lexeme", |b| {
+        b.iter(|| lone.iter().map(|item| ts_rank(item, false)).sum::<f32>())
+    });
+    c.bench_function("rank_of_lexeme of 12,500 hits of one lexeme", |b| {
+        b.iter(|| {
+            lone.iter()
+                .map(|[item]| rank_of_lexeme(item[0]))
+                .sum::<f32>()
+        })
     });
 }
 

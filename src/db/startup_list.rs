@@ -806,7 +806,7 @@ pub fn ranged(filter: &StartupFilter, sort: Sort, facts: &ListFacts) -> bool {
 /// page either way.
 ///
 /// `facts`, when given (read once per data revision: [`ListFacts`]) and when they hold for the
-/// page's snapshot ([`ListFacts::hold`]), stand for the statement of the list's `Shape`, and a
+/// page's snapshot (`ListFacts::hold`), stand for the statement of the list's `Shape`, and a
 /// total that is the tallies' sum is read with the rows: a page of one incubator's startups in
 /// some phases is then one statement. Otherwise the shape is read in the page's own snapshot.
 pub fn page<R: ListedRow>(
