@@ -711,6 +711,12 @@ impl Shape {
         self.index_range(filter) && filter.settled_are_tallied(self.co_incubated)
     }
 
+    /// Whether the shape of `filter`'s statements depends on the data: not when it names neither
+    /// an incubator nor phases, whose shape [`Shape::of`] gives without a statement.
+    fn read_from_data(filter: &StartupFilter) -> bool {
+        filter.incubator.is_some() || !filter.phases.is_empty()
+    }
+
     /// Reads the shape of `filter`'s statements: in one statement when both cases are asked,
     /// with the tallies' sum the total may need when the list is `counted` (a page; not the
     /// chunks of an export, nor a search's hits, which have no total or count it otherwise).
@@ -821,8 +827,9 @@ pub fn page<R: ListedRow>(
     if sort.key == SortKey::Relevance && !filter.search.is_empty() {
         return ranked_page(conn, filter, sort, request, index);
     }
+    // The facts are checked only for a shape they spare a statement for.
     let facts = match facts {
-        Some(facts) if facts.hold(conn)? => Some(facts),
+        Some(facts) if Shape::read_from_data(filter) && facts.hold(conn)? => Some(facts),
         _ => None,
     };
     let shape = match facts {
