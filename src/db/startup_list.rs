@@ -26,6 +26,9 @@ use super::startups::{
 use super::{DbConnection, MultiBackend, startup_lines, tallies};
 use crate::domain::search::Word;
 
+mod ranged;
+pub use ranged::lines as ranged_lines;
+
 /// Which startups a list holds; empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StartupFilter {
@@ -295,7 +298,12 @@ impl Sort {
             SortKey::Updated => row.updated_at().format(TIMESTAMP_FORMAT).to_string().into(),
             SortKey::Relevance => rank.unwrap_or_default().into(),
         };
-        serde_json::json!([key, row.id()]).to_string()
+        cursor_key(key, row.id())
+    }
+
+    /// [`Sort::key_of`] a row of id `id` under the sort by id.
+    fn key_of_id(self, id: &str) -> String {
+        cursor_key(serde_json::Value::Null, id)
     }
 
     /// Reads a cursor key made by [`Sort::key_of`] for this same sort; `None` when it was made
@@ -324,6 +332,11 @@ impl Sort {
     pub fn accepts(self, cursor: &Cursor) -> bool {
         self.position(&cursor.key).is_some()
     }
+}
+
+/// A cursor's key: the sort key and the id, as a JSON pair.
+fn cursor_key(key: serde_json::Value, id: &str) -> String {
+    serde_json::json!([key, id]).to_string()
 }
 
 type StartupQuery<'a> = startups::BoxedQuery<'a, MultiBackend>;

@@ -188,6 +188,150 @@ both_backends! {
     }
 }
 
+/// On SQLite, a page of one incubator's startups in some phases, in id order, whose items are
+/// stored lines is read in one statement of fixed text (`startup_list::ranged_lines`): on every
+/// page of such lists of a generated portfolio, forward then back, the same lines, total and
+/// cursors as the general page, and no page where the general one has none or renders an item;
+/// and no page once a write has changed the revision the facts were read at.
+#[actix_rt::test]
+async fn ranged_pages_in_one_statement_are_the_general_pages_on_sqlite() {
+    use betadata::db::page::{Page, PageRequest};
+    use betadata::db::startup_list::{self, ListFacts, Sort, SortKey, StartupFilter, StartupLine};
+    use betadata::generate::{Options, generate};
+
+    let db = common::TestDb::sqlite();
+    let mut conn = db.pool.get().expect("connection");
+    let options = Options {
+        startups: 300,
+        observations: 10,
+        seed: 3,
+        progress: false,
+    };
+    generate(&mut conn, &options).expect("generate");
+    let facts = betadata::db::read(&mut conn, ListFacts::read).expect("facts");
+    let by_id = Sort {
+        key: SortKey::Id,
+        descending: false,
+    };
+    let day = chrono::Utc::now().date_naive();
+    let lists: Vec<(String, Vec<String>)> = {
+        let phases = [
+            "construction",
+            "acceleration",
+            "investigation",
+            "transfere",
+            "alumni",
+        ];
+        let incubators = ["dinum", "sgmas", "beta", "no-such-incubator"];
+        let mut lists = Vec::new();
+        for incubator in incubators {
+            for phase in phases {
+                lists.push((incubator.to_owned(), vec![phase.to_owned()]));
+            }
+            lists.push((incubator.to_owned(), phases.map(str::to_owned).to_vec()));
+            lists.push((
+                incubator.to_owned(),
+                vec!["alumni".into(), "construction".into()],
+            ));
+        }
+        lists
+    };
+    // The general page of `request`, and the page of one statement.
+    let mut both = |filter: &StartupFilter, request: &PageRequest| {
+        betadata::db::read(&mut conn, |conn| {
+            let general = startup_list::page::<StartupLine>(
+                conn,
+                filter,
+                by_id,
+                request,
+                None,
+                Some(&facts),
+            )?;
+            let one = startup_list::ranged_lines(conn, filter, by_id, request, &facts)?;
+            Ok::<_, diesel::result::Error>((general, one))
+        })
+        .expect("both pages")
+    };
+    let same = |general: &Page<StartupLine>, one: &Option<Page<String>>| {
+        let lined = !general.rows.is_empty() && general.rows.iter().all(|row| row.line.is_some());
+        match one {
+            None => !lined,
+            Some(one) => {
+                let lines: Vec<&str> = general
+                    .rows
+                    .iter()
+                    .filter_map(|row| row.line.as_deref())
+                    .collect();
+                lined
+                    && one.rows.iter().map(String::as_str).eq(lines)
+                    && (one.total, &one.next, &one.prev)
+                        == (general.total, &general.next, &general.prev)
+            }
+        }
+    };
+    let mut pages = 0;
+    for (incubator, phases) in &lists {
+        let filter = StartupFilter {
+            incubator: Some(incubator.clone()),
+            phases: phases.clone(),
+            day,
+            ..StartupFilter::default()
+        };
+        assert!(startup_list::ranged(&filter, by_id, &facts), "{filter:?}");
+        let mut request = PageRequest {
+            size: 4,
+            cursor: None,
+            chunk: false,
+        };
+        let mut forward = true;
+        loop {
+            let (general, one) = both(&filter, &request);
+            assert!(
+                same(&general, &one),
+                "{incubator} {phases:?} {request:?}: {general:?} against {one:?}"
+            );
+            pages += usize::from(one.is_some());
+            let link = match forward {
+                true => general.next.clone(),
+                false => general.prev.clone(),
+            };
+            match (link, forward) {
+                (Some(cursor), _) => request.cursor = Some(cursor),
+                (None, true) if general.prev.is_some() => {
+                    (forward, request.cursor) = (false, general.prev.clone());
+                }
+                (None, _) => break,
+            }
+        }
+    }
+    assert!(pages > 40, "{pages} pages read in one statement");
+
+    let filter = StartupFilter {
+        incubator: Some("dinum".into()),
+        phases: vec!["construction".into()],
+        day,
+        ..StartupFilter::default()
+    };
+    let first = PageRequest {
+        size: 4,
+        cursor: None,
+        chunk: false,
+    };
+    assert!(both(&filter, &first).1.is_some());
+    assert_eq!(
+        common::execute_around(
+            &db,
+            "UPDATE startups SET name = name || '.' WHERE id = (SELECT min(id) FROM startups)"
+        ),
+        1
+    );
+    let (general, one) = both(&filter, &first);
+    assert!(
+        one.is_none() && !general.rows.is_empty(),
+        "facts of an earlier revision: {one:?}"
+    );
+}
+
 /// On SQLite a page is read on one snapshot, and the facts that shape its statements, kept for
 /// the data revision a request is answered at, stand for a statement only when they were read
 /// at that snapshot's revision: a write between the two (here, two startups co-incubated by an

@@ -291,12 +291,33 @@ impl AppState {
         T: Send + 'static,
         F: Fn(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
+        self.short(plans, Snapshot::Transaction, work).await
+    }
+
+    /// Like [`AppState::short_read`], for `work` that is one statement: SQLite reads a
+    /// statement on one snapshot by itself, so no transaction is opened around it (its `BEGIN`
+    /// and `COMMIT` are statements of their own).
+    pub async fn short_statement<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
+        self.short(Plans::Chosen, Snapshot::OfTheStatement, work)
+            .await
+    }
+
+    /// [`AppState::short_read_planned`], `work` run in a transaction or not as `snapshot` says.
+    async fn short<T, F>(&self, plans: Plans, snapshot: Snapshot, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
         if !self.pool.is_postgres()
             && let Some(mut conn) = self.pool.try_get()
         {
             let started = Instant::now();
             let budget = INLINE_READ_BUDGET.min(self.query_timeout);
-            let outcome = deadline::within(started + budget, || crate::db::read(&mut conn, &work));
+            let outcome = deadline::within(started + budget, || snapshot.read(&mut conn, &work));
             match outcome {
                 Ok(value) => return Ok(value),
                 // Any failure past the budget may be its interruption: the pool's turn.
@@ -304,7 +325,9 @@ impl AppState {
                 Err(e) => return Err(ApiError::from(e)),
             }
         }
-        self.db_planned(plans, work).await
+        let read =
+            move |conn: &mut DbConnection| snapshot.read(conn, &work).map_err(ApiError::from);
+        self.run(plans, read).await
     }
 
     /// The workers' pipelined connections, when reads use them (PostgreSQL on this machine).
@@ -388,6 +411,28 @@ impl AppState {
                 Err(timed_out())
             }
             Ok(Ok(outcome)) => outcome,
+        }
+    }
+}
+
+/// What a read runs in to see one snapshot of the data.
+#[derive(Debug, Clone, Copy)]
+enum Snapshot {
+    /// A read transaction on SQLite ([`crate::db::read`]).
+    Transaction,
+    /// None: the read is one statement.
+    OfTheStatement,
+}
+
+impl Snapshot {
+    fn read<T>(
+        self,
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    ) -> QueryResult<T> {
+        match self {
+            Self::Transaction => crate::db::read(conn, work),
+            Self::OfTheStatement => work(conn),
         }
     }
 }

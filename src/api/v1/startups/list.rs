@@ -21,7 +21,9 @@ use crate::api::v1::startups::lines::{self, Document};
 use crate::api::v1::startups::rows;
 use crate::db::DbConnection;
 use crate::db::page::{Page, PageRequest};
-use crate::db::startup_list::{self, Sort, SortKey, StartupFilter, StartupKeys, StartupLine};
+use crate::db::startup_list::{
+    self, ListFacts, Sort, SortKey, StartupFilter, StartupKeys, StartupLine,
+};
 use crate::db::startups::Startup;
 use crate::domain::search::search_words;
 
@@ -276,19 +278,13 @@ pub async fn list_startups_page(
     };
     let facts = state.list_facts(req).await?;
     let plans = startup_list::plans(&filter, sort, &facts, known);
-    // A page of one incubator's startups in some phases, in id order, is one statement, which
-    // the worker sends itself on PostgreSQL ([`startup_list::ranged_page_pipelined`]) when each
-    // of its items is a stored line. Any other is read from the pool.
-    let pipelined = match all_fields && startup_list::ranged(&filter, sort, &facts) {
-        true => {
-            let read = async |conn: &_| {
-                startup_list::ranged_page_pipelined(conn, &filter, sort, &request, &facts).await
-            };
-            state.read_pipelined(read).await?.flatten()
-        }
+    let lines = match all_fields && startup_list::ranged(&filter, sort, &facts) {
+        true => ranged_lines(state, &filter, sort, &request, &facts).await?,
         false => None,
     };
-    let pipelined = pipelined.filter(|page| page.rows.iter().all(|row| row.line.is_some()));
+    if let Some(page) = lines {
+        return Ok(respond(req, page.try_map(WrittenItem::of_line)?, size));
+    }
     let from_pool = move |conn: &mut DbConnection| {
         let index = match (&found, &searcher) {
             (Some(index), _) => Some(Arc::clone(index)),
@@ -328,10 +324,7 @@ pub async fn list_startups_page(
         let rendered: Vec<String> = rows.keys().cloned().collect();
         Ok((page, rows, Startup::relations(conn, &rendered)?, index))
     };
-    let (page, mut rows, mut relations, index) = match pipelined {
-        Some(page) => (page, HashMap::new(), HashMap::new(), None),
-        None => state.short_read_planned(plans, from_pool).await?,
-    };
+    let (page, mut rows, mut relations, index) = state.short_read_planned(plans, from_pool).await?;
     if let Some(index) = index.filter(|_| !known) {
         state.found_current(req, &index);
     }
@@ -353,6 +346,36 @@ pub async fn list_startups_page(
         })
         .try_map(|item| item)?;
     Ok(respond(req, page, size))
+}
+
+/// The page of a [`startup_list::ranged`] list as its items' stored lines, read in one
+/// statement: on PostgreSQL on the worker's pipelined connection, when it has one (else as any
+/// other page); on SQLite outside a transaction ([`startup_list::ranged_lines`]). `None` when
+/// the page is to be read as any other: it has no rows, or an item without a line that holds
+/// on the day, or (on SQLite) the facts no longer hold.
+async fn ranged_lines(
+    state: &AppState,
+    filter: &StartupFilter,
+    sort: Sort,
+    request: &PageRequest,
+    facts: &Arc<ListFacts>,
+) -> Result<Option<Page<String>>, ApiError> {
+    if state.pipelined().is_some() {
+        let read = async |conn: &_| {
+            startup_list::ranged_page_pipelined(conn, filter, sort, request, facts).await
+        };
+        let page = state.read_pipelined(read).await?.flatten();
+        let lined = page.filter(|page| page.rows.iter().all(|row| row.line.is_some()));
+        return Ok(lined.map(|page| page.filter_map(|row| row.line)));
+    }
+    if state.pool.is_postgres() {
+        return Ok(None);
+    }
+    let (filter, request, facts) = (filter.clone(), request.clone(), Arc::clone(facts));
+    let read = move |conn: &mut DbConnection| {
+        startup_list::ranged_lines(conn, &filter, sort, &request, &facts)
+    };
+    state.short_statement(read).await
 }
 
 #[cfg(test)]
