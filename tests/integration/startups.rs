@@ -219,10 +219,11 @@ async fn ranged_pages_in_one_statement_are_the_general_pages_on_sqlite() {
             "construction",
             "acceleration",
             "investigation",
+            "consolidation",
             "transfere",
-            "alumni",
+            "abandon",
         ];
-        let incubators = ["dinum", "sgmas", "beta", "no-such-incubator"];
+        let incubators = ["dinum", "sgmas", "lab-gironde", "no-such-incubator"];
         let mut lists = Vec::new();
         for incubator in incubators {
             for phase in phases {
@@ -231,7 +232,7 @@ async fn ranged_pages_in_one_statement_are_the_general_pages_on_sqlite() {
             lists.push((incubator.to_owned(), phases.map(str::to_owned).to_vec()));
             lists.push((
                 incubator.to_owned(),
-                vec!["alumni".into(), "construction".into()],
+                vec!["transfere".into(), "construction".into()],
             ));
         }
         lists

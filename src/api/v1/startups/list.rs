@@ -13,7 +13,8 @@ use crate::api::http::error::{ApiError, FieldError, Problem};
 use crate::api::http::query::{ApiQuery, de};
 use crate::api::http::state::AppState;
 use crate::api::shape::envelope::{
-    ListResponse, WrittenItem, page_request, paged_query, respond, respond_with_fields,
+    ListResponse, WrittenItem, page_request, paged_query, respond, respond_lines,
+    respond_with_fields,
 };
 use crate::api::shape::formats::{Format, respond_collection};
 use crate::api::v1::startups::StartupSummary;
@@ -283,7 +284,7 @@ pub async fn list_startups_page(
         false => None,
     };
     if let Some(page) = lines {
-        return Ok(respond(req, page.try_map(WrittenItem::of_line)?, size));
+        return Ok(respond_lines(req, page, size));
     }
     let from_pool = move |conn: &mut DbConnection| {
         let index = match (&found, &searcher) {
