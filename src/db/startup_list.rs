@@ -26,8 +26,8 @@ use super::startups::{
 use super::{DbConnection, MultiBackend, startup_lines, tallies};
 use crate::domain::search::Word;
 
-mod ranged;
-pub use ranged::lines as ranged_lines;
+mod one_statement;
+pub use one_statement::lines as ranged_lines;
 
 /// Which startups a list holds; empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]

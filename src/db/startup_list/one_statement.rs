@@ -1,4 +1,4 @@
-//! A [`ranged`](super::ranged) page on SQLite, read as its stored lines in one statement of fixed
+//! A [`ranged`] page on SQLite, read as its stored lines in one statement of fixed
 //! text: one incubator's startups in some phases, in id order, with the list's total and the
 //! data revision the statement saw.
 //!
@@ -10,9 +10,9 @@
 //! it is one statement, which SQLite reads on one snapshot without a transaction, the revision
 //! among its columns; and it reads the ids alone, which `startups_incubator_phase_id` covers.
 //!
-//! It selects what the general page selects for such a list (`in_order!` with the [`Shape`]
-//! that [`super::ranged`] takes from the facts): `tests/integration/startups.rs` compares the two
-//! over every page of a list, both ways.
+//! It selects what the general page selects for such a list (`in_order!` with the
+//! [`Shape`](super::Shape) that [`ranged`] takes from the facts): `tests/integration/startups.rs`
+//! compares the two over every page of a list, both ways.
 
 use chrono::NaiveDate;
 use diesel::QueryResult;
