@@ -264,10 +264,17 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
     {
-        self.run(plans, move |conn| {
-            crate::db::read(conn, work).map_err(ApiError::from)
-        })
-        .await
+        self.pooled(plans, Snapshot::Transaction, work).await
+    }
+
+    /// [`AppState::db_planned`], `work` run in a transaction or not as `snapshot` says.
+    async fn pooled<T, F>(&self, plans: Plans, snapshot: Snapshot, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    {
+        let read = move |conn: &mut DbConnection| snapshot.read(conn, work).map_err(ApiError::from);
+        self.run(plans, read).await
     }
 
     /// Like [`AppState::db`], for a read that is short as a rule, such as a page: on SQLite,
@@ -325,9 +332,7 @@ impl AppState {
                 Err(e) => return Err(ApiError::from(e)),
             }
         }
-        let read =
-            move |conn: &mut DbConnection| snapshot.read(conn, &work).map_err(ApiError::from);
-        self.run(plans, read).await
+        self.pooled(plans, snapshot, work).await
     }
 
     /// The workers' pipelined connections, when reads use them (PostgreSQL on this machine).
